@@ -1,0 +1,1 @@
+"""REST endpoints for projects, batches, the queue and labels."""

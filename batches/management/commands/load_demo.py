@@ -1,0 +1,137 @@
+"""manage.py load_demo: a small, idempotent demo — users for each role, a dataset of 300 rows
+in two versions, a project with batches and some labels, and a statistics job."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from batches.models import Batch, Label, Project, QueueEntry
+from batches.services import batch_create, label_create, project_create
+from dashboard.jobs.services import job_create
+from dashboard.models import Job
+from dashboard.roles import Role, user_set_role
+from versions.models import DatasetVersion
+from versions.services import dataset_create, frames_add, version_create, version_publish
+
+USERS = [
+    ("admin", Role.MANAGER, True),
+    ("labeler", Role.LABELER, False),
+    ("viewer", Role.VIEWER, False),
+]
+ROWS = 300
+CLASSES = ["car", "person", "bicycle", "traffic light"]
+
+
+def demo_frame(i: int, *, revised: bool = False) -> dict:
+    label = CLASSES[i % len(CLASSES)]
+    return {
+        "id": f"demo-{i:04d}",
+        "global_key": f"demo-img-{i:04d}",
+        "sources": [
+            {
+                "id": "default",
+                "uri": f"s3://labelops-demo/street/{i:04d}.jpg",
+                "preview": {"uri": f"s3://labelops-demo/street/thumbs/{i:04d}.jpg"},
+            }
+        ],
+        "meta": {
+            "split": "val" if i % 5 == 0 else "train",
+            "camera": f"cam{i % 3}",
+            **({"reviewed": True} if revised else {}),
+        },
+        "rois": [{"label": [label], "confidence": 0.9, "bbox": [10, 10, 50 + i % 40, 60]}],
+        "attachments": [],
+    }
+
+
+class Command(BaseCommand):
+    help = "Load a small demo (safe to run again: it leaves the same data)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        users = {}
+        for username, role, staff in USERS:
+            user, created = get_user_model().objects.get_or_create(
+                username=username, defaults={"is_staff": staff, "is_superuser": staff}
+            )
+            if created:
+                user.set_password(username)  # admin/admin, labeler/labeler, viewer/viewer
+                user.save()
+            user_set_role(user=user, role=role)
+            users[username] = user
+        admin = users["admin"]
+
+        dataset, _ = dataset_create(
+            name="Street scenes",
+            description="Demo street images.",
+            tags=["demo", "images"],
+            dataset_project="demo",
+            user=admin,
+        )
+        v1 = DatasetVersion.objects.filter(dataset=dataset, name="v1").first()
+        if v1 is None:
+            v1 = version_create(dataset=dataset, name="v1", description="First pass", user=admin)
+        if not v1.is_published:
+            frames_add(version=v1, frames=[demo_frame(i) for i in range(ROWS)])
+            v1 = version_publish(version=v1)
+        v2 = DatasetVersion.objects.filter(dataset=dataset, name="v2").first()
+        if v2 is None:
+            v2 = version_create(
+                dataset=dataset,
+                name="v2",
+                parent=v1,
+                user=admin,
+                description="Reviewed frames and new arrivals",
+            )
+            frames_add(
+                version=v2,
+                frames=[demo_frame(i, revised=True) for i in range(0, 60, 2)]
+                + [demo_frame(i) for i in range(ROWS, ROWS + 20)],
+            )
+
+        project = Project.objects.filter(name="Street scenes labeling").first()
+        if project is None:
+            project = project_create(
+                name="Street scenes labeling",
+                label_classes=CLASSES,
+                description="Boxes around road users.",
+                user=admin,
+            )
+        plan = [
+            ("street-0000", range(0, 150), 1, None),
+            (
+                "street-0001",
+                range(150, 250),
+                None,
+                {"number_of_labels": 2, "coverage_percentage": 0.2},
+            ),
+        ]
+        for name, rows, priority, consensus in plan:
+            if not Batch.objects.filter(project=project, name=name).exists():
+                batch_create(
+                    project=project,
+                    name=name,
+                    priority=priority,
+                    consensus_settings=consensus,
+                    dataset=dataset,
+                    version=v1,
+                    global_keys=[f"demo-img-{i:04d}" for i in rows],
+                    user=admin,
+                )
+        entries = QueueEntry.objects.filter(batch__project=project, batch__name="street-0000")
+        for entry in entries.order_by("id")[:20]:
+            if not Label.objects.filter(project=project, data_row_id=entry.data_row_id).exists():
+                label_create(
+                    entry=entry,
+                    author=users["labeler"],
+                    annotation={"objects": [{"class": "car", "bbox": [5, 5, 40, 40]}]},
+                )
+
+        if not Job.objects.filter(kind="recount_stats", params__version_id=v2.pk).exists():
+            job_create(kind="recount_stats", params={"version_id": v2.pk}, user=admin)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: dataset {dataset.name!r} (v1 published, v2 draft), project "
+                f"{project.name!r}. Sign in as admin/admin, labeler/labeler or viewer/viewer."
+            )
+        )

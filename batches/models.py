@@ -1,0 +1,186 @@
+"""Labeling projects, batches, the labeling queue, labels and skips.
+
+The queue holds one `QueueEntry` per (project, data row), with a denormalised `sort_priority`
+(row override, else batch priority, else after every int32) so `next` is one indexed statement.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from dashboard.errors import INT32_MAX, INT32_MIN
+from dashboard.ids import new_id
+from versions.models import DataRow, Dataset, DatasetVersion
+
+# Rows with no priority sort after every int32 priority ("lowest" default).
+NO_PRIORITY_SORT = INT32_MAX + 1
+
+
+def _int32(field: str) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(
+        **{f"{field}__gte": INT32_MIN, f"{field}__lte": INT32_MAX}
+    )
+
+
+class Project(models.Model):
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    label_classes = models.JSONField(default=list, blank=True, help_text="The ontology")
+    reservation_seconds = models.PositiveIntegerField(
+        default=600, help_text="How long a labeler holds a row before it returns to the queue"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Batch(models.Model):
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="batches")
+    name = models.CharField(max_length=255)
+    priority = models.IntegerField(null=True, blank=True, help_text="1 is served before 2")
+    consensus_settings = models.JSONField(
+        null=True, blank=True, help_text='{"number_of_labels": n, "coverage_percentage": p}'
+    )
+    size = models.PositiveIntegerField(default=0)
+    dataset = models.ForeignKey(
+        Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    version = models.ForeignKey(
+        DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "batches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "name"], name="batch_name_unique_in_project"
+            ),
+            models.CheckConstraint(condition=_int32("priority"), name="batch_priority_int32"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueEntry(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RESERVED = "reserved"
+        DONE = "done"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="queue_entries")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="queue_entries")
+    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="queue_entries")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    priority_override = models.IntegerField(null=True, blank=True)
+    # Effective priority: override, else batch priority, else NO_PRIORITY_SORT. The id is the
+    # first-in, first-out tie-breaker.
+    sort_priority = models.BigIntegerField(default=NO_PRIORITY_SORT)
+    labels_required = models.PositiveSmallIntegerField(default=1)
+    labels_count = models.PositiveSmallIntegerField(default=0)
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    template = models.JSONField(
+        null=True, blank=True, help_text="A deleted label kept to pre-fill the row when served"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sort_priority", "id"]
+        verbose_name_plural = "queue entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "data_row"], name="queueentry_row_once_per_project"
+            ),
+            models.CheckConstraint(
+                condition=_int32("priority_override"), name="queueentry_override_int32"
+            ),
+            models.CheckConstraint(
+                condition=Q(labels_count__lte=F("labels_required")),
+                name="queueentry_labels_within_required",
+            ),
+        ]
+        indexes = [
+            # Only live entries are indexed: the serving order of what still needs labels.
+            models.Index(
+                fields=["project", "sort_priority", "id"],
+                condition=~Q(state="done"),
+                name="queueentry_serving_order",
+            ),
+            models.Index(fields=["batch", "state"], name="queueentry_batch_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}/{self.data_row_id} ({self.state})"
+
+
+class Label(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="labels")
+    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="labels")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="labels"
+    )
+    annotation = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "data_row", "author"], name="label_once_per_author"
+            ),
+        ]
+        indexes = [models.Index(fields=["batch"], name="label_batch")]
+
+    def __str__(self) -> str:
+        return f"{self.data_row_id} by {self.author_id}"
+
+
+class Skip(models.Model):
+    """A labeler passed on a row: they are never served it again."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "data_row", "user"], name="skip_once_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.data_row_id} skipped by {self.user_id}"

@@ -1,0 +1,1 @@
+"""REST base shared by every app: pagination, errors, job endpoints, 202 responses."""

@@ -1,0 +1,37 @@
+"""Turns every error into a DRF-shaped response: 400/404/409, never a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from dashboard.errors import ApplicationError
+
+log = logging.getLogger(__name__)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(exc.as_data(), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        data = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        # A constraint caught what validation did not (e.g. a concurrent duplicate).
+        log.info("integrity error answered as 409: %s", exc)
+        return Response(
+            {
+                "detail": "The change conflicts with the current data (a unique or check "
+                "constraint refused it). Reload and try again."
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        return Response({"detail": str(exc) or "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return drf_exception_handler(exc, context)

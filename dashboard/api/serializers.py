@@ -1,0 +1,76 @@
+"""Job shapes for the API (read-only: jobs are created by the verbs that start them)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from dashboard.models import Job, JobError
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField(allow_null=True)
+
+
+class CountsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    deleted = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class JobSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+    file_url = serializers.SerializerMethodField()
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "url",
+            "kind",
+            "status",
+            "params",
+            "progress",
+            "counts",
+            "result",
+            "errors_count",
+            "error",
+            "file_url",
+            "attempts",
+            "cancel_requested",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, job) -> str:
+        return reverse("api:job-detail", args=[job.pk], request=self.context.get("request"))
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, job) -> dict:
+        return {"done": job.progress_done, "total": job.progress_total}
+
+    @extend_schema_field(CountsSerializer)
+    def get_counts(self, job) -> dict:
+        return {key: int(job.counts.get(key, 0)) for key in CountsSerializer().fields}
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_file_url(self, job) -> str | None:
+        if not job.file:
+            return None
+        return reverse("api:job-file", args=[job.pk], request=self.context.get("request"))
+
+
+class JobErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobError
+        fields = ["index", "key", "input", "message", "error_type"]
+        read_only_fields = fields

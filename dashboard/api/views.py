@@ -1,0 +1,81 @@
+"""Job endpoints: list, detail, per-row errors, cancel, produced file."""
+
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboard.errors import NotFound
+from dashboard.filters import JobFilter
+from dashboard.jobs.services import job_cancel
+from dashboard.roles import Role
+from dashboard.selectors import job_get, job_list
+
+from .pagination import CursorPagination
+from .serializers import JobErrorSerializer, JobSerializer
+
+
+class JobPagination(CursorPagination):
+    ordering = "-created_at"
+
+
+class JobListApi(generics.ListAPIView):
+    serializer_class = JobSerializer
+    filterset_class = JobFilter
+    pagination_class = JobPagination
+
+    def get_queryset(self):
+        return job_list()
+
+
+class JobDetailApi(generics.RetrieveAPIView):
+    serializer_class = JobSerializer
+
+    def get_object(self):
+        return job_get(job_id=self.kwargs["job_id"])
+
+
+class JobErrorPagination(CursorPagination):
+    ordering = "id"
+
+
+class JobErrorListApi(generics.ListAPIView):
+    serializer_class = JobErrorSerializer
+    pagination_class = JobErrorPagination
+    filter_backends = []
+
+    def get_queryset(self):
+        return job_get(job_id=self.kwargs["job_id"]).row_errors.all()
+
+
+class JobCancelApi(APIView):
+    # Whoever may start jobs may cancel them.
+    write_role = Role.MANAGER
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: JobSerializer,
+            409: OpenApiResponse(description="The job has already ended."),
+        },
+    )
+    def post(self, request, job_id: str):
+        job = job_cancel(job=job_get(job_id=job_id))
+        return Response(JobSerializer(job, context={"request": request}).data)
+
+
+class JobFileApi(APIView):
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                description="The produced file, streamed."
+            )
+        }
+    )
+    def get(self, request, job_id: str):
+        job = job_get(job_id=job_id)
+        if not job.file:
+            raise NotFound("This job has no file (yet).")
+        name = job.file.name.rsplit("/", 1)[-1]
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)

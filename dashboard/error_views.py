@@ -1,0 +1,26 @@
+"""Our own 403/404/500 pages (JSON for API paths), never a stack trace."""
+
+from django.http import JsonResponse
+from django.shortcuts import render
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def permission_denied(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "You do not have permission."}, status=403)
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+
+
+def page_not_found(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Internal error; it has been logged."}, status=500)
+    return render(request, "500.html", status=500)

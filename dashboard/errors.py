@@ -1,0 +1,58 @@
+"""The business layer's errors: services raise these, the API and UI translate them.
+
+`Invalid` is a 400 naming a field, `NotFound` a 404, `Conflict` a 409 with the current state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    status_code = 400
+
+    def __init__(
+        self, message: str, *, field: str | None = None, extra: dict[str, Any] | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+
+    def as_data(self) -> dict[str, Any]:
+        """The DRF-shaped body: `{field: [message]}` or `{"detail": message, **extra}`."""
+        if self.field:
+            return {self.field: [self.message], **self.extra}
+        return {"detail": self.message, **self.extra}
+
+
+class Invalid(ApplicationError):
+    status_code = 400
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+
+
+class Conflict(ApplicationError):
+    status_code = 409
+
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+
+
+def validate_int32(value: Any, *, field: str, allow_none: bool = True) -> int | None:
+    """Return `value` as a 32-bit signed int, or raise `Invalid` naming `field`."""
+    if value is None:
+        if allow_none:
+            return None
+        raise Invalid("This field may not be null.", field=field)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("Must be an integer or null.", field=field)
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise Invalid(
+            f"Must be a 32-bit signed integer between {INT32_MIN} and {INT32_MAX}; got {value}.",
+            field=field,
+        )
+    return value

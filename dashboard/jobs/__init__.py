@@ -1,0 +1,1 @@
+"""Background jobs: one way to run any long operation (registry, services, runner, task)."""

@@ -1,0 +1,57 @@
+"""Writes on jobs: create-and-enqueue, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from dashboard.errors import Conflict
+from dashboard.models import Job
+
+from .registry import job_kind_get
+
+TASK_PATH = "dashboard.jobs.tasks.run_job"
+
+
+def job_create(
+    *, kind: str, params: dict[str, Any] | None = None, user=None, total: int | None = None
+) -> Job:
+    """Record a job and enqueue it once the surrounding transaction commits."""
+    job_kind_get(kind)  # refuse unknown kinds before anything is written
+    job = Job.objects.create(
+        kind=kind,
+        params=params or {},
+        created_by=user if user and user.pk else None,
+        progress_total=total,
+    )
+    transaction.on_commit(lambda: job_enqueue(job_id=job.id))
+    return job
+
+
+def job_enqueue(*, job_id: str) -> None:
+    async_task(
+        TASK_PATH,
+        job_id,
+        task_name=f"job-{job_id}",
+        timeout=settings.Q_CLUSTER["timeout"],
+    )
+
+
+def job_cancel(*, job: Job) -> Job:
+    """Cancel a job: a queued one at once, a running one at its next chunk boundary."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.is_ended:
+            raise Conflict(f"The job has already ended ({job.status}).")
+        job.cancel_requested = True
+        fields = ["cancel_requested", "updated_at"]
+        if job.status == Job.Status.QUEUED:
+            job.status = Job.Status.CANCELLED
+            job.finished_at = timezone.now()
+            fields += ["status", "finished_at"]
+        job.save(update_fields=fields)
+    return job

@@ -1,0 +1,38 @@
+"""URL map: pages, /admin/, /api/v1/ and the OpenAPI schema and docs."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+api_v1 = [
+    path("", include("dashboard.api.urls")),
+    path("", include("versions.api.urls")),
+    path("", include("batches.api.urls")),
+]
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("jobs/", views.jobs_page, name="job-list"),
+    path("jobs/<str:job_id>/", views.job_page, name="job-detail"),
+    path("jobs/<str:job_id>/cancel/", views.job_cancel_view, name="job-cancel"),
+    path("profile/", views.profile, name="profile"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("versions.urls")),
+    path("", include("batches.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler403 = "dashboard.error_views.permission_denied"
+handler404 = "dashboard.error_views.page_not_found"
+handler500 = "dashboard.error_views.server_error"

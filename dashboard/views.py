@@ -1,0 +1,73 @@
+"""Core pages: overview, jobs (list, detail with live progress), profile with the API token."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
+from rest_framework.authtoken.models import Token
+
+from .errors import ApplicationError
+from .filters import JobFilter
+from .jobs.services import job_cancel
+from .models import Job
+from .overview import overview_counts
+from .roles import Role, role_required
+from .selectors import job_get, job_list
+
+JOBS_PER_PAGE = 25
+
+
+@role_required(Role.VIEWER)
+def overview(request):
+    context = {
+        "counts": overview_counts(),
+        "active_jobs": job_list().exclude(status__in=Job.ENDED)[:10],
+        "recent_jobs": job_list().filter(status__in=Job.ENDED)[:10],
+    }
+    return render(request, "dashboard/overview.html", context)
+
+
+@role_required(Role.VIEWER)
+def jobs_page(request):
+    filterset = JobFilter(request.GET, queryset=job_list())
+    page = Paginator(filterset.qs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    template = "dashboard/job_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#job-table"
+    return render(request, template, {"filter": filterset, "page": page})
+
+
+@role_required(Role.VIEWER)
+def job_page(request, job_id: str):
+    job = job_get(job_id=job_id)
+    context = {"job": job, "row_errors": job.row_errors.all()[:100]}
+    if request.htmx and request.htmx.target == f"job-{job.pk}":
+        response = render(request, "dashboard/job_detail.html#job-progress", context)
+        if job.is_ended:
+            # The finished partial has no hx-trigger AND answers 286: polling stops either way.
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
+    return render(request, "dashboard/job_detail.html", context)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def job_cancel_view(request, job_id: str):
+    try:
+        job = job_cancel(job=job_get(job_id=job_id))
+        messages.success(request, f"Cancel requested for job {job.pk}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("job-detail", job_id=job_id)
+
+
+@role_required(Role.VIEWER)
+def profile(request):
+    if request.method == "POST":
+        Token.objects.filter(user=request.user).delete()
+        Token.objects.create(user=request.user)
+        messages.success(request, "A new API token was issued; the old one no longer works.")
+        return redirect("profile")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "dashboard/profile.html", {"token": token})

@@ -1,0 +1,8 @@
+"""WSGI entry point for web processes (gunicorn, uwsgi, runserver)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+application = get_wsgi_application()

@@ -1,0 +1,1 @@
+"""REST endpoints for datasets, data rows and versions."""
