@@ -170,3 +170,30 @@ def version_publish(*, version: DatasetVersion) -> DatasetVersion:
     version.published_at = timezone.now()
     version.save(update_fields=["status", "published_at", "updated_at"])
     return version
+
+
+@transaction.atomic
+def frames_delete(*, version: DatasetVersion, ids: list[str]) -> int:
+    """Delete frames from a draft: a tombstone per id, so ancestors' frames stay untouched.
+    Returns how many of the ids the version had."""
+    from .copy_on_write import effective_entries
+
+    version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+    _ensure_writable(version)
+    present = list(
+        effective_entries(version)
+        .filter(data_row_id__in=list(ids))
+        .values_list("data_row_id", flat=True)
+    )
+    FrameEntry.objects.bulk_create(
+        [
+            FrameEntry(version_id=version.pk, data_row_id=row_id, revision=None)
+            for row_id in present
+        ],
+        update_conflicts=True,
+        unique_fields=["version", "data_row"],
+        update_fields=["revision"],
+        batch_size=1000,
+    )
+    version.save(update_fields=["updated_at"])
+    return len(present)

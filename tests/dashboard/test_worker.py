@@ -1,0 +1,87 @@
+"""Jobs on a real django-q2 worker process (qcluster) sharing the test database."""
+
+import os
+import subprocess
+import time
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django_q.conf import Conf
+
+from dashboard.jobs.services import job_cancel, job_create
+from dashboard.models import Job
+from dashboard.processes import manage_py_start, process_group_stop
+from versions.services import dataset_create, frames_add, version_create
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+
+def test_database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = quote(s["USER"] or "")
+    if s["PASSWORD"]:
+        auth += ":" + quote(s["PASSWORD"])
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def start_worker(monkeypatch, tmp_path):
+    """Start a real qcluster on the test database; stopped (and killed if it hangs) after."""
+    monkeypatch.setattr(Conf, "SYNC", False)
+    workers = []
+
+    def start():
+        env = {**os.environ, "DATABASE_URL": test_database_url(), "Q_WORKERS": "1"}
+        log = open(tmp_path / f"qcluster-{len(workers)}.log", "wb")
+        workers.append(manage_py_start(["qcluster"], env=env, stdout=log,
+                                       stderr=subprocess.STDOUT))
+        return workers[-1]
+
+    yield start
+    for worker in workers:
+        process_group_stop(worker, grace=5)
+
+
+def wait_for(job, *, timeout=60.0):
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        seen.append(job.progress_done)
+        if job.is_ended:
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"job {job.pk} still {job.status} after {timeout}s: {job.__dict__}")
+
+
+def test_a_job_runs_to_the_end_on_a_real_worker_and_a_cancelled_one_never_runs(start_worker):
+    dataset, _ = dataset_create(name="worker-test")
+    version = version_create(dataset=dataset, name="v")
+    frames_add(version=version, frames=[
+        {"id": f"f{i:05d}", "sources": [{"uri": f"s3://b/{i}.jpg"}],
+         "rois": [{"label": ["car"]}]} for i in range(2000)
+    ])
+    cancelled = job_create(kind="recount_stats", params={"version_id": version.pk})
+    job_cancel(job=cancelled)
+    job = job_create(kind="recount_stats", params={"version_id": version.pk})
+    assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED
+
+    start_worker()
+    seen = wait_for(job)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert (job.progress_done, job.progress_total) == (2000, 2000)
+    assert seen == sorted(seen)  # progress only goes up
+    assert job.attempts == 1 and job.started_at and job.finished_at
+    version.refresh_from_db()
+    assert version.stats["frame_count"] == 2000
+    assert version.stats["label_counts"] == {"car": 2000}
+    cancelled.refresh_from_db()
+    assert cancelled.status == Job.Status.CANCELLED and cancelled.attempts == 0
