@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from dashboard.errors import INT32_MAX, INT32_MIN
-from dashboard.ids import new_id
+from dashboard.models import PublicModel
 from versions.models import DataRow, Dataset, DatasetVersion
 
 # Rows with no priority sort after every int32 priority ("lowest" default).
@@ -22,23 +22,13 @@ def _int32(field: str) -> Q:
     )
 
 
-class Project(models.Model):
-    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+class Project(PublicModel):
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     label_classes = models.JSONField(default=list, blank=True, help_text="The ontology")
     reservation_seconds = models.PositiveIntegerField(
         default=600, help_text="How long a labeler holds a row before it returns to the queue"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -47,8 +37,7 @@ class Project(models.Model):
         return self.name
 
 
-class Batch(models.Model):
-    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+class Batch(PublicModel):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="batches")
     name = models.CharField(max_length=255)
     priority = models.IntegerField(null=True, blank=True, help_text="1 is served before 2")
@@ -62,15 +51,6 @@ class Batch(models.Model):
     version = models.ForeignKey(
         DatasetVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -11,11 +11,29 @@ from .ids import new_id
 COUNT_KEYS = ("created", "updated", "unchanged", "deleted", "failed")
 
 
+class PublicModel(models.Model):
+    """Base of every object the API exposes: an opaque time-sortable id, creator and times."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
 def empty_counts() -> dict:
     return dict.fromkeys(COUNT_KEYS, 0)
 
 
-class Job(models.Model):
+class Job(PublicModel):
     class Status(models.TextChoices):
         QUEUED = "queued"
         RUNNING = "running"
@@ -25,7 +43,6 @@ class Job(models.Model):
 
     ENDED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
-    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
     kind = models.CharField(max_length=64, db_index=True)
     params = models.JSONField(default=dict, blank=True)
     status = models.CharField(
@@ -43,17 +60,8 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     task_id = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="jobs",
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

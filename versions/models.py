@@ -6,28 +6,17 @@ frames are, for each data row, the entry of the nearest version on its ancestor 
 first), minus tombstones — see `versions/copy_on_write.py`. Branching writes one version row.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from dashboard.ids import new_id
+from dashboard.models import PublicModel
 
 
-class Dataset(models.Model):
-    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+class Dataset(PublicModel):
     name = models.CharField(max_length=255, unique=True)
     dataset_project = models.CharField(max_length=255, blank=True, help_text="Folder")
     description = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -55,12 +44,11 @@ class DataRow(models.Model):
         return self.global_key or self.id
 
 
-class DatasetVersion(models.Model):
+class DatasetVersion(PublicModel):
     class Status(models.TextChoices):
         DRAFT = "draft"
         PUBLISHED = "published"
 
-    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
     name = models.CharField(max_length=255)  # not unique: drafts and snapshots may share names
     description = models.TextField(blank=True)
@@ -76,15 +64,7 @@ class DatasetVersion(models.Model):
     stats = models.JSONField(default=dict, blank=True)
     # Removed by a user but kept (hidden) while descendants still read frames through it.
     removed = models.BooleanField(default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # "current" = newest draft
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -124,3 +124,35 @@ def test_wrong_password_shows_an_error(client, viewer):
     response = client.post("/accounts/login/", {"username": "viewer", "password": "nope"})
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_role_required_mixin_guards_class_based_pages(rf, viewer, labeler):
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponse
+    from django.views import View
+
+    from dashboard.roles import RoleRequiredMixin
+
+    class QueuePage(RoleRequiredMixin, View):
+        required_role = Role.VIEWER
+        write_role = Role.LABELER
+
+        def get(self, request):
+            return HttpResponse("ok")
+
+        post = get
+
+    view = QueuePage.as_view()
+    anonymous = rf.get("/queue/")
+    anonymous.user = AnonymousUser()
+    assert view(anonymous).status_code == 302
+    read = rf.get("/queue/")
+    read.user = viewer
+    assert view(read).status_code == 200
+    write = rf.post("/queue/")
+    write.user = viewer
+    with pytest.raises(PermissionDenied):
+        view(write)
+    write.user = labeler
+    assert view(write).status_code == 200

@@ -39,8 +39,7 @@ def start_worker(monkeypatch, tmp_path):
     def start():
         env = {**os.environ, "DATABASE_URL": test_database_url(), "Q_WORKERS": "1"}
         log = open(tmp_path / f"qcluster-{len(workers)}.log", "wb")
-        workers.append(manage_py_start(["qcluster"], env=env, stdout=log,
-                                       stderr=subprocess.STDOUT))
+        workers.append(manage_py_start(["qcluster"], env=env, stdout=log, stderr=subprocess.STDOUT))
         return workers[-1]
 
     yield start
@@ -63,10 +62,17 @@ def wait_for(job, *, timeout=60.0):
 def test_a_job_runs_to_the_end_on_a_real_worker_and_a_cancelled_one_never_runs(start_worker):
     dataset, _ = dataset_create(name="worker-test")
     version = version_create(dataset=dataset, name="v")
-    frames_add(version=version, frames=[
-        {"id": f"f{i:05d}", "sources": [{"uri": f"s3://b/{i}.jpg"}],
-         "rois": [{"label": ["car"]}]} for i in range(2000)
-    ])
+    frames_add(
+        version=version,
+        frames=[
+            {
+                "id": f"f{i:05d}",
+                "sources": [{"uri": f"s3://b/{i}.jpg"}],
+                "rois": [{"label": ["car"]}],
+            }
+            for i in range(2000)
+        ],
+    )
     cancelled = job_create(kind="recount_stats", params={"version_id": version.pk})
     job_cancel(job=cancelled)
     job = job_create(kind="recount_stats", params={"version_id": version.pk})

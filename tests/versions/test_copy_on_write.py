@@ -102,9 +102,14 @@ def test_bad_frames_come_back_as_failures_while_good_ones_are_added(root):
 
 
 def test_same_uri_in_the_same_dataset_gives_the_same_frame_id(root):
+    from versions.frames import frame_id_for_uri
+
     draft = version_create(dataset=root.dataset, name="draft", parent=root)
     uri = {"sources": [{"uri": "s3://b/same.jpg"}]}
     frames_add(version=draft, frames=[uri])
     frames_add(version=draft, frames=[{**uri, "meta": {"again": True}}])
-    ids = [e.data_row_id for e in effective_entries(draft) if not e.data_row_id.startswith("f")]
-    assert len(ids) == 1
+    expected = frame_id_for_uri(dataset_id=root.dataset_id, uri="s3://b/same.jpg")
+    assert effective_entries(draft).count() == 6  # the root's five and one more
+    assert contents(draft)[expected] == {"again": True}
+    other, _ = dataset_create(name="other")
+    assert frame_id_for_uri(dataset_id=other.pk, uri="s3://b/same.jpg") != expected
