@@ -100,6 +100,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests share the file with a real qcluster process, so the test database is a file too.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+if os.environ.get("TEST_DB_NAME"):
+    # Lets two test runs share a machine (e.g. .test-db-b.sqlite3, or test_labelops_b on PG).
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["TEST_DB_NAME"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
