@@ -41,7 +41,7 @@ fmt: setup
 	$(VENV)/bin/ruff format .
 
 bench: setup
-	$(PY) bench/run.py
+	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .test-db.sqlite3* db.sqlite3*

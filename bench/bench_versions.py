@@ -1,34 +1,14 @@
-"""Benchmarks (make bench): print figures, assert nothing. Runs on a throwaway database:
-SQLite by default, PostgreSQL with BENCH_DATABASE_URL=postgres://…/name (a test_ copy is made).
+"""Benchmark: frames added per second, branching cost (must not grow with the version's size),
+and the job runner's throughput on a chunked, checkpointed job (recount_stats).
 
-Figures: frames added per second, branching cost (must not grow with the version's size), and
-the job runner's throughput on a chunked, checkpointed job (recount_stats).
+BENCH_SIZES=1000,50000 by default; BENCH_DATABASE_URL for PostgreSQL (see harness.py).
 """
 
 import os
-import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-if os.environ.get("BENCH_DATABASE_URL"):
-    os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django_q.conf import Conf  # noqa: E402
+from harness import bench_database, timed
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,50000").split(",")]
-
-
-def timed(fn):
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
 
 
 def bench_size(size: int) -> None:
@@ -73,16 +53,9 @@ def bench_size(size: int) -> None:
 
 
 def main() -> None:
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = "/tmp/labelops-bench.sqlite3"
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    Conf.SYNC = True  # the job runs in this process: we time the runner, not the broker
-    print(f"database: {connection.vendor} ({name})")
-    try:
+    with bench_database("versions"):
         for size in SIZES:
             bench_size(size)
-    finally:
-        connection.creation.destroy_test_db(name, verbosity=0)
 
 
 if __name__ == "__main__":
