@@ -118,6 +118,12 @@ class QueueEntry(models.Model):
                 name="queueentry_serving_order",
             ),
             models.Index(fields=["batch", "state"], name="queueentry_batch_state"),
+            # `next` first looks for the caller's live reservation: only reserved rows indexed.
+            models.Index(
+                fields=["project", "reserved_by"],
+                condition=Q(state="reserved"),
+                name="queueentry_reservations",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -164,3 +170,14 @@ class Skip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data_row_id} skipped by {self.user_id}"
+
+
+class JobInput(models.Model):
+    """The (large) input list of a batches job, kept apart from `Job.params` so job listings
+    and API answers stay small (a create_batches job may carry 1,000,000 keys)."""
+
+    job = models.OneToOneField("dashboard.Job", on_delete=models.CASCADE, related_name="+")
+    rows = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"input of {self.job_id}"

@@ -90,3 +90,19 @@ class JobFactory(factory.django.DjangoModelFactory):
         model = Job
 
     kind = "recount_stats"
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    """A label on a queue entry's row (build it through `entry`); bypasses the queue rules."""
+
+    class Meta:
+        model = "batches.Label"
+
+    class Params:
+        entry = factory.SubFactory(QueueEntryFactory)
+
+    project = factory.SelfAttribute("entry.project")
+    batch = factory.SelfAttribute("entry.batch")
+    data_row = factory.SelfAttribute("entry.data_row")
+    author = factory.SubFactory(LabelerFactory)
+    annotation = factory.LazyFunction(lambda: {"classes": ["car"]})

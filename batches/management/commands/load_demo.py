@@ -70,13 +70,13 @@ class Command(BaseCommand):
         )
         v1 = DatasetVersion.objects.filter(dataset=dataset, name="v1").first()
         if v1 is None:
-            v1 = version_create(dataset=dataset, name="v1", description="First pass", user=admin)
+            v1, _ = version_create(dataset=dataset, name="v1", description="First pass", user=admin)
         if not v1.is_published:
             frames_add(version=v1, frames=[demo_frame(i) for i in range(ROWS)])
             v1 = version_publish(version=v1)
         v2 = DatasetVersion.objects.filter(dataset=dataset, name="v2").first()
         if v2 is None:
-            v2 = version_create(
+            v2, _ = version_create(
                 dataset=dataset,
                 name="v2",
                 parent=v1,

@@ -1,0 +1,223 @@
+"""Job kinds of the batches app: create_batches, create_batches_from_dataset, set_priorities,
+delete_labels and export_batches. Each works in chunks whose writes commit with the job's
+checkpoint, so a retried task resumes after the last committed chunk and never repeats one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from dashboard.errors import Conflict
+from dashboard.jobs.registry import job_kind
+from dashboard.jobs.runner import Chunk, JobFailed, JobRun
+from versions.models import DataRow, Dataset, DatasetVersion
+
+from .export import export_lines, export_options
+from .models import Batch, JobInput, Project, QueueEntry
+from .services import (
+    MAX_BATCH_ROWS,
+    _apply_priorities,
+    _batch_create_rows,
+    _delete_labels_of,
+    _resolve_rows,
+    batch_names,
+)
+
+PRIORITY_CHUNK = 10_000
+DELETE_LABELS_CHUNK = 5_000
+
+
+def _project(run: JobRun) -> Project:
+    project = Project.objects.filter(pk=run.params["project_id"]).first()
+    if project is None:
+        raise JobFailed("The project was deleted.")
+    return project
+
+
+def _input(run: JobRun) -> list:
+    job_input = JobInput.objects.filter(job_id=run.job.pk).first()
+    if job_input is None:
+        raise JobFailed("The job's input is missing.")
+    return job_input.rows
+
+
+def _report(chunk: Chunk, failed: list[dict]) -> None:
+    for f in failed:
+        key = f["global_key"] or f["data_row"] or ""
+        chunk.error(
+            index=f["index"],
+            key=key,
+            input=key,
+            message=f["reason"],
+            error_type="already_queued" if "already" in f["reason"] else "row",
+        )
+
+
+def _create_one(
+    run: JobRun, chunk: Chunk, state: dict, *, project: Project, ids, positions, **extra
+) -> None:
+    name = batch_names(prefix=run.params["name_prefix"], count=state["number"] + 1)[-1]
+    try:
+        batch, failed = _batch_create_rows(
+            project=project,
+            name=name,
+            ids=ids,
+            positions=positions,
+            priority=run.params.get("priority"),
+            consensus=run.params.get("consensus_settings"),
+            user=run.job.created_by,
+            **extra,
+        )
+    except Conflict as exc:
+        raise JobFailed(f"Batch {name!r}: {exc.message}") from exc
+    _report(chunk, failed)
+    if batch is not None:
+        state["number"] += 1
+        state["batches"].append({"id": batch.pk, "name": batch.name, "size": batch.size})
+        chunk.count("created", batch.size)
+
+
+@job_kind("create_batches", label="Create batches")
+def create_batches(run: JobRun) -> dict:
+    """Up to 1,000,000 rows, 100,000 per batch, named `<prefix>0000`, `<prefix>0001`, …"""
+    project = _project(run)
+    values = _input(run)
+    field = run.params["field"]
+    state = run.checkpoint or {"offset": 0, "number": 0, "batches": []}
+    while state["offset"] < len(values):
+        offset = state["offset"]
+        part = values[offset : offset + MAX_BATCH_ROWS]
+        with run.chunk() as chunk:
+            ids, failed = _resolve_rows(field=field, values=part, offset=offset)
+            _report(chunk, failed)
+            if ids:
+                column_index = {}
+                for i, value in enumerate(part):
+                    column_index.setdefault(value, offset + i)
+                if field == "data_rows":
+                    positions = {rid: column_index[rid] for rid in ids}
+                else:
+                    keys = dict(DataRow.objects.filter(pk__in=ids).values_list("id", "global_key"))
+                    positions = {rid: column_index.get(keys.get(rid)) for rid in ids}
+                _create_one(run, chunk, state, project=project, ids=ids, positions=positions)
+            state["offset"] = offset + len(part)
+            chunk.done = len(part)
+            chunk.checkpoint = dict(state)
+    return {"batches": state["batches"]}
+
+
+@job_kind("create_batches_from_dataset", label="Create batches from a dataset")
+def create_batches_from_dataset(run: JobRun) -> dict:
+    """Every row of a dataset (or version) not yet in the project, 100,000 per batch."""
+    from .services import _dataset_rows
+
+    project = _project(run)
+    dataset = Dataset.objects.filter(pk=run.params["dataset_id"]).first()
+    if dataset is None:
+        raise JobFailed("The dataset was deleted.")
+    version = None
+    if run.params.get("version_id"):
+        version = DatasetVersion.objects.filter(pk=run.params["version_id"]).first()
+        if version is None:
+            raise JobFailed("The version was deleted.")
+    state = run.checkpoint or {"after": "", "number": 0, "batches": []}
+    while True:
+        ids = list(
+            _dataset_rows(project=project, dataset=dataset, version=version).filter(
+                id__gt=state["after"]
+            )[:MAX_BATCH_ROWS]
+        )
+        if not ids:
+            break
+        with run.chunk() as chunk:
+            _create_one(
+                run,
+                chunk,
+                state,
+                project=project,
+                ids=ids,
+                positions=None,
+                dataset=dataset,
+                version=version,
+            )
+            state["after"] = ids[-1]
+            chunk.done = len(ids)
+            chunk.checkpoint = dict(state)
+    return {"batches": state["batches"]}
+
+
+@job_kind("set_priorities", label="Set row priorities")
+def set_priorities(run: JobRun) -> dict:
+    """Row priority overrides in bulk; unknown rows and rows outside the project are errors."""
+    project = _project(run)
+    items = [tuple(item) for item in _input(run)]
+    state = run.checkpoint or {"offset": 0, "updated": 0}
+    while state["offset"] < len(items):
+        offset = state["offset"]
+        part = items[offset : offset + PRIORITY_CHUNK]
+        with run.chunk() as chunk:
+            updated, failed = _apply_priorities(project=project, items=part, offset=offset)
+            _report(chunk, failed)
+            chunk.count("updated", updated)
+            state["offset"] = offset + len(part)
+            state["updated"] += updated
+            chunk.done = len(part)
+            chunk.checkpoint = dict(state)
+    return {"updated": state["updated"]}
+
+
+@job_kind("delete_labels", label="Delete a batch's labels")
+def delete_labels(run: JobRun) -> dict:
+    """Delete the batch's labels and re-queue its rows (optionally keeping templates)."""
+    batch = Batch.objects.filter(pk=run.params["batch_id"]).first()
+    if batch is None:
+        raise JobFailed("The batch was deleted.")
+    state = run.checkpoint or {"after": 0, "labels_deleted": 0, "rows_requeued": 0}
+    labelled = QueueEntry.objects.filter(batch=batch, labels_count__gt=0).order_by("id")
+    while True:
+        ids = list(
+            labelled.filter(id__gt=state["after"]).values_list("id", flat=True)[
+                :DELETE_LABELS_CHUNK
+            ]
+        )
+        if not ids:
+            break
+        with run.chunk() as chunk:
+            deleted, requeued = _delete_labels_of(
+                batch=batch,
+                entries=ids,
+                set_labels_as_template=run.params.get("set_labels_as_template", False),
+            )
+            chunk.count("deleted", deleted)
+            chunk.count("updated", requeued)
+            state["after"] = ids[-1]
+            state["labels_deleted"] += deleted
+            state["rows_requeued"] += requeued
+            chunk.done = len(ids)
+            chunk.checkpoint = dict(state)
+    return {
+        "batch_id": batch.pk,
+        "labels_deleted": state["labels_deleted"],
+        "rows_requeued": state["rows_requeued"],
+    }
+
+
+@job_kind("export_batches", label="Export batches (NDJSON)")
+def export_batches(run: JobRun) -> dict:
+    """Write the NDJSON export to a file and attach it to the job (streamed, flat memory)."""
+    project = _project(run)
+    params = dict(run.params)
+    params.pop("project_id")
+    # A batch deleted since the job started fails the job with the reason (ApplicationError).
+    options = export_options(project=project, **params)
+    rows = 0
+    with tempfile.TemporaryFile() as out:
+        for line in export_lines(options):
+            out.write(line.encode())
+            rows += 1
+            if rows % 1000 == 0:
+                run.progress(rows)
+        run.progress(rows, force=True)
+        out.seek(0)
+        run.attach_file(f"export-{project.pk}-{run.job.pk}.ndjson", out)
+    return {"rows": rows, "batch_ids": options.batch_ids}
