@@ -19,7 +19,7 @@ def bench_size(size: int) -> None:
     from versions.services import dataset_create, frames_add, version_create, version_publish
 
     dataset, _ = dataset_create(name=f"bench-{size}")
-    root = version_create(dataset=dataset, name="root")
+    root, _ = version_create(dataset=dataset, name="root")
     frames = [
         {
             "id": f"r{size}-{i:07d}",
@@ -37,7 +37,7 @@ def bench_size(size: int) -> None:
 
     add_s, _ = timed(add_all)
     root = version_publish(version=root)
-    branch_s, child = timed(lambda: version_create(dataset=dataset, name="child", parent=root))
+    branch_s, child = timed(lambda: version_create(dataset=dataset, name="child", parent=root)[0])
 
     def recount():
         with transaction.atomic():

@@ -81,3 +81,29 @@ def frame_content(frame: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(attachments, list):
         raise Invalid("Must be a list of {type, value}.", field="attachments")
     return {"sources": clean_sources, "meta": meta, "rois": rois, "attachments": attachments}
+
+
+def _deep_merge(base: dict, given: dict) -> dict:
+    out = dict(base)
+    for key, value in given.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def merge_content(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """An update merges: `meta` key by key (at any depth); sources, rois and attachments are
+    replaced when given; anything not given keeps its value. Nothing can be removed."""
+    merged = {
+        "sources": given.get("sources") or base.get("sources", []),
+        "meta": _deep_merge(base.get("meta") or {}, given.get("meta") or {}),
+        "rois": given["rois"] if given.get("rois") is not None else base.get("rois", []),
+        "attachments": (
+            given["attachments"]
+            if given.get("attachments") is not None
+            else base.get("attachments", [])
+        ),
+    }
+    return merged

@@ -2,72 +2,99 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from itertools import islice
 
 from django.utils import timezone
 
 from dashboard.jobs.registry import job_kind
 from dashboard.jobs.runner import JobRun
 
-from .copy_on_write import effective_entries
+from .copy_on_write import effective_entries, iter_frame_contents
 from .models import DatasetVersion
 from .selectors import version_get
+from .stats import stats_add, stats_finish, stats_start
 
-RECOUNT_CHUNK = 500
+RECOUNT_CHUNK = 2000
 
 
 @job_kind("recount_stats", label="Recount version statistics")
 def recount_stats(run: JobRun) -> dict:
-    """Recount a version's statistics (frames, sources, labels per class) in resumable chunks.
+    """Recount a version's statistics in resumable chunks.
 
     The partial counts travel in the checkpoint, so a retried task resumes after the last
     committed chunk. A frame whose stored content is malformed is reported as a failed row.
     """
     version = version_get(version_id=run.params["version_id"])
-    entries = effective_entries(version).order_by("data_row_id")
-    state = run.checkpoint or {"after": "", "index": 0, "frames": 0, "sources": 0, "labels": {}}
+    state = run.checkpoint or {"after": "", "index": 0, "stats": stats_start()}
     if run.job.progress_total is None:
-        run.set_total(entries.count())
+        run.set_total(effective_entries(version).count())
     while True:
-        rows = list(
-            entries.filter(data_row_id__gt=state["after"]).values_list(
-                "data_row_id", "revision__content"
-            )[:RECOUNT_CHUNK]
-        )
+        rows = list(islice(iter_frame_contents(version, after=state["after"]), RECOUNT_CHUNK))
         if not rows:
             break
         with run.chunk() as chunk:
-            labels = Counter(state["labels"])
-            for data_row_id, content in rows:
-                try:
-                    sources = len(content["sources"])
-                    frame_labels = [
-                        name for roi in content.get("rois", []) for name in roi["label"]
-                    ]
-                except (KeyError, TypeError) as exc:
-                    chunk.error(
-                        index=state["index"],
-                        key=data_row_id,
-                        input=content,
-                        message=f"Malformed frame content: {type(exc).__name__} {exc}",
-                        error_type="content",
-                    )
-                else:
-                    state["frames"] += 1
-                    state["sources"] += sources
-                    labels.update(frame_labels)
-                state["index"] += 1
-            state["labels"] = dict(labels)
+            for position, reason in stats_add(state["stats"], [c for _, c in rows]):
+                data_row_id, content = rows[position]
+                chunk.error(
+                    index=state["index"] + position,
+                    key=data_row_id,
+                    input=content,
+                    message=reason,
+                    error_type="content",
+                )
+            state["index"] += len(rows)
             state["after"] = rows[-1][0]
             chunk.done = len(rows)
             chunk.checkpoint = dict(state)
-    stats = {
-        "frame_count": state["frames"],
-        "source_count": state["sources"],
-        "label_counts": state["labels"],
-        "last_updated": version.updated_at.isoformat(),
-        "computed_at": timezone.now().isoformat(),
-    }
-    # Statistics are a cache: writing them must not touch updated_at ("last change" of frames).
+    stats = {**stats_finish(state["stats"], version), "computed_at": timezone.now().isoformat()}
+    # Statistics are a cache: writing them must not touch updated_at (the frames' last change).
     DatasetVersion.objects.filter(pk=version.pk).update(stats=stats)
     return {"version_id": version.pk, "stats": stats}
+
+
+ADD_FRAMES_CHUNK = 2000
+
+
+@job_kind("add_frames", label="Add frames to a version")
+def add_frames(run: JobRun) -> dict:
+    """Add a spooled list of frames in chunks. Adding overwrites by id, so a chunk run twice
+    (a retry after a dead worker) gives the same frames; the checkpoint skips finished ones."""
+    import json
+
+    from django.core.files.storage import default_storage
+
+    from .services import frames_add
+
+    version = version_get(version_id=run.params["version_id"])
+    offset = run.checkpoint.get("offset", 0)
+    if offset >= (run.job.progress_total or 0) and not default_storage.exists(run.params["path"]):
+        # A retry after the last chunk committed and the spool file was already removed.
+        return {"version_id": version.pk, "added": run.job.counts.get("created", 0)}
+    with default_storage.open(run.params["path"], "rb") as handle:
+        lines = iter(handle)
+        for _ in range(offset):
+            next(lines, None)
+        while True:
+            chunk_frames = [json.loads(line) for line in islice(lines, ADD_FRAMES_CHUNK)]
+            if not chunk_frames:
+                break
+            with run.chunk() as chunk:
+                result = frames_add(version=version, frames=chunk_frames)
+                for failure in result["failed"]:
+                    chunk.error(
+                        index=offset + failure["index"],
+                        key=str(
+                            (failure["frame"] or {}).get("id", "")
+                            if isinstance(failure["frame"], dict)
+                            else ""
+                        ),
+                        input=failure["frame"],
+                        message=failure["error"],
+                        error_type=failure["error_type"],
+                    )
+                chunk.count("created", result["added"])
+                offset += len(chunk_frames)
+                chunk.done = len(chunk_frames)
+                chunk.checkpoint = {"offset": offset}
+    default_storage.delete(run.params["path"])
+    return {"version_id": version.pk, "added": run.job.counts.get("created", 0)}

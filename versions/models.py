@@ -95,6 +95,8 @@ class FrameRevision(models.Model):
     data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="revisions")
     content = models.JSONField()
     content_hash = models.CharField(max_length=64)
+    # Every source URI between newlines ("\nuri1\nuri2\n"): `?source=` patterns match here.
+    source_uris = models.TextField(default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -123,7 +125,8 @@ class FrameEntry(models.Model):
                 fields=["version", "data_row"], name="frameentry_version_row_unique"
             ),
         ]
-        indexes = [models.Index(fields=["data_row"], name="frameentry_data_row")]
+        # Chain reads walk data rows in order and pick each row's entries from the chain.
+        indexes = [models.Index(fields=["data_row", "version"], name="frameentry_row_version")]
 
     def __str__(self) -> str:
         return f"{self.version_id}/{self.data_row_id}"

@@ -1,16 +1,44 @@
-"""Reads on datasets and versions."""
+"""Reads on datasets, versions and frames."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.db.models import QuerySet
 
-from dashboard.errors import NotFound
+from dashboard.errors import Conflict, Invalid, NotFound
 
-from .models import Dataset, DatasetVersion
+from .copy_on_write import effective_entries, iter_revision_ids
+from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
+from .projection import project
+from .tag_filter import tag_predicate
+
+# ---------------------------------------------------------------- datasets
 
 
-def dataset_list() -> QuerySet[Dataset]:
-    return Dataset.objects.order_by("created_at", "id")
+def dataset_list(*, tags: list[str] | None = None) -> QuerySet[Dataset]:
+    """Datasets oldest first, filtered by the seed's tag language."""
+    datasets = Dataset.objects.order_by("created_at", "id")
+    if tags:
+        matches = tag_predicate(tags)
+        ids = [pk for pk, t in Dataset.objects.values_list("pk", "tags") if matches(t)]
+        datasets = datasets.filter(pk__in=ids)
+    return datasets
+
+
+def dataset_get(*, dataset_id: str) -> Dataset:
+    dataset = Dataset.objects.filter(pk=dataset_id).first()
+    if dataset is None:
+        raise NotFound(f"No dataset with id {dataset_id!r}.")
+    return dataset
+
+
+# ---------------------------------------------------------------- versions
+
+
+def _live(dataset: Dataset) -> QuerySet[DatasetVersion]:
+    return DatasetVersion.objects.filter(dataset=dataset, removed=False)
 
 
 def version_get(*, version_id: str) -> DatasetVersion:
@@ -18,3 +46,162 @@ def version_get(*, version_id: str) -> DatasetVersion:
     if version is None:
         raise NotFound(f"No version with id {version_id!r}.")
     return version
+
+
+def version_list(
+    *, dataset: Dataset, only_published: bool = False, only_draft: bool = False
+) -> QuerySet[DatasetVersion]:
+    """Newest-updated first."""
+    if only_published and only_draft:
+        raise Invalid("Use only_published or only_draft, not both.", field="only_draft")
+    versions = _live(dataset).order_by("-updated_at", "-id")
+    if only_published:
+        versions = versions.filter(status=DatasetVersion.Status.PUBLISHED)
+    if only_draft:
+        versions = versions.filter(status=DatasetVersion.Status.DRAFT)
+    return versions
+
+
+def version_current(*, dataset: Dataset) -> DatasetVersion:
+    """The current writable version: the most recently updated draft."""
+    version = version_list(dataset=dataset, only_draft=True).first()
+    if version is None:
+        raise NotFound(f"Dataset {dataset.name!r} has no draft version.")
+    return version
+
+
+def version_for_reading(*, dataset: Dataset) -> DatasetVersion | None:
+    """What the data-row view reads: the current draft, else the newest published version."""
+    return (
+        version_list(dataset=dataset, only_draft=True).first()
+        or _live(dataset)
+        .filter(status=DatasetVersion.Status.PUBLISHED)
+        .order_by("-published_at", "-id")
+        .first()
+    )
+
+
+def version_by_name(
+    *, dataset: Dataset, name: str, raise_on_multiple: bool = False
+) -> DatasetVersion:
+    versions = list(_live(dataset).filter(name=name).order_by("-updated_at", "-id")[:2])
+    if not versions:
+        raise NotFound(f"No version named {name!r} in dataset {dataset.name!r}.")
+    if raise_on_multiple and len(versions) > 1:
+        raise Conflict(f"Several versions are named {name!r}.", field="name")
+    return versions[0]
+
+
+def version_parent_resolve(*, dataset: Dataset, ref: Any) -> DatasetVersion | None:
+    """`parent` given by id or by name (a list of one is accepted; more → 400)."""
+    if ref in (None, ""):
+        return None
+    if isinstance(ref, list):
+        if len(ref) > 1:
+            raise Invalid("A version has at most one parent.", field="parent")
+        return version_parent_resolve(dataset=dataset, ref=ref[0] if ref else None)
+    if not isinstance(ref, str):
+        raise Invalid("Give the parent's id or name.", field="parent")
+    by_id = _live(dataset).filter(pk=ref).first()
+    if by_id is not None:
+        return by_id
+    named = _live(dataset).filter(name=ref).order_by("-published_at", "-updated_at")
+    published = named.filter(status=DatasetVersion.Status.PUBLISHED).first()
+    if published is not None:
+        return published
+    if named.exists():
+        raise Conflict(f"The version named {ref!r} is a draft: publish it first.", field="parent")
+    raise Invalid(f"No version with id or name {ref!r} in this dataset.", field="parent")
+
+
+# ---------------------------------------------------------------- frames
+
+
+def frame_dicts(version: DatasetVersion, pairs: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """Frames `{id, global_key, dataset, sources, meta, rois, attachments}` for
+    (data_row_id, revision_id) pairs, in two queries."""
+    if not pairs:
+        return []
+    contents = dict(
+        FrameRevision.objects.filter(pk__in=[r for _, r in pairs]).values_list("pk", "content")
+    )
+    keys = dict(
+        DataRow.objects.filter(pk__in=[d for d, _ in pairs]).values_list("pk", "global_key")
+    )
+    return [
+        {
+            "id": row_id,
+            "global_key": keys.get(row_id),
+            "dataset": {"id": version.dataset_id},
+            **contents[revision_id],
+        }
+        for row_id, revision_id in pairs
+    ]
+
+
+def frames_page(
+    *,
+    version: DatasetVersion,
+    after: str = "",
+    limit: int = 100,
+    ids: list[str] | None = None,
+    source: str | None = None,
+    projection: list[list[str]] | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of frames in id order after `after`; returns (frames, has_more)."""
+    if source:
+        entries = (
+            effective_entries(version)
+            .filter(data_row_id__gt=after, revision__source_uris__regex=source_regex(source))
+            .order_by("data_row_id")
+        )
+        if ids is not None:
+            entries = entries.filter(data_row_id__in=ids)
+        pairs = list(entries.values_list("data_row_id", "revision_id")[: limit + 1])
+    else:
+        pairs = []
+        for pair in iter_revision_ids(version, after=after, ids=ids, window=min(limit + 1, 2000)):
+            pairs.append(pair)
+            if len(pairs) > limit:
+                break
+    has_more = len(pairs) > limit
+    frames = frame_dicts(version, pairs[:limit])
+    return [project(f, projection) for f in frames], has_more
+
+
+def frame_get(*, version: DatasetVersion, frame_id: str) -> dict[str, Any]:
+    frames, _ = frames_page(version=version, ids=[frame_id], limit=1)
+    if not frames:
+        raise NotFound(f"No frame {frame_id!r} in version {version.name!r}.")
+    return frames[0]
+
+
+def source_regex(pattern: str) -> str:
+    """`s3://bucket/*` → a regex matching one whole line of `FrameRevision.source_uris`."""
+    if not isinstance(pattern, str) or not pattern:
+        raise Invalid("Give a URI pattern; '*' matches any run of characters.", field="source")
+    body = "[^\\n]*".join(re.escape(part) for part in pattern.split("*"))
+    return f"\\n{body}\\n"
+
+
+def data_rows_of(version: DatasetVersion) -> QuerySet[FrameEntry]:
+    """The version's frames as data rows (for the data-row view and its filters)."""
+    return effective_entries(version).select_related("data_row", "revision")
+
+
+def entries_count(version: DatasetVersion) -> int:
+    return effective_entries(version).count()
+
+
+def version_diff(*, newer: DatasetVersion, older: DatasetVersion, limit: int = 1000) -> dict:
+    """`{counts: {added, removed, changed}, added: [...], removed: [...], changed: [...]}`:
+    added = in `newer` only, removed = in `older` only, changed = different content."""
+    from .copy_on_write import version_diff_rows
+
+    if newer.dataset_id != older.dataset_id:
+        raise Invalid("Both versions must belong to the same dataset.", field="against")
+    rows = version_diff_rows(newer, older, limit=limit)
+    return {
+        "counts": {kind: count for kind, (count, _) in rows.items()},
+        **{kind: ids for kind, (_, ids) in rows.items()},
+    }

@@ -8,3 +8,44 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = "-id"  # ids are time-sortable, so newest first by default
+
+
+def keyset_page(request, items: list, *, key: str, has_more: bool) -> dict:
+    """`{next, previous, results}` for streams paged by a unique, ordered key (`?cursor=` holds
+    the last key seen, opaque to clients). Forward only: `previous` is always null."""
+    import base64
+
+    from rest_framework.utils.urls import replace_query_param
+
+    next_url = None
+    if has_more and items:
+        token = base64.urlsafe_b64encode(str(items[-1][key]).encode()).decode()
+        next_url = replace_query_param(request.build_absolute_uri(), "cursor", token)
+    return {"next": next_url, "previous": None, "results": items}
+
+
+def keyset_after(request) -> str:
+    """The key a `?cursor=` points after ('' for the first page); a bad cursor → 400."""
+    import base64
+    import binascii
+
+    from dashboard.errors import Invalid
+
+    token = request.query_params.get("cursor")
+    if not token:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Invalid("Invalid cursor.", field="cursor") from None
+
+
+def page_size(request, *, default: int = 100, maximum: int = 1000) -> int:
+    from dashboard.errors import Invalid
+
+    raw = request.query_params.get("page_size")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise Invalid(f"Must be an integer from 1 to {maximum}.", field="page_size")
+    return int(raw)

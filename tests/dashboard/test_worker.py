@@ -61,7 +61,7 @@ def wait_for(job, *, timeout=60.0):
 
 def test_a_job_runs_to_the_end_on_a_real_worker_and_a_cancelled_one_never_runs(start_worker):
     dataset, _ = dataset_create(name="worker-test")
-    version = version_create(dataset=dataset, name="v")
+    version, _ = version_create(dataset=dataset, name="v")
     frames_add(
         version=version,
         frames=[

@@ -31,21 +31,21 @@ def contents(version):
 @pytest.fixture
 def root():
     dataset, _ = dataset_create(name="d")
-    root = version_create(dataset=dataset, name="root")
+    root, _ = version_create(dataset=dataset, name="root")
     frames_add(version=root, frames=[frame(i, n=i) for i in range(5)])
     return version_publish(version=root)
 
 
 def test_branching_writes_no_frame_entries(root):
     before = FrameEntry.objects.count()
-    child = version_create(dataset=root.dataset, name="child", parent=root)
+    child, _ = version_create(dataset=root.dataset, name="child", parent=root)
     assert FrameEntry.objects.count() == before
     assert contents(child) == contents(root)
 
 
 def test_child_updates_and_deletes_are_isolated_from_parent_and_sibling(root):
-    a = version_create(dataset=root.dataset, name="a", parent=root)
-    b = version_create(dataset=root.dataset, name="b", parent=root)
+    a, _ = version_create(dataset=root.dataset, name="a", parent=root)
+    b, _ = version_create(dataset=root.dataset, name="b", parent=root)
     frames_add(version=a, frames=[frame(1, n="changed"), frame(9, n="new")])
     assert frames_delete(version=a, ids=["f2", "ghost"]) == 1
     assert contents(a) == {
@@ -61,10 +61,10 @@ def test_child_updates_and_deletes_are_isolated_from_parent_and_sibling(root):
 
 
 def test_grandchild_reads_through_two_generations(root):
-    child = version_create(dataset=root.dataset, name="child", parent=root)
+    child, _ = version_create(dataset=root.dataset, name="child", parent=root)
     frames_delete(version=child, ids=["f0"])
     child = version_publish(version=child)
-    grandchild = version_create(dataset=root.dataset, name="gc", parent=child)
+    grandchild, _ = version_create(dataset=root.dataset, name="gc", parent=child)
     assert sorted(contents(grandchild)) == ["f1", "f2", "f3", "f4"]
     frames_add(version=grandchild, frames=[frame(0, n="back")])
     assert contents(grandchild)["f0"] == {"n": "back"}
@@ -81,13 +81,13 @@ def test_writes_to_a_published_version_are_refused_and_change_nothing(root):
 
 
 def test_a_draft_cannot_be_a_parent(root):
-    draft = version_create(dataset=root.dataset, name="draft", parent=root)
+    draft, _ = version_create(dataset=root.dataset, name="draft", parent=root)
     with pytest.raises(Conflict, match="publish it first"):
         version_create(dataset=root.dataset, name="x", parent=draft)
 
 
 def test_bad_frames_come_back_as_failures_while_good_ones_are_added(root):
-    draft = version_create(dataset=root.dataset, name="draft", parent=root)
+    draft, _ = version_create(dataset=root.dataset, name="draft", parent=root)
     result = frames_add(
         version=draft,
         frames=[
@@ -104,7 +104,7 @@ def test_bad_frames_come_back_as_failures_while_good_ones_are_added(root):
 def test_same_uri_in_the_same_dataset_gives_the_same_frame_id(root):
     from versions.frames import frame_id_for_uri
 
-    draft = version_create(dataset=root.dataset, name="draft", parent=root)
+    draft, _ = version_create(dataset=root.dataset, name="draft", parent=root)
     uri = {"sources": [{"uri": "s3://b/same.jpg"}]}
     frames_add(version=draft, frames=[uri])
     frames_add(version=draft, frames=[{**uri, "meta": {"again": True}}])

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_recount_counts_frames_sources_and_labels_in_chunks(run_jobs, monkeypatch):
     monkeypatch.setattr(version_jobs, "RECOUNT_CHUNK", 3)
     dataset, _ = dataset_create(name="d")
-    version = version_create(dataset=dataset, name="v")
+    version, _ = version_create(dataset=dataset, name="v")
     frames_add(
         version=version,
         frames=[

@@ -1,3 +1,63 @@
-"""Dataset, data-row and version endpoints under /api/v1/ (built out by the versions issue)."""
+"""Dataset, data-row and version endpoints under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("datasets/", views.DatasetListApi.as_view(), name="dataset-list"),
+    path("datasets/<str:dataset_id>/", views.DatasetDetailApi.as_view(), name="dataset-detail"),
+    path(
+        "datasets/<str:dataset_id>/data-rows/", views.DataRowListApi.as_view(), name="data-row-list"
+    ),
+    path(
+        "datasets/<str:dataset_id>/versions/", views.VersionListApi.as_view(), name="version-list"
+    ),
+    path(
+        "datasets/<str:dataset_id>/versions/current/",
+        views.VersionCurrentApi.as_view(),
+        name="version-current",
+    ),
+    path(
+        "datasets/<str:dataset_id>/versions/by-name/<path:name>/",
+        views.VersionByNameApi.as_view(),
+        name="version-by-name",
+    ),
+    path("versions/<str:version_id>/", views.VersionDetailApi.as_view(), name="version-detail"),
+    path("versions/<str:version_id>/frames/", views.FrameListApi.as_view(), name="frame-list"),
+    path(
+        "versions/<str:version_id>/frames/delete/",
+        views.FrameDeleteApi.as_view(),
+        name="frame-delete",
+    ),
+    path(
+        "versions/<str:version_id>/frames/<str:frame_id>/",
+        views.FrameDetailApi.as_view(),
+        name="frame-detail",
+    ),
+    path(
+        "versions/<str:version_id>/commit/", views.VersionCommitApi.as_view(), name="version-commit"
+    ),
+    path(
+        "versions/<str:version_id>/publish/",
+        views.VersionPublishApi.as_view(),
+        name="version-publish",
+    ),
+    path(
+        "versions/<str:version_id>/snapshot/",
+        views.VersionSnapshotApi.as_view(),
+        name="version-snapshot",
+    ),
+    path("versions/<str:version_id>/stats/", views.VersionStatsApi.as_view(), name="version-stats"),
+    path(
+        "versions/<str:version_id>/metadata/",
+        views.VersionMetadataApi.as_view(),
+        name="version-metadata",
+    ),
+    path(
+        "versions/<str:version_id>/mask-labels/",
+        views.VersionMaskLabelsApi.as_view(),
+        name="version-mask-labels",
+    ),
+    path("versions/<str:version_id>/diff/", views.VersionDiffApi.as_view(), name="version-diff"),
+]

@@ -1,0 +1,438 @@
+"""Dataset, data-row and version endpoints: validate the request, call one service or
+selector, shape the answer."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboard.api.pagination import keyset_after, keyset_page, page_size
+from dashboard.api.responses import job_accepted
+from dashboard.api.serializers import JobSerializer
+from dashboard.errors import Invalid
+from versions import selectors, services
+from versions.projection import parse_projection
+from versions.row_filter import row_filter_q
+
+from .serializers import (
+    DataRowSerializer,
+    DatasetCreateSerializer,
+    DatasetSerializer,
+    DatasetUpdateSerializer,
+    DeletedSerializer,
+    DiffSerializer,
+    FramesAddedSerializer,
+    FramesBodySerializer,
+    FramesUpdatedSerializer,
+    FramesUpdateSerializer,
+    IdsSerializer,
+    MaskLabelSerializer,
+    SnapshotSerializer,
+    StatsSerializer,
+    VersionCreateSerializer,
+    VersionSerializer,
+    VersionUpdateSerializer,
+    data_row_dict,
+    version_stats_shape,
+)
+
+
+def query_bool(request, name: str) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value not in {"1", "true", "yes", "0", "false", "no", ""}:
+        raise Invalid("Must be true or false.", field=name)
+    return value in {"1", "true", "yes"}
+
+
+def validated(serializer_class, data, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def frames_from_body(data) -> list:
+    """`{"frames": [...]}` or a bare array."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and isinstance(data.get("frames"), list):
+        return data["frames"]
+    raise Invalid('Send {"frames": [...]} or an array of frames.', field="frames")
+
+
+LIST_PAGE = OpenApiParameter("page_size", int, description="1-1000")
+CURSOR = OpenApiParameter("cursor", str, description="from the previous page's `next`")
+
+
+# ---------------------------------------------------------------- datasets
+
+
+class DatasetListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "tags",
+                str,
+                many=True,
+                description=(
+                    "Repeat for several. Plain tags OR-ed, -tag excludes, __$all/__$and AND the "
+                    "following tags, __$or ORs them, __$not negates the next tag."
+                ),
+            )
+        ],
+        responses=DatasetSerializer(many=True),
+    )
+    def get(self, request):
+        from dashboard.api.pagination import CursorPagination
+
+        datasets = selectors.dataset_list(tags=request.query_params.getlist("tags") or None)
+        paginator = CursorPagination()
+        paginator.ordering = "created_at"
+        page = paginator.paginate_queryset(datasets, request, view=self)
+        return paginator.get_paginated_response(DatasetSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=DatasetCreateSerializer,
+        responses={
+            201: DatasetSerializer,
+            200: DatasetSerializer,
+            409: OpenApiResponse(description="Exists and raise_if_exists"),
+        },
+    )
+    def post(self, request):
+        data = validated(DatasetCreateSerializer, request.data)
+        dataset, created = services.dataset_create(**data, user=request.user)
+        return Response(
+            DatasetSerializer(dataset).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class DatasetDetailApi(APIView):
+    @extend_schema(responses=DatasetSerializer)
+    def get(self, request, dataset_id: str):
+        return Response(DatasetSerializer(selectors.dataset_get(dataset_id=dataset_id)).data)
+
+    @extend_schema(request=DatasetUpdateSerializer, responses=DatasetSerializer)
+    def patch(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        data = validated(DatasetUpdateSerializer, request.data, partial=True)
+        return Response(DatasetSerializer(services.dataset_update(dataset=dataset, **data)).data)
+
+    @extend_schema(responses={204: None, 409: OpenApiResponse(description="Rows in use")})
+    def delete(self, request, dataset_id: str):
+        services.dataset_delete(dataset=selectors.dataset_get(dataset_id=dataset_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DataRowListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("global_key", str),
+            OpenApiParameter(
+                "metadata__KEY",
+                str,
+                description="any metadata key, with __in, __lt, __gt, __contains, __isnull",
+            ),
+            LIST_PAGE,
+            CURSOR,
+        ],
+        responses=DataRowSerializer(many=True),
+    )
+    def get(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        limit, after = page_size(request), keyset_after(request)
+        condition = row_filter_q(request.query_params.dict(), from_query=True)
+        version = selectors.version_for_reading(dataset=dataset)
+        if version is None:
+            return Response(keyset_page(request, [], key="id", has_more=False))
+        entries = list(
+            selectors.data_rows_of(version)
+            .filter(condition, data_row_id__gt=after)
+            .order_by("data_row_id")[: limit + 1]
+        )
+        rows = [data_row_dict(e) for e in entries[:limit]]
+        body = keyset_page(
+            request,
+            DataRowSerializer(rows, many=True).data,
+            key="id",
+            has_more=len(entries) > limit,
+        )
+        return Response(body)
+
+
+# ---------------------------------------------------------------- versions
+
+
+class VersionListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("only_published", bool), OpenApiParameter("only_draft", bool)],
+        responses=VersionSerializer(many=True),
+    )
+    def get(self, request, dataset_id: str):
+        from dashboard.api.pagination import CursorPagination
+
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        versions = selectors.version_list(
+            dataset=dataset,
+            only_published=query_bool(request, "only_published"),
+            only_draft=query_bool(request, "only_draft"),
+        )
+        paginator = CursorPagination()
+        paginator.ordering = "-updated_at"
+        page = paginator.paginate_queryset(versions, request, view=self)
+        return paginator.get_paginated_response(VersionSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=VersionCreateSerializer,
+        responses={
+            201: VersionSerializer,
+            200: VersionSerializer,
+            409: OpenApiResponse(description="Draft exists and raise_if_exists, or a draft parent"),
+        },
+    )
+    def post(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        data = validated(VersionCreateSerializer, request.data)
+        parent = selectors.version_parent_resolve(dataset=dataset, ref=data.pop("parent"))
+        version, created = services.version_create(
+            dataset=dataset, parent=parent, user=request.user, **data
+        )
+        return Response(
+            VersionSerializer(version).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class VersionCurrentApi(APIView):
+    @extend_schema(responses=VersionSerializer)
+    def get(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        return Response(VersionSerializer(selectors.version_current(dataset=dataset)).data)
+
+
+class VersionByNameApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("raise_on_multiple", bool)],
+        responses={
+            200: VersionSerializer,
+            409: OpenApiResponse(
+                description="Several versions have this name and raise_on_multiple"
+            ),
+        },
+    )
+    def get(self, request, dataset_id: str, name: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        version = selectors.version_by_name(
+            dataset=dataset, name=name, raise_on_multiple=query_bool(request, "raise_on_multiple")
+        )
+        return Response(VersionSerializer(version).data)
+
+
+class VersionDetailApi(APIView):
+    @extend_schema(responses=VersionSerializer)
+    def get(self, request, version_id: str):
+        return Response(VersionSerializer(selectors.version_get(version_id=version_id)).data)
+
+    @extend_schema(request=VersionUpdateSerializer, responses=VersionSerializer)
+    def patch(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        data = validated(VersionUpdateSerializer, request.data, partial=True)
+        return Response(VersionSerializer(services.version_update(version=version, **data)).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("force", bool)],
+        responses={204: None, 409: OpenApiResponse(description="Published and not force")},
+    )
+    def delete(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        services.version_remove(version=version, force=query_bool(request, "force"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionCommitApi(APIView):
+    @extend_schema(request=None, responses=VersionSerializer)
+    def post(self, request, version_id: str):
+        version = services.version_commit(version=selectors.version_get(version_id=version_id))
+        return Response(VersionSerializer(version).data)
+
+
+class VersionPublishApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: VersionSerializer, 409: OpenApiResponse(description="Already published")},
+    )
+    def post(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        with transaction.atomic():
+            services.version_commit(version=version)
+            version = services.version_publish(version=version)
+        return Response(VersionSerializer(version).data)
+
+
+class VersionSnapshotApi(APIView):
+    @extend_schema(
+        request=SnapshotSerializer,
+        responses={201: VersionSerializer, 409: OpenApiResponse(description="Already published")},
+    )
+    def post(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        data = validated(SnapshotSerializer, request.data)
+        child = services.version_snapshot(version=version, user=request.user, **data)
+        return Response(VersionSerializer(child).data, status=status.HTTP_201_CREATED)
+
+
+class VersionStatsApi(APIView):
+    @extend_schema(responses=StatsSerializer)
+    def get(self, request, version_id: str):
+        return Response(version_stats_shape(selectors.version_get(version_id=version_id)))
+
+
+class VersionMetadataApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, version_id: str):
+        return Response(selectors.version_get(version_id=version_id).metadata)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def put(self, request, version_id: str):
+        version = services.version_set_metadata(
+            version=selectors.version_get(version_id=version_id), metadata=request.data
+        )
+        return Response(version.metadata)
+
+
+class VersionMaskLabelsApi(APIView):
+    @extend_schema(responses=MaskLabelSerializer(many=True))
+    def get(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        return Response(version.metadata.get("mask_labels", []))
+
+    @extend_schema(request=MaskLabelSerializer(many=True), responses=MaskLabelSerializer(many=True))
+    def put(self, request, version_id: str):
+        version = services.version_set_mask_labels(
+            version=selectors.version_get(version_id=version_id), mask_labels=request.data
+        )
+        return Response(version.metadata["mask_labels"])
+
+
+class VersionDiffApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("against", str, required=True),
+            OpenApiParameter("limit", int, description="ids per list (default 1000)"),
+        ],
+        responses=DiffSerializer,
+    )
+    def get(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        against = request.query_params.get("against")
+        if not against:
+            raise Invalid("Give the version to compare with.", field="against")
+        other = selectors.version_get(version_id=against)
+        limit = request.query_params.get("limit", "1000")
+        if not limit.isdigit() or int(limit) > 100_000:
+            raise Invalid("Must be an integer from 0 to 100000.", field="limit")
+        return Response(selectors.version_diff(newer=version, older=other, limit=int(limit)))
+
+
+# ---------------------------------------------------------------- frames
+
+
+class FrameListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("projection", str, description="e.g. id,sources.uri,meta.x"),
+            OpenApiParameter("ids", str, description="comma-separated frame ids"),
+            OpenApiParameter("source", str, description="URI pattern; * matches any run"),
+            LIST_PAGE,
+            CURSOR,
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        ids = request.query_params.get("ids")
+        frames, has_more = selectors.frames_page(
+            version=version,
+            after=keyset_after(request),
+            limit=page_size(request),
+            ids=[i for i in ids.split(",") if i] if ids else None,
+            source=request.query_params.get("source") or None,
+            projection=parse_projection(request.query_params.get("projection")),
+        )
+        # The cursor needs the id even when the projection leaves it out.
+        page = keyset_page(request, frames, key="id", has_more=False)
+        if has_more:
+            page["next"] = _next_after(request, version, frames)
+        return Response(page)
+
+    @extend_schema(
+        request=FramesBodySerializer,
+        responses={
+            200: FramesAddedSerializer,
+            202: JobSerializer,
+            409: OpenApiResponse(description="Published version"),
+        },
+    )
+    def post(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        frames = frames_from_body(request.data)
+        if len(frames) > services.FRAMES_SYNC_LIMIT:
+            job = services.frames_add_start(version=version, frames=frames, user=request.user)
+            return job_accepted(job, request)
+        return Response(services.frames_add(version=version, frames=frames))
+
+    @extend_schema(request=FramesUpdateSerializer, responses=FramesUpdatedSerializer)
+    def patch(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        without = request.data.get("without_fields") if isinstance(request.data, dict) else None
+        result = services.frames_update(
+            version=version, frames=frames_from_body(request.data), without_fields=without
+        )
+        return Response(result)
+
+
+def _next_after(request, version, frames) -> str:
+    """Next-page URL keyed on the last frame's id (looked up when projected away)."""
+    from dashboard.api.pagination import keyset_page as page
+
+    last_id = frames[-1].get("id") if frames else None
+    if last_id is None:
+        ids = request.query_params.get("ids")
+        full, _ = selectors.frames_page(
+            version=version,
+            after=keyset_after(request),
+            limit=len(frames),
+            ids=[i for i in ids.split(",") if i] if ids else None,
+            source=request.query_params.get("source") or None,
+        )
+        last_id = full[-1]["id"]
+    return page(request, [{"id": last_id}], key="id", has_more=True)["next"]
+
+
+class FrameDeleteApi(APIView):
+    @extend_schema(request=IdsSerializer, responses=DeletedSerializer)
+    def post(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        ids = request.data.get("ids") if isinstance(request.data, dict) else None
+        return Response({"deleted": services.frames_delete(version=version, ids=ids)})
+
+
+class FrameDetailApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("projection", str)], responses=OpenApiTypes.OBJECT)
+    def get(self, request, version_id: str, frame_id: str):
+        from versions.projection import project
+
+        version = selectors.version_get(version_id=version_id)
+        frame = selectors.frame_get(version=version, frame_id=frame_id)
+        return Response(project(frame, parse_projection(request.query_params.get("projection"))))
