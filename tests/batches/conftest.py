@@ -44,3 +44,9 @@ def labelers(db):
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only (row locks with SKIP LOCKED across connections)")
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Users are made by the dozen here; a slow password hash only costs time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
