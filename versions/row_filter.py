@@ -92,6 +92,9 @@ def _condition(column: str, lookup: str, value: Any, *, raw_key: str, from_query
     suffix = "" if lookup == "exact" else f"__{lookup}"
     if is_meta and from_query and isinstance(value, str):
         literal = _json_literal(value)
+        if lookup != "exact" and isinstance(literal, int | float) and not isinstance(literal, bool):
+            # Order numbers as numbers: engines sort every number before any string.
+            return Q(**{f"{column}{suffix}": literal})
         if literal != value:
             return Q(**{f"{column}{suffix}": value}) | Q(**{f"{column}{suffix}": literal})
     return Q(**{f"{column}{suffix}": value})

@@ -35,7 +35,7 @@ def keyset_after(request) -> str:
     if not token:
         return ""
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise Invalid("Invalid cursor.", field="cursor") from None
 
