@@ -221,3 +221,57 @@ def export_batches(run: JobRun) -> dict:
         out.seek(0)
         run.attach_file(f"export-{project.pk}-{run.job.pk}.ndjson", out)
     return {"rows": rows, "batch_ids": options.batch_ids}
+
+
+PUBLISH_CHUNK = 1000
+
+
+@job_kind("publish_labels", label="Publish labels into a dataset version")
+def publish_labels(run: JobRun) -> dict:
+    """Write the project's labels as `rois` of the frames of a new draft version."""
+    from versions.services import frames_update
+
+    from .models import Label
+    from .services import label_rois
+
+    project = _project(run)
+    version = DatasetVersion.objects.filter(pk=run.params["version_id"], removed=False).first()
+    if version is None:
+        raise JobFailed("The target version was removed.")
+    labels = Label.objects.filter(project=project, data_row__dataset_id=run.params["dataset_id"])
+    state = run.checkpoint or {"after": "", "index": 0, "updated": 0}
+    while True:
+        row_ids = list(
+            labels.filter(data_row_id__gt=state["after"])
+            .order_by("data_row_id")
+            .values_list("data_row_id", flat=True)
+            .distinct()[:PUBLISH_CHUNK]
+        )
+        if not row_ids:
+            break
+        by_row: dict[str, list] = {}
+        for row_id, annotation in (
+            labels.filter(data_row_id__in=row_ids)
+            .order_by("id")
+            .values_list("data_row_id", "annotation")
+        ):
+            by_row.setdefault(row_id, []).append(annotation if isinstance(annotation, dict) else {})
+        frames = [{"id": rid, "rois": label_rois(by_row.get(rid, []))} for rid in row_ids]
+        with run.chunk() as chunk:
+            result = frames_update(version=version, frames=frames)
+            for failure in result["failed"]:
+                index = failure.get("index")
+                chunk.error(
+                    index=state["index"] + index if isinstance(index, int) else None,
+                    key=str((failure.get("frame") or {}).get("id", "")),
+                    input=failure.get("frame"),
+                    message=str(failure.get("error")),
+                    error_type=str(failure.get("error_type", "validation")),
+                )
+            chunk.count("updated", result["updated"])
+            state["updated"] += result["updated"]
+            state["after"] = row_ids[-1]
+            state["index"] += len(row_ids)
+            chunk.done = len(row_ids)
+            chunk.checkpoint = dict(state)
+    return {"version_id": version.pk, "frames_updated": state["updated"]}

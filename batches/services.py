@@ -350,7 +350,7 @@ def _name_clean(name: Any, *, field: str = "name", max_length: int = 255) -> str
 def batch_create(
     *,
     project: Project,
-    name: str,
+    name: str = "",
     global_keys: list | None = None,
     data_rows: list | None = None,
     priority: int | None = None,
@@ -412,7 +412,7 @@ def _job_with_input(*, kind: str, params: dict, rows: list, user, total: int) ->
 def batches_create(
     *,
     project: Project,
-    name_prefix: str,
+    name_prefix: str = "",
     global_keys: list | None = None,
     data_rows: list | None = None,
     priority: int | None = None,
@@ -457,8 +457,8 @@ def _dataset_rows(*, project: Project, dataset: Dataset, version: DatasetVersion
 def batches_create_from_dataset(
     *,
     project: Project,
-    name_prefix: str,
-    dataset_id: Any,
+    name_prefix: str = "",
+    dataset_id: Any = None,
     version_id: Any = None,
     priority: int | None = None,
     consensus_settings: dict | None = None,
@@ -964,3 +964,70 @@ def export_start(*, project: Project, user=None, batch_ids: Any = None, **switch
             user=user,
             total=export_count(options),
         )
+
+
+# --- Publishing labels into a dataset version --------------------------------------------------
+
+
+def labels_publish_start(
+    *, project: Project, dataset_id: Any = None, version_name: Any = None, user=None
+) -> Job:
+    """Start a `publish_labels` job: a new draft version of the dataset (child of its newest
+    published version) whose frames carry the project's labels as `rois`."""
+    from versions.services import version_create
+
+    if not isinstance(dataset_id, str) or not dataset_id:
+        raise Invalid("This field is required.", field="dataset_id")
+    dataset = Dataset.objects.filter(pk=dataset_id).first()
+    if dataset is None:
+        raise NotFound(f"No dataset with id {dataset_id!r}.", field="dataset_id")
+    name = _name_clean(version_name, field="version_name")
+    parent = (
+        DatasetVersion.objects.filter(dataset=dataset, status="published", removed=False)
+        .order_by("-published_at", "-id")
+        .first()
+    )
+    if parent is None:
+        raise Conflict(
+            "The dataset has no published version to build on: publish one first.",
+            field="dataset_id",
+        )
+    total = (
+        Label.objects.filter(project=project, data_row__dataset=dataset)
+        .values("data_row_id")
+        .distinct()
+        .count()
+    )
+    with transaction.atomic():
+        version, _ = version_create(
+            dataset=dataset,
+            name=name,
+            parent=parent,
+            description=f"Labels of project {project.name!r}",
+            raise_if_exists=True,
+            user=user,
+        )
+        return job_create(
+            kind="publish_labels",
+            params={"project_id": project.pk, "dataset_id": dataset.pk, "version_id": version.pk},
+            user=user,
+            total=total,
+        )
+
+
+def label_rois(annotations: list[dict]) -> list[dict]:
+    """A row's labels as frame ROIs: `objects` [{class, bbox|poly, confidence}] become one ROI
+    each; `classes` [..] one ROI without geometry."""
+    rois = []
+    for annotation in annotations:
+        for obj in annotation.get("objects") or []:
+            if isinstance(obj, dict) and obj.get("class"):
+                roi = {"label": [str(obj["class"])], "confidence": obj.get("confidence", 1.0)}
+                for shape in ("bbox", "poly"):
+                    if shape in obj:
+                        roi[shape] = obj[shape]
+                rois.append(roi)
+        classes = annotation.get("classes")
+        if isinstance(classes, list) and classes:
+            rois.append({"label": [str(c) for c in classes], "confidence": 1.0})
+    return rois

@@ -104,5 +104,5 @@ class LabelFactory(factory.django.DjangoModelFactory):
     project = factory.SelfAttribute("entry.project")
     batch = factory.SelfAttribute("entry.batch")
     data_row = factory.SelfAttribute("entry.data_row")
-    author = factory.SubFactory(LabelerFactory)
+    author = factory.SubFactory(UserFactory, role=Role.LABELER)
     annotation = factory.LazyFunction(lambda: {"classes": ["car"]})

@@ -1,0 +1,351 @@
+"""Project, batch, queue and label endpoints: validate the request's shape, call one service or
+selector, render the result. Errors come from the services (400/404/409, never a 500)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboard.api.pagination import CursorPagination
+from dashboard.api.responses import job_accepted
+from dashboard.api.serializers import JobSerializer
+from dashboard.errors import Invalid
+from dashboard.models import Job
+from dashboard.roles import Role
+
+from .. import services
+from ..export import export_lines, export_options
+from ..row_lists import rows_from_upload
+from ..selectors import batch_get, batch_list, project_get, project_list, queue_preview
+from ..services import UNSET
+from . import serializers as s
+
+JOB_202 = OpenApiResponse(JobSerializer, description="Accepted: the job (Location header).")
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input, naming the field."),
+    404: OpenApiResponse(description="Unknown project, batch or entry."),
+    409: OpenApiResponse(description="Conflict with the current state."),
+}
+
+
+def _body(request, *, list_ok: bool = False) -> Any:
+    """The request body as plain data. Multipart forms: `priority` and `consensus_settings`
+    are decoded, an uploaded `file` becomes `global_keys` (or `data_rows` with `?key=id`)."""
+    data = request.data
+    if request.content_type and request.content_type.startswith("multipart/"):
+        body: dict[str, Any] = {k: data.get(k) for k in data if k != "file"}
+        for key in ("priority", "consensus_settings", "set_labels_as_template"):
+            if isinstance(body.get(key), str):
+                raw = body[key].strip()
+                try:
+                    body[key] = json.loads(raw) if raw else None
+                except json.JSONDecodeError:
+                    raise Invalid(
+                        "Must be JSON (a number, an object or null).", field=key
+                    ) from None
+        upload = request.FILES.get("file")
+        if upload is not None:
+            rows = rows_from_upload(upload, fmt=request.query_params.get("format", ""))
+            column = request.query_params.get("key") or data.get("key") or "global_key"
+            if column not in ("global_key", "id", "data_row"):
+                raise Invalid("Must be global_key or id.", field="key")
+            body["global_keys" if column == "global_key" else "data_rows"] = rows
+        body.pop("key", None)
+        return body
+    if isinstance(data, list) and list_ok:
+        return data
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.", field="non_field_errors")
+    return dict(data)
+
+
+def _only(body: dict, allowed: tuple[str, ...]) -> dict:
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise Invalid(f"Unknown field {unknown[0]!r}.", field=unknown[0])
+    return body
+
+
+class OldestFirst(CursorPagination):
+    ordering = "id"
+
+
+class ProjectListApi(ListAPIView):
+    serializer_class = s.ProjectSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return project_list()
+
+    @extend_schema(request=s.ProjectInputSerializer, responses={201: s.ProjectSerializer, **ERRORS})
+    def post(self, request):
+        body = _only(
+            _body(request), ("name", "description", "label_classes", "reservation_seconds")
+        )
+        project = services.project_create(
+            name=body.get("name"),
+            description=body.get("description", ""),
+            label_classes=body.get("label_classes"),
+            reservation_seconds=body.get("reservation_seconds", 600),
+            user=request.user,
+        )
+        return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(responses={200: s.ProjectSerializer, 404: ERRORS[404]})
+    def get(self, request, project_id: str):
+        return Response(s.ProjectSerializer(project_get(project_id=project_id)).data)
+
+    @extend_schema(request=s.ProjectInputSerializer, responses={200: s.ProjectSerializer, **ERRORS})
+    def patch(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = _only(
+            _body(request), ("name", "description", "label_classes", "reservation_seconds")
+        )
+        project = services.project_update(project=project, **body)
+        return Response(s.ProjectSerializer(project).data)
+
+
+class BatchListApi(ListAPIView):
+    serializer_class = s.BatchSerializer
+    pagination_class = OldestFirst
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return batch_list(project=project_get(project_id=self.kwargs["project_id"]))
+
+    @extend_schema(
+        request=s.BatchInputSerializer, responses={201: s.BatchCreatedSerializer, **ERRORS}
+    )
+    def post(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = _only(
+            _body(request), ("name", "global_keys", "data_rows", "priority", "consensus_settings")
+        )
+        batch, failed = services.batch_create(project=project, user=request.user, **body)
+        if batch is None:
+            field = "global_keys" if body.get("global_keys") is not None else "data_rows"
+            raise Invalid(
+                "No batch was created: every row failed.",
+                field=field,
+                extra={"failed_data_rows": failed},
+            )
+        batch = batch_get(project=project, batch_id=batch.pk)
+        batch.failed_data_rows = failed
+        return Response(s.BatchCreatedSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+
+class BatchBulkApi(APIView):
+    @extend_schema(request=s.BatchesInputSerializer, responses={202: JOB_202, **ERRORS})
+    def post(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = _only(
+            _body(request),
+            ("name_prefix", "global_keys", "data_rows", "priority", "consensus_settings"),
+        )
+        job = services.batches_create(project=project, user=request.user, **body)
+        return job_accepted(job, request)
+
+
+class BatchFromDatasetApi(APIView):
+    @extend_schema(request=s.FromDatasetInputSerializer, responses={202: JOB_202, **ERRORS})
+    def post(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = _only(
+            _body(request),
+            ("name_prefix", "dataset_id", "version_id", "priority", "consensus_settings"),
+        )
+        job = services.batches_create_from_dataset(project=project, user=request.user, **body)
+        return job_accepted(job, request)
+
+
+class BatchDetailApi(APIView):
+    def _batch(self, project_id: str, batch_id: str):
+        return batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
+
+    @extend_schema(responses={200: s.BatchSerializer, 404: ERRORS[404]})
+    def get(self, request, project_id: str, batch_id: str):
+        return Response(s.BatchSerializer(self._batch(project_id, batch_id)).data)
+
+    @extend_schema(request=s.BatchPatchSerializer, responses={200: s.BatchSerializer, **ERRORS})
+    def patch(self, request, project_id: str, batch_id: str):
+        batch = self._batch(project_id, batch_id)
+        body = _only(_body(request), ("name", "priority"))
+        services.batch_update(
+            batch=batch, name=body.get("name", UNSET), priority=body.get("priority", UNSET)
+        )
+        return Response(s.BatchSerializer(self._batch(project_id, batch_id)).data)
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted; the data rows stay."),
+            404: ERRORS[404],
+            409: OpenApiResponse(description="The batch has labels: `labels_count` says how many."),
+        }
+    )
+    def delete(self, request, project_id: str, batch_id: str):
+        services.batch_delete(batch=self._batch(project_id, batch_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BatchRemoveQueuedApi(APIView):
+    @extend_schema(request=None, responses={200: s.RemovedSerializer, 404: ERRORS[404]})
+    def post(self, request, project_id: str, batch_id: str):
+        batch = batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
+        removed = services.batch_remove_queued_data_rows(batch=batch)
+        return Response({"removed": removed})
+
+
+class BatchDeleteLabelsApi(APIView):
+    @extend_schema(request=s.DeleteLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
+    def post(self, request, project_id: str, batch_id: str):
+        batch = batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
+        body = _only(_body(request), ("set_labels_as_template",))
+        job = services.batch_delete_labels(
+            batch=batch,
+            set_labels_as_template=body.get("set_labels_as_template", False),
+            user=request.user,
+            force_job=True,
+        )
+        return job_accepted(job, request)
+
+
+class BatchReorderApi(APIView):
+    @extend_schema(
+        request=s.ReorderInputSerializer, responses={200: s.BatchSerializer(many=True), **ERRORS}
+    )
+    def post(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = _only(_body(request), ("batch_ids",))
+        services.batches_reorder(project=project, batch_ids=body.get("batch_ids"))
+        from ..selectors import batch_in_serving_order
+
+        return Response(s.BatchSerializer(batch_in_serving_order(project=project), many=True).data)
+
+
+class PrioritiesApi(APIView):
+    @extend_schema(
+        request=s.PriorityItemSerializer(many=True),
+        responses={200: s.PrioritiesResultSerializer, 202: JOB_202, **ERRORS},
+    )
+    def post(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = _body(request, list_ok=True)
+        items = body.get("items") if isinstance(body, dict) else body
+        result = services.priorities_set(project=project, items=items, user=request.user)
+        if isinstance(result, Job):
+            return job_accepted(result, request)
+        return Response(result)
+
+
+class QueueApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="1…1000, default 10")],
+        responses={200: s.QueueItemSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    def get(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        entries = queue_preview(project=project, limit=request.query_params.get("limit", 10))
+        return Response(s.QueueItemSerializer(entries, many=True).data)
+
+
+class QueueNextApi(APIView):
+    write_role = Role.LABELER
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.ReservationSerializer,
+            204: OpenApiResponse(description="Nothing is left for you in this queue."),
+            404: ERRORS[404],
+        },
+    )
+    def post(self, request, project_id: str):
+        entry = services.queue_next(project=project_get(project_id=project_id), user=request.user)
+        if entry is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(s.ReservationSerializer(entry).data)
+
+
+class QueueSubmitApi(APIView):
+    write_role = Role.LABELER
+
+    @extend_schema(request=s.SubmitInputSerializer, responses={201: s.LabelSerializer, **ERRORS})
+    def post(self, request, project_id: str, entry_id: str):
+        project = project_get(project_id=project_id)
+        body = _only(_body(request), ("annotation",))
+        if "annotation" not in body:
+            raise Invalid("This field is required.", field="annotation")
+        label = services.label_submit(
+            project=project, entry_id=entry_id, user=request.user, annotation=body["annotation"]
+        )
+        return Response(s.LabelSerializer(label).data, status=status.HTTP_201_CREATED)
+
+
+class QueueSkipApi(APIView):
+    write_role = Role.LABELER
+
+    @extend_schema(request=None, responses={200: s.QueueItemSerializer, **ERRORS})
+    def post(self, request, project_id: str, entry_id: str):
+        project = project_get(project_id=project_id)
+        entry = services.queue_skip(project=project, entry_id=entry_id, user=request.user)
+        return Response(s.QueueItemSerializer(entry).data)
+
+
+EXPORT_SWITCHES = ("attachments", "metadata_fields", "data_row_details", "labels")
+
+
+class ExportApi(APIView):
+    @extend_schema(request=s.ExportInputSerializer, responses={202: JOB_202, **ERRORS})
+    def post(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = _only(_body(request), ("batch_ids", *EXPORT_SWITCHES))
+        job = services.export_start(project=project, user=request.user, **body)
+        return job_accepted(job, request)
+
+
+class ExportStreamApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("batch_ids", str, description="Comma-separated; all when omitted"),
+            *[OpenApiParameter(name, bool) for name in EXPORT_SWITCHES],
+        ],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, description="One JSON object per data row, streamed."
+            ),
+            400: ERRORS[400],
+            404: ERRORS[404],
+        },
+    )
+    def get(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        options = export_options(
+            project=project,
+            batch_ids=request.query_params.get("batch_ids"),
+            **{k: request.query_params.get(k) for k in EXPORT_SWITCHES},
+        )
+        response = StreamingHttpResponse(
+            (line.encode() for line in export_lines(options)),
+            content_type="application/x-ndjson",
+        )
+        response["Content-Disposition"] = f'attachment; filename="export-{project.pk}.ndjson"'
+        return response
+
+
+class PublishLabelsApi(APIView):
+    @extend_schema(request=s.PublishLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
+    def post(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = _only(_body(request), ("dataset_id", "version_name"))
+        job = services.labels_publish_start(project=project, user=request.user, **body)
+        return job_accepted(job, request)
