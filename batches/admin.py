@@ -1,7 +1,13 @@
 """Admin for projects, batches, the queue, labels and skips."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
+from dashboard.errors import ApplicationError
+from dashboard.models import Job
+
+from . import services
 from .models import Batch, Label, Project, QueueEntry, Skip
 
 
@@ -29,6 +35,78 @@ class BatchAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     raw_id_fields = ["dataset", "version"]
     readonly_fields = ["size"]
+    actions = ["remove_queued_rows", "delete_labels", "delete_labels_as_templates", "export"]
+
+    def _each(self, request, queryset, verb):
+        for batch in queryset:
+            try:
+                result = verb(batch)
+            except ApplicationError as exc:
+                self.message_user(request, f"{batch.name}: {exc.message}", messages.ERROR)
+                continue
+            if isinstance(result, Job):
+                link = reverse("job-detail", args=[result.pk])
+                self.message_user(
+                    request,
+                    format_html(
+                        '{}: started job <a href="{}">{}</a>.', batch.name, link, result.pk
+                    ),
+                )
+            else:
+                self.message_user(request, f"{batch.name}: {result}")
+
+    @admin.action(description="Remove queued rows (rows without labels leave the batch)")
+    def remove_queued_rows(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda b: f"{services.batch_remove_queued_data_rows(batch=b)} rows removed",
+        )
+
+    def _delete_labels(self, request, queryset, template: bool):
+        def verb(batch):
+            result = services.batch_delete_labels(
+                batch=batch, set_labels_as_template=template, user=request.user
+            )
+            if isinstance(result, Job):
+                return result
+            return (
+                f"{result['labels_deleted']} labels deleted, "
+                f"{result['rows_requeued']} rows re-queued"
+            )
+
+        self._each(request, queryset, verb)
+
+    @admin.action(description="Delete labels and re-queue the rows")
+    def delete_labels(self, request, queryset):
+        self._delete_labels(request, queryset, False)
+
+    @admin.action(description="Delete labels, keeping them as templates")
+    def delete_labels_as_templates(self, request, queryset):
+        self._delete_labels(request, queryset, True)
+
+    @admin.action(description="Export the batches' rows (NDJSON job, with labels and metadata)")
+    def export(self, request, queryset):
+        by_project: dict = {}
+        for batch in queryset.select_related("project"):
+            by_project.setdefault(batch.project, []).append(batch.pk)
+        for project, ids in by_project.items():
+            job = services.export_start(
+                project=project,
+                user=request.user,
+                batch_ids=ids,
+                attachments=True,
+                metadata_fields=True,
+                data_row_details=True,
+                labels=True,
+            )
+            link = reverse("job-detail", args=[job.pk])
+            self.message_user(
+                request,
+                format_html(
+                    '{}: export job <a href="{}">{}</a> started.', project.name, link, job.pk
+                ),
+            )
 
 
 @admin.register(QueueEntry)
@@ -45,7 +123,7 @@ class QueueEntryAdmin(admin.ModelAdmin):
         "reserved_by",
         "reserved_until",
     ]
-    list_filter = ["state", "project"]
+    list_filter = ["state", "project", "batch", "labels_required"]
     search_fields = ["data_row__id", "data_row__global_key", "batch__name"]
     list_select_related = ["project", "batch", "reserved_by"]
     raw_id_fields = ["batch", "data_row", "reserved_by"]
@@ -55,7 +133,7 @@ class QueueEntryAdmin(admin.ModelAdmin):
 @admin.register(Label)
 class LabelAdmin(admin.ModelAdmin):
     list_display = ["id", "project", "batch", "data_row", "author", "created_at"]
-    list_filter = ["project", "created_at"]
+    list_filter = ["project", "batch", "created_at"]
     search_fields = ["data_row__id", "data_row__global_key", "author__username"]
     list_select_related = ["project", "batch", "author"]
     raw_id_fields = ["batch", "data_row"]
