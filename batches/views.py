@@ -1,16 +1,366 @@
-"""Project pages."""
+"""Project, batch and queue pages (htmx): the project page with its batch table, inline
+priority edits and up/down reordering (plain forms without JS), the queue preview, the
+create-batch and from-dataset forms, confirmations for destructive verbs, and a labeling page.
+"""
 
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from dashboard.roles import Role, role_required
+from dashboard.errors import ApplicationError, Invalid, NotFound
+from dashboard.models import Job
+from dashboard.roles import Role, role_required, user_has_role
+from versions.models import Dataset, DatasetVersion
 
-from .models import Project
+from . import services
+from .export import SWITCHES as EXPORT_SWITCHES
+from .models import QueueEntry
+from .row_lists import rows_from_text, rows_from_upload
+from .selectors import (
+    batch_get,
+    batch_in_serving_order,
+    batch_labels_count,
+    project_get,
+    project_list,
+    queue_counts,
+    queue_preview,
+)
+
+
+def page_errors(view):
+    """Pages answer an unknown project, batch or entry with the 404 page (never a 500)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return wrapped
 
 
 @role_required(Role.VIEWER)
 def projects_page(request):
-    projects = Project.objects.annotate(batch_count=Count("batches")).order_by("-created_at", "-id")
-    page = Paginator(projects, 50).get_page(request.GET.get("page"))
+    if request.method == "POST":
+        if not user_has_role(request.user, Role.MANAGER):
+            messages.error(request, "Only managers create projects.")
+            return redirect("project-list")
+        try:
+            project = services.project_create(
+                name=request.POST.get("name", ""),
+                description=request.POST.get("description", ""),
+                label_classes=[
+                    c.strip() for c in request.POST.get("label_classes", "").split(",") if c.strip()
+                ],
+                user=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("project-list")
+        return redirect("project-detail", project_id=project.pk)
+    page = Paginator(project_list(), 50).get_page(request.GET.get("page"))
     return render(request, "batches/project_list.html", {"page": page})
+
+
+def _project_context(request, project, **extra):
+    return {
+        "project": project,
+        "batches": batch_in_serving_order(project=project),
+        "preview": queue_preview(project=project, limit=10),
+        "counts": queue_counts(project=project),
+        "is_manager": user_has_role(request.user, Role.MANAGER),
+        **extra,
+    }
+
+
+@role_required(Role.VIEWER)
+@page_errors
+def project_page(request, project_id: str):
+    project = project_get(project_id=project_id)
+    template = "batches/project_detail.html"
+    if request.htmx and request.htmx.target in ("batch-table", "queue-preview"):
+        template += "#" + request.htmx.target
+    return render(request, template, _project_context(request, project))
+
+
+def _after_batch_edit(request, project):
+    """htmx: the refreshed batch table (the queue preview follows via an event); else back."""
+    if request.htmx:
+        response = render(
+            request, "batches/project_detail.html#batch-table", _project_context(request, project)
+        )
+        response["HX-Trigger"] = "queue-changed"
+        return response
+    return redirect("project-detail", project_id=project.pk)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+@page_errors
+def batch_priority(request, project_id: str, batch_id: str):
+    project = project_get(project_id=project_id)
+    batch = batch_get(project=project, batch_id=batch_id)
+    raw = request.POST.get("priority", "").strip()
+    try:
+        try:
+            priority = int(raw) if raw else None
+        except ValueError:
+            raise Invalid("Priority must be a whole number or empty.", field="priority") from None
+        services.batch_update(batch=batch, priority=priority)
+    except ApplicationError as exc:
+        messages.error(request, f"{batch.name}: {exc.message}")
+        if request.htmx:
+            response = render(
+                request,
+                "batches/project_detail.html#batch-table",
+                _project_context(request, project, error=f"{batch.name}: {exc.message}"),
+            )
+            return response
+    return _after_batch_edit(request, project)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+@page_errors
+def batch_move(request, project_id: str, batch_id: str):
+    project = project_get(project_id=project_id)
+    batch = batch_get(project=project, batch_id=batch_id)
+    try:
+        services.batch_move(batch=batch, direction=request.POST.get("direction", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return _after_batch_edit(request, project)
+
+
+def _rows_from_form(request) -> dict:
+    kind = request.POST.get("kind", "global_keys")
+    if kind not in ("global_keys", "data_rows"):
+        raise Invalid("Choose global keys or data row ids.", field="kind")
+    upload = request.FILES.get("file")
+    rows = rows_from_upload(upload) if upload else rows_from_text(request.POST.get("rows", ""))
+    return {kind: rows}
+
+
+def _consensus_from_form(request):
+    n = request.POST.get("number_of_labels", "").strip()
+    cover = request.POST.get("coverage_percentage", "").strip()
+    if not n and not cover:
+        return None
+    try:
+        return {"number_of_labels": int(n), "coverage_percentage": float(cover)}
+    except ValueError:
+        raise Invalid(
+            "Consensus needs a whole number of labels and a coverage between 0 and 1.",
+            field="consensus_settings",
+        ) from None
+
+
+def _priority_from_form(request):
+    raw = request.POST.get("priority", "").strip()
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        raise Invalid("Priority must be a whole number or empty.", field="priority") from None
+
+
+@role_required(Role.MANAGER)
+@page_errors
+def batch_new(request, project_id: str):
+    project = project_get(project_id=project_id)
+    context = {"project": project, "form": request.POST}
+    if request.method == "POST":
+        try:
+            batch, failed = services.batch_create(
+                project=project,
+                name=request.POST.get("name", ""),
+                priority=_priority_from_form(request),
+                consensus_settings=_consensus_from_form(request),
+                user=request.user,
+                **_rows_from_form(request),
+            )
+        except ApplicationError as exc:
+            context["error"] = exc
+        else:
+            if batch is not None:
+                messages.success(
+                    request,
+                    f"Batch {batch.name!r} created with {batch.size} rows"
+                    + (f"; {len(failed)} rows failed." if failed else "."),
+                )
+                if not failed:
+                    return redirect("project-detail", project_id=project.pk)
+            context.update(batch=batch, failed=failed[:200], failed_count=len(failed))
+    return render(request, "batches/batch_form.html", context)
+
+
+@role_required(Role.MANAGER)
+@page_errors
+def batches_from_dataset(request, project_id: str):
+    project = project_get(project_id=project_id)
+    datasets = Dataset.objects.order_by("name")
+    dataset_id = request.POST.get("dataset_id") or request.GET.get("dataset_id") or ""
+    versions = DatasetVersion.objects.filter(dataset_id=dataset_id, removed=False).order_by(
+        "-updated_at"
+    )
+    context = {
+        "project": project,
+        "datasets": datasets,
+        "versions": versions,
+        "dataset_id": dataset_id,
+        "form": request.POST,
+    }
+    if request.htmx and request.method == "GET":
+        return render(request, "batches/from_dataset.html#version-select", context)
+    if request.method == "POST":
+        try:
+            context["job"] = services.batches_create_from_dataset(
+                project=project,
+                name_prefix=request.POST.get("name_prefix", ""),
+                dataset_id=dataset_id,
+                version_id=request.POST.get("version_id") or None,
+                priority=_priority_from_form(request),
+                consensus_settings=_consensus_from_form(request),
+                user=request.user,
+            )
+        except ApplicationError as exc:
+            context["error"] = exc
+    return render(request, "batches/from_dataset.html", context)
+
+
+def _confirm(request, project_id, batch_id, *, verb: str):
+    project = project_get(project_id=project_id)
+    batch = batch_get(project=project, batch_id=batch_id)
+    labels = batch_labels_count(batch=batch)
+    labelled_rows = QueueEntry.objects.filter(batch=batch, labels_count__gt=0).count()
+    context = {
+        "project": project,
+        "batch": batch,
+        "labels": labels,
+        "labelled_rows": labelled_rows,
+        "verb": verb,
+    }
+    return project, batch, context
+
+
+@role_required(Role.MANAGER)
+@page_errors
+def batch_delete_labels(request, project_id: str, batch_id: str):
+    project, batch, context = _confirm(request, project_id, batch_id, verb="delete-labels")
+    if request.method == "POST":
+        result = services.batch_delete_labels(
+            batch=batch,
+            set_labels_as_template=request.POST.get("set_labels_as_template") == "on",
+            user=request.user,
+        )
+        if isinstance(result, Job):
+            messages.success(request, "Deleting the labels in the background.")
+            return redirect("job-detail", job_id=result.pk)
+        messages.success(
+            request,
+            f"{result['labels_deleted']} labels deleted; {result['rows_requeued']} rows re-queued.",
+        )
+        return redirect("project-detail", project_id=project.pk)
+    return render(request, "batches/confirm.html", context)
+
+
+@role_required(Role.MANAGER)
+@page_errors
+def batch_delete(request, project_id: str, batch_id: str):
+    project, batch, context = _confirm(request, project_id, batch_id, verb="delete")
+    if request.method == "POST":
+        try:
+            services.batch_delete(batch=batch)
+        except ApplicationError as exc:
+            context["error"] = exc.message
+            return render(request, "batches/confirm.html", context, status=409)
+        messages.success(request, f"Batch {batch.name!r} deleted; its data rows stay.")
+        return redirect("project-detail", project_id=project.pk)
+    return render(request, "batches/confirm.html", context)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+@page_errors
+def batch_remove_queued(request, project_id: str, batch_id: str):
+    project = project_get(project_id=project_id)
+    batch = batch_get(project=project, batch_id=batch_id)
+    removed = services.batch_remove_queued_data_rows(batch=batch)
+    messages.success(request, f"{removed} unlabelled rows left batch {batch.name!r}.")
+    return redirect("project-detail", project_id=project.pk)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+@page_errors
+def project_export(request, project_id: str):
+    project = project_get(project_id=project_id)
+    try:
+        job = services.export_start(
+            project=project,
+            user=request.user,
+            batch_ids=request.POST.getlist("batch_ids") or None,
+            **{k: request.POST.get(k) == "on" for k in EXPORT_SWITCHES},
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("project-detail", project_id=project.pk)
+    return redirect("job-detail", job_id=job.pk)
+
+
+@role_required(Role.LABELER)
+@page_errors
+def label_page(request, project_id: str):
+    """Next / show the row and its template / submit JSON or classes / skip."""
+    project = project_get(project_id=project_id)
+    context: dict = {"project": project}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "submit":
+                raw = request.POST.get("annotation", "").strip() or "{}"
+                try:
+                    annotation = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise Invalid(f"Malformed JSON: {exc}", field="annotation") from None
+                classes = request.POST.getlist("classes")
+                if classes and isinstance(annotation, dict):
+                    annotation["classes"] = classes
+                services.label_submit(
+                    project=project,
+                    entry_id=request.POST.get("entry"),
+                    user=request.user,
+                    annotation=annotation,
+                )
+                messages.success(request, "Label saved.")
+            elif action == "skip":
+                services.queue_skip(
+                    project=project, entry_id=request.POST.get("entry"), user=request.user
+                )
+                messages.info(request, "Skipped; you will not get this row again.")
+        except ApplicationError as exc:
+            context["error"] = exc.message
+        context["entry"] = services.queue_next(project=project, user=request.user)
+    else:
+        # A GET only shows the row the labeler already holds; taking one is a POST.
+        context["entry"] = (
+            QueueEntry.objects.filter(
+                project=project,
+                state=QueueEntry.State.RESERVED,
+                reserved_by=request.user,
+                reserved_until__gte=timezone.now(),
+            )
+            .select_related("data_row", "batch")
+            .first()
+        )
+    if context["entry"] is not None and context["entry"].template is not None:
+        context["template_json"] = json.dumps(context["entry"].template, indent=2)
+    return render(request, "batches/label.html", context)
