@@ -432,12 +432,15 @@ def _write(version: DatasetVersion, prepared: Prepared, failed: list) -> int:
         ignore_conflicts=True,
         batch_size=1000,
     )
-    revision_ids = {
-        (row_id, h): pk
-        for pk, row_id, h in FrameRevision.objects.filter(
-            data_row_id__in=list(hashes), content_hash__in=set(hashes.values())
-        ).values_list("pk", "data_row_id", "content_hash")
-    }
+    # One IN list (served by the (data_row, content_hash) index); hashes matched here.
+    revision_ids = {}
+    for start in range(0, len(hashes), 5000):
+        part = list(hashes)[start : start + 5000]
+        for pk, row_id, h in FrameRevision.objects.filter(data_row_id__in=part).values_list(
+            "pk", "data_row_id", "content_hash"
+        ):
+            if hashes[row_id] == h:
+                revision_ids[(row_id, h)] = pk
     FrameEntry.objects.bulk_create(
         [
             FrameEntry(version_id=version.pk, data_row_id=fid, revision_id=revision_ids[(fid, h)])
