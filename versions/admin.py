@@ -6,7 +6,7 @@ from dashboard.errors import ApplicationError
 from dashboard.jobs.services import job_create
 
 from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
-from .services import version_publish
+from .services import version_commit, version_publish, version_snapshot
 
 
 @admin.register(Dataset)
@@ -33,15 +33,39 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     list_select_related = ["dataset", "parent"]
     raw_id_fields = ["parent"]
     readonly_fields = ["depth", "stats", "published_at", "created_at", "updated_at"]
-    actions = ["publish", "recount"]
+    actions = ["publish", "snapshot", "commit", "recount"]
+
+    def _each(self, request, queryset, verb, done: str):
+        count = 0
+        for version in queryset:
+            try:
+                verb(version)
+                count += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{version}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"{done}: {count} version(s).")
 
     @admin.action(description="Publish selected drafts")
     def publish(self, request, queryset):
-        for version in queryset:
-            try:
-                version_publish(version=version)
-            except ApplicationError as exc:
-                self.message_user(request, f"{version}: {exc.message}", messages.WARNING)
+        self._each(
+            request,
+            queryset,
+            lambda v: version_publish(version=version_commit(version=v)),
+            "Published",
+        )
+
+    @admin.action(description="Publish a snapshot (and open a draft child)")
+    def snapshot(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda v: version_snapshot(version=v, user=request.user),
+            "Snapshots published",
+        )
+
+    @admin.action(description="Commit (refresh statistics)")
+    def commit(self, request, queryset):
+        self._each(request, queryset, lambda v: version_commit(version=v), "Committed")
 
     @admin.action(description="Recount statistics (background job)")
     def recount(self, request, queryset):

@@ -6,4 +6,25 @@ from . import views
 
 urlpatterns = [
     path("datasets/", views.datasets_page, name="dataset-list"),
+    path("datasets/<str:dataset_id>/", views.dataset_page, name="dataset-detail"),
+    path("versions/<str:version_id>/", views.version_page, name="version-detail"),
+    path(
+        "versions/<str:version_id>/metadata/", views.version_metadata_view, name="version-metadata"
+    ),
+    path(
+        "versions/<str:version_id>/mask-labels/",
+        views.version_mask_labels_view,
+        name="version-mask-labels",
+    ),
+    path(
+        "versions/<str:version_id>/frames/",
+        views.version_frames_add_view,
+        name="version-frames-add",
+    ),
+    path("versions/<str:version_id>/commit/", views.version_commit_view, name="version-commit"),
+    path(
+        "versions/<str:version_id>/snapshot/", views.version_snapshot_view, name="version-snapshot"
+    ),
+    path("versions/<str:version_id>/remove/", views.version_remove_view, name="version-remove"),
+    path("versions/<str:version_id>/diff/", views.version_diff_page, name="version-diff"),
 ]

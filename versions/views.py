@@ -1,18 +1,339 @@
-"""Dataset pages."""
+"""Dataset and version pages: list with the tag filter, the dataset's version tree, a version's
+stats, metadata, mask labels, frame browser and diff, and the verbs behind confirmations."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from dashboard.roles import Role, role_required
+from dashboard.errors import ApplicationError
+from dashboard.forms import form_call
+from dashboard.roles import Role, role_required, user_has_role
 
-from .selectors import dataset_list
+from . import selectors, services
+from .forms import (
+    DatasetForm,
+    FramesForm,
+    MaskLabelsForm,
+    MetadataForm,
+    SnapshotForm,
+    VersionForm,
+)
+from .models import DatasetVersion
+
+FRAMES_PER_PAGE = 24
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".svg")
+
+
+def _partial(request, template: str, name: str) -> str:
+    """The whole page, or one partial of it for an htmx request aimed at that partial."""
+    if request.htmx and not request.htmx.boosted and request.htmx.target == name:
+        return f"{template}#{name}"
+    return template
 
 
 @role_required(Role.VIEWER)
 def datasets_page(request):
-    datasets = dataset_list().annotate(
-        row_count=Count("data_rows", distinct=True), version_count=Count("versions", distinct=True)
-    )
+    form = DatasetForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not user_has_role(request.user, Role.MANAGER):
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            result = form_call(
+                form,
+                services.dataset_create,
+                user=request.user,
+                raise_if_exists=True,
+                **form.cleaned_data,
+            )
+            if result:
+                messages.success(request, f"Dataset {result[0].name!r} created.")
+                return redirect("dataset-detail", dataset_id=result[0].pk)
+    tags = request.GET.get("tags", "").replace(",", " ").split()
+    error = None
+    try:
+        datasets = selectors.dataset_list(tags=tags or None)
+    except ApplicationError as exc:
+        datasets, error = selectors.dataset_list(), exc.message
+    datasets = datasets.annotate(
+        row_count=Count("data_rows", distinct=True),
+        version_count=Count("versions", distinct=True),
+    ).order_by("created_at", "id")
     page = Paginator(datasets, 50).get_page(request.GET.get("page"))
-    return render(request, "versions/dataset_list.html", {"page": page})
+    context = {"page": page, "form": form, "tags": " ".join(tags), "tag_error": error}
+    return render(
+        request,
+        _partial(request, "versions/dataset_list.html", "dataset-table"),
+        context,
+        status=400 if form.errors else 200,
+    )
+
+
+def _tree(dataset) -> list[dict]:
+    """Roots with nested children, newest last; removed versions kept as hidden joints."""
+    versions = list(DatasetVersion.objects.filter(dataset=dataset).order_by("created_at", "id"))
+    children: dict[str | None, list] = {}
+    for version in versions:
+        children.setdefault(version.parent_id, []).append(version)
+
+    def node(version):
+        return {"version": version, "children": [node(c) for c in children.get(version.pk, [])]}
+
+    return [node(root) for root in children.get(None, [])]
+
+
+@role_required(Role.VIEWER)
+def dataset_page(request, dataset_id: str):
+    dataset = selectors.dataset_get(dataset_id=dataset_id)
+    parents = selectors.version_list(dataset=dataset, only_published=True)
+    form = VersionForm(request.POST if request.method == "POST" else None, parents=parents)
+    if request.method == "POST":
+        if not user_has_role(request.user, Role.MANAGER):
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            data = form.cleaned_data
+            parent = (
+                form_call(
+                    form,
+                    selectors.version_parent_resolve,
+                    dataset=dataset,
+                    ref=data["parent"] or None,
+                )
+                if data["parent"]
+                else None
+            )
+            if not form.errors:
+                result = form_call(
+                    form,
+                    services.version_create,
+                    dataset=dataset,
+                    name=data["name"],
+                    description=data["description"],
+                    parent=parent,
+                    user=request.user,
+                )
+                if result:
+                    version, created = result
+                    messages.success(
+                        request,
+                        f"Version {version.name!r} "
+                        f"{'created' if created else 'already existed as a draft'}.",
+                    )
+                    return redirect("version-detail", version_id=version.pk)
+    context = {
+        "dataset": dataset,
+        "tree": _tree(dataset),
+        "form": form,
+        "version_count": DatasetVersion.objects.filter(dataset=dataset, removed=False).count(),
+    }
+    return render(
+        request, "versions/dataset_detail.html", context, status=400 if form.errors else 200
+    )
+
+
+def _frame_preview(frame: dict) -> str | None:
+    for source in frame.get("sources", []):
+        for uri in ((source.get("preview") or {}).get("uri"), source.get("uri")):
+            if (
+                isinstance(uri, str)
+                and uri.startswith(("http://", "https://"))
+                and uri.lower().split("?")[0].endswith(IMAGE_SUFFIXES)
+            ):
+                return uri
+    return None
+
+
+@role_required(Role.VIEWER)
+def version_page(request, version_id: str):
+    version = selectors.version_get(version_id=version_id)
+    source = request.GET.get("source", "").strip()
+    after = request.GET.get("after", "")
+    frames, has_more, frame_error = [], False, None
+    try:
+        frames, has_more = selectors.frames_page(
+            version=version, after=after, limit=FRAMES_PER_PAGE, source=source or None
+        )
+    except ApplicationError as exc:
+        frame_error = exc.message
+    for frame in frames:
+        frame["preview_url"] = _frame_preview(frame)
+    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk)
+    context = {
+        "version": version,
+        "dataset": version.dataset,
+        "parent": version.parent if version.parent_id else None,
+        "frames": frames,
+        "has_more": has_more,
+        "next_after": frames[-1]["id"] if has_more and frames else None,
+        "source": source,
+        "after": after,
+        "frame_error": frame_error,
+        "metadata_form": MetadataForm(
+            initial={"metadata": {k: v for k, v in version.metadata.items() if k != "mask_labels"}}
+        ),
+        "mask_form": MaskLabelsForm(
+            initial={"mask_labels": version.metadata.get("mask_labels", [])}
+        ),
+        "frames_form": FramesForm(),
+        "others": others,
+    }
+    return render(
+        request, _partial(request, "versions/version_detail.html", "frame-browser"), context
+    )
+
+
+def _back(version) -> str:
+    return reverse("version-detail", args=[version.pk])
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def version_metadata_view(request, version_id: str):
+    version = selectors.version_get(version_id=version_id)
+    form = MetadataForm(request.POST)
+    if form.is_valid() and form_call(
+        form, services.version_set_metadata, version=version, metadata=form.cleaned_data["metadata"]
+    ):
+        messages.success(request, "Metadata saved.")
+    else:
+        messages.error(request, "Metadata not saved: " + _errors(form))
+    return redirect(_back(version))
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def version_mask_labels_view(request, version_id: str):
+    version = selectors.version_get(version_id=version_id)
+    form = MaskLabelsForm(request.POST)
+    if form.is_valid() and form_call(
+        form,
+        services.version_set_mask_labels,
+        version=version,
+        mask_labels=form.cleaned_data["mask_labels"],
+    ):
+        messages.success(request, "Mask labels saved.")
+    else:
+        messages.error(request, "Mask labels not saved: " + _errors(form))
+    return redirect(_back(version))
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def version_frames_add_view(request, version_id: str):
+    version = selectors.version_get(version_id=version_id)
+    form = FramesForm(request.POST)
+    result = None
+    if form.is_valid():
+        result = form_call(
+            form, services.frames_add, version=version, frames=form.cleaned_data["frames"]
+        )
+    if result is None:
+        messages.error(request, "No frames added: " + _errors(form))
+    else:
+        messages.success(request, f"{result['added']} frame(s) added.")
+        for failure in result["failed"][:10]:
+            messages.warning(
+                request,
+                f"Frame {failure['index']} not added ({failure['error_type']}): {failure['error']}",
+            )
+    return redirect(_back(version))
+
+
+def _errors(form) -> str:
+    return "; ".join(
+        (f"{field}: " if field != "__all__" else "") + " ".join(errs)
+        for field, errs in form.errors.items()
+    )
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def version_commit_view(request, version_id: str):
+    version = services.version_commit(version=selectors.version_get(version_id=version_id))
+    messages.success(
+        request, f"Statistics refreshed: {version.stats.get('frame_count', 0)} frames."
+    )
+    return redirect(_back(version))
+
+
+@role_required(Role.MANAGER)
+def version_snapshot_view(request, version_id: str):
+    """GET: what will happen; POST: publish the draft and open its new draft child."""
+    version = selectors.version_get(version_id=version_id)
+    form = SnapshotForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v or None for k, v in form.cleaned_data.items()}
+        child = form_call(
+            form, services.version_snapshot, version=version, user=request.user, **data
+        )
+        if child:
+            messages.success(
+                request, f"Published {version.name!r}; the new draft is {child.name!r}."
+            )
+            return redirect("version-detail", version_id=child.pk)
+    return render(
+        request,
+        "versions/version_confirm.html",
+        {
+            "version": version,
+            "form": form,
+            "action": "snapshot",
+            "frame_count": version.stats.get("frame_count"),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.MANAGER)
+def version_remove_view(request, version_id: str):
+    """GET: what will happen; POST: remove (published ones need the force box)."""
+    version = selectors.version_get(version_id=version_id)
+    error = None
+    if request.method == "POST":
+        try:
+            services.version_remove(version=version, force=request.POST.get("force") == "on")
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"Version {version.name!r} removed.")
+            return redirect("dataset-detail", dataset_id=version.dataset_id)
+    return render(
+        request,
+        "versions/version_confirm.html",
+        {
+            "version": version,
+            "action": "remove",
+            "error": error,
+            "child_count": version.children.count(),
+        },
+        status=409 if error else 200,
+    )
+
+
+@role_required(Role.VIEWER)
+def version_diff_page(request, version_id: str):
+    version = selectors.version_get(version_id=version_id)
+    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk)
+    against_id = request.GET.get("against") or (version.parent_id or "")
+    diff, against, error = None, None, None
+    if against_id:
+        try:
+            against = selectors.version_get(version_id=against_id)
+            diff = selectors.version_diff(newer=version, older=against, limit=200)
+        except ApplicationError as exc:
+            error = exc.message
+    return render(
+        request,
+        "versions/version_diff.html",
+        {
+            "version": version,
+            "others": others,
+            "against": against,
+            "diff": diff,
+            "error": error,
+        },
+    )
