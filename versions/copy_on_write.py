@@ -166,14 +166,19 @@ def version_diff_rows(
     old_sql, old_params = _ranked_sql(chain_old, candidates)
     new_params = new_params + differing
     old_params = old_params + differing
+    # One aggregation pass (no joins), so the plan cannot degrade to nested loops when the
+    # planner's row estimates are stale after a large import.
     sql = (
-        f"WITH n AS ({new_sql}), o AS ({old_sql}), d AS ("
-        " SELECT 'added' AS kind, n.data_row_id AS row_id FROM n"
-        "  LEFT JOIN o ON o.data_row_id = n.data_row_id WHERE o.data_row_id IS NULL"
-        " UNION ALL SELECT 'removed', o.data_row_id FROM o"
-        "  LEFT JOIN n ON n.data_row_id = o.data_row_id WHERE n.data_row_id IS NULL"
-        " UNION ALL SELECT 'changed', n.data_row_id FROM n"
-        "  JOIN o ON o.data_row_id = n.data_row_id WHERE o.revision_id <> n.revision_id"
+        f"WITH n AS ({new_sql}), o AS ({old_sql}), sides AS ("
+        " SELECT data_row_id, revision_id AS new_rev, NULL AS old_rev FROM n"
+        " UNION ALL SELECT data_row_id, NULL, revision_id FROM o"
+        "), paired AS ("
+        " SELECT data_row_id AS row_id, MAX(new_rev) AS new_rev, MAX(old_rev) AS old_rev"
+        " FROM sides GROUP BY data_row_id"
+        "), d AS ("
+        " SELECT CASE WHEN old_rev IS NULL THEN 'added' WHEN new_rev IS NULL THEN 'removed'"
+        "  ELSE 'changed' END AS kind, row_id FROM paired"
+        " WHERE old_rev IS NULL OR new_rev IS NULL OR old_rev <> new_rev"
         "), numbered AS ("
         " SELECT kind, row_id, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY row_id) AS pos,"
         "  COUNT(*) OVER (PARTITION BY kind) AS total FROM d"
