@@ -24,17 +24,6 @@ class UserFactory(factory.django.DjangoModelFactory):
             user_set_role(user=self, role=extracted)
 
 
-class ManagerFactory(UserFactory):
-    role = Role.MANAGER
-
-
-class LabelerFactory(UserFactory):
-    role = Role.LABELER
-
-
-class ViewerFactory(UserFactory):
-    role = Role.VIEWER
-
 
 class DatasetFactory(factory.django.DjangoModelFactory):
     class Meta:

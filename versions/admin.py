@@ -50,7 +50,7 @@ class DatasetVersionAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda v: version_publish(version=version_commit(version=v)),
+            lambda v: version_publish(version=v),
             "Published",
         )
 

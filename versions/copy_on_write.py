@@ -78,7 +78,9 @@ def iter_revision_ids(
     """(data_row_id, revision_id) of the version's frames in data-row order, after `after`."""
     chain = chain or version_chain(version)
     rank = {vid: i for i, vid in enumerate(chain)}
-    limit = window * len(chain)
+    # A data row has at most one entry per chain version, so a window one chain longer than
+    # `window` always holds complete rows besides (possibly) the last, which is re-read.
+    limit = window + len(chain)
     while True:
         rows = FrameEntry.objects.filter(version_id__in=chain, data_row_id__gt=after)
         if ids is not None:
@@ -94,11 +96,7 @@ def iter_revision_ids(
         if not complete:
             # The last data row's entries may continue past the window: read it next time.
             last = batch[-1][0]
-            trimmed = [row for row in batch if row[0] != last]
-            if trimmed:
-                batch = trimmed
-            else:  # one row with more entries than the window (cannot happen: ≤ 1 per version)
-                complete = True
+            batch = [row for row in batch if row[0] != last]
         best: dict[str, tuple[int, int | None]] = {}
         for data_row_id, version_id, revision_id in batch:
             generation = rank[version_id]

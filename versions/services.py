@@ -228,7 +228,28 @@ def version_publish(
     version.status = DatasetVersion.Status.PUBLISHED
     version.published_at = timezone.now()
     version.save()
+    # Final statistics are counted in the background: publishing stays O(1) at any size.
+    version_stats_refresh_start(version=version)
     return version
+
+
+STATS_SYNC_LIMIT = 20_000  # frames counted inside a request; more → a background job
+
+
+def version_stats_refresh_start(*, version: DatasetVersion, user=None):
+    from dashboard.jobs.services import job_create
+
+    return job_create(kind="recount_stats", params={"version_id": version.pk}, user=user)
+
+
+def version_commit_or_start(*, version: DatasetVersion, user=None):
+    """Commit small versions at once (returns the version); start a job for large ones
+    (returns the job)."""
+    from .copy_on_write import effective_entries
+
+    if effective_entries(version).count() <= STATS_SYNC_LIMIT:
+        return version_commit(version=version)
+    return version_stats_refresh_start(version=version, user=user)
 
 
 def _stamp() -> str:

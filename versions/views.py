@@ -253,11 +253,13 @@ def _errors(form) -> str:
 @require_POST
 @role_required(Role.MANAGER)
 def version_commit_view(request, version_id: str):
-    version = services.version_commit(version=selectors.version_get(version_id=version_id))
-    messages.success(
-        request, f"Statistics refreshed: {version.stats.get('frame_count', 0)} frames."
-    )
-    return redirect(_back(version))
+    version = selectors.version_get(version_id=version_id)
+    result = services.version_commit_or_start(version=version, user=request.user)
+    if isinstance(result, type(version)):
+        messages.success(request, f"Statistics refreshed: {result.stats['frame_count']} frames.")
+        return redirect(_back(version))
+    messages.info(request, "Counting statistics in the background.")
+    return redirect("job-detail", job_id=result.pk)
 
 
 @role_required(Role.MANAGER)

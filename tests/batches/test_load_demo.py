@@ -45,7 +45,7 @@ def test_load_demo_creates_users_dataset_versions_project_batches_labels():
     assert Batch.objects.count() == 2 and Label.objects.count() == 20
     assert QueueEntry.objects.filter(state="done").count() == 20
     assert QueueEntry.objects.filter(labels_required=2).exists()  # consensus share
-    assert Job.objects.filter(kind="recount_stats").count() == 1
+    assert Job.objects.filter(kind="recount_stats").count() == 2  # v1 on publish, v2
 
 
 def test_load_demo_twice_leaves_the_same_data():

@@ -16,7 +16,7 @@ def test_overview_shows_real_counts_and_jobs(client, viewer):
     assert counts["Datasets"] == 1 and counts["Data rows"] == 320
     assert counts["Projects"] == 1 and counts["Batches"] == 2
     assert counts["Labelled rows"] == 20 and counts["Queued rows"] == 230
-    assert counts["Running jobs"] == 1  # the demo's recount job, waiting for a worker
+    assert counts["Running jobs"] == 2  # recounts of v1 (on publish) and v2, awaiting a worker
     assert "recount_stats" in html
     assert 'src="/static/vendor/htmx/htmx.min.js"' in html
     assert "X-CSRFToken" in html
@@ -72,3 +72,16 @@ def test_admin_lists_every_model(client, manager):
     ]:
         response = client.get(f"/admin/{path}/?q=demo")
         assert response.status_code == 200, path
+
+
+def test_service_errors_on_pages_are_our_own_404_and_409_pages(client, viewer, manager):
+    client.force_login(viewer)
+    missing = client.get("/jobs/no-such-job/")
+    assert missing.status_code == 404 and "No job with id" in missing.content.decode()
+    from dashboard.models import Job
+
+    job = Job.objects.create(kind="recount_stats", status="succeeded")
+    client.force_login(manager)
+    # An ended job cannot be cancelled: the page says why (as a message) instead of failing.
+    html = client.post(f"/jobs/{job.pk}/cancel/", follow=True).content.decode()
+    assert "already ended" in html

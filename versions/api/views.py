@@ -3,7 +3,6 @@ selector, shape the answer."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -261,10 +260,13 @@ class VersionDetailApi(APIView):
 
 
 class VersionCommitApi(APIView):
-    @extend_schema(request=None, responses=VersionSerializer)
+    @extend_schema(request=None, responses={200: VersionSerializer, 202: JobSerializer})
     def post(self, request, version_id: str):
-        version = services.version_commit(version=selectors.version_get(version_id=version_id))
-        return Response(VersionSerializer(version).data)
+        version = selectors.version_get(version_id=version_id)
+        result = services.version_commit_or_start(version=version, user=request.user)
+        if not isinstance(result, type(version)):
+            return job_accepted(result, request)
+        return Response(VersionSerializer(result).data)
 
 
 class VersionPublishApi(APIView):
@@ -273,10 +275,7 @@ class VersionPublishApi(APIView):
         responses={200: VersionSerializer, 409: OpenApiResponse(description="Already published")},
     )
     def post(self, request, version_id: str):
-        version = selectors.version_get(version_id=version_id)
-        with transaction.atomic():
-            services.version_commit(version=version)
-            version = services.version_publish(version=version)
+        version = services.version_publish(version=selectors.version_get(version_id=version_id))
         return Response(VersionSerializer(version).data)
 
 
