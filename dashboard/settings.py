@@ -121,9 +121,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end libraries come from npm at set-up (package.json) and are served from node_modules.
-_HTMX_DIST = BASE_DIR / "node_modules" / "htmx.org" / "dist"
-if _HTMX_DIST.is_dir():
-    STATICFILES_DIRS.append(("vendor/htmx", _HTMX_DIST))
+for _prefix, _dist in [("vendor/htmx", "htmx.org/dist"), ("vendor/chartjs", "chart.js/dist")]:
+    if (BASE_DIR / "node_modules" / _dist).is_dir():
+        STATICFILES_DIRS.append((_prefix, BASE_DIR / "node_modules" / _dist))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
