@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -119,12 +120,14 @@ def batch_priority(request, project_id: str, batch_id: str):
     except ApplicationError as exc:
         messages.error(request, f"{batch.name}: {exc.message}")
         if request.htmx:
-            response = render(
+            # The reason is shown under the field that was wrong (this batch's priority).
+            return render(
                 request,
                 "batches/project_detail.html#batch-table",
-                _project_context(request, project, error=f"{batch.name}: {exc.message}"),
+                _project_context(
+                    request, project, error_batch=batch.pk, error=exc.message, bad_value=raw
+                ),
             )
-            return response
     return _after_batch_edit(request, project)
 
 
@@ -264,9 +267,11 @@ def batch_delete_labels(request, project_id: str, batch_id: str):
         if isinstance(result, Job):
             messages.success(request, "Deleting the labels in the background.")
             return redirect("job-detail", job_id=result.pk)
+        deleted, requeued = result["labels_deleted"], result["rows_requeued"]
         messages.success(
             request,
-            f"{result['labels_deleted']} labels deleted; {result['rows_requeued']} rows re-queued.",
+            f"{deleted} label{pluralize(deleted)} deleted; "
+            f"{requeued} row{pluralize(requeued)} re-queued for labeling.",
         )
         return redirect("project-detail", project_id=project.pk)
     return render(request, "batches/confirm.html", context)
@@ -280,8 +285,10 @@ def batch_delete(request, project_id: str, batch_id: str):
         try:
             services.batch_delete(batch=batch)
         except ApplicationError as exc:
+            # Labels may have arrived since the confirmation was shown: state it as it is now.
+            project, batch, context = _confirm(request, project_id, batch_id, verb="delete")
             context["error"] = exc.message
-            return render(request, "batches/confirm.html", context, status=409)
+            return render(request, "batches/confirm.html", context, status=exc.status_code)
         messages.success(request, f"Batch {batch.name!r} deleted; its data rows stay.")
         return redirect("project-detail", project_id=project.pk)
     return render(request, "batches/confirm.html", context)

@@ -1,0 +1,84 @@
+"""Datasets in a browser: create one, a root version, add frames, publish a snapshot and see the
+drawn version tree grow a published node with a draft child; the frame browser pages by htmx."""
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def frames_json(n: int, start: int = 0) -> str:
+    return json.dumps(
+        [
+            {
+                "id": f"cam-{i:03d}",
+                "global_key": f"key-{i:03d}",
+                "sources": [{"uri": f"s3://bucket/cam/{i:03d}.jpg"}],
+                "meta": {"n": i},
+                "rois": [{"label": ["car"], "bbox": [0, 0, 1, 1]}],
+            }
+            for i in range(start, start + n)
+        ]
+    )
+
+
+def test_dataset_version_frames_and_snapshot(new_page, browser_users, shot):
+    page = new_page(browser_users["manager"])
+    page.goto(page.base + "/datasets/")
+    create = page.locator("section", has=page.get_by_role("heading", name="New dataset"))
+    create.get_by_label("Name").fill("street cams")
+    create.get_by_label("Tags").fill("city, day")
+    create.get_by_role("button", name="Create dataset").click()
+    expect(page.get_by_role("heading", name="street cams", level=1)).to_be_visible()
+    expect(page.get_by_text("No versions yet.")).to_be_visible()
+
+    # A field error is shown at the field, with the reason.
+    page.get_by_role("button", name="Create version").click()  # required name left empty
+    expect(page.get_by_role("heading", name="street cams", level=1)).to_be_visible()
+
+    page.get_by_label("Name").fill("main")
+    page.get_by_role("button", name="Create version").click()
+    expect(page.get_by_role("heading", name="main")).to_be_visible()
+
+    # A bad frame list is refused with the reason; a good one adds frames.
+    page.get_by_role("textbox", name="Frames").fill("{not json")
+    page.get_by_role("button", name="Add frames").click()
+    expect(page.locator(".msg-error")).to_contain_text("frames")
+    page.get_by_role("textbox", name="Frames").fill(frames_json(30))
+    page.get_by_role("button", name="Add frames").click()
+    expect(page.locator(".msg-success")).to_contain_text("30 frame(s) added")
+    page.get_by_role("button", name="Refresh statistics").click()
+    expect(page.locator(".msg-success")).to_contain_text("30 frames")
+
+    # The frame browser pages with htmx and keeps the address in sync.
+    browser_cards = page.locator("#frame-browser .frame")
+    expect(browser_cards).to_have_count(24)
+    page.get_by_role("link", name="Next »").click()
+    expect(browser_cards).to_have_count(6)
+    assert "after=" in page.url
+    page.go_back()
+    expect(browser_cards).to_have_count(24)
+    page.get_by_label("Source").fill("s3://bucket/cam/00*")
+    page.get_by_role("button", name="Filter").click()
+    expect(browser_cards).to_have_count(10)
+    assert "source=" in page.url
+    shot(page, "10-version-draft")
+
+    page.get_by_role("link", name="Publish snapshot…").click()
+    expect(page.get_by_role("heading", name="Publish a snapshot of main?")).to_be_visible()
+    shot(page, "11-snapshot-confirm")
+    page.get_by_label("Publish name").fill("v1")
+    page.get_by_role("button", name="Publish snapshot").click()
+    expect(page.locator(".msg-success")).to_contain_text("Published")
+
+    page.get_by_role("link", name="street cams").first.click()
+    expect(page.locator(".tree-node")).to_have_count(2)
+    expect(page.locator(".tree .badge-published")).to_have_count(1)
+    expect(page.locator("ul.tree ul.tree .badge-draft")).to_have_count(1)  # a child of v1
+    shot(page, "12-dataset-tree")
+
+    page.goto(page.base + "/datasets/")
+    expect(page.get_by_role("link", name="street cams")).to_be_visible()
+    shot(page, "13-dataset-list")
