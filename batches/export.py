@@ -131,22 +131,21 @@ def export_lines(options: ExportOptions) -> Iterator[str]:
     entries = QueueEntry.objects.filter(batch_id__in=options.batch_ids).order_by("id")
     while True:
         window = list(
-            entries.filter(id__gt=after)
-            .select_related("data_row")
-            .only(
+            # Plain rows, not model instances: half the cost per exported line.
+            entries.filter(id__gt=after).values_list(
                 "id",
                 "batch_id",
                 "state",
                 "labels_count",
                 "labels_required",
-                "sort_priority",
                 "priority_override",
-                "data_row__id",
+                "data_row_id",
                 "data_row__global_key",
                 "data_row__row_data",
                 "data_row__dataset_id",
                 "data_row__created_at",
                 "data_row__updated_at",
+                named=True,
             )[:WINDOW]
         )
         if not window:
@@ -162,7 +161,9 @@ def export_lines(options: ExportOptions) -> Iterator[str]:
                 )
             )
             for e in window:
-                vid = versions.get(e.batch_id) or contents.current_version_id(e.data_row.dataset_id)
+                vid = versions.get(e.batch_id) or contents.current_version_id(
+                    e.data_row__dataset_id
+                )
                 if vid:
                     wanted.setdefault(vid, []).append(e.data_row_id)
             content = contents.read(wanted)
@@ -182,31 +183,30 @@ def export_lines(options: ExportOptions) -> Iterator[str]:
                     }
                 )
         for e in window:
-            row = e.data_row
             data_row: dict[str, Any] = {
-                "id": row.id,
-                "global_key": row.global_key,
-                "row_data": row.row_data,
+                "id": e.data_row_id,
+                "global_key": e.data_row__global_key,
+                "row_data": e.data_row__row_data,
             }
             if options.data_row_details:
                 data_row["details"] = {
-                    "dataset": row.dataset_id,
-                    "created_at": _iso(row.created_at),
-                    "updated_at": _iso(row.updated_at),
+                    "dataset": e.data_row__dataset_id,
+                    "created_at": _iso(e.data_row__created_at),
+                    "updated_at": _iso(e.data_row__updated_at),
                     "queue_state": e.state,
                     "labels_count": e.labels_count,
                     "labels_required": e.labels_required,
                     "priority_override": e.priority_override,
                 }
             line: dict[str, Any] = {"data_row": data_row}
-            frame = content.get(row.id) or {}
+            frame = content.get(e.data_row_id) or {}
             if options.metadata_fields:
                 line["metadata_fields"] = frame.get("meta") or {}
             if options.attachments:
                 line["attachments"] = frame.get("attachments") or []
             line["batch"] = {"id": e.batch_id, "name": options.batch_names.get(e.batch_id)}
             if options.labels:
-                line["labels"] = labels.get(row.id, [])
+                line["labels"] = labels.get(e.data_row_id, [])
             yield json.dumps(line, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 

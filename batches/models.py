@@ -109,6 +109,13 @@ class QueueEntry(models.Model):
                 condition=Q(labels_count__lte=F("labels_required")),
                 name="queueentry_labels_within_required",
             ),
+            # A labeler holds at most one row of a project (two tabs racing on `next` cannot
+            # both reserve); also the index `next` uses to find the caller's reservation.
+            models.UniqueConstraint(
+                fields=["project", "reserved_by"],
+                condition=Q(state="reserved"),
+                name="queueentry_one_reservation_per_labeler",
+            ),
         ]
         indexes = [
             # Only live entries are indexed: the serving order of what still needs labels.
@@ -118,12 +125,6 @@ class QueueEntry(models.Model):
                 name="queueentry_serving_order",
             ),
             models.Index(fields=["batch", "state"], name="queueentry_batch_state"),
-            # `next` first looks for the caller's live reservation: only reserved rows indexed.
-            models.Index(
-                fields=["project", "reserved_by"],
-                condition=Q(state="reserved"),
-                name="queueentry_reservations",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -732,57 +732,113 @@ def _serving_sql(table: str, label_table: str, skip_table: str) -> str:
     """
 
 
-def queue_next(*, project: Project, user) -> QueueEntry | None:
-    """Reserve the next row for `user` (or renew the live reservation they already hold).
+# What `next` answers with, read in the same statement that reserves the row.
+_RESERVED_COLUMNS = (
+    "t.id, t.batch_id, t.data_row_id, t.sort_priority, t.labels_required, t.labels_count, "
+    "t.template, d.global_key, d.row_data, b.name"
+)
 
-    PostgreSQL: one `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1)` statement, so
-    concurrent labelers never wait for or take the same row. SQLite: the same SELECT and UPDATE
-    in one IMMEDIATE transaction (writers are serialised there).
+
+def _reserved_entry(*, project: Project, user, until, row) -> QueueEntry:
+    """A QueueEntry (with its data row and batch) built from a RETURNING row: no re-read."""
+    import json
+
+    entry_id, batch_id, row_id, sort, required, count, template, key, row_data, name = row
+    if isinstance(template, str):
+        template = json.loads(template)
+    entry = QueueEntry(
+        id=entry_id,
+        project=project,
+        state=QueueEntry.State.RESERVED,
+        sort_priority=sort,
+        labels_required=required,
+        labels_count=count,
+        reserved_by=user,
+        reserved_until=until,
+        template=template,
+    )
+    entry.data_row = DataRow(id=row_id, global_key=key, row_data=row_data)
+    entry.batch = Batch(id=batch_id, name=name, project=project)
+    return entry
+
+
+def queue_next(*, project: Project, user) -> QueueEntry | None:
+    """Reserve the next row for `user`, or renew the live reservation they already hold.
+
+    Few round trips, no long transaction (the queue table is hot): one statement renews the
+    caller's live reservation (releasing an expired one); if there was none, one statement
+    takes the first row they may label — on PostgreSQL `UPDATE … FROM (SELECT … FOR UPDATE
+    SKIP LOCKED LIMIT 1)`, so concurrent labelers never wait for or take the same row; on
+    SQLite the same in one IMMEDIATE transaction (writers are serialised there). A unique
+    index allows one reservation per labeler: if two of their requests race, the loser gets
+    the winner's reservation.
     """
+    for _attempt in range(3):
+        try:
+            if connection.in_atomic_block:  # a savepoint keeps the caller's transaction usable
+                with transaction.atomic():
+                    return _queue_next_once(project=project, user=user)
+            return _queue_next_once(project=project, user=user)
+        except IntegrityError:
+            continue  # the same labeler reserved concurrently: renew that one instead
+    raise Conflict("Too many simultaneous requests for the next row; try again.")
+
+
+def _queue_next_once(*, project: Project, user) -> QueueEntry | None:
     now = timezone.now()
     until = now + timedelta(seconds=project.reservation_seconds)
     table = QueueEntry._meta.db_table
+    joins = f"{DataRow._meta.db_table} AS d, {Batch._meta.db_table} AS b"
     params = {"project": project.pk, "user": user.pk, "now": now, "until": until}
-    with transaction.atomic():
-        renewed = QueueEntry.objects.filter(
-            project=project,
-            state=QueueEntry.State.RESERVED,
-            reserved_by=user,
-            reserved_until__gte=now,
-        ).order_by("id")[:1]
-        held = list(renewed.values_list("id", flat=True))
-        if held:
-            QueueEntry.objects.filter(pk=held[0]).update(reserved_until=until)
-            entry_id = held[0]
-        else:
+    postgres = connection.vendor == "postgresql"
+    # PostgreSQL returns the answer from the UPDATE itself (joined); SQLite's RETURNING may
+    # not name joined tables, so there the reserved row is read back by id.
+    joined_from = f"FROM {joins}" if postgres else ""
+    joined_where = "AND d.id = t.data_row_id AND b.id = t.batch_id" if postgres else ""
+    returning = f"{_RESERVED_COLUMNS}, t.state" if postgres else "id, state"
+    # Each statement is atomic by itself: no transaction is held across round trips.
+    with connection.cursor() as cursor:
+        # Renew a live reservation; an expired one returns to the queue.
+        cursor.execute(
+            f"""
+            UPDATE {table} AS t
+            SET reserved_until = CASE WHEN t.reserved_until >= %(now)s THEN %(until)s END,
+                state = CASE WHEN t.reserved_until >= %(now)s THEN 'reserved' ELSE 'queued' END,
+                reserved_by_id = CASE WHEN t.reserved_until >= %(now)s THEN t.reserved_by_id END
+            {joined_from}
+            WHERE t.project_id = %(project)s AND t.state = 'reserved'
+              AND t.reserved_by_id = %(user)s {joined_where}
+            RETURNING {returning}
+            """,
+            params,
+        )
+        live = [row[:-1] for row in cursor.fetchall() if row[-1] == "reserved"]
+        if not live:
             select = _serving_sql(table, Label._meta.db_table, Skip._meta.db_table)
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute(
-                        f"""
-                        UPDATE {table} AS t
-                        SET state = 'reserved', reserved_by_id = %(user)s,
-                            reserved_until = %(until)s
-                        FROM ({select} FOR UPDATE OF q SKIP LOCKED) AS c
-                        WHERE t.id = c.id
-                        RETURNING t.id
-                        """,
-                        params,
-                    )
-                    row = cursor.fetchone()
-                else:
-                    cursor.execute(select, params)
-                    row = cursor.fetchone()
-                    if row:
-                        cursor.execute(
-                            f"UPDATE {table} SET state = 'reserved', reserved_by_id = %(user)s, "
-                            f"reserved_until = %(until)s WHERE id = %(id)s",
-                            {**params, "id": row[0]},
-                        )
-            if row is None:
-                return None
-            entry_id = row[0]
-    return QueueEntry.objects.select_related("data_row", "batch").get(pk=entry_id)
+            if postgres:
+                select += " FOR UPDATE OF q SKIP LOCKED"
+            cursor.execute(
+                f"""
+                UPDATE {table} AS t
+                SET state = 'reserved', reserved_by_id = %(user)s, reserved_until = %(until)s
+                FROM ({select}) AS c {", " + joins if postgres else ""}
+                WHERE t.id = c.id {joined_where}
+                RETURNING {_RESERVED_COLUMNS if postgres else "id"}
+                """,
+                params,
+            )
+            live = cursor.fetchall()
+        if not live:
+            return None
+        row = min(live)
+        if not postgres:
+            cursor.execute(
+                f"SELECT {_RESERVED_COLUMNS} FROM {table} AS t, {joins} "
+                "WHERE t.id = %s AND d.id = t.data_row_id AND b.id = t.batch_id",
+                [row[0]],
+            )
+            row = cursor.fetchone()
+    return _reserved_entry(project=project, user=user, until=until, row=row)
 
 
 def _held_entry(*, project: Project, entry_id: Any, user) -> QueueEntry:
@@ -817,10 +873,9 @@ def _check_annotation(*, project: Project, annotation: Any) -> dict:
     return annotation
 
 
-@transaction.atomic
-def label_create(*, entry: QueueEntry, author, annotation: dict) -> Label:
-    """Record `author`'s label for the entry's row; the entry is done once it has enough."""
-    entry = QueueEntry.objects.select_for_update().get(pk=entry.pk)
+def _label_record(*, entry: QueueEntry, author, annotation: dict) -> Label:
+    """Record the label on an entry the caller has locked; done once it has enough labels.
+    (The lock serialises writers of this row, so the check-then-insert cannot race.)"""
     if Label.objects.filter(
         project_id=entry.project_id, data_row_id=entry.data_row_id, author=author
     ).exists():
@@ -848,11 +903,18 @@ def label_create(*, entry: QueueEntry, author, annotation: dict) -> Label:
 
 
 @transaction.atomic
+def label_create(*, entry: QueueEntry, author, annotation: dict) -> Label:
+    """Record `author`'s label for the entry's row (demo data, imports); no reservation needed."""
+    entry = QueueEntry.objects.select_for_update().get(pk=entry.pk)
+    return _label_record(entry=entry, author=author, annotation=annotation)
+
+
+@transaction.atomic
 def label_submit(*, project: Project, entry_id: Any, user, annotation: Any) -> Label:
     """Submit the caller's label for a row they hold; the reservation ends."""
     annotation = _check_annotation(project=project, annotation=annotation)
     entry = _held_entry(project=project, entry_id=entry_id, user=user)
-    return label_create(entry=entry, author=user, annotation=annotation)
+    return _label_record(entry=entry, author=user, annotation=annotation)
 
 
 @transaction.atomic
