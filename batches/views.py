@@ -225,7 +225,7 @@ def batches_from_dataset(request, project_id: str):
         return render(request, "batches/from_dataset.html#version-select", context)
     if request.method == "POST":
         try:
-            context["job"] = services.batches_create_from_dataset(
+            job = services.batches_create_from_dataset(
                 project=project,
                 name_prefix=request.POST.get("name_prefix", ""),
                 dataset_id=dataset_id,
@@ -236,7 +236,17 @@ def batches_from_dataset(request, project_id: str):
             )
         except ApplicationError as exc:
             context["error"] = exc
-    return render(request, "batches/from_dataset.html", context)
+        else:
+            # The job may already have run (it starts when the transaction commits): show it
+            # as it is now, not as it was created.
+            job.refresh_from_db()
+            context["job"] = job
+    return render(
+        request,
+        "batches/from_dataset.html",
+        context,
+        status=400 if context.get("error") else 200,
+    )
 
 
 def _confirm(request, project_id, batch_id, *, verb: str):
