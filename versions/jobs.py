@@ -98,3 +98,6 @@ def add_frames(run: JobRun) -> dict:
                 chunk.checkpoint = {"offset": offset}
     default_storage.delete(run.params["path"])
     return {"version_id": version.pk, "added": run.job.counts.get("created", 0)}
+
+
+from . import bulk_jobs  # noqa: E402,F401 - registers import, update_rows, delete_rows

@@ -1,0 +1,111 @@
+"""Job kinds of bulk work on data rows and frames: import, update_rows, delete_rows.
+
+Each chunk's writes, counts, errors and checkpoint commit together, so a retried task resumes
+after the last committed chunk (see `dashboard.jobs.runner`)."""
+
+from __future__ import annotations
+
+from dashboard.bulk.engine import run_import
+from dashboard.bulk.records import ImportOptions, Outcome
+from dashboard.jobs.registry import job_kind
+from dashboard.jobs.runner import JobRun
+
+from .bulk import (
+    RECORD_TYPES,
+    delete_filter_chunk,
+    delete_ids_chunk,
+    update_chunk,
+)
+from .copy_on_write import effective_entries
+from .selectors import version_get
+
+ROWS_CHUNK = 5000
+
+
+@job_kind("import", label="Import records")
+def import_records(run: JobRun) -> dict:
+    params = run.params
+    options = ImportOptions(
+        format=params["format"],
+        mode=params["mode"],
+        key=params["key"],
+        on_error=params["on_error"],
+        unknown=params.get("unknown", "reject"),
+    )
+    result = run_import(
+        run, record_type=RECORD_TYPES[params["record_type"]], options=options, path=params["path"]
+    )
+    return {**result, "version_id": params["version_id"], "record_type": params["record_type"]}
+
+
+def _book(chunk, outcome: Outcome) -> None:
+    for name, n in outcome.counts.items():
+        chunk.count(name, n)
+    for error in outcome.errors:
+        chunk.error(
+            index=error.index,
+            key=error.key,
+            input=error.input,
+            message=error.message,
+            error_type=error.error_type,
+        )
+
+
+def _matching_total(run: JobRun) -> None:
+    from .bulk import filter_validate
+
+    if run.job.progress_total is None:
+        version = version_get(version_id=run.params["version_id"])
+        run.set_total(
+            effective_entries(version).filter(filter_validate(run.params["filter"])).count()
+        )
+
+
+@job_kind("update_rows", label="Update data rows by filter")
+def update_rows(run: JobRun) -> dict:
+    _matching_total(run)
+    after = run.checkpoint.get("after", "")
+    while True:
+        with run.chunk() as chunk:
+            outcome, seen, after = update_chunk(
+                run.params["version_id"],
+                run.params["filter"],
+                run.params["set"],
+                after=after,
+                limit=ROWS_CHUNK,
+            )
+            _book(chunk, outcome)
+            chunk.done = seen
+            chunk.checkpoint = {"after": after}
+        if seen < ROWS_CHUNK:
+            break
+    return {"counts": run.job.counts, "version_id": run.params["version_id"]}
+
+
+@job_kind("delete_rows", label="Delete data rows")
+def delete_rows(run: JobRun) -> dict:
+    params = run.params
+    if "ids" in params:
+        ids = params["ids"]
+        offset = run.checkpoint.get("offset", 0)
+        while offset < len(ids):
+            part = ids[offset : offset + ROWS_CHUNK]
+            with run.chunk() as chunk:
+                _book(chunk, delete_ids_chunk(params["version_id"], part, offset=offset))
+                offset += len(part)
+                chunk.done = len(part)
+                chunk.checkpoint = {"offset": offset}
+    else:
+        _matching_total(run)
+        after = run.checkpoint.get("after", "")
+        while True:
+            with run.chunk() as chunk:
+                outcome, seen, after = delete_filter_chunk(
+                    params["version_id"], params["filter"], after=after, limit=ROWS_CHUNK
+                )
+                _book(chunk, outcome)
+                chunk.done = seen
+                chunk.checkpoint = {"after": after}
+            if seen < ROWS_CHUNK:
+                break
+    return {"counts": run.job.counts, "version_id": params["version_id"]}
