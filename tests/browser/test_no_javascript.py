@@ -19,8 +19,10 @@ def test_batches_flow_without_javascript(new_page, browser_users, shot):
     version, _ = version_create(dataset=dataset, name="main")
     frames_add(
         version=version,
-        frames=[{"id": f"n-{i}", "global_key": f"n-{i}", "sources": [{"uri": f"s3://n/{i}"}]}
-                for i in range(6)],
+        frames=[
+            {"id": f"n-{i}", "global_key": f"n-{i}", "sources": [{"uri": f"s3://n/{i}"}]}
+            for i in range(6)
+        ],
     )
     page = new_page(browser_users["manager"], js=False)
     page.goto(page.base + "/projects/")
