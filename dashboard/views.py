@@ -11,7 +11,7 @@ from .errors import ApplicationError
 from .filters import JobFilter
 from .jobs.services import job_cancel
 from .models import Job
-from .overview import overview_counts
+from .overview import overview_activity, overview_counts, overview_panels
 from .roles import Role, role_required
 from .selectors import job_get, job_list
 
@@ -22,8 +22,9 @@ JOBS_PER_PAGE = 25
 def overview(request):
     context = {
         "counts": overview_counts(),
+        "panels": overview_panels(),
+        "activity": overview_activity(limit=15),
         "active_jobs": job_list().exclude(status__in=Job.ENDED)[:10],
-        "recent_jobs": job_list().filter(status__in=Job.ENDED)[:10],
     }
     return render(request, "dashboard/overview.html", context)
 
