@@ -677,11 +677,11 @@ def data_rows_of_version(version: DatasetVersion):
 
 
 def export_records(
-    version: DatasetVersion, *, shape: str, filters: dict | None = None, window: int = 2000
+    version: DatasetVersion, *, shape: str, q: Q | None = None, window: int = 2000
 ) -> Iterator[dict[str, Any]]:
     """The version's frames as data-row or frame records (the fields the import reads), in id
-    order, a window at a time."""
-    q = filter_validate(filters) if filters else None
+    order, a window at a time; `q` (a `row_filter_q`) narrows them."""
+    q = q if q else None
     after = ""
     while True:
         if q is None:

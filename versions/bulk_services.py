@@ -134,19 +134,19 @@ def rows_export(
     version: DatasetVersion | None,
     record_type: str,
     format: str | None,
-    filters: dict | None = None,
+    q=None,
+    projection: list[list[str]] | None = None,
 ) -> tuple[str, Iterator[str]]:
-    """(format, text pieces) of the version's data rows or frames; an empty export when the
-    dataset has no version yet."""
+    """(format, text pieces) of the version's data rows or frames, optionally filtered (`q`
+    from `row_filter_q`) and projected; an empty export when the dataset has no version yet.
+    Without a projection the fields are exactly those the import reads."""
     from .bulk import export_records
+    from .projection import project
 
     fmt = format_detect(format=format or "ndjson")
-    rtype = RECORD_TYPES[record_type]
-    if filters:
-        filter_validate(filters, field=next(iter(filters)))
-    records = (
-        export_records(version, shape=record_type, filters=filters)
-        if version is not None
-        else iter(())
-    )
-    return fmt, export_stream(records, fmt=fmt, fields=rtype.field_names)
+    fields = RECORD_TYPES[record_type].field_names
+    records = export_records(version, shape=record_type, q=q) if version is not None else iter(())
+    if projection:
+        fields = list(dict.fromkeys(path[0] for path in projection))
+        records = (project(r, projection) for r in records)
+    return fmt, export_stream(records, fmt=fmt, fields=fields)

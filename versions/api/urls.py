@@ -2,13 +2,33 @@
 
 from django.urls import path
 
-from . import views
+from . import bulk_views, views
 
 urlpatterns = [
     path("datasets/", views.DatasetListApi.as_view(), name="dataset-list"),
     path("datasets/<str:dataset_id>/", views.DatasetDetailApi.as_view(), name="dataset-detail"),
     path(
         "datasets/<str:dataset_id>/data-rows/", views.DataRowListApi.as_view(), name="data-row-list"
+    ),
+    path(
+        "datasets/<str:dataset_id>/data-rows/import/",
+        bulk_views.DataRowImportApi.as_view(),
+        name="data-row-import",
+    ),
+    path(
+        "datasets/<str:dataset_id>/data-rows/update/",
+        bulk_views.DataRowUpdateApi.as_view(),
+        name="data-row-update",
+    ),
+    path(
+        "datasets/<str:dataset_id>/data-rows/delete/",
+        bulk_views.DataRowDeleteApi.as_view(),
+        name="data-row-delete",
+    ),
+    path(
+        "datasets/<str:dataset_id>/data-rows/export/",
+        bulk_views.DataRowExportApi.as_view(),
+        name="data-row-export",
     ),
     path(
         "datasets/<str:dataset_id>/versions/", views.VersionListApi.as_view(), name="version-list"
@@ -29,6 +49,16 @@ urlpatterns = [
         "versions/<str:version_id>/frames/delete/",
         views.FrameDeleteApi.as_view(),
         name="frame-delete",
+    ),
+    path(
+        "versions/<str:version_id>/frames/import/",
+        bulk_views.FrameImportApi.as_view(),
+        name="frame-import",
+    ),
+    path(
+        "versions/<str:version_id>/frames/export/",
+        bulk_views.FrameExportApi.as_view(),
+        name="frame-export",
     ),
     path(
         "versions/<str:version_id>/frames/<str:frame_id>/",

@@ -1,0 +1,197 @@
+"""Bulk endpoints for data rows and frames: import (202 + job), update and delete by filter
+(202 + job), streamed export. Thin: read the request, call one service in `bulk_services`."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.views import APIView
+
+from dashboard.api.responses import job_accepted
+from dashboard.api.serializers import JobSerializer
+from dashboard.bulk.export import content_type, export_filename
+from dashboard.errors import Invalid
+from versions import selectors
+from versions.bulk import data_rows_version_for_writing
+from versions.bulk_services import (
+    rows_delete_start,
+    rows_export,
+    rows_import_start,
+    rows_update_start,
+)
+from versions.projection import parse_projection
+from versions.row_filter import row_filter_q
+
+IMPORT_PARAMETERS = [
+    OpenApiParameter(
+        "format",
+        str,
+        enum=["csv", "json", "ndjson"],
+        description="file format; default from the file name",
+    ),
+    OpenApiParameter("mode", str, enum=["create", "upsert", "sync"]),
+    OpenApiParameter("key", str, enum=["global_key", "id"]),
+    OpenApiParameter("on_error", str, enum=["continue", "atomic"]),
+    OpenApiParameter(
+        "unknown",
+        str,
+        enum=["reject", "ignore"],
+        description="unknown columns/fields: reject (400 / row error) or ignore",
+    ),
+]
+EXPORT_PARAMETERS = [OpenApiParameter("format", str, enum=["csv", "json", "ndjson"])]
+UPLOAD = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+    },
+    "application/json": {"type": "array", "items": {"type": "object"}},
+}
+
+
+def _option(request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    if value is None and hasattr(request.data, "getlist"):
+        value = request.data.get(name)
+    return value or None
+
+
+def _import(request, *, version_for, record_type: str):
+    """Read a multipart `file` or a JSON array (or {"frames"/"records": [...]}) and start the
+    import job; the version is resolved inside the same transaction."""
+    upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+    records = None
+    if upload is None:
+        data = request.data
+        if isinstance(data, dict):
+            data = data.get("records", data.get(record_type, data.get("frames")))
+        if not isinstance(data, list):
+            raise Invalid(
+                "Upload a file (multipart field 'file') or send a JSON array of records.",
+                field="file",
+            )
+        records = data
+    options = {
+        name: _option(request, name) for name in ("format", "mode", "key", "on_error", "unknown")
+    }
+    with transaction.atomic():
+        version = version_for()
+        if upload is not None:
+            job = rows_import_start(
+                version=version,
+                record_type=record_type,
+                fileobj=upload,
+                filename=upload.name,
+                size=upload.size,
+                user=request.user,
+                **options,
+            )
+        else:
+            options.pop("format")
+            job = rows_import_start(
+                version=version,
+                record_type=record_type,
+                records=records,
+                user=request.user,
+                **options,
+            )
+    return job_accepted(job, request)
+
+
+def _stream(request, *, version, record_type: str, stem: str, q=None, projection=None):
+    fmt, pieces = rows_export(
+        version=version,
+        record_type=record_type,
+        format=request.query_params.get("format"),
+        q=q,
+        projection=projection,
+    )
+    response = StreamingHttpResponse(
+        (piece.encode() for piece in pieces), content_type=content_type(fmt)
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(stem, fmt)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DataRowImportApi(APIView):
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
+    def post(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        return _import(
+            request,
+            version_for=lambda: data_rows_version_for_writing(dataset=dataset, user=request.user),
+            record_type="data_rows",
+        )
+
+
+class DataRowUpdateApi(APIView):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: JobSerializer})
+    def post(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        body = request.data if isinstance(request.data, dict) else {}
+        if "set" not in body:
+            raise Invalid('Send {"filter": {...}, "set": {...}}.', field="set")
+        with transaction.atomic():
+            version = data_rows_version_for_writing(dataset=dataset, user=request.user)
+            job = rows_update_start(
+                version=version, filter=body.get("filter"), set=body["set"], user=request.user
+            )
+        return job_accepted(job, request)
+
+
+class DataRowDeleteApi(APIView):
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: JobSerializer})
+    def post(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        body = request.data if isinstance(request.data, dict) else {}
+        with transaction.atomic():
+            version = data_rows_version_for_writing(dataset=dataset, user=request.user)
+            job = rows_delete_start(
+                version=version, filter=body.get("filter"), ids=body.get("ids"), user=request.user
+            )
+        return job_accepted(job, request)
+
+
+class DataRowExportApi(APIView):
+    @extend_schema(parameters=EXPORT_PARAMETERS, responses={200: OpenApiTypes.BINARY})
+    def get(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        q = row_filter_q(request.query_params.dict(), from_query=True)
+        return _stream(
+            request,
+            version=selectors.version_for_reading(dataset=dataset),
+            record_type="data_rows",
+            stem=f"{dataset.name}-data-rows",
+            q=q,
+        )
+
+
+class FrameImportApi(APIView):
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
+    def post(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        return _import(request, version_for=lambda: version, record_type="frames")
+
+
+class FrameExportApi(APIView):
+    @extend_schema(
+        parameters=[*EXPORT_PARAMETERS, OpenApiParameter("projection", str)],
+        responses={200: OpenApiTypes.BINARY},
+    )
+    def get(self, request, version_id: str):
+        version = selectors.version_get(version_id=version_id)
+        return _stream(
+            request,
+            version=version,
+            record_type="frames",
+            stem=f"{version.name}-frames",
+            projection=parse_projection(request.query_params.get("projection")),
+        )
