@@ -101,6 +101,7 @@ def role_required(minimum: Role):
                 raise PermissionDenied("Your role does not allow this page.")
             return view(request, *args, **kwargs)
 
+        wrapped.required_role = minimum  # read by the role-matrix test
         return wrapped
 
     return decorator

@@ -17,6 +17,12 @@ def q_sync(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Tests make many users; a deliberately slow password hash only costs time here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
