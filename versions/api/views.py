@@ -349,6 +349,7 @@ class VersionDiffApi(APIView):
 
 class FrameListApi(APIView):
     @extend_schema(
+        operation_id="versions_frames_list",
         parameters=[
             OpenApiParameter("projection", str, description="e.g. id,sources.uri,meta.x"),
             OpenApiParameter("ids", str, description="comma-separated frame ids"),
