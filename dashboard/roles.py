@@ -53,7 +53,8 @@ def user_set_role(*, user, role: Role) -> None:
     from django.contrib.auth.models import Group
 
     user.groups.remove(*Group.objects.filter(name__in=ROLE_GROUPS))
-    user.groups.add(Group.objects.get(name=role.group_name))
+    # get_or_create: a group deleted by hand (or a flushed database) must not break roles.
+    user.groups.add(Group.objects.get_or_create(name=role.group_name)[0])
     user.__dict__.pop("_labelops_role", None)
 
 
