@@ -11,6 +11,8 @@ version has no ancestors), like `frames_delete`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,14 +108,13 @@ def _now_param():
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def _dumps(content: dict) -> str:
-    import json
-
-    return json.dumps(content)  # the JSONField's own text form
+def canonical_json(content: dict) -> str:
+    """The text `frames.content_hash` hashes; stored as is (any JSON text reads back alike)."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"))
 
 
 def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
-    """Write (id, global_key, row_data, content, hash, new_row, row_changed) items: data rows
+    """Write (id, global_key, row_data, content, hash, new_row, row_changed, text) items: data rows
     inserted or updated, revisions shared by (row, hash), the version's entries pointed at them.
     Unchanged entries are not rewritten (`IS DISTINCT FROM`)."""
     if not items:
@@ -127,13 +128,13 @@ def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
                 fid,
                 gk,
                 row_data,
-                _dumps(content),
+                text or canonical_json(content),
                 h,
                 "\n" + "\n".join(s["uri"] for s in content["sources"]) + "\n",
                 new_row,
                 row_changed,
             )
-            for fid, gk, row_data, content, h, new_row, row_changed in items
+            for fid, gk, row_data, content, h, new_row, row_changed, text in items
         ),
     )
     rows, revisions, entries = (
@@ -426,7 +427,8 @@ class FrameWriter:
             except RecordError as exc:
                 fail(record, exc.message, exc.error_type)
                 continue
-            h = content_hash(content)
+            text = canonical_json(content)
+            h = hashlib.sha256(text.encode()).hexdigest()  # == frames.content_hash(content)
             row_data = content["sources"][0]["uri"]
             final_key = gk or (row[1] if row else None)
             row_changed = row is not None and (row[2] != row_data or row[1] != final_key)
@@ -437,7 +439,9 @@ class FrameWriter:
                 outcome.count("unchanged")
                 continue
             outcome.count("updated" if present else "created")
-            items.append((frame_id, final_key, row_data, content, h, row is None, row_changed))
+            items.append(
+                (frame_id, final_key, row_data, content, h, row is None, row_changed, text)
+            )
         write_frames(version, items)
         if items:
             _touch(version)
@@ -587,7 +591,7 @@ def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, li
             outcome.count("unchanged")
             continue
         outcome.count("updated")
-        items.append((row_id, gk, new_row_data, new, h, False, new_row_data != row_data))
+        items.append((row_id, gk, new_row_data, new, h, False, new_row_data != row_data, None))
     write_frames(version, items)
     if items:
         _touch(version)

@@ -69,7 +69,7 @@ def _prepass(
     records: Iterator[RawRecord], *, record_type, writer, options: ImportOptions, table: str
 ) -> _Prepass:
     found = _Prepass(table)
-    staging.temp_table(table, [("key", "text"), ("idx", "int")])
+    staging.temp_table(table, [("key", "text"), ("idx", "int")], index="key")
     pending: list[tuple[str, int]] = []
     for raw in records:
         found.total = raw.index + 1

@@ -86,10 +86,15 @@ class RecordType:
         return [f.name for f in self.fields]
 
     def field(self, name: str) -> Field | None:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        return None
+        return self._by_name.get(name)
+
+    @property
+    def _by_name(self) -> dict[str, Field]:
+        cached = self.__dict__.get("_fields_by_name")
+        if cached is None:
+            cached = {f.name: f for f in self.fields}
+            object.__setattr__(self, "_fields_by_name", cached)
+        return cached
 
 
 @dataclass(frozen=True)
