@@ -49,3 +49,11 @@ def page_size(request, *, default: int = 100, maximum: int = 1000) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise Invalid(f"Must be an integer from 1 to {maximum}.", field="page_size")
     return int(raw)
+
+
+def cursor_response(request, queryset, serializer_class, *, ordering: str, view=None):
+    """A cursor-paginated response of `queryset` in `ordering` (for APIViews)."""
+    paginator = CursorPagination()
+    paginator.ordering = ordering
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

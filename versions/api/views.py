@@ -13,7 +13,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dashboard.api.pagination import keyset_after, keyset_page, page_size
+from dashboard.api.pagination import cursor_response, keyset_after, keyset_page, page_size
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
@@ -92,13 +92,10 @@ class DatasetListApi(APIView):
         responses=DatasetSerializer(many=True),
     )
     def get(self, request):
-        from dashboard.api.pagination import CursorPagination
-
         datasets = selectors.dataset_list(tags=request.query_params.getlist("tags") or None)
-        paginator = CursorPagination()
-        paginator.ordering = "created_at"
-        page = paginator.paginate_queryset(datasets, request, view=self)
-        return paginator.get_paginated_response(DatasetSerializer(page, many=True).data)
+        return cursor_response(
+            request, datasets, DatasetSerializer, ordering="created_at", view=self
+        )
 
     @extend_schema(
         request=DatasetCreateSerializer,
@@ -178,7 +175,6 @@ class VersionListApi(APIView):
         parameters=[OpenApiParameter("only_published", bool), OpenApiParameter("only_draft", bool)],
         responses=VersionSerializer(many=True),
     )
-    def get(self, request, dataset_id: str):
         from dashboard.api.pagination import CursorPagination
 
         dataset = selectors.dataset_get(dataset_id=dataset_id)
@@ -187,10 +183,9 @@ class VersionListApi(APIView):
             only_published=query_bool(request, "only_published"),
             only_draft=query_bool(request, "only_draft"),
         )
-        paginator = CursorPagination()
-        paginator.ordering = "-updated_at"
-        page = paginator.paginate_queryset(versions, request, view=self)
-        return paginator.get_paginated_response(VersionSerializer(page, many=True).data)
+        return cursor_response(
+            request, versions, VersionSerializer, ordering="-updated_at", view=self
+        )
 
     @extend_schema(
         request=VersionCreateSerializer,
