@@ -175,8 +175,7 @@ class VersionListApi(APIView):
         parameters=[OpenApiParameter("only_published", bool), OpenApiParameter("only_draft", bool)],
         responses=VersionSerializer(many=True),
     )
-        from dashboard.api.pagination import CursorPagination
-
+    def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         versions = selectors.version_list(
             dataset=dataset,
