@@ -23,6 +23,109 @@ class DataRowAdmin(admin.ModelAdmin):
     list_filter = ["dataset"]
     list_select_related = ["dataset"]
     show_full_result_count = False  # counting a million rows per page view is wasted work
+    change_list_template = "versions/_import_admin_changelist.html"
+    actions = ["export_ndjson", "export_csv"]
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="versions_datarow_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Import data rows into a dataset's current draft: starts the `import` job."""
+        from django.db import transaction
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from dashboard.roles import Role, user_has_role
+
+        from .bulk import data_rows_version_for_writing
+        from .bulk_services import rows_import_start
+        from .bulk_views import DataRowImportForm
+
+        form = DataRowImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            if not user_has_role(request.user, Role.MANAGER):
+                from django.core.exceptions import PermissionDenied
+
+                raise PermissionDenied
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    version = data_rows_version_for_writing(
+                        dataset=data["dataset"], user=request.user
+                    )
+                    job = rows_import_start(
+                        version=version,
+                        record_type="data_rows",
+                        fileobj=data["file"],
+                        filename=data["file"].name,
+                        size=data["file"].size,
+                        format=data["format"] or None,
+                        mode=data["mode"],
+                        key=data["key"],
+                        on_error=data["on_error"],
+                        unknown="ignore" if data["ignore_unknown"] else None,
+                        user=request.user,
+                    )
+            except ApplicationError as exc:
+                form.add_error("file" if exc.field in (None, "file") else None, exc.message)
+            else:
+                self.message_user(request, f"Import started as job {job.pk}.")
+                return redirect("job-detail", job_id=job.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Import data rows",
+        }
+        return TemplateResponse(request, "versions/_import_admin.html", context)
+
+    def _export(self, request, queryset, fmt: str):
+        """The selected rows as in their dataset's current version, streamed."""
+        from django.db.models import Q
+        from django.http import StreamingHttpResponse
+
+        from dashboard.bulk.export import content_type, export_filename, export_stream
+
+        from .bulk import DATA_ROWS, export_records
+        from .selectors import version_for_reading
+
+        by_dataset: dict[str, list[str]] = {}
+        for row_id, dataset_id in queryset.values_list("pk", "dataset_id"):
+            by_dataset.setdefault(dataset_id, []).append(row_id)
+
+        def records():
+            for dataset_id, ids in by_dataset.items():
+                version = version_for_reading(dataset=Dataset.objects.get(pk=dataset_id))
+                if version is None:
+                    continue
+                for start in range(0, len(ids), 5000):
+                    part = ids[start : start + 5000]
+                    yield from export_records(version, shape="data_rows", q=Q(data_row_id__in=part))
+
+        pieces = export_stream(records(), fmt=fmt, fields=DATA_ROWS.field_names)
+        response = StreamingHttpResponse(
+            (p.encode() for p in pieces), content_type=content_type(fmt)
+        )
+        name = export_filename("data-rows", fmt)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    @admin.action(description="Export selected data rows (NDJSON)")
+    def export_ndjson(self, request, queryset):
+        return self._export(request, queryset, "ndjson")
+
+    @admin.action(description="Export selected data rows (CSV)")
+    def export_csv(self, request, queryset):
+        return self._export(request, queryset, "csv")
 
 
 @admin.register(DatasetVersion)

@@ -2,12 +2,22 @@
 
 from django.urls import path
 
-from . import views
+from . import bulk_views, views
 
 urlpatterns = [
     path("datasets/", views.datasets_page, name="dataset-list"),
     path("datasets/<str:dataset_id>/", views.dataset_page, name="dataset-detail"),
+    path(
+        "datasets/<str:dataset_id>/import/",
+        bulk_views.dataset_import_view,
+        name="dataset-import",
+    ),
     path("versions/<str:version_id>/", views.version_page, name="version-detail"),
+    path(
+        "versions/<str:version_id>/import/",
+        bulk_views.version_import_view,
+        name="version-import",
+    ),
     path(
         "versions/<str:version_id>/metadata/", views.version_metadata_view, name="version-metadata"
     ),
