@@ -82,3 +82,24 @@ def test_dataset_version_frames_and_snapshot(new_page, browser_users, shot):
     page.goto(page.base + "/datasets/")
     expect(page.get_by_role("link", name="street cams")).to_be_visible()
     shot(page, "13-dataset-list")
+
+
+def test_import_a_small_file_of_data_rows(new_page, browser_users, tmp_path):
+    from versions.models import DataRow
+    from versions.services import dataset_create
+
+    dataset, _ = dataset_create(name="imports")
+    rows = tmp_path / "rows.ndjson"
+    rows.write_text(
+        "\n".join(
+            json.dumps({"global_key": f"imp-{i}", "row_data": f"s3://i/{i}"}) for i in range(5)
+        )
+    )
+    page = new_page(browser_users["manager"])
+    page.goto(f"{page.base}/datasets/{dataset.pk}/")
+    page.get_by_label("File (CSV, JSON array or NDJSON)").set_input_files(str(rows))
+    page.get_by_role("button", name="Start import").click()
+    expect(page.locator("#import-result-data_rows .job-progress")).to_have_attribute(
+        "data-status", "succeeded", timeout=15_000
+    )
+    assert DataRow.objects.filter(dataset=dataset).count() == 5
