@@ -38,7 +38,7 @@ def test_dataset_version_frames_and_snapshot(new_page, browser_users, shot):
     page.get_by_role("button", name="Create version").click()  # required name left empty
     expect(page.get_by_role("heading", name="street cams", level=1)).to_be_visible()
 
-    page.get_by_label("Name").fill("main")
+    page.get_by_label("Name", exact=True).fill("main")
     page.get_by_role("button", name="Create version").click()
     expect(page.get_by_role("heading", name="main")).to_be_visible()
 
