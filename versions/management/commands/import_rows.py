@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from dashboard.errors import ApplicationError
 from dashboard.jobs.runner import run_job
-from dashboard.models import Job
+from dashboard.models import COUNT_KEYS, Job
 
 
 def progress_bar(job: Job, width: int = 30) -> str:
@@ -40,7 +40,7 @@ def follow(job_id: str, stream, *, worker: threading.Thread | None = None) -> Jo
 
 
 def summary(job: Job, stream, *, max_errors: int = 20) -> None:
-    counts = ", ".join(f"{k} {v:,}" for k, v in job.counts.items())
+    counts = ", ".join(f"{k} {job.counts.get(k, 0):,}" for k in COUNT_KEYS)
     stream.write(f"job {job.pk} {job.status}: {counts}\n")
     if job.error:
         stream.write(f"  {job.error}\n")
