@@ -192,11 +192,15 @@ SPECTACULAR_SETTINGS = {
 # never handed out twice while it still runs; failures are acknowledged and attempts bounded,
 # and every job is resumable from its checkpoint (dashboard.jobs.runner).
 JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "3600"))
+# A task whose worker died is handed out again `retry` seconds after it was taken.
+Q_RETRY = int(os.environ.get("Q_RETRY", str(JOB_TIMEOUT + 300)))
+if Q_RETRY <= JOB_TIMEOUT:
+    raise ImproperlyConfigured("Q_RETRY must be longer than JOB_TIMEOUT, or slow jobs run twice.")
 Q_CLUSTER = {
     "name": "labelops",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
     "timeout": JOB_TIMEOUT,
-    "retry": JOB_TIMEOUT + 300,
+    "retry": Q_RETRY,
     "max_attempts": int(os.environ.get("Q_MAX_ATTEMPTS", "3")),
     "ack_failures": True,
     "save_limit": 1000,
