@@ -55,3 +55,27 @@ def job_cancel(*, job: Job) -> Job:
             fields += ["status", "finished_at"]
         job.save(update_fields=fields)
     return job
+
+
+STALE_GRACE_SECONDS = 120
+
+
+def jobs_reap() -> int:
+    """Fail jobs that stopped without finishing and will not be delivered again: a task killed
+    by django-q2's timeout is acknowledged, so nothing would ever end its job. A job is stale
+    when it has not been touched for longer than a redelivery would take (`retry`); a worker
+    that merely died gets its task back before that and resumes. Scheduled every 5 minutes."""
+    from datetime import timedelta
+
+    stale_before = timezone.now() - timedelta(
+        seconds=settings.Q_CLUSTER["retry"] + STALE_GRACE_SECONDS
+    )
+    return Job.objects.filter(status=Job.Status.RUNNING, updated_at__lt=stale_before).update(
+        status=Job.Status.FAILED,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+        error=(
+            "The job stopped without finishing (its worker timed out or was lost). Work "
+            "committed so far is kept; run it again to finish."
+        ),
+    )

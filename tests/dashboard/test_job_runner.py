@@ -113,3 +113,30 @@ def test_a_second_delivery_of_a_finished_job_does_nothing(run_jobs):
     assert run_job(job.pk) is None
     job.refresh_from_db()
     assert job.counts["created"] == 2 and job.attempts == 1
+
+
+def test_reaper_fails_jobs_left_running_past_redelivery_and_spares_fresh_ones(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dashboard.jobs.services import STALE_GRACE_SECONDS, jobs_reap
+
+    stale = Job.objects.create(kind="test_count", status="running")
+    fresh = Job.objects.create(kind="test_count", status="running")
+    queued = Job.objects.create(kind="test_count", status="queued")
+    old = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["retry"] + STALE_GRACE_SECONDS + 5)
+    Job.objects.filter(pk__in=[stale.pk, queued.pk]).update(updated_at=old)
+    assert jobs_reap() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    queued.refresh_from_db()
+    assert stale.status == "failed" and "run it again" in stale.error and stale.finished_at
+    assert fresh.status == "running" and queued.status == "queued"
+
+
+def test_the_reaper_is_scheduled():
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(func="dashboard.jobs.services.jobs_reap")
+    assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 5
