@@ -21,5 +21,6 @@ class ApplicationErrorMiddleware:
 
             return JsonResponse(exception.as_data(), status=exception.status_code)
         template = "404.html" if exception.status_code == 404 else "error.html"
-        return render(request, template, {"reason": exception.message},
-                      status=exception.status_code)
+        return render(
+            request, template, {"reason": exception.message}, status=exception.status_code
+        )

@@ -96,7 +96,7 @@ def _external_references(rows) -> list[str]:
             continue
         lookup = {f"{relation.field.name}__in": rows}
         if relation.related_model._default_manager.filter(**lookup).exists():
-            found.append(relation.related_model._meta.verbose_name_plural)
+            found.append(str(relation.related_model._meta.verbose_name_plural))
     return found
 
 
@@ -506,6 +506,10 @@ def frames_update(
     an id the version lacks, is created."""
     if not isinstance(frames, list):
         raise Invalid("Must be a list of frames.", field="frames")
+    if without_fields is not None and (
+        not isinstance(without_fields, list) or not all(isinstance(f, str) for f in without_fields)
+    ):
+        raise Invalid("Must be a list of field names.", field="without_fields")
     without = set(without_fields or [])
     if not without <= {"sources", "meta", "rois", "attachments", "global_key"}:
         raise Invalid(

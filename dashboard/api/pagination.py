@@ -57,3 +57,19 @@ def cursor_response(request, queryset, serializer_class, *, ordering: str, view=
     paginator.ordering = ordering
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def page_schema(serializer_class, *, name: str):
+    """The OpenAPI shape of one page `{next, previous, results: [...]}` of `serializer_class`,
+    for APIViews that paginate by hand (generic list views get it from drf-spectacular)."""
+    from drf_spectacular.utils import inline_serializer
+    from rest_framework import serializers
+
+    return inline_serializer(
+        name=name,
+        fields={
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )

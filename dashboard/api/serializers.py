@@ -25,7 +25,9 @@ class JobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
     file_url = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Job

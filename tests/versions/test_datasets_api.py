@@ -74,6 +74,18 @@ def test_delete_is_refused_while_rows_are_in_a_batch(manager_api, published):
     assert Dataset.objects.filter(pk=published.dataset_id).exists()
 
 
+def test_delete_names_every_kind_of_use_including_labels(manager_api, labeler, published):
+    from batches.models import QueueEntry
+    from batches.services import batch_create, label_create, project_create
+
+    project = project_create(name="p")
+    batch_create(project=project, name="b", data_rows=["f1"])
+    label_create(entry=QueueEntry.objects.get(), author=labeler, annotation={})
+    response = manager_api.delete(f"/api/v1/datasets/{published.dataset_id}/")
+    assert response.status_code == 409
+    assert "queue entries" in response.json()["detail"] and "labels" in response.json()["detail"]
+
+
 def test_unknown_dataset_is_404(manager_api):
     assert manager_api.get("/api/v1/datasets/nope/").status_code == 404
     assert manager_api.get("/api/v1/datasets/nope/versions/").status_code == 404

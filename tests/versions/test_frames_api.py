@@ -102,6 +102,11 @@ def test_bad_without_fields_is_400(manager_api, draft):
         frames_url(draft), {"frames": [], "without_fields": ["id"]}, format="json"
     )
     assert response.status_code == 400 and "without_fields" in response.json()
+    # Found by fuzzing: a non-string entry was a 500.
+    odd = manager_api.patch(
+        frames_url(draft), {"frames": [], "without_fields": [{}]}, format="json"
+    )
+    assert odd.status_code == 400 and "without_fields" in odd.json()
 
 
 def test_delete_by_ids_hides_frames_in_this_version_only(manager_api, draft):

@@ -25,6 +25,13 @@ from versions.bulk_services import (
 from versions.projection import parse_projection
 from versions.row_filter import row_filter_q
 
+# What the streamed export is, per format (the Content-Type the response carries).
+EXPORT_RESPONSES = {
+    (200, "application/json"): {"type": "array", "items": {"type": "object"}},
+    (200, "application/x-ndjson"): OpenApiTypes.STR,
+    (200, "text/csv"): OpenApiTypes.STR,
+}
+
 IMPORT_PARAMETERS = [
     OpenApiParameter(
         "format",
@@ -159,7 +166,7 @@ class DataRowDeleteApi(APIView):
 
 
 class DataRowExportApi(APIView):
-    @extend_schema(parameters=EXPORT_PARAMETERS, responses={200: OpenApiTypes.BINARY})
+    @extend_schema(parameters=EXPORT_PARAMETERS, responses=EXPORT_RESPONSES)
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         q = row_filter_q(request.query_params.dict(), from_query=True)
@@ -184,7 +191,7 @@ class FrameImportApi(APIView):
 class FrameExportApi(APIView):
     @extend_schema(
         parameters=[*EXPORT_PARAMETERS, OpenApiParameter("projection", str)],
-        responses={200: OpenApiTypes.BINARY},
+        responses=EXPORT_RESPONSES,
     )
     def get(self, request, version_id: str):
         version = selectors.version_get(version_id=version_id)

@@ -13,7 +13,13 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dashboard.api.pagination import cursor_response, keyset_after, keyset_page, page_size
+from dashboard.api.pagination import (
+    cursor_response,
+    keyset_after,
+    keyset_page,
+    page_schema,
+    page_size,
+)
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
@@ -78,6 +84,7 @@ CURSOR = OpenApiParameter("cursor", str, description="from the previous page's `
 
 class DatasetListApi(APIView):
     @extend_schema(
+        operation_id="datasets_list",
         parameters=[
             OpenApiParameter(
                 "tags",
@@ -89,7 +96,7 @@ class DatasetListApi(APIView):
                 ),
             )
         ],
-        responses=DatasetSerializer(many=True),
+        responses=page_schema(DatasetSerializer, name="PaginatedDatasetList"),
     )
     def get(self, request):
         datasets = selectors.dataset_list(tags=request.query_params.getlist("tags") or None)
@@ -143,7 +150,7 @@ class DataRowListApi(APIView):
             LIST_PAGE,
             CURSOR,
         ],
-        responses=DataRowSerializer(many=True),
+        responses=page_schema(DataRowSerializer, name="PaginatedDataRowList"),
     )
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
@@ -173,7 +180,7 @@ class DataRowListApi(APIView):
 class VersionListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("only_published", bool), OpenApiParameter("only_draft", bool)],
-        responses=VersionSerializer(many=True),
+        responses=page_schema(VersionSerializer, name="PaginatedVersionList"),
     )
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
