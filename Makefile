@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run setup test lint fmt bench worker clean
+.PHONY: run setup test lint fmt bench fuzz worker clean
 
 # Re-install only when the dependency declarations change.
 $(VENV)/.installed: pyproject.toml
@@ -40,6 +40,10 @@ lint: setup
 
 fmt: setup
 	$(VENV)/bin/ruff format .
+
+# The long fuzzing run (≥ 5,000 requests): the same test with 100 examples per operation.
+fuzz: setup
+	FUZZ_EXAMPLES=100 $(VENV)/bin/pytest tests/security/test_fuzz.py -q
 
 bench: setup
 	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done
