@@ -190,35 +190,38 @@ def _back(version) -> str:
     return reverse("version-detail", args=[version.pk])
 
 
+def _save_json(request, version_id: str, form_class, field: str, service, what: str):
+    """One JSON editor on the version page: validate, call the service, say what happened."""
+    version = selectors.version_get(version_id=version_id)
+    form = form_class(request.POST)
+    if form.is_valid() and form_call(
+        form, service, version=version, **{field: form.cleaned_data[field]}
+    ):
+        messages.success(request, f"{what} saved.")
+    else:
+        messages.error(request, f"{what} not saved: " + _errors(form))
+    return redirect(_back(version))
+
+
 @require_POST
 @role_required(Role.MANAGER)
 def version_metadata_view(request, version_id: str):
-    version = selectors.version_get(version_id=version_id)
-    form = MetadataForm(request.POST)
-    if form.is_valid() and form_call(
-        form, services.version_set_metadata, version=version, metadata=form.cleaned_data["metadata"]
-    ):
-        messages.success(request, "Metadata saved.")
-    else:
-        messages.error(request, "Metadata not saved: " + _errors(form))
-    return redirect(_back(version))
+    return _save_json(
+        request, version_id, MetadataForm, "metadata", services.version_set_metadata, "Metadata"
+    )
 
 
 @require_POST
 @role_required(Role.MANAGER)
 def version_mask_labels_view(request, version_id: str):
-    version = selectors.version_get(version_id=version_id)
-    form = MaskLabelsForm(request.POST)
-    if form.is_valid() and form_call(
-        form,
+    return _save_json(
+        request,
+        version_id,
+        MaskLabelsForm,
+        "mask_labels",
         services.version_set_mask_labels,
-        version=version,
-        mask_labels=form.cleaned_data["mask_labels"],
-    ):
-        messages.success(request, "Mask labels saved.")
-    else:
-        messages.error(request, "Mask labels not saved: " + _errors(form))
-    return redirect(_back(version))
+        "Mask labels",
+    )
 
 
 @require_POST
