@@ -19,7 +19,7 @@ ST = Path(sys.executable).with_name("st")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_api_survives_schema_driven_fuzzing(live_server):
+def test_api_survives_schema_driven_fuzzing(live_server, tmp_path):
     if not ST.exists():
         pytest.skip("schemathesis is not installed (pip install -e '.[dev]')")
     call_command("load_demo", verbosity=0)
@@ -47,6 +47,7 @@ def test_api_survives_schema_driven_fuzzing(live_server):
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,
     )
     summary = result.stdout[-3000:]
     assert result.returncode == 0, summary
