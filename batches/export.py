@@ -15,7 +15,8 @@ from typing import Any
 
 from dashboard.errors import Invalid
 from versions.copy_on_write import version_chain
-from versions.models import DatasetVersion, FrameEntry
+from versions.models import Dataset, DatasetVersion, FrameEntry
+from versions.selectors import version_for_reading
 
 from .models import Batch, Label, Project, QueueEntry
 
@@ -89,12 +90,8 @@ class _Contents:
 
     def current_version_id(self, dataset_id: str) -> str | None:
         if dataset_id not in self._current:
-            versions = DatasetVersion.objects.filter(dataset_id=dataset_id, removed=False)
-            draft = versions.filter(status="draft").order_by("-updated_at", "-id").first()
-            chosen = (
-                draft
-                or versions.filter(status="published").order_by("-published_at", "-id").first()
-            )
+            # The data-row view's rule (current draft, else newest published), in one place.
+            chosen = version_for_reading(dataset=Dataset(pk=dataset_id))
             self._current[dataset_id] = chosen.pk if chosen else None
         return self._current[dataset_id]
 

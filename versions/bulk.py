@@ -214,6 +214,27 @@ def delete_staged(version: DatasetVersion) -> tuple[int, list[str]]:
     return deleted, sorted(set(refused))
 
 
+def _delete_staged_into(
+    version: DatasetVersion, outcome: Outcome, *, positions: dict[str, int] | None = None
+) -> None:
+    """Delete the staged ids (see `delete_staged`) and record the result in `outcome`: the
+    count, and a row error per refused id (with its input position when known)."""
+    deleted, refused = delete_staged(version)
+    outcome.count("deleted", deleted)
+    for row_id in refused:
+        outcome.errors.append(
+            RowError(
+                positions[row_id] if positions else None,
+                "Not deleted: the data row has labels.",
+                key=row_id,
+                input=row_id if positions else None,
+                error_type="in_use",
+            )
+        )
+    if deleted:
+        _touch(version)
+
+
 def _stage_ids_from_sql(sql: str, params: list) -> None:
     staging.temp_table(IDS, [("id", "text")])
     with connection.cursor() as cursor:
@@ -463,17 +484,8 @@ class FrameWriter:
             effective_entries(version).extra(where=[missing]).values("data_row_id").query
         ).sql_with_params()
         _stage_ids_from_sql(sql, list(params))
-        deleted, refused = delete_staged(version)
         outcome = Outcome()
-        outcome.count("deleted", deleted)
-        for row_id in refused:
-            outcome.errors.append(
-                RowError(
-                    None, "Not deleted: the data row has labels.", key=row_id, error_type="in_use"
-                )
-            )
-        if deleted:
-            _touch(version)
+        _delete_staged_into(version, outcome)
         return outcome
 
 
@@ -610,16 +622,7 @@ def delete_filter_chunk(version_id: str, filters: dict, *, after: str, limit: in
     outcome = Outcome()
     if ids:
         _stage_ids(ids)
-        deleted, refused = delete_staged(version)
-        outcome.count("deleted", deleted)
-        for row_id in refused:
-            outcome.errors.append(
-                RowError(
-                    None, "Not deleted: the data row has labels.", key=row_id, error_type="in_use"
-                )
-            )
-        if deleted:
-            _touch(version)
+        _delete_staged_into(version, outcome)
     return outcome, len(ids), ids[-1] if ids else after
 
 
@@ -656,20 +659,7 @@ def delete_ids_chunk(version_id: str, ids: list[str], *, offset: int) -> Outcome
         seen.setdefault(row_id, index)
     if present:
         _stage_ids(sorted(present))
-        deleted, refused = delete_staged(version)
-        outcome.count("deleted", deleted)
-        for row_id in refused:
-            outcome.errors.append(
-                RowError(
-                    seen[row_id],
-                    "Not deleted: the data row has labels.",
-                    key=row_id,
-                    input=row_id,
-                    error_type="in_use",
-                )
-            )
-        if deleted:
-            _touch(version)
+        _delete_staged_into(version, outcome, positions=seen)
     return outcome
 
 
