@@ -1,6 +1,7 @@
 """Shared fixtures: users per role, API clients, jobs run in-process or on a real worker."""
 
 import pytest
+from django.db import connection
 from django_q.conf import Conf
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -68,3 +69,10 @@ def labeler_api(labeler):
 def run_jobs(django_capture_on_commit_callbacks):
     """Context manager: jobs enqueued inside it run (in-process) when it exits."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def postgres_only():
+    """For behaviour only PostgreSQL has (row locks across connections, big concurrent jobs)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")

@@ -1,7 +1,6 @@
 """Fixtures for the batches tests: data rows in bulk, a project, labelers, PostgreSQL-only."""
 
 import pytest
-from django.db import connection
 
 from dashboard.roles import Role
 from versions.models import DataRow
@@ -38,12 +37,6 @@ def project(db):
 @pytest.fixture
 def labelers(db):
     return [UserFactory(username=f"lab{i}", role=Role.LABELER) for i in range(3)]
-
-
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only (row locks with SKIP LOCKED across connections)")
 
 
 @pytest.fixture(autouse=True)
