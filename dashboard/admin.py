@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from dashboard.errors import ApplicationError
 
-from .jobs.services import job_cancel
+from .jobs.services import job_cancel, job_retry
 from .models import Job, JobError
 
 
@@ -35,7 +35,7 @@ class JobAdmin(admin.ModelAdmin):
     search_fields = ["id", "kind", "created_by__username", "error"]
     readonly_fields = [f.name for f in Job._meta.fields]
     inlines = [JobErrorInline]
-    actions = ["cancel_jobs"]
+    actions = ["cancel_jobs", "retry_jobs"]
 
     def has_add_permission(self, request):
         return False  # jobs are started by the verbs that need them
@@ -50,6 +50,17 @@ class JobAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{job.pk}: {exc.message}", messages.WARNING)
         self.message_user(request, f"Cancel requested for {done} job(s).")
+
+    @admin.action(description="Run selected failed or cancelled jobs again")
+    def retry_jobs(self, request, queryset):
+        done = 0
+        for job in queryset:
+            try:
+                job_retry(job=job)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{job.pk}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"{done} job(s) run again.")
 
 
 @admin.register(JobError)

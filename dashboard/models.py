@@ -42,6 +42,7 @@ class Job(PublicModel):
         CANCELLED = "cancelled"
 
     ENDED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    RUN_AGAIN = (Status.FAILED, Status.CANCELLED)
 
     kind = models.CharField(max_length=64, db_index=True)
     params = models.JSONField(default=dict, blank=True)
@@ -77,6 +78,10 @@ class Job(PublicModel):
     @property
     def is_ended(self) -> bool:
         return self.status in self.ENDED
+
+    @property
+    def can_run_again(self) -> bool:
+        return self.status in self.RUN_AGAIN
 
     @property
     def percent(self) -> int:

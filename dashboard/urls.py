@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/", views.jobs_page, name="job-list"),
     path("jobs/<str:job_id>/", views.job_page, name="job-detail"),
     path("jobs/<str:job_id>/cancel/", views.job_cancel_view, name="job-cancel"),
+    path("jobs/<str:job_id>/retry/", views.job_retry_view, name="job-retry"),
     path("profile/", views.profile, name="profile"),
     path(
         "accounts/login/",

@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 
 from .errors import ApplicationError
 from .filters import JobFilter
-from .jobs.services import job_cancel
+from .jobs.services import job_cancel, job_retry
 from .models import Job
 from .overview import overview_activity, overview_counts, overview_panels
 from .roles import Role, role_required
@@ -58,6 +58,17 @@ def job_cancel_view(request, job_id: str):
     try:
         job = job_cancel(job=job_get(job_id=job_id))
         messages.success(request, f"Cancel requested for job {job.pk}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("job-detail", job_id=job_id)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def job_retry_view(request, job_id: str):
+    try:
+        job = job_retry(job=job_get(job_id=job_id))
+        messages.success(request, f"Job {job.pk} runs again from where it stopped.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("job-detail", job_id=job_id)

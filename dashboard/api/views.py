@@ -8,11 +8,12 @@ from rest_framework.views import APIView
 
 from dashboard.errors import NotFound
 from dashboard.filters import JobFilter
-from dashboard.jobs.services import job_cancel
+from dashboard.jobs.services import job_cancel, job_retry
 from dashboard.roles import Role
 from dashboard.selectors import job_get, job_list
 
 from .pagination import CursorPagination
+from .responses import job_accepted
 from .serializers import JobErrorSerializer, JobSerializer
 
 
@@ -63,6 +64,20 @@ class JobCancelApi(APIView):
     def post(self, request, job_id: str):
         job = job_cancel(job=job_get(job_id=job_id))
         return Response(JobSerializer(job, context={"request": request}).data)
+
+
+class JobRetryApi(APIView):
+    write_role = Role.MANAGER
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: JobSerializer,
+            409: OpenApiResponse(description="The job is not failed or cancelled."),
+        },
+    )
+    def post(self, request, job_id: str):
+        return job_accepted(job_retry(job=job_get(job_id=job_id)), request)
 
 
 class JobFileApi(APIView):

@@ -1,4 +1,4 @@
-"""Writes on jobs: create-and-enqueue, cancel."""
+"""Writes on jobs: create-and-enqueue, cancel, run again."""
 
 from __future__ import annotations
 
@@ -54,6 +54,36 @@ def job_cancel(*, job: Job) -> Job:
             job.finished_at = timezone.now()
             fields += ["status", "finished_at"]
         job.save(update_fields=fields)
+    return job
+
+
+def job_retry(*, job: Job) -> Job:
+    """Run a failed or cancelled job again. It resumes after its last committed chunk (the
+    checkpoint, progress, counts and row errors so far are kept), so nothing is done twice."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if not job.can_run_again:
+            raise Conflict(
+                f"Only a failed or cancelled job can run again; this one is {job.status}."
+            )
+        job.status = Job.Status.QUEUED
+        job.attempts = 0
+        job.cancel_requested = False
+        job.error = ""
+        job.result = None
+        job.finished_at = None
+        job.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "cancel_requested",
+                "error",
+                "result",
+                "finished_at",
+                "updated_at",
+            ]
+        )
+        transaction.on_commit(lambda: job_enqueue(job_id=job.id))
     return job
 
 

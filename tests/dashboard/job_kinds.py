@@ -5,7 +5,7 @@ job kind).
 """
 
 from dashboard.jobs.registry import job_kind
-from dashboard.jobs.runner import JobRun
+from dashboard.jobs.runner import JobFailed, JobRun
 from dashboard.models import Job
 
 # Each entry is one call of the handler: what it processed. Lets tests see a resumed run.
@@ -25,6 +25,8 @@ def count_items(run: JobRun) -> dict:
     seen = []
     CALLS.append(seen)
     for offset in range(start, len(items), chunk_size):
+        if len(seen) // chunk_size == run.params.get("fail_after_chunks", -1):
+            raise JobFailed("Stopped on purpose after a few chunks.")
         if offset in run.params.get("die_at", []) and run.job.attempts == 1:
             raise WorkerDied
         if offset in run.params.get("cancel_at", []):

@@ -25,7 +25,7 @@ LABELER_WRITES = re.compile(r"(queue/next/|queue/[^/]+/(submit|skip)/|/label/)$"
 
 # Pages that perform, or show the form / confirmation of, a manager's action.
 MANAGER_PAGES = re.compile(
-    r"/(cancel|metadata|mask-labels|frames|commit|snapshot|remove|new|from-dataset|priority|"
+    r"/(cancel|retry|metadata|mask-labels|frames|commit|snapshot|remove|new|from-dataset|priority|"
     r"move|delete-labels|delete|remove-queued|export|import|reorder|update)/$"
 )
 
