@@ -25,7 +25,7 @@ class Cluster:
         self.log_dir = log_dir
         self.started: list[subprocess.Popen] = []
 
-    def start(self) -> subprocess.Popen:
+    def start(self, **overrides: str) -> subprocess.Popen:
         env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
@@ -36,6 +36,7 @@ class Cluster:
             # redelivery instead of waiting `retry` seconds (see `redeliver_now`).
             "JOB_TIMEOUT": "600",
             "Q_RETRY": "660",
+            **overrides,
         }
         log = open(self.log_dir / f"qcluster-{len(self.started)}.log", "wb")
         self.started.append(

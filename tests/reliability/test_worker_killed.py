@@ -19,6 +19,7 @@ from batches.services import (
     batches_create,
     project_create,
 )
+from dashboard.jobs.services import job_retry
 from dashboard.models import Job, JobError
 from dashboard.roles import Role
 from versions.bulk_services import rows_import_start
@@ -35,7 +36,7 @@ IMPORT_ROWS = int(os.environ.get("KILL_TEST_IMPORT_ROWS", "200000"))
 BATCH_ROWS = MAX_BATCH_ROWS + MAX_BATCH_ROWS // 2  # two batches: 100,000 and 50,000
 
 
-def kill_and_restart(cluster, process, job, when, *, delay=0.0, timeout=120):
+def kill_and_restart(cluster, process, job, when, *, delay=0.0, timeout=120, **env):
     """Wait until `when(job)` and `delay` seconds more, SIGKILL the cluster, check the job is
     still running and start a new cluster that gets the task again. Returns (new process,
     progress at the kill)."""
@@ -46,7 +47,7 @@ def kill_and_restart(cluster, process, job, when, *, delay=0.0, timeout=120):
     assert job.status == "running", (job.status, job.error)
     killed_at = job.progress_done
     assert redeliver_now() == 1
-    return cluster.start(), killed_at
+    return cluster.start(**env), killed_at
 
 
 def finish(job, *, timeout=300) -> Job:
@@ -55,7 +56,9 @@ def finish(job, *, timeout=300) -> Job:
     return job
 
 
-def test_delete_labels_survives_a_killed_worker(cluster):
+def test_delete_labels_killed_past_its_attempts_fails_then_runs_again(cluster):
+    """With two deliveries allowed, the redelivery after the kill marks the job failed; run
+    again, it resumes from the checkpoint and ends exact."""
     assert batch_jobs.DELETE_LABELS_CHUNK * 2 < LABELS
     dataset = DatasetFactory()
     DataRow.objects.bulk_create(
@@ -80,13 +83,21 @@ def test_delete_labels_survives_a_killed_worker(cluster):
     job = batch_delete_labels(batch=batch, set_labels_as_template=True, force_job=True)
     assert isinstance(job, Job)
     _, killed_at = kill_and_restart(
-        cluster, cluster.start(), job, lambda j: 0 < j.progress_done < LABELS
+        cluster,
+        cluster.start(Q_MAX_ATTEMPTS="2"),
+        job,
+        lambda j: 0 < j.progress_done < LABELS,
+        Q_MAX_ATTEMPTS="2",
     )
     print(f"\nkilled the worker at {killed_at}/{LABELS} labels deleted")
     assert 0 < killed_at < LABELS
+    job = wait_job(job, lambda j: j.status == "failed", timeout=60)
+    assert "earlier attempts" in job.error and job.progress_done == killed_at
+    assert Label.objects.filter(batch=batch).count() == LABELS - killed_at
 
+    job_retry(job=job)
     job = finish(job)
-    assert job.attempts == 2 and job.progress_done == LABELS
+    assert job.attempts == 1 and job.progress_done == LABELS
     assert job.counts["deleted"] == LABELS and job.counts["updated"] == LABELS
     assert job.result["labels_deleted"] == LABELS
     assert not Label.objects.filter(batch=batch).exists()
