@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from dashboard.errors import Invalid
+from dashboard.jsontext import json_parse
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 COLUMNS = ("global_key", "data_row", "id")
@@ -39,7 +40,7 @@ def rows_from_text(text: str, *, fmt: str = "", field: str = "file") -> list[str
             fmt = "txt"
     if fmt == "json":
         try:
-            data = json.loads(text)
+            data = json_parse(text)
         except json.JSONDecodeError as exc:
             raise Invalid(f"Malformed JSON: {exc}", field=field) from None
         if not isinstance(data, list):
@@ -51,7 +52,7 @@ def rows_from_text(text: str, *, fmt: str = "", field: str = "file") -> list[str
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
+                item = json_parse(line)
             except json.JSONDecodeError as exc:
                 raise Invalid(f"Line {n}: malformed JSON: {exc}", field=field) from None
             values.append(_value(item, field=field, where=f"Line {n}"))

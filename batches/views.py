@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, Invalid, NotFound
+from dashboard.jsontext import json_parse
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
 from versions.models import Dataset, DatasetVersion
@@ -345,7 +346,7 @@ def label_page(request, project_id: str):
             if action == "submit":
                 raw = request.POST.get("annotation", "").strip() or "{}"
                 try:
-                    annotation = json.loads(raw)
+                    annotation = json_parse(raw)
                 except json.JSONDecodeError as exc:
                     raise Invalid(f"Malformed JSON: {exc}", field="annotation") from None
                 classes = request.POST.getlist("classes")

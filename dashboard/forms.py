@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from .errors import ApplicationError
+from .jsontext import json_parse
 
 
 def form_call(form: forms.Form, service: Callable[..., Any], **kwargs: Any) -> Any:
@@ -38,13 +39,11 @@ class JSONTextField(forms.CharField):
         return value
 
     def clean(self, value):
-        import json
-
         value = super().clean(value)
         if value in ("", None):
             return {} if self.expect is dict else []
         try:
-            parsed = json.loads(value)
+            parsed = json_parse(value)
         except ValueError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc}.") from None
         if not isinstance(parsed, self.expect):

@@ -8,12 +8,12 @@ Unknown fields or lookups → 400 naming them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db.models import Q
 
 from dashboard.errors import Invalid
+from dashboard.jsontext import json_parse
 
 ROW_FIELDS = {
     "id": "data_row_id",
@@ -28,7 +28,7 @@ QUERY_ONLY = {"cursor", "page_size", "projection", "format", "ids", "source"}
 
 def _json_literal(value: str) -> Any:
     try:
-        return json.loads(value)
+        return json_parse(value)
     except ValueError:
         return value
 

@@ -18,6 +18,7 @@ from dashboard.api.pagination import CursorPagination
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
+from dashboard.jsontext import json_parse
 from dashboard.models import Job
 from dashboard.roles import Role
 
@@ -46,7 +47,7 @@ def _body(request, *, list_ok: bool = False) -> Any:
             if isinstance(body.get(key), str):
                 raw = body[key].strip()
                 try:
-                    body[key] = json.loads(raw) if raw else None
+                    body[key] = json_parse(raw) if raw else None
                 except json.JSONDecodeError:
                     raise Invalid(
                         "Must be JSON (a number, an object or null).", field=key
