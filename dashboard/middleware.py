@@ -1,9 +1,12 @@
 """Pages answer a service's error with our own page: NotFound → 404, Conflict → 409,
 Invalid → 400, with the reason — never a 500. (API views get the same from DRF's handler.)"""
 
+from django.http import JsonResponse
 from django.shortcuts import render
 
-from .errors import ApplicationError
+from .errors import ApplicationError, Invalid
+
+NUL = "\x00"
 
 
 class ApplicationErrorMiddleware:
@@ -16,11 +19,42 @@ class ApplicationErrorMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, ApplicationError):
             return None
-        if request.path.startswith("/api/"):
-            from django.http import JsonResponse
+        return error_response(request, exception)
 
-            return JsonResponse(exception.as_data(), status=exception.status_code)
-        template = "404.html" if exception.status_code == 404 else "error.html"
-        return render(
-            request, template, {"reason": exception.message}, status=exception.status_code
-        )
+
+class NulCharacterMiddleware:
+    """Text with a NUL character cannot be stored or even looked up in PostgreSQL: a path,
+    query parameter or page form field holding one is a 400 naming it, before any query runs.
+    (API bodies are checked by the API's parsers.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = _field_with_nul(request)
+        if field is not None:
+            return error_response(
+                request, Invalid("Text may not contain NUL characters (\\x00).", field=field)
+            )
+        return self.get_response(request)
+
+
+def _field_with_nul(request) -> str | None:
+    if NUL in request.path:
+        return "path"
+    forms = [request.GET]
+    if request.method == "POST" and not request.path.startswith("/api/"):
+        forms.append(request.POST)
+    for form in forms:
+        for key, values in form.lists():
+            if NUL in key or any(NUL in v for v in values):
+                return key.replace(NUL, "")
+    return None
+
+
+def error_response(request, exception: ApplicationError):
+    """The error as JSON under /api/, else our error page, with the service's status code."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(exception.as_data(), status=exception.status_code)
+    template = "404.html" if exception.status_code == 404 else "error.html"
+    return render(request, template, {"reason": exception.message}, status=exception.status_code)

@@ -118,3 +118,39 @@ def test_create_batch_page_upload_corpus(name, body, words, client, manager):
     html = response.content.decode()
     assert words in html
     assert not Batch.objects.exists()
+
+
+def test_nul_characters_anywhere_in_a_request_are_400s(draft, manager_api, client, manager):
+    """PostgreSQL can neither store nor look up text with NUL: without the guard each of
+    these was a 500 there."""
+    project = project_create(name="p")
+    client.force_login(manager)
+    api_gets = [
+        "/api/v1/datasets/a%00b/",
+        f"/api/v1/versions/{draft.pk}/frames/?source=a%00b",
+        f"/api/v1/datasets/{draft.dataset_id}/data-rows/?global_key=a%00b",
+        "/api/v1/jobs/?kind=a%00b",
+    ]
+    for url in api_gets:
+        response = manager_api.get(url)
+        assert response.status_code == 400, url
+        assert "NUL" in json.dumps(response.json()), url
+    for url in ("/datasets/a%00b/", f"/versions/{draft.pk}/?source=a%00b", "/jobs/?kind=a%00b"):
+        response = client.get(url)
+        assert response.status_code == 400 and "NUL" in response.content.decode(), url
+    response = client.post(f"/projects/{project.pk}/batches/new/", {"name": "a\x00b", "rows": "x"})
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+    response = manager_api.post(
+        f"/api/v1/projects/{project.pk}/batches/",
+        {"name": "a\x00b", "file": SimpleUploadedFile("keys.txt", b"x\n")},
+        format="multipart",
+    )
+    assert response.status_code == 400 and response.json() == {
+        "name": ["Text may not contain NUL characters (\\x00)."]
+    }
+    response = manager_api.post("/api/v1/datasets/", "name=a%00b", content_type=FORM)
+    assert response.status_code == 400 and "name" in response.json()
+    assert not Batch.objects.exists()
+
+
+FORM = "application/x-www-form-urlencoded"
