@@ -5,9 +5,12 @@ atomic; bad input raises `Invalid` (400, naming the field), `NotFound` (404) or 
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import math
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -712,44 +715,132 @@ def priorities_set(*, project: Project, items: Any, user=None) -> dict | Job:
 
 
 # --- Serving: next, submit, skip ---------------------------------------------------------------
+#
+# The queue table is the hottest one. On PostgreSQL each verb is one statement in autocommit:
+# one round trip, no transaction held open, row locks only for the statement's own rows. SQLite
+# (writers serialised anyway) runs the same steps as a few statements in one transaction.
 
-
-def _serving_sql(table: str, label_table: str, skip_table: str) -> str:
-    # The candidate filter matches the partial index `queueentry_serving_order`
-    # (project_id, sort_priority, id) WHERE NOT state = 'done': the scan starts at the head of
-    # the queue and stops at the first row this labeler may take, whatever the queue's size.
-    return f"""
-        SELECT q.id FROM {table} AS q
-        WHERE q.project_id = %(project)s
-          AND NOT (q.state = 'done')
-          AND (q.state = 'queued' OR q.reserved_until < %(now)s)
-          AND NOT EXISTS (SELECT 1 FROM {label_table} AS l WHERE l.project_id = q.project_id
-                          AND l.data_row_id = q.data_row_id AND l.author_id = %(user)s)
-          AND NOT EXISTS (SELECT 1 FROM {skip_table} AS s WHERE s.project_id = q.project_id
-                          AND s.data_row_id = q.data_row_id AND s.user_id = %(user)s)
-        ORDER BY q.sort_priority, q.id
-        LIMIT 1
-    """
-
-
-# What `next` answers with, read in the same statement that reserves the row.
-_RESERVED_COLUMNS = (
+_QUEUE = QueueEntry._meta.db_table
+_LABEL = Label._meta.db_table
+_SKIP = Skip._meta.db_table
+# What `next` and `skip` answer with: the entry `t`, its data row and its batch.
+_ENTRY_COLUMNS = (
     "t.id, t.batch_id, t.data_row_id, t.sort_priority, t.labels_required, t.labels_count, "
     "t.template, d.global_key, d.row_data, b.name"
 )
+_ENTRY_JOINS = f"{DataRow._meta.db_table} AS d, {Batch._meta.db_table} AS b"
+_ENTRY_JOINED = "d.id = t.data_row_id AND b.id = t.batch_id"
+# The caller's reservation of the entry named in the request.
+_HELD = (
+    "id = %(entry)s AND project_id = %(project)s AND state = 'reserved' "
+    "AND reserved_by_id = %(user)s"
+)
+_BIGINT = 2**63
 
 
-def _reserved_entry(*, project: Project, user, until, row) -> QueueEntry:
-    """A QueueEntry (with its data row and batch) built from a RETURNING row: no re-read."""
-    import json
+def _serving_sql(*, postgres: bool) -> str:
+    """The first row `%(user)s` may take, in serving order (on PostgreSQL locked, skipping rows
+    other labelers are taking at this moment)."""
+    # The candidate filter matches the partial index `queueentry_serving_order`
+    # (project_id, sort_priority, id) WHERE NOT state = 'done': the scan starts at the head of
+    # the queue and stops at the first row this labeler may take, whatever the queue's size.
+    # OFFSET 0 keeps PostgreSQL from planning NOT EXISTS as an anti-join that reads all of the
+    # labeler's labels on every call: as subplans they are one unique-index probe per row read.
+    probe = " OFFSET 0" if postgres else ""
+    return f"""
+        SELECT q.id FROM {_QUEUE} AS q
+        WHERE q.project_id = %(project)s
+          AND NOT (q.state = 'done')
+          AND (q.state = 'queued' OR q.reserved_until < %(now)s)
+          AND NOT EXISTS (SELECT 1 FROM {_LABEL} AS l WHERE l.project_id = q.project_id
+                          AND l.data_row_id = q.data_row_id AND l.author_id = %(user)s{probe})
+          AND NOT EXISTS (SELECT 1 FROM {_SKIP} AS s WHERE s.project_id = q.project_id
+                          AND s.data_row_id = q.data_row_id AND s.user_id = %(user)s{probe})
+        ORDER BY q.sort_priority, q.id
+        LIMIT 1{" FOR UPDATE OF q SKIP LOCKED" if postgres else ""}
+    """
 
+
+@functools.cache
+def _next_sql(*, postgres: bool) -> str:
+    """Reserve one row: the caller's own reservation if they still hold it (expired or not:
+    nobody took it), else the first row they may take. PostgreSQL returns the answer joined."""
+    return f"""
+        UPDATE {_QUEUE} AS t
+        SET state = 'reserved', reserved_by_id = %(user)s, reserved_until = %(until)s
+        {f"FROM {_ENTRY_JOINS}" if postgres else ""}
+        WHERE t.id = COALESCE(
+            (SELECT m.id FROM {_QUEUE} AS m WHERE m.project_id = %(project)s
+               AND m.state = 'reserved' AND m.reserved_by_id = %(user)s
+               {"FOR UPDATE" if postgres else ""}),
+            ({_serving_sql(postgres=postgres)}))
+          {f"AND {_ENTRY_JOINED}" if postgres else ""}
+        RETURNING {_ENTRY_COLUMNS if postgres else "id"}
+    """
+
+
+_ENTRY_SQL = f"SELECT {_ENTRY_COLUMNS} FROM {_QUEUE} AS t, {_ENTRY_JOINS} WHERE t.id = %s AND "
+_ENTRY_SQL += _ENTRY_JOINED
+
+
+@functools.cache
+def _count_label_sql(*, held: bool) -> str:
+    """One more label on the entry, which leaves any reservation: done once it has them all.
+    (The check constraint `queueentry_labels_within_required` refuses one too many.)"""
+    where = _HELD if held else "id = %(entry)s AND project_id = %(project)s"
+    return f"""
+        UPDATE {_QUEUE}
+        SET labels_count = labels_count + 1,
+            state = CASE WHEN labels_count + 1 >= labels_required THEN 'done' ELSE 'queued' END,
+            template = CASE WHEN labels_count + 1 >= labels_required THEN NULL ELSE template END,
+            reserved_by_id = NULL, reserved_until = NULL
+        WHERE {where}
+        RETURNING batch_id, data_row_id
+    """
+
+
+_INSERT_LABEL = (
+    f"INSERT INTO {_LABEL} (project_id, batch_id, data_row_id, author_id, annotation, "
+    "created_at) SELECT %(project)s, {batch}, {data_row}, %(user)s, %(annotation)s, %(now)s"
+)
+
+_SKIP_SQL_POSTGRES = f"""
+    WITH t AS (
+        UPDATE {_QUEUE} SET state = 'queued', reserved_by_id = NULL, reserved_until = NULL
+        WHERE {_HELD}
+        RETURNING *
+    ), skipped AS (
+        INSERT INTO {_SKIP} (project_id, data_row_id, user_id, created_at)
+        SELECT project_id, data_row_id, %(user)s, %(now)s FROM t
+        ON CONFLICT DO NOTHING
+    )
+    SELECT {_ENTRY_COLUMNS} FROM t, {_ENTRY_JOINS} WHERE {_ENTRY_JOINED}
+"""
+
+
+def _serving_transaction():
+    """On PostgreSQL each verb is one statement, atomic by itself; inside a caller's transaction
+    a savepoint keeps that transaction usable if it fails. SQLite runs a verb's statements in
+    one transaction."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return nullcontext()
+    return transaction.atomic()
+
+
+def _db_time(value):
+    """A datetime as the ORM stores it (SQLite keeps naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _served_entry(row, *, project: Project, state: str, user, until) -> QueueEntry:
+    """A QueueEntry (with its data row and batch) built from an `_ENTRY_COLUMNS` row."""
     entry_id, batch_id, row_id, sort, required, count, template, key, row_data, name = row
     if isinstance(template, str):
         template = json.loads(template)
     entry = QueueEntry(
         id=entry_id,
         project=project,
-        state=QueueEntry.State.RESERVED,
+        state=state,
         sort_priority=sort,
         labels_required=required,
         labels_count=count,
@@ -763,99 +854,70 @@ def _reserved_entry(*, project: Project, user, until, row) -> QueueEntry:
 
 
 def queue_next(*, project: Project, user) -> QueueEntry | None:
-    """Reserve the next row for `user`, or renew the live reservation they already hold.
+    """Reserve the next row for `user`, or renew the reservation they still hold.
 
-    Few round trips, no long transaction (the queue table is hot): one statement renews the
-    caller's live reservation (releasing an expired one); if there was none, one statement
-    takes the first row they may label — on PostgreSQL `UPDATE … FROM (SELECT … FOR UPDATE
-    SKIP LOCKED LIMIT 1)`, so concurrent labelers never wait for or take the same row; on
-    SQLite the same in one IMMEDIATE transaction (writers are serialised there). A unique
-    index allows one reservation per labeler: if two of their requests race, the loser gets
-    the winner's reservation.
+    One statement on PostgreSQL: `UPDATE … WHERE id = COALESCE(the caller's reservation,
+    the first row they may take)`, the latter `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent
+    labelers never wait for or take the same row; it returns the answer joined with the data
+    row and batch. A unique index allows one reservation per labeler: if two of their requests
+    race, the loser retries and renews the winner's reservation.
     """
     for _attempt in range(3):
         try:
-            if connection.in_atomic_block:  # a savepoint keeps the caller's transaction usable
-                with transaction.atomic():
-                    return _queue_next_once(project=project, user=user)
-            return _queue_next_once(project=project, user=user)
+            with _serving_transaction():
+                return _reserve(project=project, user=user)
         except IntegrityError:
             continue  # the same labeler reserved concurrently: renew that one instead
     raise Conflict("Too many simultaneous requests for the next row; try again.")
 
 
-def _queue_next_once(*, project: Project, user) -> QueueEntry | None:
+def _reserve(*, project: Project, user) -> QueueEntry | None:
     now = timezone.now()
     until = now + timedelta(seconds=project.reservation_seconds)
-    table = QueueEntry._meta.db_table
-    joins = f"{DataRow._meta.db_table} AS d, {Batch._meta.db_table} AS b"
-    params = {"project": project.pk, "user": user.pk, "now": now, "until": until}
     postgres = connection.vendor == "postgresql"
-    # PostgreSQL returns the answer from the UPDATE itself (joined); SQLite's RETURNING may
-    # not name joined tables, so there the reserved row is read back by id.
-    joined_from = f"FROM {joins}" if postgres else ""
-    joined_where = "AND d.id = t.data_row_id AND b.id = t.batch_id" if postgres else ""
-    returning = f"{_RESERVED_COLUMNS}, t.state" if postgres else "id, state"
-    # Each statement is atomic by itself: no transaction is held across round trips.
+    params = {"project": project.pk, "user": user.pk, "now": _db_time(now)}
+    params["until"] = _db_time(until)
     with connection.cursor() as cursor:
-        # Renew a live reservation; an expired one returns to the queue.
-        cursor.execute(
-            f"""
-            UPDATE {table} AS t
-            SET reserved_until = CASE WHEN t.reserved_until >= %(now)s THEN %(until)s END,
-                state = CASE WHEN t.reserved_until >= %(now)s THEN 'reserved' ELSE 'queued' END,
-                reserved_by_id = CASE WHEN t.reserved_until >= %(now)s THEN t.reserved_by_id END
-            {joined_from}
-            WHERE t.project_id = %(project)s AND t.state = 'reserved'
-              AND t.reserved_by_id = %(user)s {joined_where}
-            RETURNING {returning}
-            """,
-            params,
-        )
-        live = [row[:-1] for row in cursor.fetchall() if row[-1] == "reserved"]
-        if not live:
-            select = _serving_sql(table, Label._meta.db_table, Skip._meta.db_table)
-            if postgres:
-                select += " FOR UPDATE OF q SKIP LOCKED"
-            cursor.execute(
-                f"""
-                UPDATE {table} AS t
-                SET state = 'reserved', reserved_by_id = %(user)s, reserved_until = %(until)s
-                FROM ({select}) AS c {", " + joins if postgres else ""}
-                WHERE t.id = c.id {joined_where}
-                RETURNING {_RESERVED_COLUMNS if postgres else "id"}
-                """,
-                params,
-            )
-            live = cursor.fetchall()
-        if not live:
-            return None
-        row = min(live)
-        if not postgres:
-            cursor.execute(
-                f"SELECT {_RESERVED_COLUMNS} FROM {table} AS t, {joins} "
-                "WHERE t.id = %s AND d.id = t.data_row_id AND b.id = t.batch_id",
-                [row[0]],
-            )
+        cursor.execute(_next_sql(postgres=postgres), params)
+        row = cursor.fetchone()
+        if row is not None and not postgres:  # SQLite's RETURNING cannot read joined tables
+            cursor.execute(_ENTRY_SQL, [row[0]])
             row = cursor.fetchone()
-    return _reserved_entry(project=project, user=user, until=until, row=row)
+    if row is None:
+        return None
+    return _served_entry(
+        row, project=project, state=QueueEntry.State.RESERVED, user=user, until=until
+    )
 
 
-def _held_entry(*, project: Project, entry_id: Any, user) -> QueueEntry:
-    """The caller's reserved entry, locked; 404 unknown, 409 not theirs (any more)."""
+def _entry_id(entry_id: Any) -> int:
     try:
-        entry_id = int(entry_id)
+        value = int(entry_id)
     except (TypeError, ValueError):
-        raise NotFound(f"No queue entry {entry_id!r} in this project.") from None
-    entry = QueueEntry.objects.select_for_update().filter(pk=entry_id, project=project).first()
-    if entry is None:
+        value = None
+    if value is None or not -_BIGINT <= value < _BIGINT:
         raise NotFound(f"No queue entry {entry_id!r} in this project.")
-    if entry.state != QueueEntry.State.RESERVED or entry.reserved_by_id != user.pk:
-        raise Conflict(
-            "You do not hold a reservation on this row (it expired and was taken, or was "
-            "never yours): take the next row."
-        )
-    return entry
+    return value
+
+
+def _not_held(*, project: Project, entry_id: int) -> Exception:
+    """Why a write on a held entry found nothing: 404 unknown entry, else 409 not yours."""
+    if not QueueEntry.objects.filter(pk=entry_id, project=project).exists():
+        return NotFound(f"No queue entry {entry_id!r} in this project.")
+    return Conflict(
+        "You do not hold a reservation on this row (it expired and was taken, or was "
+        "never yours): take the next row."
+    )
+
+
+def _label_conflict(exc: IntegrityError) -> Conflict | None:
+    message = str(exc)
+    if "queueentry_labels_within_required" in message:
+        return Conflict("This row already has all the labels it needs.")
+    # PostgreSQL names the constraint, SQLite its columns.
+    if "label_once_per_author" in message or f"{_LABEL}.author_id" in message:
+        return Conflict("You have already labelled this row.")
+    return None
 
 
 def _check_annotation(*, project: Project, annotation: Any) -> dict:
@@ -873,60 +935,106 @@ def _check_annotation(*, project: Project, annotation: Any) -> dict:
     return annotation
 
 
-def _label_record(*, entry: QueueEntry, author, annotation: dict) -> Label:
-    """Record the label on an entry the caller has locked; done once it has enough labels.
-    (The lock serialises writers of this row, so the check-then-insert cannot race.)"""
-    if Label.objects.filter(
-        project_id=entry.project_id, data_row_id=entry.data_row_id, author=author
-    ).exists():
-        raise Conflict("You have already labelled this row.")
-    if entry.labels_count >= entry.labels_required:
-        raise Conflict("This row already has all the labels it needs.")
-    label = Label.objects.create(
-        project_id=entry.project_id,
-        batch_id=entry.batch_id,
-        data_row_id=entry.data_row_id,
+def _label_record(
+    *, project: Project, entry_id: int, author, annotation: dict, held: bool
+) -> Label:
+    """Record `author`'s label on the entry and count it (with `held`, only on the entry they
+    hold, whose reservation ends). One statement on PostgreSQL."""
+    now = timezone.now()
+    params = {
+        "entry": entry_id,
+        "project": project.pk,
+        "user": author.pk,
+        "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, connection),
+        "now": _db_time(now),
+    }
+    try:
+        with _serving_transaction(), connection.cursor() as cursor:
+            row = _label_insert(cursor, params, held=held)
+    except IntegrityError as exc:
+        conflict = _label_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from None
+    if row is None:
+        raise _not_held(project=project, entry_id=entry_id)
+    label_id, batch_id, row_id = row
+    return Label(
+        id=label_id,
+        project=project,
+        batch_id=batch_id,
+        data_row_id=row_id,
         author=author,
         annotation=annotation,
+        created_at=now,
     )
-    done = entry.labels_count + 1 >= entry.labels_required
-    changes: dict[str, Any] = {
-        "labels_count": F("labels_count") + 1,
-        "state": QueueEntry.State.DONE if done else QueueEntry.State.QUEUED,
-        "reserved_by": None,
-        "reserved_until": None,
-    }
-    if done:
-        changes["template"] = None
-    QueueEntry.objects.filter(pk=entry.pk).update(**changes)
-    return label
 
 
-@transaction.atomic
+def _label_insert(cursor, params: dict, *, held: bool) -> tuple | None:
+    """(label id, batch id, data row id) of the new label, or None: no such entry (held)."""
+    count = _count_label_sql(held=held)
+    if connection.vendor == "postgresql":
+        insert = _INSERT_LABEL.format(batch="e.batch_id", data_row="e.data_row_id")
+        cursor.execute(
+            f"WITH e AS ({count}) {insert} FROM e RETURNING id, batch_id, data_row_id", params
+        )
+        return cursor.fetchone()
+    cursor.execute(count, params)
+    entry = cursor.fetchone()
+    if entry is None:
+        return None
+    insert = _INSERT_LABEL.format(batch="%(batch)s", data_row="%(data_row)s")
+    cursor.execute(f"{insert} RETURNING id", {**params, "batch": entry[0], "data_row": entry[1]})
+    return cursor.fetchone()[0], *entry
+
+
 def label_create(*, entry: QueueEntry, author, annotation: dict) -> Label:
     """Record `author`'s label for the entry's row (demo data, imports); no reservation needed."""
-    entry = QueueEntry.objects.select_for_update().get(pk=entry.pk)
-    return _label_record(entry=entry, author=author, annotation=annotation)
+    return _label_record(
+        project=entry.project, entry_id=entry.pk, author=author, annotation=annotation, held=False
+    )
 
 
-@transaction.atomic
 def label_submit(*, project: Project, entry_id: Any, user, annotation: Any) -> Label:
-    """Submit the caller's label for a row they hold; the reservation ends."""
+    """Submit the caller's label for a row they hold (even past its expiry, as long as nobody
+    took it); the reservation ends. 400 bad annotation, 404 unknown entry, 409 not held."""
     annotation = _check_annotation(project=project, annotation=annotation)
-    entry = _held_entry(project=project, entry_id=entry_id, user=user)
-    return _label_record(entry=entry, author=user, annotation=annotation)
+    return _label_record(
+        project=project, entry_id=_entry_id(entry_id), author=user, annotation=annotation, held=True
+    )
 
 
-@transaction.atomic
 def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
     """Pass on a held row: it returns to the queue and is never served to this labeler again."""
-    entry = _held_entry(project=project, entry_id=entry_id, user=user)
-    Skip.objects.get_or_create(project=project, data_row_id=entry.data_row_id, user=user)
-    QueueEntry.objects.filter(pk=entry.pk).update(
-        state=QueueEntry.State.QUEUED, reserved_by=None, reserved_until=None
+    entry_id = _entry_id(entry_id)
+    params = {"entry": entry_id, "project": project.pk, "user": user.pk}
+    params["now"] = _db_time(timezone.now())
+    with _serving_transaction(), connection.cursor() as cursor:
+        row = _skip_release(cursor, params)
+    if row is None:
+        raise _not_held(project=project, entry_id=entry_id)
+    return _served_entry(row, project=project, state=QueueEntry.State.QUEUED, user=None, until=None)
+
+
+def _skip_release(cursor, params: dict) -> tuple | None:
+    if connection.vendor == "postgresql":
+        cursor.execute(_SKIP_SQL_POSTGRES, params)
+        return cursor.fetchone()
+    cursor.execute(
+        f"UPDATE {_QUEUE} SET state = 'queued', reserved_by_id = NULL, reserved_until = NULL "
+        f"WHERE {_HELD} RETURNING id, data_row_id",
+        params,
     )
-    entry.refresh_from_db()
-    return entry
+    entry = cursor.fetchone()
+    if entry is None:
+        return None
+    cursor.execute(
+        f"INSERT INTO {_SKIP} (project_id, data_row_id, user_id, created_at) "
+        "VALUES (%(project)s, %(data_row)s, %(user)s, %(now)s) ON CONFLICT DO NOTHING",
+        {**params, "data_row": entry[1]},
+    )
+    cursor.execute(_ENTRY_SQL, [entry[0]])
+    return cursor.fetchone()
 
 
 # --- Removing rows, deleting labels and batches ------------------------------------------------
