@@ -80,6 +80,13 @@ class JobRetryApi(APIView):
         return job_accepted(job_retry(job=job_get(job_id=job_id)), request)
 
 
+DOWNLOAD_TYPES = {
+    "ndjson": "application/x-ndjson",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+}
+
+
 class JobFileApi(APIView):
     @extend_schema(
         responses={
@@ -93,4 +100,8 @@ class JobFileApi(APIView):
         if not job.file:
             raise NotFound("This job has no file (yet).")
         name = job.file.name.rsplit("/", 1)[-1]
-        return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
+        # Only the formats we write, by name; anything else is opaque bytes, never HTML/SVG.
+        content_type = DOWNLOAD_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+        return FileResponse(
+            job.file.open("rb"), as_attachment=True, filename=name, content_type=content_type
+        )
