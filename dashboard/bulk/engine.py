@@ -1,28 +1,33 @@
-"""The import job: read a spooled file in chunks, convert, let the record type's writer write
-each chunk set-based, and keep the job's progress, counts, errors and checkpoint.
+"""The import job: read a spooled file once, in chunks; convert, let the record type's writer
+write each chunk set-based, and keep the job's progress, counts, errors and checkpoint.
 
 Safe to retry: each chunk's writes and its checkpoint (the next record index) commit in one
 transaction, so a task handed out again after its worker died resumes after the last committed
-chunk. Before writing, one streaming pass loads every record's key into a temp table: it gives
-the total, finds keys repeated inside the file (reported with both indices; the first one is
-used) and, for `sync`, the list of keys to keep. Atomic mode runs every chunk inside one outer
-transaction and rolls all of it back on the first error of any kind, then records the errors.
+chunk. Every record's key goes into a temp table as the chunks are read (a ledger): it finds keys
+repeated inside the file (reported with both indices; the first one is used) and, for `sync`,
+lists the keys to keep. A resumed task refills the ledger from the records before its checkpoint.
+Atomic mode runs every chunk inside one outer transaction and rolls all of it back on the first
+error of any kind, then records the errors; its progress is written from a second connection
+(PostgreSQL) since its own transaction commits only at the end.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.utils import timezone
 
-from dashboard.jobs.runner import JobFailed, JobRun
+from dashboard.jobs.runner import PROGRESS_WRITE_INTERVAL, JobFailed, JobRun
+from dashboard.models import Job
 
 from . import staging
-from .readers import RawRecord, read_records
+from .readers import RawRecord, count_records, read_records
 from .records import (
     ImportOptions,
     Outcome,
@@ -45,53 +50,43 @@ class _Rollback(Exception):
     """Unwinds the outer transaction of an atomic import that met errors."""
 
 
-class _Prepass:
-    """Totals, duplicate keys and a temp table of every key in the file."""
+class _KeyLedger:
+    """The keys read so far (temp table `key`, `idx`: each key once, at its first index)."""
 
     def __init__(self, table: str):
         self.table = table
-        self.total = 0
-        self.fatal = False
-        self.duplicates: dict[int, tuple[str, int]] = {}  # later index → (key, first index)
+        staging.temp_table(table, [("key", "text"), ("idx", "int")], index="key")
 
-
-def _key_values(record_type: RecordType, raw: RawRecord, unknown: str) -> dict[str, Any] | None:
-    if raw.error or not isinstance(raw.data, dict):
-        return None
-    subset = {k: raw.data[k] for k in record_type.key_fields if k in raw.data}
-    try:
-        return convert_record(record_type, subset, from_text=raw.from_text, unknown=unknown)
-    except RecordError:
-        return None
-
-
-def _prepass(
-    records: Iterator[RawRecord], *, record_type, writer, options: ImportOptions, table: str
-) -> _Prepass:
-    found = _Prepass(table)
-    staging.temp_table(table, [("key", "text"), ("idx", "int")], index="key")
-    pending: list[tuple[str, int]] = []
-    for raw in records:
-        found.total = raw.index + 1
-        found.fatal = found.fatal or raw.fatal
-        values = _key_values(record_type, raw, options.unknown)
-        key = writer.key_of(values, options.key) if values is not None else None
-        if key is not None:
-            pending.append((key, raw.index))
-            if len(pending) >= KEY_BATCH:
-                staging.load(table, ["key", "idx"], pending)
-                pending = []
-    if pending:
-        staging.load(table, ["key", "idx"], pending)
-    staging.analyze(table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT idx, key, first FROM (SELECT idx, key, MIN(idx) OVER (PARTITION BY key)"
-            f" AS first FROM {table}) ranked WHERE idx <> first"
+    def register(self, pairs: list[tuple[str, int]]) -> dict[int, tuple[str, int]]:
+        """Add (key, index) pairs in file order; returns {later index: (key, first index)}
+        for every key seen before (earlier in this batch or in the ledger)."""
+        first: dict[str, int] = {}
+        for key, idx in pairs:
+            first.setdefault(key, idx)
+        earlier = dict(
+            staging.select_in(f"SELECT key, idx FROM {self.table} WHERE key {{in}}", list(first))
         )
-        for idx, key, first in cursor.fetchall():
-            found.duplicates[int(idx)] = (key, int(first))
-    return found
+        repeated = {}
+        for key, idx in pairs:
+            used = earlier.get(key, first[key])
+            if used != idx:
+                repeated[idx] = (key, used)
+        staging.load(
+            self.table, ["key", "idx"], [(k, i) for k, i in first.items() if k not in earlier]
+        )
+        return repeated
+
+
+class _Converted:
+    """One record of a chunk, converted (or not) and keyed; no database access."""
+
+    __slots__ = ("raw", "values", "key", "error")
+
+    def __init__(self, raw: RawRecord, values: dict | None, key: str | None, error):
+        self.raw = raw
+        self.values = values
+        self.key = key
+        self.error = error  # RecordError of the conversion, or None
 
 
 def _error_key(raw: Any, options: ImportOptions) -> str:
@@ -102,55 +97,123 @@ def _error_key(raw: Any, options: ImportOptions) -> str:
     return ""
 
 
-class _Writer:
-    """Feeds chunks to the record type's writer and books their outcome on the job."""
+class _ProgressOutside:
+    """Progress of an atomic import, written from a second connection (PostgreSQL only: the
+    import's own transaction commits at the end, and SQLite has one writer at a time)."""
 
-    def __init__(self, run: JobRun, writer, options: ImportOptions, *, atomic: bool):
+    def __init__(self, job_id: str):
+        self.job_id = job_id
+        self.conn = None
+        self.last = time.monotonic()
+
+    def report(self, done: int) -> None:
+        now = time.monotonic()
+        if not staging.is_postgresql() or now - self.last < PROGRESS_WRITE_INTERVAL:
+            return
+        self.last = now
+        if self.conn is None:
+            self.conn = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.conn.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Job._meta.db_table} SET progress_done = %s, updated_at = %s"
+                " WHERE id = %s",
+                [done, timezone.now(), self.job_id],
+            )
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+class _Import:
+    """One run of an import job over its file."""
+
+    def __init__(self, run: JobRun, record_type: RecordType, options: ImportOptions, table: str):
         self.run = run
-        self.writer = writer
+        self.record_type = record_type
         self.options = options
-        self.atomic = atomic
-        self.held_errors: list[RowError] = []  # atomic mode: recorded after the rollback
+        self.writer = record_type.writer(run.params)
+        self.table = table
+        self.atomic = options.on_error == "atomic"
+        self.ledger: _KeyLedger | None = None
+        self.total = 0
+        self.fatal = False
 
-    def book(self, chunk, outcome: Outcome, errors: list[RowError]) -> None:
-        for name, n in outcome.counts.items():
-            chunk.count(name, n)
-        for error in [*errors, *outcome.errors]:
-            if self.atomic:
-                self.held_errors.append(error)
-                chunk.count("failed")
-            else:
-                chunk.error(
-                    index=error.index,
-                    key=error.key,
-                    input=error.input,
-                    message=error.message,
-                    error_type=error.error_type,
-                )
+    # -- reading
 
-    def write_chunks(self, records, *, record_type, prepass: _Prepass, start: int) -> None:
+    def key_of(self, values: dict[str, Any] | None) -> str | None:
+        return self.writer.key_of(values, self.options.key) if values is not None else None
+
+    def key_only(self, raw: RawRecord) -> str | None:
+        """The key of a record whose other fields may be bad (the key fields alone)."""
+        if raw.error or not isinstance(raw.data, dict):
+            return None
+        subset = {k: raw.data[k] for k in self.record_type.key_fields if k in raw.data}
+        try:
+            values = convert_record(
+                self.record_type, subset, from_text=raw.from_text, unknown=self.options.unknown
+            )
+        except RecordError:
+            return None
+        return self.key_of(values)
+
+    def convert(self, raw: RawRecord) -> _Converted:
+        if raw.error:
+            return _Converted(raw, None, None, None)
+        try:
+            values = convert_record(
+                self.record_type, raw.data, from_text=raw.from_text, unknown=self.options.unknown
+            )
+        except RecordError as exc:
+            return _Converted(raw, None, self.key_only(raw), exc)
+        return _Converted(raw, values, self.key_of(values), None)
+
+    def seen(self, raw: RawRecord) -> RawRecord:
+        self.total = raw.index + 1
+        self.fatal = self.fatal or raw.fatal
+        return raw
+
+    def chunks(self, records: Iterable[RawRecord], start: int) -> Iterator[list[RawRecord]]:
+        """The records from `start` in chunks; those before it only refill the ledger."""
         size = chunk_size()
+        prefix: list[tuple[str, int]] = []
+        chunk: list[RawRecord] = []
+        for raw in map(self.seen, records):
+            if raw.index < start:
+                key = self.key_only(raw)
+                if key is not None:
+                    prefix.append((key, raw.index))
+                if len(prefix) >= KEY_BATCH:
+                    self.ledger.register(prefix)
+                    prefix = []
+                continue
+            if prefix:
+                self.ledger.register(prefix)
+                prefix = []
+            chunk.append(raw)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if prefix:
+            self.ledger.register(prefix)
+        if chunk:
+            yield chunk
+
+    # -- writing
+
+    def write(self, converted: list[_Converted]) -> tuple[Outcome, list[RowError]]:
+        """Check keys against the ledger, write: (outcome, the engine's row errors)."""
+        repeated = self.ledger.register(
+            [(c.key, c.raw.index) for c in converted if c.key is not None]
+        )
         batch: list[Record] = []
         errors: list[RowError] = []
-        seen = 0
-        last = start - 1
-        for raw in records:
-            if raw.index < start:
-                continue
-            last = raw.index
-            seen += 1
+        for item in converted:
+            raw = item.raw
             if raw.error:
-                errors.append(
-                    RowError(
-                        raw.index,
-                        raw.error,
-                        key=_error_key(raw.data, self.options),
-                        input=raw.data,
-                        error_type="parse",
-                    )
-                )
-            elif raw.index in prepass.duplicates:
-                key, first = prepass.duplicates[raw.index]
+                errors.append(self.row_error(raw, raw.error, "parse"))
+            elif raw.index in repeated:
+                key, first = repeated[raw.index]
                 errors.append(
                     RowError(
                         raw.index,
@@ -161,45 +224,133 @@ class _Writer:
                         error_type="duplicate",
                     )
                 )
+            elif item.error is not None:
+                errors.append(self.row_error(raw, item.error.message, item.error.error_type))
             else:
-                try:
-                    values = convert_record(
-                        record_type, raw.data, from_text=raw.from_text, unknown=self.options.unknown
-                    )
-                except RecordError as exc:
-                    errors.append(
-                        RowError(
-                            raw.index,
-                            exc.message,
-                            key=_error_key(raw.data, self.options),
-                            input=raw.data,
-                            error_type=exc.error_type,
-                        )
-                    )
-                else:
-                    batch.append(Record(raw.index, values, raw.data))
-            if seen >= size:
-                self.flush(batch, errors, done=seen, next_index=last + 1)
-                batch, errors, seen = [], [], 0
-        if seen:
-            self.flush(batch, errors, done=seen, next_index=last + 1)
+                batch.append(Record(raw.index, item.values, raw.data))
+        outcome = (
+            self.writer.write(batch, mode=self.options.mode, key=self.options.key)
+            if batch
+            else Outcome()
+        )
+        return outcome, errors
 
-    def flush(self, batch, errors, *, done: int, next_index: int) -> None:
-        with self.run.chunk() as chunk:
-            outcome = (
-                self.writer.write(batch, mode=self.options.mode, key=self.options.key)
-                if batch
-                else Outcome()
+    def row_error(self, raw: RawRecord, message: str, error_type: str) -> RowError:
+        return RowError(
+            raw.index,
+            message,
+            key=_error_key(raw.data, self.options),
+            input=raw.data,
+            error_type=error_type,
+        )
+
+    def run_chunks(self, records: Iterable[RawRecord], start: int) -> None:
+        """Continue mode: every chunk commits with its counts, errors and checkpoint."""
+        for chunk in self.chunks(records, start):
+            converted = [self.convert(raw) for raw in chunk]  # before the write lock
+            with self.run.chunk() as booking:
+                outcome, errors = self.write(converted)
+                _book(booking, outcome, errors)
+                booking.done = len(chunk)
+                booking.checkpoint = {"phase": "write", "next": chunk[-1].index + 1}
+        if self.options.mode == "sync" and not self.fatal:
+            with self.run.chunk() as booking:
+                _book(booking, self.delete_missing(), [])
+                booking.checkpoint = {"phase": "write", "next": self.total}
+
+    def run_atomic(self, records: Iterable[RawRecord]) -> list[RowError]:
+        """Atomic mode: all chunks in one transaction, committed only without errors (then
+        with the counts and the `done` checkpoint); returns the errors."""
+        counts = Outcome()
+        held: list[RowError] = []
+        done = 0
+        progress = _ProgressOutside(self.run.job.pk)
+        self.run.job.progress_done = 0  # a retried atomic import starts over
+        try:
+            with transaction.atomic():
+                for chunk in self.chunks(records, 0):
+                    self.run.check_cancelled()
+                    outcome, errors = self.write([self.convert(raw) for raw in chunk])
+                    held += [*errors, *outcome.errors]
+                    _add_counts(counts, outcome)
+                    done += len(chunk)
+                    progress.report(done)
+                if self.options.mode == "sync" and not held:
+                    outcome = self.delete_missing()
+                    held += outcome.errors
+                    _add_counts(counts, outcome)
+                if held:
+                    raise _Rollback
+                self.set_total()
+                with self.run.chunk() as booking:
+                    _book(booking, counts, [])
+                    booking.done = done
+                    booking.checkpoint = {"phase": "done"}
+        except _Rollback:
+            pass
+        finally:
+            progress.close()
+        return held
+
+    def delete_missing(self) -> Outcome:
+        staging.analyze(self.table)
+        return self.writer.delete_missing(self.table, key=self.options.key)
+
+    def set_total(self) -> None:
+        if self.run.job.progress_total != self.total:
+            self.run.set_total(self.total)
+
+    # -- the job
+
+    def execute(self, path: str) -> dict:
+        self.ledger = _KeyLedger(self.table)
+        if self.run.job.progress_total is None:
+            with default_storage.open(path, "rb") as handle:
+                estimate = count_records(handle, self.options.format)
+            if estimate is not None:
+                self.run.set_total(estimate)
+        with default_storage.open(path, "rb") as handle:
+            records = read_records(handle, self.options.format)
+            if self.atomic:
+                held = self.run_atomic(records)
+                if held:
+                    _record_failure(self.run, held, self.total)
+            else:
+                self.run_chunks(records, self.run.checkpoint.get("next", 0))
+        self.set_total()
+        if self.options.mode == "sync" and self.fatal:
+            _finish(self.run)
+            raise JobFailed(
+                "The file could not be read to the end, so sync deleted nothing; the rows read "
+                "before the error were written. Fix the file and run the sync again."
             )
-            self.book(chunk, outcome, errors)
-            chunk.done = done
-            chunk.checkpoint = {"phase": "write", "next": next_index}
+        if not self.atomic:
+            _finish(self.run)
+        default_storage.delete(path)
+        return {"counts": self.run.job.counts}
 
-    def delete_missing(self, table: str) -> None:
-        with self.run.chunk() as chunk:
-            outcome = self.writer.delete_missing(table, key=self.options.key)
-            self.book(chunk, outcome, [])
-            chunk.checkpoint = {"phase": "write", "next": self.run.checkpoint.get("next", 0)}
+
+def _add_counts(total: Outcome, outcome: Outcome) -> None:
+    for name, n in outcome.counts.items():
+        total.count(name, n)
+
+
+def _book(booking, outcome: Outcome, errors: list[RowError]) -> None:
+    for name, n in outcome.counts.items():
+        booking.count(name, n)
+    for error in [*errors, *outcome.errors]:
+        booking.error(
+            index=error.index,
+            key=error.key,
+            input=error.input,
+            message=error.message,
+            error_type=error.error_type,
+        )
+
+
+def _finish(run: JobRun) -> None:
+    with run.chunk() as booking:
+        booking.checkpoint = {"phase": "done"}
 
 
 def _table_name(job_id: str) -> str:
@@ -208,17 +359,15 @@ def _table_name(job_id: str) -> str:
 
 def run_import(run: JobRun, *, record_type: RecordType, options: ImportOptions, path: str) -> dict:
     """The body of an import job kind: `params` carry the spooled file's storage path."""
-    writer = record_type.writer(run.params)
     if run.checkpoint.get("phase") == "done":
         # A retry after the last chunk committed: only the spool file may be left to remove.
         if default_storage.exists(path):
             default_storage.delete(path)
         return {"counts": run.job.counts}
     table = _table_name(run.job.pk)
-    atomic = options.on_error == "atomic"
-    book = _Writer(run, writer, options, atomic=atomic)
     try:
-        return _run(run, record_type, options, path, writer, table, book, atomic)
+        with staging.bulk_session():
+            return _Import(run, record_type, options, table).execute(path)
     except JobFailed:
         if default_storage.exists(path):
             default_storage.delete(path)
@@ -227,66 +376,13 @@ def run_import(run: JobRun, *, record_type: RecordType, options: ImportOptions, 
         staging.temp_table_drop(table)
 
 
-def _run(run, record_type, options, path, writer, table, book, atomic) -> dict:
-    with default_storage.open(path, "rb") as handle:
-        prepass = _prepass(
-            read_records(handle, options.format),
-            record_type=record_type,
-            writer=writer,
-            options=options,
-            table=table,
-        )
-    if run.job.progress_total != prepass.total:
-        run.set_total(prepass.total)
-
-    def body():
-        with default_storage.open(path, "rb") as handle:
-            book.write_chunks(
-                read_records(handle, options.format),
-                record_type=record_type,
-                prepass=prepass,
-                start=0 if atomic else run.checkpoint.get("next", 0),
-            )
-        if options.mode == "sync" and not prepass.fatal and not (atomic and book.held_errors):
-            book.delete_missing(table)
-
-    if atomic:
-        try:
-            with transaction.atomic():
-                body()
-                if book.held_errors:
-                    raise _Rollback
-        except _Rollback:
-            _record_failure(run, book.held_errors, prepass.total)
-    else:
-        body()
-    if options.mode == "sync" and prepass.fatal:
-        with run.chunk() as chunk:
-            chunk.checkpoint = {"phase": "done"}
-        raise JobFailed(
-            "The file could not be read to the end, so sync deleted nothing; the rows read "
-            "before the error were written. Fix the file and run the sync again."
-        )
-    with run.chunk() as chunk:
-        chunk.checkpoint = {"phase": "done"}
-    default_storage.delete(path)
-    return {"counts": run.job.counts}
-
-
 def _record_failure(run: JobRun, errors: list[RowError], total: int) -> None:
     """Atomic import with errors: everything was rolled back; record the errors and fail."""
     run.job.refresh_from_db()
     run.job.progress_done = 0
-    with run.chunk() as chunk:
-        for error in errors:
-            chunk.error(
-                index=error.index,
-                key=error.key,
-                input=error.input,
-                message=error.message,
-                error_type=error.error_type,
-            )
-        chunk.checkpoint = {"phase": "done"}
+    with run.chunk() as booking:
+        _book(booking, Outcome(), errors)
+        booking.checkpoint = {"phase": "done"}
     raise JobFailed(
         f"{len(errors)} of {total} records failed, so nothing was written (on_error=atomic)."
     )

@@ -8,10 +8,11 @@ type (a number may stand for a string field; text is parsed as in CSV). `null` m
 from __future__ import annotations
 
 import copy
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
+
+from . import json_text
 
 TYPES = ("str", "int", "float", "bool", "dict", "list")
 TRUE = {"true", "1", "yes", "y", "t", "on"}
@@ -123,7 +124,7 @@ def _json_container(kind: type, label: str):
             return value
         if isinstance(value, str):
             try:
-                parsed = json.loads(value)
+                parsed = json_text.loads_text(value)
             except ValueError as exc:
                 raise FieldError(field.name, f"must be a JSON {label}: {exc}.") from None
             if isinstance(parsed, kind):

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from . import json_text
+
 READ_SIZE = 1 << 20
 MAX_RECORD_CHARS = 64 << 20  # one JSON record may not be larger than this
 BOM = b"\xef\xbb\xbf"
@@ -43,6 +45,21 @@ def read_records(fileobj: IO[bytes], fmt: str) -> Iterator[RawRecord]:
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def count_records(fileobj: IO[bytes], fmt: str) -> int | None:
+    """A quick count of the records, for progress before they are read: NDJSON's non-blank
+    lines; for CSV the lines after the header (an estimate when cells hold line breaks); None
+    for a JSON array."""
+    if fmt == "ndjson":
+        return sum(1 for line in fileobj if line.strip())
+    if fmt == "csv":
+        lines, last = 0, b"\n"
+        while block := fileobj.read(READ_SIZE):
+            lines += block.count(b"\n")
+            last = block[-1:]
+        return max(0, lines + (last != b"\n") - 1)
+    return None
+
+
 def csv_header(fileobj: IO[bytes]) -> list[str] | None:
     """The header of a CSV file (for checking columns before a job starts), or None."""
     for record in _csv_rows(fileobj):
@@ -61,13 +78,9 @@ def _ndjson_records(fileobj: IO[bytes]) -> Iterator[RawRecord]:
         if not line.strip():
             continue
         try:
-            text = line.decode("utf-8")
+            data = json_text.loads(line)
         except UnicodeDecodeError as exc:
             yield RawRecord(index, error=f"Line {line_no} is not valid UTF-8 ({exc.reason}).")
-            index += 1
-            continue
-        try:
-            data = json.loads(text)
         except ValueError as exc:
             yield RawRecord(index, error=f"Line {line_no} is not valid JSON: {exc}.")
         else:
