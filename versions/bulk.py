@@ -12,15 +12,15 @@ version has no ancestors), like `frames_delete`.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from dashboard.bulk import staging
+from dashboard.bulk import json_text, staging
 from dashboard.bulk.fields import Field
 from dashboard.bulk.records import Outcome, Record, RecordError, RecordType, RowError
 from dashboard.errors import ApplicationError, Conflict, Invalid
@@ -110,7 +110,7 @@ def _now_param():
 
 def canonical_json(content: dict) -> str:
     """The text `frames.content_hash` hashes; stored as is (any JSON text reads back alike)."""
-    return json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return json_text.dumps_sorted(content)
 
 
 def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
@@ -119,24 +119,9 @@ def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
     Unchanged entries are not rewritten (`IS DISTINCT FROM`)."""
     if not items:
         return
+    items = sorted(items, key=itemgetter(0))  # id order: each index is written front to back
     staging.temp_table(STAGE, STAGE_COLUMNS)
-    staging.load(
-        STAGE,
-        [c for c, _ in STAGE_COLUMNS],
-        (
-            (
-                fid,
-                gk,
-                row_data,
-                text or canonical_json(content),
-                h,
-                "\n" + "\n".join(s["uri"] for s in content["sources"]) + "\n",
-                new_row,
-                row_changed,
-            )
-            for fid, gk, row_data, content, h, new_row, row_changed, text in items
-        ),
-    )
+    staging.load(STAGE, [c for c, _ in STAGE_COLUMNS], map(_stage_row, items))
     rows, revisions, entries = (
         DataRow._meta.db_table,
         FrameRevision._meta.db_table,
@@ -144,17 +129,19 @@ def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
     )
     now = _now_param()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {rows} (id, dataset_id, global_key, row_data, created_at, updated_at)"
-            f" SELECT id, %s, global_key, row_data, %s, %s FROM {STAGE} WHERE new_row"
-            " ON CONFLICT (id) DO NOTHING",
-            [version.dataset_id, now, now],
-        )
-        cursor.execute(
-            f"UPDATE {rows} SET row_data = s.row_data, global_key = s.global_key, updated_at = %s"
-            f" FROM {STAGE} s WHERE {rows}.id = s.id AND s.row_changed",
-            [now],
-        )
+        if any(item[5] for item in items):
+            cursor.execute(
+                f"INSERT INTO {rows} (id, dataset_id, global_key, row_data, created_at, updated_at)"
+                f" SELECT id, %s, global_key, row_data, %s, %s FROM {STAGE} WHERE new_row"
+                " ON CONFLICT (id) DO NOTHING",
+                [version.dataset_id, now, now],
+            )
+        if any(item[6] for item in items):
+            cursor.execute(
+                f"UPDATE {rows} SET row_data = s.row_data, global_key = s.global_key,"
+                f" updated_at = %s FROM {STAGE} s WHERE {rows}.id = s.id AND s.row_changed",
+                [now],
+            )
         cursor.execute(
             f"INSERT INTO {revisions} (data_row_id, content, content_hash, source_uris, created_at)"
             f" SELECT id, content, hash, source_uris, %s FROM {STAGE} WHERE true"
@@ -171,6 +158,15 @@ def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
             [version.pk],
         )
         cursor.execute(f"DELETE FROM {STAGE}")
+
+
+def _stage_row(item: tuple) -> tuple:
+    frame_id, gk, row_data, content, h, new_row, row_changed, text = item
+    uris = "\n".join(s["uri"] for s in content["sources"])
+    return (
+        frame_id, gk, row_data, text or canonical_json(content), h, f"\n{uris}\n", new_row,
+        row_changed,
+    )  # fmt: skip
 
 
 def _label_relations() -> list[tuple[str, str]]:
@@ -246,6 +242,87 @@ def _stage_ids(ids: list[str]) -> None:
     staging.load(IDS, ["id"], ((i,) for i in ids))
 
 
+def _fail(
+    outcome: Outcome, record: Record, key: str, message: str, error_type: str = "validation"
+) -> None:
+    outcome.errors.append(
+        RowError(
+            record.index,
+            message,
+            key=str(record.values.get(key) or ""),
+            input=record.raw,
+            error_type=error_type,
+        )
+    )
+
+
+def _new_data_row_content(values: dict[str, Any]) -> dict:
+    """`frame_content` of a new data row, without its checks that converted values always
+    pass (row_data a string, metadata a dict, attachments a list)."""
+    if not values.get("row_data"):
+        raise RecordError("row_data: this field is required to create a data row.")
+    meta = values.get("metadata") or {}
+    try:
+        check_metadata_keys(meta, field="meta")
+    except ApplicationError as exc:
+        raise RecordError(_message(exc)) from None
+    return {
+        "sources": [{"id": "default", "uri": values["row_data"]}],
+        "meta": meta,
+        "rois": [],
+        "attachments": values.get("attachments") or [],
+    }
+
+
+def _owners(global_keys: list[str]) -> dict[str, tuple[str, str]]:
+    """global_key → (data row id, dataset id) of the rows that hold these keys."""
+    found = staging.select_in(
+        f"SELECT global_key, id, dataset_id FROM {DataRow._meta.db_table} WHERE global_key {{in}}",
+        global_keys,
+    )
+    return {gk: (pk, ds) for gk, pk, ds in found}
+
+
+def _rows(ids: list[str]) -> dict[str, tuple[str, str | None, str]]:
+    """id → (dataset id, global_key, row_data) of the data rows that exist."""
+    found = staging.select_in(
+        f"SELECT id, dataset_id, global_key, row_data FROM {DataRow._meta.db_table}"
+        " WHERE id {in}",
+        ids,
+    )
+    return {pk: (ds, gk, row_data) for pk, ds, gk, row_data in found}
+
+
+def _current_revisions(chain: list[str], ids: list[str]) -> dict[str, int]:
+    """id → revision id of the version's frame, for the ids it has (the nearest entry on the
+    chain wins; a tombstone there means no frame) — `iter_revision_ids` for a set of ids."""
+    rank = {version_id: i for i, version_id in enumerate(chain)}
+    found = staging.select_in(
+        f"SELECT data_row_id, version_id, revision_id FROM {FrameEntry._meta.db_table}"
+        f" WHERE version_id IN ({', '.join(['%s'] * len(chain))}) AND data_row_id {{in}}",
+        ids,
+        chain,
+    )
+    nearest: dict[str, tuple[int, int | None]] = {}
+    for row_id, version_id, revision_id in found:
+        generation = rank[version_id]
+        if row_id not in nearest or generation < nearest[row_id][0]:
+            nearest[row_id] = (generation, revision_id)
+    return {row_id: rev for row_id, (_, rev) in nearest.items() if rev is not None}
+
+
+def _revisions(revision_ids: list[int]) -> dict[int, tuple[str, dict]]:
+    """revision id → (content hash, content)."""
+    found = staging.select_in(
+        f"SELECT id, content_hash, content FROM {FrameRevision._meta.db_table} WHERE id {{in}}",
+        revision_ids,
+    )
+    return {
+        pk: (h, json_text.loads_text(content) if isinstance(content, str) else content)
+        for pk, h, content in found
+    }
+
+
 # ---------------------------------------------------------------- the chunk writer
 
 
@@ -293,14 +370,7 @@ class FrameWriter:
         value (or take their default for a new row). Validated like `frames_add`."""
         if self.shape == "data_rows":
             if base is None:
-                if not values.get("row_data"):
-                    raise RecordError("row_data: this field is required to create a data row.")
-                frame = {
-                    "sources": [{"uri": values["row_data"]}],
-                    "meta": values.get("metadata", {}),
-                    "rois": [],
-                    "attachments": values.get("attachments", []),
-                }
+                return _new_data_row_content(values)
             else:
                 sources = list(base.get("sources") or [])
                 if "row_data" in values and (
@@ -331,122 +401,119 @@ class FrameWriter:
 
     def write(self, records: list[Record], *, mode: str, key: str) -> Outcome:
         version = _lock_draft(self.version_id)
-        dataset_id = version.dataset_id
         outcome = Outcome()
+        owner_of = _owners([gk for r in records if (gk := r.values.get("global_key"))])
+        plan = self._plan(records, key, owner_of, outcome)
+        ids = list(dict.fromkeys(frame_id for _, frame_id in plan))
+        rows = _rows(ids)
+        current = _current_revisions(version_chain(version), ids)
+        revisions = _revisions(list(current.values()))
+        items = self._classify(
+            plan, mode, key, outcome, dataset_id=version.dataset_id, owner_of=owner_of,
+            rows=rows, current=current, revisions=revisions,
+        )  # fmt: skip
+        write_frames(version, items)
+        if items:
+            _touch(version)
+        return outcome
 
-        def fail(record: Record, message: str, error_type: str = "validation", at: str = ""):
-            outcome.errors.append(
-                RowError(
-                    record.index,
-                    message,
-                    key=at or str(record.values.get(key) or ""),
-                    input=record.raw,
-                    error_type=error_type,
-                )
-            )
+    def _id_of(self, values: dict[str, Any]) -> str | None:
+        """The given id, or the one derived from the first source URI."""
+        if values.get("id"):
+            return values["id"]
+        uri = self.uri(values)
+        return frame_id_for_uri(dataset_id=self.dataset_id, uri=uri) if uri else None
 
-        given_keys = [r.values["global_key"] for r in records if r.values.get("global_key")]
-        owner_of: dict[str, tuple[str, str]] = {}  # global_key → (row id, dataset id)
-        for part in _batches(given_keys):
-            for pk, ds, gk in DataRow.objects.filter(global_key__in=part).values_list(
-                "pk", "dataset_id", "global_key"
-            ):
-                owner_of[gk] = (pk, ds)
-
-        plan: list[tuple[Record, str]] = []
+    def _plan(self, records, key, owner_of, outcome) -> list[tuple[Record, str]]:
+        """Each record's data row id (by its global_key's owner, given, or derived)."""
+        plan = []
         for record in records:
             values = record.values
             if key == "global_key":
                 gk = values.get("global_key")
                 if not gk:
-                    fail(record, "global_key: required when importing with key=global_key.")
+                    _fail(outcome, record, key, "global_key: required when importing with "
+                          "key=global_key.")  # fmt: skip
                     continue
                 owner = owner_of.get(gk)
-                frame_id = owner[0] if owner else self.key_of({**values, "global_key": None}, "id")
+                frame_id = owner[0] if owner else self._id_of(values)
                 if owner and values.get("id") and values["id"] != owner[0]:
-                    fail(
-                        record,
+                    _fail(
+                        outcome, record, key,
                         f"global_key {gk!r} belongs to data row {owner[0]!r}, "
                         f"not {values['id']!r}.",
-                    )
+                    )  # fmt: skip
                     continue
             else:
-                frame_id = self.key_of(values, "id")
+                frame_id = self._id_of(values)
             if not frame_id:
                 need = "row_data" if self.shape == "data_rows" else "sources"
-                fail(record, f"id: give an id, or {need} to derive it from.")
+                _fail(outcome, record, key, f"id: give an id, or {need} to derive it from.")
                 continue
             if not FRAME_ID_RE.match(frame_id):
-                fail(record, "id: 1-64 letters, digits, '_', '.', ':' or '-'.")
+                _fail(outcome, record, key, "id: 1-64 letters, digits, '_', '.', ':' or '-'.")
                 continue
             plan.append((record, frame_id))
+        return plan
 
-        ids = list(dict.fromkeys(fid for _, fid in plan))
-        rows: dict[str, tuple[str, str | None, str]] = {}
-        current: dict[str, int] = {}
-        chain = version_chain(version)
-        for part in _batches(ids):
-            for pk, ds, gk, row_data in DataRow.objects.filter(pk__in=part).values_list(
-                "pk", "dataset_id", "global_key", "row_data"
-            ):
-                rows[pk] = (ds, gk, row_data)
-            current.update(iter_revision_ids(version, ids=part, chain=chain))
-        revisions: dict[int, tuple[str, dict]] = {}
-        for part in _batches(list(current.values())):
-            for pk, h, content in FrameRevision.objects.filter(pk__in=part).values_list(
-                "pk", "content_hash", "content"
-            ):
-                revisions[pk] = (h, content)
-
+    def _classify(
+        self, plan, mode, key, outcome, *, dataset_id, owner_of, rows, current, revisions
+    ) -> list[tuple]:
+        """Items to write for the planned records (created / updated); unchanged rows and
+        row errors are counted in `outcome`."""
         claimed_ids: dict[str, int] = {}
         claimed_keys: dict[str, str] = {}
+        created = updated = unchanged = 0
         items = []
         for record, frame_id in plan:
             values = record.values
             row = rows.get(frame_id)
             gk = values.get("global_key")
             if row is not None and row[0] != dataset_id:
-                fail(record, f"Data row {frame_id!r} belongs to another dataset.", "register")
+                _fail(outcome, record, key, f"Data row {frame_id!r} belongs to another dataset.",
+                      "register")  # fmt: skip
                 continue
             if frame_id in claimed_ids:
                 first = claimed_ids[frame_id]
-                fail(
-                    record,
+                _fail(
+                    outcome, record, key,
                     f"Records {first} and {record.index} are the same data row {frame_id!r}; "
                     f"record {first} is used.",
                     "duplicate",
-                )
+                )  # fmt: skip
                 continue
             if gk:
                 owner = owner_of.get(gk)
                 if owner is not None and owner[0] != frame_id:
-                    fail(
-                        record,
+                    _fail(
+                        outcome, record, key,
                         f"global_key {gk!r} is already used by data row {owner[0]!r}.",
                         "register",
-                    )
+                    )  # fmt: skip
                     continue
                 if claimed_keys.get(gk, frame_id) != frame_id:
-                    fail(
-                        record,
+                    _fail(
+                        outcome, record, key,
                         f"global_key {gk!r} is given to two data rows in this file.",
                         "duplicate",
-                    )
+                    )  # fmt: skip
                     continue
             if key == "global_key" and row is not None and row[1] and row[1] != gk:
-                fail(
-                    record, f"Data row {frame_id!r} already has global_key {row[1]!r}.", "register"
-                )
+                _fail(
+                    outcome, record, key,
+                    f"Data row {frame_id!r} already has global_key {row[1]!r}.",
+                    "register",
+                )  # fmt: skip
                 continue
             present = frame_id in current
             if mode == "create" and present:
-                fail(record, f"already exists (data row {frame_id!r}).", "exists")
+                _fail(outcome, record, key, f"already exists (data row {frame_id!r}).", "exists")
                 continue
             base = revisions[current[frame_id]] if present else None
             try:
                 content = self.content(values, base[1] if base else None)
             except RecordError as exc:
-                fail(record, exc.message, exc.error_type)
+                _fail(outcome, record, key, exc.message, exc.error_type)
                 continue
             text = canonical_json(content)
             h = hashlib.sha256(text.encode()).hexdigest()  # == frames.content_hash(content)
@@ -457,16 +524,19 @@ class FrameWriter:
             if gk:
                 claimed_keys[gk] = frame_id
             if present and base[0] == h and not row_changed:
-                outcome.count("unchanged")
+                unchanged += 1
                 continue
-            outcome.count("updated" if present else "created")
+            if present:
+                updated += 1
+            else:
+                created += 1
             items.append(
                 (frame_id, final_key, row_data, content, h, row is None, row_changed, text)
             )
-        write_frames(version, items)
-        if items:
-            _touch(version)
-        return outcome
+        for name, n in (("created", created), ("updated", updated), ("unchanged", unchanged)):
+            if n:
+                outcome.count(name, n)
+        return items
 
     def delete_missing(self, keys_table: str, *, key: str) -> Outcome:
         version = _lock_draft(self.version_id)

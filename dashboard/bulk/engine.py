@@ -13,9 +13,12 @@ error of any kind, then records the errors; its progress is written from a secon
 
 from __future__ import annotations
 
+import gc
+import io
 import re
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -306,11 +309,11 @@ class _Import:
         self.ledger = _KeyLedger(self.table)
         if self.run.job.progress_total is None:
             with default_storage.open(path, "rb") as handle:
-                estimate = count_records(handle, self.options.format)
+                estimate = count_records(_unwrapped(handle), self.options.format)
             if estimate is not None:
                 self.run.set_total(estimate)
         with default_storage.open(path, "rb") as handle:
-            records = read_records(handle, self.options.format)
+            records = read_records(_unwrapped(handle), self.options.format)
             if self.atomic:
                 held = self.run_atomic(records)
                 if held:
@@ -328,6 +331,13 @@ class _Import:
             _finish(self.run)
         default_storage.delete(path)
         return {"counts": self.run.job.counts}
+
+
+def _unwrapped(handle):
+    """The storage's own file object when it is a plain binary file: Django's `File` splits
+    lines in Python, the file object in C."""
+    inner = getattr(handle, "file", None)
+    return inner if isinstance(inner, io.BufferedIOBase) else handle
 
 
 def _add_counts(total: Outcome, outcome: Outcome) -> None:
@@ -353,6 +363,17 @@ def _finish(run: JobRun) -> None:
         booking.checkpoint = {"phase": "done"}
 
 
+@contextmanager
+def _objects_frozen() -> Iterator[None]:
+    """The objects alive before the import left out of garbage collection while it runs: a
+    full collection would otherwise walk them all again and again (a fifth of the run time)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _table_name(job_id: str) -> str:
     return "bulk_keys_" + re.sub(r"[^a-z0-9]", "", job_id.lower())
 
@@ -366,7 +387,7 @@ def run_import(run: JobRun, *, record_type: RecordType, options: ImportOptions, 
         return {"counts": run.job.counts}
     table = _table_name(run.job.pk)
     try:
-        with staging.bulk_session():
+        with _objects_frozen():
             return _Import(run, record_type, options, table).execute(path)
     except JobFailed:
         if default_storage.exists(path):

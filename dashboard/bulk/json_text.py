@@ -9,23 +9,19 @@ write differently goes to `json`, so values, stored text and content hashes stay
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
 # An integer of 19+ digits may lie outside 64 bits, where orjson gives a float (json an int).
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
-_LONG_NUMBER_TEXT = re.compile(r"[0-9]{19}")
-# orjson output that json.dumps(ensure_ascii=True) could write differently: DEL unescaped,
-# floats below 1e-4 (`1e-05` vs `0.00001`, `1e-07` vs `1e-7`), NaN/Infinity (orjson: null).
-_MAY_DIFFER = re.compile(rb"\x7f|\de-|[-:,\[]0\.0000|null")
+_DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digit → "0", others " "
+_LONG_NUMBER = b"0" * 19
 _SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 def loads(data: bytes) -> Any:
     """`json.loads(data.decode("utf-8"))`, or its ValueError / UnicodeDecodeError."""
-    if not _LONG_NUMBER.search(data):
+    if _LONG_NUMBER not in data.translate(_DIGITS_ONLY):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -35,12 +31,10 @@ def loads(data: bytes) -> Any:
 
 def loads_text(text: str) -> Any:
     """`json.loads(text)`, or its ValueError."""
-    if not _LONG_NUMBER_TEXT.search(text):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
+    try:
+        return loads(text.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates
+        return json.loads(text)
 
 
 def dumps_sorted(value: Any) -> str:
@@ -49,6 +43,8 @@ def dumps_sorted(value: Any) -> str:
         out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # ints past 64 bits, non-string keys, other types
         return _SORTED.encode(value)
-    if out.isascii() and not _MAY_DIFFER.search(out):
+    # What json.dumps(ensure_ascii=True) may write otherwise: non-ASCII and DEL (escaped),
+    # floats below 1e-4 (`1e-05` vs `0.00001`, `1e-07` vs `1e-7`), NaN/Infinity (orjson: null).
+    if out.isascii() and not (b"e-" in out or b".0000" in out or b"null" in out or b"\x7f" in out):
         return out.decode("ascii")
     return _SORTED.encode(value)

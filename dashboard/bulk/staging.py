@@ -6,9 +6,9 @@ per connection (TEMP) and named by the caller, so two jobs never share one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 
+import orjson
 from django.db import connection
 
 TYPES = {
@@ -59,37 +59,19 @@ def analyze(name: str) -> None:
 
 
 def in_list(values: Sequence) -> tuple[str, list]:
-    """SQL and parameters for `column <sql>` matching any of `values`: `= ANY(%s)` with one
-    array on PostgreSQL, `IN (%s, …)` on SQLite."""
+    """SQL and its one parameter for `column <sql>` matching any of `values`: `= ANY(array)` on
+    PostgreSQL, `IN (SELECT value FROM json_each(array))` on SQLite."""
     if is_postgresql():
         return "= ANY(%s)", [list(values)]
-    return f"IN ({', '.join(['%s'] * len(values))})", list(values)
+    return "IN (SELECT value FROM json_each(%s))", [orjson.dumps(list(values)).decode()]
 
 
-def select_in(sql: str, values: Sequence, params: Sequence = (), *, batch: int = 5000):
-    """Rows of `sql` for every value, `batch` values a statement: `{in}` in `sql` stands for
-    `IN (…)` (see `in_list`), and its parameters come after `params`."""
-    found = []
+def select_in(sql: str, values: Sequence, params: Sequence = ()) -> list[tuple]:
+    """Rows of `sql` for all of `values`: `{in}` in `sql` stands for the `in_list` clause, and
+    its parameter comes after `params`."""
+    if not values:
+        return []
+    clause, in_params = in_list(values)
     with connection.cursor() as cursor:
-        for start in range(0, len(values), batch):
-            clause, in_params = in_list(values[start : start + batch])
-            cursor.execute(sql.format(**{"in": clause}), [*params, *in_params])
-            found += cursor.fetchall()
-    return found
-
-
-@contextmanager
-def bulk_session() -> Iterator[None]:
-    """This connection tuned for a bulk job while it runs (SQLite: temp tables in memory)."""
-    if is_postgresql() or connection.in_atomic_block:  # SQLite: not inside a transaction
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA temp_store")
-        before = cursor.fetchone()[0]
-        cursor.execute("PRAGMA temp_store = MEMORY")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA temp_store = {int(before)}")
+        cursor.execute(sql.format(**{"in": clause}), [*params, *in_params])
+        return cursor.fetchall()
