@@ -883,24 +883,34 @@ def _db_time(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _loaded(model, **values):
+    """A `model` instance as the ORM loads a partial row: other fields are read on first use."""
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, fields, [values[name] for name in fields])
+
+
 def _served_entry(row, *, project: Project, state: str, user, until) -> QueueEntry:
-    """A QueueEntry (with its data row and batch) built from an `_ENTRY_COLUMNS` row."""
+    """The QueueEntry of an `_ENTRY_COLUMNS` row, with its data row and batch."""
     entry_id, batch_id, row_id, sort, required, count, template, key, row_data, name = row
     if isinstance(template, str):
         template = json.loads(template)
-    entry = QueueEntry(
+    entry = _loaded(
+        QueueEntry,
         id=entry_id,
-        project=project,
+        project_id=project.pk,
+        batch_id=batch_id,
+        data_row_id=row_id,
         state=state,
         sort_priority=sort,
         labels_required=required,
         labels_count=count,
-        reserved_by=user,
+        reserved_by_id=user.pk if user is not None else None,
         reserved_until=until,
         template=template,
     )
-    entry.data_row = DataRow(id=row_id, global_key=key, row_data=row_data)
-    entry.batch = Batch(id=batch_id, name=name, project=project)
+    entry.project, entry.reserved_by = project, user
+    entry.data_row = _loaded(DataRow, id=row_id, global_key=key, row_data=row_data)
+    entry.batch = _loaded(Batch, id=batch_id, project_id=project.pk, name=name)
     return entry
 
 
@@ -1013,15 +1023,18 @@ def _label_record(
     if row is None:
         raise _not_held(project=project, entry_id=entry_id)
     label_id, batch_id, row_id = row
-    return Label(
+    label = _loaded(
+        Label,
         id=label_id,
-        project=project,
+        project_id=project.pk,
         batch_id=batch_id,
         data_row_id=row_id,
-        author=author,
+        author_id=author.pk,
         annotation=annotation,
         created_at=now,
     )
+    label.project, label.author = project, author
+    return label
 
 
 def _label_insert(cursor, params: dict, *, held: bool) -> tuple | None:

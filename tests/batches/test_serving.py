@@ -160,3 +160,59 @@ def test_submit_errors(project, queue, labelers):
     with pytest.raises(Conflict):
         queue_skip(project=project, entry_id=entry.pk, user=labelers[1])
     assert not Label.objects.exists()
+
+
+def test_a_lapsed_reservation_nobody_took_is_still_the_labelers(project, queue, labelers):
+    held = queue_next(project=project, user=labelers[0])
+    QueueEntry.objects.filter(pk=held.pk).update(
+        reserved_until=timezone.now() - timedelta(seconds=1)
+    )
+    label = label_submit(project=project, entry_id=held.pk, user=labelers[0], annotation={})
+    assert label.data_row_id == held.data_row_id
+    assert QueueEntry.objects.get(pk=held.pk).state == "done"
+
+
+def test_next_answers_with_the_row_and_batch_and_reads_other_fields_on_demand(
+    project, queue, labelers
+):
+    entry = queue_next(project=project, user=labelers[0])
+    assert entry.data_row.row_data == "s3://bucket/r/0.jpg" and entry.batch.name == "b"
+    stored = QueueEntry.objects.get(pk=entry.pk)
+    assert entry.created_at == stored.created_at  # not sent back by next: loaded when read
+    assert entry.data_row.dataset_id == stored.data_row.dataset_id
+
+
+def test_skip_answers_with_the_row_back_in_the_queue(project, queue, labelers):
+    held = queue_next(project=project, user=labelers[0])
+    skipped = queue_skip(project=project, entry_id=held.pk, user=labelers[0])
+    assert (skipped.pk, skipped.state, skipped.reserved_by) == (held.pk, "queued", None)
+    assert skipped.data_row.global_key == "k-r-00000" and skipped.batch.name == "b"
+    with pytest.raises(Conflict):  # not held any more
+        queue_skip(project=project, entry_id=held.pk, user=labelers[0])
+    assert Skip.objects.count() == 1
+
+
+def test_entry_ids_out_of_range_are_unknown(project, queue, labelers):
+    for entry_id in (2**63, -(2**63) - 1, "1e3", None):
+        with pytest.raises(NotFound):
+            label_submit(project=project, entry_id=entry_id, user=labelers[0], annotation={})
+        with pytest.raises(NotFound):
+            queue_skip(project=project, entry_id=entry_id, user=labelers[0])
+
+
+def test_label_create_refuses_a_second_label_by_one_author_and_one_too_many(
+    project, make_rows, labelers
+):
+    from batches.services import label_create
+
+    rows = make_rows(1)
+    batch_create(project=project, name="c", data_rows=[rows[0].pk])
+    entry = QueueEntry.objects.get()
+    label_create(entry=entry, author=labelers[0], annotation={"n": 1})
+    with pytest.raises(Conflict, match="all the labels"):
+        label_create(entry=entry, author=labelers[1], annotation={})
+    QueueEntry.objects.filter(pk=entry.pk).update(labels_required=2, state="queued")
+    with pytest.raises(Conflict, match="already labelled"):
+        label_create(entry=entry, author=labelers[0], annotation={})
+    assert Label.objects.count() == 1
+    assert QueueEntry.objects.get().labels_count == 1

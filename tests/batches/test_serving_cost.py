@@ -1,0 +1,49 @@
+"""PostgreSQL: what serving costs — one statement per next and per submit, and a plan that
+reads one label and skip index entry per row it passes, not all of the labeler's labels."""
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from batches.models import QueueEntry
+from batches.services import _next_sql, batch_create, label_submit, queue_next
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def queue(postgres_only, project, make_rows):
+    rows = make_rows(20)
+    batch_create(
+        project=project,
+        name="b",
+        data_rows=[r.pk for r in rows],
+        consensus_settings={"number_of_labels": 2, "coverage_percentage": 1},
+    )
+    return project
+
+
+def test_next_and_submit_are_one_statement_each(queue, labelers, django_assert_num_queries):
+    user = labelers[0]
+    entry = queue_next(project=queue, user=user)  # statements are prepared on first use
+    label_submit(project=queue, entry_id=entry.pk, user=user, annotation={})
+    with django_assert_num_queries(1):
+        entry = queue_next(project=queue, user=user)
+    with django_assert_num_queries(1):
+        label_submit(project=queue, entry_id=entry.pk, user=user, annotation={"ok": 1})
+    assert QueueEntry.objects.get(pk=entry.pk).labels_count == 1
+
+
+def test_next_probes_labels_and_skips_row_by_row(queue, labelers):
+    user = labelers[0]
+    for _ in range(5):
+        entry = queue_next(project=queue, user=user)
+        label_submit(project=queue, entry_id=entry.pk, user=user, annotation={})
+    now = timezone.now()
+    params = {"project": queue.pk, "user": user.pk, "now": now, "until": now}
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {_next_sql(postgres=True)}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "queueentry_serving_order" in plan
+    assert "Anti Join" not in plan and "Materialize" not in plan
+    assert plan.count("SubPlan") >= 2  # one probe of labels, one of skips, per row passed
