@@ -157,7 +157,7 @@ def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
             f" WHERE {entries}.revision_id IS DISTINCT FROM excluded.revision_id",
             [version.pk],
         )
-        cursor.execute(f"DELETE FROM {STAGE}")
+        staging.empty(STAGE)
 
 
 def _stage_row(item: tuple) -> tuple:
