@@ -72,9 +72,18 @@ class QueueEntry(models.Model):
         RESERVED = "reserved"
         DONE = "done"
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="queue_entries")
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="queue_entries")
-    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="queue_entries")
+    # Every index is written on every reservation and submit (they change `state`, which the
+    # serving index covers, so no update is HOT): the queue keeps only the indexes its queries
+    # use. Project and batch lookups use the composite indexes below.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="queue_entries", db_index=False
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="queue_entries", db_index=False
+    )
+    data_row = models.ForeignKey(
+        DataRow, on_delete=models.CASCADE, related_name="queue_entries", db_index=False
+    )
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     priority_override = models.IntegerField(null=True, blank=True)
     # Effective priority: override, else batch priority, else NO_PRIORITY_SORT. The id is the
@@ -88,6 +97,7 @@ class QueueEntry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     reserved_until = models.DateTimeField(null=True, blank=True)
     template = models.JSONField(
@@ -125,6 +135,14 @@ class QueueEntry(models.Model):
                 name="queueentry_serving_order",
             ),
             models.Index(fields=["batch", "state"], name="queueentry_batch_state"),
+            # Plain b-trees: no second `varchar_pattern_ops` copy for LIKE, which nothing runs.
+            models.Index(fields=["data_row"], name="queueentry_data_row"),
+            # Only held rows have a labeler: the index a user's deletion needs stays tiny.
+            models.Index(
+                fields=["reserved_by"],
+                condition=Q(reserved_by__isnull=False),
+                name="queueentry_reserved_by",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,9 +150,17 @@ class QueueEntry(models.Model):
 
 
 class Label(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="labels")
-    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="labels")
+    # Written once per submit: only the indexes its queries use (project lookups go through
+    # `label_once_per_author`, batch ones through `label_batch`).
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="labels", db_index=False
+    )
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="labels", db_index=False
+    )
+    data_row = models.ForeignKey(
+        DataRow, on_delete=models.CASCADE, related_name="labels", db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="labels"
     )
@@ -148,7 +174,10 @@ class Label(models.Model):
                 fields=["project", "data_row", "author"], name="label_once_per_author"
             ),
         ]
-        indexes = [models.Index(fields=["batch"], name="label_batch")]
+        indexes = [
+            models.Index(fields=["batch"], name="label_batch"),
+            models.Index(fields=["data_row"], name="label_data_row"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.data_row_id} by {self.author_id}"
