@@ -170,3 +170,39 @@ def test_update_and_delete_resume_after_a_dead_worker(draft, run_jobs, monkeypat
     assert run_job(job.pk) == Job.Status.SUCCEEDED
     job.refresh_from_db()
     assert job.counts["deleted"] == 5 and state_of(draft) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("postgres_only")
+def test_atomic_import_shows_progress_while_it_runs(small_chunks, monkeypatch):
+    """Its own transaction commits only at the end; progress comes from a second connection."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from dashboard.bulk import engine
+    from versions.services import dataset_create, version_create
+
+    from dashboard.jobs import services as job_services
+
+    draft = version_create(dataset=dataset_create(name="atomic")[0], name="draft")[0]
+    with monkeypatch.context() as queue:
+        queue.setattr(job_services, "job_enqueue", lambda **kw: None)  # run it here, below
+        job = start(draft, rows(10), mode="create", on_error="atomic")
+    monkeypatch.setattr(engine, "PROGRESS_WRITE_INTERVAL", 0)
+    observer = connections.create_connection(DEFAULT_DB_ALIAS)
+    seen = []
+    real = bulk.write_frames
+
+    def observed(version, items):
+        with observer.cursor() as cursor:
+            cursor.execute("SELECT progress_done FROM dashboard_job WHERE id = %s", [job.pk])
+            seen.append(cursor.fetchone()[0])
+        real(version, items)
+
+    monkeypatch.setattr(bulk, "write_frames", observed)
+    try:
+        assert run_job(job.pk) == Job.Status.SUCCEEDED
+    finally:
+        observer.close()
+    assert seen == [0, 3, 6, 9]
+    job.refresh_from_db()
+    assert (job.progress_done, job.counts["created"]) == (10, 10)
