@@ -179,9 +179,8 @@ def test_atomic_import_shows_progress_while_it_runs(small_chunks, monkeypatch):
     from django.db import DEFAULT_DB_ALIAS, connections
 
     from dashboard.bulk import engine
-    from versions.services import dataset_create, version_create
-
     from dashboard.jobs import services as job_services
+    from versions.services import dataset_create, version_create
 
     draft = version_create(dataset=dataset_create(name="atomic")[0], name="draft")[0]
     with monkeypatch.context() as queue:
