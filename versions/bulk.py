@@ -368,22 +368,19 @@ class FrameWriter:
     def content(self, values: dict[str, Any], base: dict | None) -> dict:
         """The frame content the record asks for: given fields replace, others keep their
         value (or take their default for a new row). Validated like `frames_add`."""
+        if self.shape == "data_rows" and base is None:
+            return _new_data_row_content(values)
         if self.shape == "data_rows":
-            if base is None:
-                return _new_data_row_content(values)
-            else:
-                sources = list(base.get("sources") or [])
-                if "row_data" in values and (
-                    not sources or sources[0]["uri"] != values["row_data"]
-                ):
-                    first = {"id": sources[0]["id"]} if sources else {}
-                    sources[:1] = [{**first, "uri": values["row_data"]}]
-                frame = {
-                    "sources": sources,
-                    "meta": values.get("metadata", base.get("meta") or {}),
-                    "rois": base.get("rois") or [],
-                    "attachments": values.get("attachments", base.get("attachments") or []),
-                }
+            sources = list(base.get("sources") or [])
+            if "row_data" in values and (not sources or sources[0]["uri"] != values["row_data"]):
+                first = {"id": sources[0]["id"]} if sources else {}
+                sources[:1] = [{**first, "uri": values["row_data"]}]
+            frame = {
+                "sources": sources,
+                "meta": values.get("metadata", base.get("meta") or {}),
+                "rois": base.get("rois") or [],
+                "attachments": values.get("attachments", base.get("attachments") or []),
+            }
         else:
             fields = ("sources", "meta", "rois", "attachments")
             if base is None:

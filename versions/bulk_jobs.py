@@ -5,8 +5,8 @@ after the last committed chunk (see `dashboard.jobs.runner`)."""
 
 from __future__ import annotations
 
-from dashboard.bulk.engine import run_import
-from dashboard.bulk.records import ImportOptions, Outcome
+from dashboard.bulk.engine import book_outcome, run_import
+from dashboard.bulk.records import ImportOptions
 from dashboard.jobs.registry import job_kind
 from dashboard.jobs.runner import JobRun
 
@@ -38,19 +38,6 @@ def import_records(run: JobRun) -> dict:
     return {**result, "version_id": params["version_id"], "record_type": params["record_type"]}
 
 
-def _book(chunk, outcome: Outcome) -> None:
-    for name, n in outcome.counts.items():
-        chunk.count(name, n)
-    for error in outcome.errors:
-        chunk.error(
-            index=error.index,
-            key=error.key,
-            input=error.input,
-            message=error.message,
-            error_type=error.error_type,
-        )
-
-
 def _matching_total(run: JobRun) -> None:
     from .bulk import filter_validate
 
@@ -74,7 +61,7 @@ def update_rows(run: JobRun) -> dict:
                 after=after,
                 limit=ROWS_CHUNK,
             )
-            _book(chunk, outcome)
+            book_outcome(chunk, outcome)
             chunk.done = seen
             chunk.checkpoint = {"after": after}
         if seen < ROWS_CHUNK:
@@ -91,7 +78,7 @@ def delete_rows(run: JobRun) -> dict:
         while offset < len(ids):
             part = ids[offset : offset + ROWS_CHUNK]
             with run.chunk() as chunk:
-                _book(chunk, delete_ids_chunk(params["version_id"], part, offset=offset))
+                book_outcome(chunk, delete_ids_chunk(params["version_id"], part, offset=offset))
                 offset += len(part)
                 chunk.done = len(part)
                 chunk.checkpoint = {"offset": offset}
@@ -103,7 +90,7 @@ def delete_rows(run: JobRun) -> dict:
                 outcome, seen, after = delete_filter_chunk(
                     params["version_id"], params["filter"], after=after, limit=ROWS_CHUNK
                 )
-                _book(chunk, outcome)
+                book_outcome(chunk, outcome)
                 chunk.done = seen
                 chunk.checkpoint = {"after": after}
             if seen < ROWS_CHUNK:

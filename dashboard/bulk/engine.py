@@ -253,12 +253,12 @@ class _Import:
             converted = [self.convert(raw) for raw in chunk]  # before the write lock
             with self.run.chunk() as booking:
                 outcome, errors = self.write(converted)
-                _book(booking, outcome, errors)
+                book_outcome(booking, outcome, errors)
                 booking.done = len(chunk)
                 booking.checkpoint = {"phase": "write", "next": chunk[-1].index + 1}
         if self.options.mode == "sync" and not self.fatal:
             with self.run.chunk() as booking:
-                _book(booking, self.delete_missing(), [])
+                book_outcome(booking, self.delete_missing())
                 booking.checkpoint = {"phase": "write", "next": self.total}
 
     def run_atomic(self, records: Iterable[RawRecord]) -> list[RowError]:
@@ -286,7 +286,7 @@ class _Import:
                     raise _Rollback
                 self.set_total()
                 with self.run.chunk() as booking:
-                    _book(booking, counts, [])
+                    book_outcome(booking, counts)
                     booking.done = done
                     booking.checkpoint = {"phase": "done"}
         except _Rollback:
@@ -345,7 +345,8 @@ def _add_counts(total: Outcome, outcome: Outcome) -> None:
         total.count(name, n)
 
 
-def _book(booking, outcome: Outcome, errors: list[RowError]) -> None:
+def book_outcome(booking, outcome: Outcome, errors: Iterable[RowError] = ()) -> None:
+    """Record a chunk's counts and row errors (the engine's, then the writer's) on its job."""
     for name, n in outcome.counts.items():
         booking.count(name, n)
     for error in [*errors, *outcome.errors]:
@@ -402,7 +403,7 @@ def _record_failure(run: JobRun, errors: list[RowError], total: int) -> None:
     run.job.refresh_from_db()
     run.job.progress_done = 0
     with run.chunk() as booking:
-        _book(booking, Outcome(), errors)
+        book_outcome(booking, Outcome(), errors)
         booking.checkpoint = {"phase": "done"}
     raise JobFailed(
         f"{len(errors)} of {total} records failed, so nothing was written (on_error=atomic)."
