@@ -16,7 +16,7 @@ from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -765,7 +765,7 @@ class _Prepared:
         self.execute = f"EXECUTE {name} ({', '.join(['%s'] * len(self.params))})"
 
     def fetchone(self, cursor, params: dict) -> tuple | None:
-        prepared = self._done.setdefault(connection.connection, set())
+        prepared = self._done.setdefault(cursor.db.connection, set())
         if self.name not in prepared:
             cursor.execute(self.prepare)
             prepared.add(self.name)
@@ -869,32 +869,39 @@ _SKIP_POSTGRES = _Prepared(
 )
 
 
-def _serving_transaction():
+def _serving_db():
+    """The database connection, looked up once per call (each `connection.x` is a lookup in
+    thread-local storage, and those added up to a tenth of the Python time of next+submit)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _serving_transaction(db):
     """On PostgreSQL each verb is one statement, atomic by itself; inside a caller's transaction
     a savepoint keeps that transaction usable if it fails. SQLite runs a verb's statements in
     one transaction."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if db.vendor == "postgresql" and not db.in_atomic_block:
         return nullcontext()
-    return transaction.atomic()
+    return transaction.atomic(using=db.alias)
 
 
-def _db_time(value):
+def _db_time(db, value):
     """A datetime as the ORM stores it (SQLite keeps naive UTC text)."""
-    return connection.ops.adapt_datetimefield_value(value)
+    return db.ops.adapt_datetimefield_value(value)
 
 
-def _loaded(model, **values):
+def _loaded(db, model, **values):
     """A `model` instance as the ORM loads a partial row: other fields are read on first use."""
     fields = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, fields, [values[name] for name in fields])
+    return model.from_db(db.alias, fields, [values[name] for name in fields])
 
 
-def _served_entry(row, *, project: Project, state: str, user, until) -> QueueEntry:
+def _served_entry(db, row, *, project: Project, state: str, user, until) -> QueueEntry:
     """The QueueEntry of an `_ENTRY_COLUMNS` row, with its data row and batch."""
     entry_id, batch_id, row_id, sort, required, count, template, key, row_data, name = row
     if isinstance(template, str):
         template = json.loads(template)
     entry = _loaded(
+        db,
         QueueEntry,
         id=entry_id,
         project_id=project.pk,
@@ -909,8 +916,8 @@ def _served_entry(row, *, project: Project, state: str, user, until) -> QueueEnt
         template=template,
     )
     entry.project, entry.reserved_by = project, user
-    entry.data_row = _loaded(DataRow, id=row_id, global_key=key, row_data=row_data)
-    entry.batch = _loaded(Batch, id=batch_id, project_id=project.pk, name=name)
+    entry.data_row = _loaded(db, DataRow, id=row_id, global_key=key, row_data=row_data)
+    entry.batch = _loaded(db, Batch, id=batch_id, project_id=project.pk, name=name)
     return entry
 
 
@@ -923,23 +930,23 @@ def queue_next(*, project: Project, user) -> QueueEntry | None:
     row and batch. A unique index allows one reservation per labeler: if two of their requests
     race, the loser retries and renews the winner's reservation.
     """
+    db = _serving_db()
     for _attempt in range(3):
         try:
-            with _serving_transaction():
-                return _reserve(project=project, user=user)
+            with _serving_transaction(db):
+                return _reserve(db, project=project, user=user)
         except IntegrityError:
             continue  # the same labeler reserved concurrently: renew that one instead
     raise Conflict("Too many simultaneous requests for the next row; try again.")
 
 
-def _reserve(*, project: Project, user) -> QueueEntry | None:
+def _reserve(db, *, project: Project, user) -> QueueEntry | None:
     now = timezone.now()
     until = now + timedelta(seconds=project.reservation_seconds)
-    postgres = connection.vendor == "postgresql"
-    params = {"project": project.pk, "user": user.pk, "now": _db_time(now)}
-    params["until"] = _db_time(until)
-    with connection.cursor() as cursor:
-        if postgres:
+    params = {"project": project.pk, "user": user.pk, "now": _db_time(db, now)}
+    params["until"] = _db_time(db, until)
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
             row = _NEXT_POSTGRES.fetchone(cursor, params)
         else:  # SQLite's RETURNING cannot read joined tables
             cursor.execute(_next_sql(postgres=False), params)
@@ -950,7 +957,7 @@ def _reserve(*, project: Project, user) -> QueueEntry | None:
     if row is None:
         return None
     return _served_entry(
-        row, project=project, state=QueueEntry.State.RESERVED, user=user, until=until
+        db, row, project=project, state=QueueEntry.State.RESERVED, user=user, until=until
     )
 
 
@@ -1004,16 +1011,16 @@ def _label_record(
 ) -> Label:
     """Record `author`'s label on the entry and count it (with `held`, only on the entry they
     hold, whose reservation ends). One statement on PostgreSQL."""
-    now = timezone.now()
+    db, now = _serving_db(), timezone.now()
     params = {
         "entry": entry_id,
         "project": project.pk,
         "user": author.pk,
-        "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, connection),
-        "now": _db_time(now),
+        "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, db),
+        "now": _db_time(db, now),
     }
     try:
-        with _serving_transaction(), connection.cursor() as cursor:
+        with _serving_transaction(db), db.cursor() as cursor:
             row = _label_insert(cursor, params, held=held)
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
@@ -1024,6 +1031,7 @@ def _label_record(
         raise _not_held(project=project, entry_id=entry_id)
     label_id, batch_id, row_id = row
     label = _loaded(
+        db,
         Label,
         id=label_id,
         project_id=project.pk,
@@ -1039,7 +1047,7 @@ def _label_record(
 
 def _label_insert(cursor, params: dict, *, held: bool) -> tuple | None:
     """(label id, batch id, data row id) of the new label, or None: no such entry (held)."""
-    if connection.vendor == "postgresql":
+    if cursor.db.vendor == "postgresql":
         return _label_statement(held=held).fetchone(cursor, params)
     cursor.execute(_count_label_sql(held=held), params)
     entry = cursor.fetchone()
@@ -1068,18 +1076,19 @@ def label_submit(*, project: Project, entry_id: Any, user, annotation: Any) -> L
 
 def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
     """Pass on a held row: it returns to the queue and is never served to this labeler again."""
-    entry_id = _entry_id(entry_id)
+    db, entry_id = _serving_db(), _entry_id(entry_id)
     params = {"entry": entry_id, "project": project.pk, "user": user.pk}
-    params["now"] = _db_time(timezone.now())
-    with _serving_transaction(), connection.cursor() as cursor:
+    params["now"] = _db_time(db, timezone.now())
+    with _serving_transaction(db), db.cursor() as cursor:
         row = _skip_release(cursor, params)
     if row is None:
         raise _not_held(project=project, entry_id=entry_id)
-    return _served_entry(row, project=project, state=QueueEntry.State.QUEUED, user=None, until=None)
+    state = QueueEntry.State.QUEUED
+    return _served_entry(db, row, project=project, state=state, user=None, until=None)
 
 
 def _skip_release(cursor, params: dict) -> tuple | None:
-    if connection.vendor == "postgresql":
+    if cursor.db.vendor == "postgresql":
         return _SKIP_POSTGRES.fetchone(cursor, params)
     cursor.execute(
         f"UPDATE {_QUEUE} SET state = 'queued', reserved_by_id = NULL, reserved_until = NULL "
