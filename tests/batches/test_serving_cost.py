@@ -25,13 +25,24 @@ def queue(postgres_only, project, make_rows):
 
 def test_next_and_submit_are_one_statement_each(queue, labelers, django_assert_num_queries):
     user = labelers[0]
-    entry = queue_next(project=queue, user=user)  # statements are prepared on first use
-    label_submit(project=queue, entry_id=entry.pk, user=user, annotation={})
+    for _ in range(2):  # a statement is prepared on its second use in a connection
+        entry = queue_next(project=queue, user=user)
+        label_submit(project=queue, entry_id=entry.pk, user=user, annotation={})
     with django_assert_num_queries(1):
         entry = queue_next(project=queue, user=user)
     with django_assert_num_queries(1):
         label_submit(project=queue, entry_id=entry.pk, user=user, annotation={"ok": 1})
     assert QueueEntry.objects.get(pk=entry.pk).labels_count == 1
+
+
+def test_a_connection_used_once_pays_no_extra_round_trip(
+    queue, labelers, django_assert_num_queries
+):
+    connection.close()  # a new connection, as a request with CONN_MAX_AGE=0 gets
+    with django_assert_num_queries(1):
+        entry = queue_next(project=queue, user=labelers[0])
+    with django_assert_num_queries(1):
+        label_submit(project=queue, entry_id=entry.pk, user=labelers[0], annotation={})
 
 
 def test_next_probes_labels_and_skips_row_by_row(queue, labelers):
