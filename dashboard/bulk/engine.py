@@ -6,9 +6,10 @@ transaction, so a task handed out again after its worker died resumes after the 
 chunk. Every record's key goes into a temp table as the chunks are read (a ledger): it finds keys
 repeated inside the file (reported with both indices; the first one is used) and, for `sync`,
 lists the keys to keep. A resumed task refills the ledger from the records before its checkpoint.
-Atomic mode runs every chunk inside one outer transaction and rolls all of it back on the first
-error of any kind, then records the errors; its progress is written from a second connection
-(PostgreSQL) since its own transaction commits only at the end.
+Atomic mode runs every chunk inside one outer transaction; if any record failed it rolls all of
+it back and records every error. Its progress is written from a second connection, since its
+own transaction commits only at the end (PostgreSQL: SQLite lets one connection write at a time,
+so there an atomic import shows its progress when it ends).
 """
 
 from __future__ import annotations

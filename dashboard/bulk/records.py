@@ -77,9 +77,8 @@ class RecordType:
     keys: tuple[str, ...]
     default_key: str
     writer: Callable[[dict[str, Any]], ChunkWriter]
-    key_fields: tuple[
-        str, ...
-    ] = ()  # the fields `key_of` reads (the first pass converts only these)
+    # The fields `key_of` reads: a record whose other fields are bad still claims its key.
+    key_fields: tuple[str, ...] = ()
 
     @property
     def field_names(self) -> list[str]:
