@@ -71,24 +71,26 @@ def iter_revision_ids(
     version: DatasetVersion,
     *,
     after: str = "",
+    before: str = "",
     ids: list[str] | None = None,
     window: int = 2000,
     chain: list[str] | None = None,
 ) -> Iterator[tuple[str, int]]:
-    """(data_row_id, revision_id) of the version's frames in data-row order, after `after`."""
+    """(data_row_id, revision_id) of the version's frames in data-row order after `after`, or
+    with `before`, in reverse data-row order before it."""
     chain = chain or version_chain(version)
     rank = {vid: i for i, vid in enumerate(chain)}
     # A data row has at most one entry per chain version, so a window one chain longer than
     # `window` always holds complete rows besides (possibly) the last, which is re-read.
     limit = window + len(chain)
+    bound, order = (before, "-data_row_id") if before else (after, "data_row_id")
     while True:
-        rows = FrameEntry.objects.filter(version_id__in=chain, data_row_id__gt=after)
+        rows = FrameEntry.objects.filter(version_id__in=chain)
+        rows = rows.filter(data_row_id__lt=bound) if before else rows.filter(data_row_id__gt=bound)
         if ids is not None:
             rows = rows.filter(data_row_id__in=ids)
         batch = list(
-            rows.order_by("data_row_id").values_list("data_row_id", "version_id", "revision_id")[
-                :limit
-            ]
+            rows.order_by(order).values_list("data_row_id", "version_id", "revision_id")[:limit]
         )
         if not batch:
             return
@@ -105,7 +107,7 @@ def iter_revision_ids(
         for data_row_id, (_, revision_id) in best.items():  # dicts keep data-row order
             if revision_id is not None:
                 yield data_row_id, revision_id
-        after = batch[-1][0]
+        bound = batch[-1][0]
         if complete:
             return
 

@@ -143,29 +143,37 @@ def frames_page(
     *,
     version: DatasetVersion,
     after: str = "",
+    before: str = "",
     limit: int = 100,
     ids: list[str] | None = None,
     source: str | None = None,
     projection: list[list[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """One page of frames in id order after `after`; returns (frames, has_more)."""
+    """One page of frames in id order: the first `limit` after `after`, or with `before` the
+    last `limit` before it. Returns (frames, has_more) — more in the direction of travel."""
     if source:
-        entries = (
-            effective_entries(version)
-            .filter(data_row_id__gt=after, revision__source_uris__regex=source_regex(source))
-            .order_by("data_row_id")
+        entries = effective_entries(version).filter(
+            revision__source_uris__regex=source_regex(source)
         )
+        if before:
+            entries = entries.filter(data_row_id__lt=before).order_by("-data_row_id")
+        else:
+            entries = entries.filter(data_row_id__gt=after).order_by("data_row_id")
         if ids is not None:
             entries = entries.filter(data_row_id__in=ids)
         pairs = list(entries.values_list("data_row_id", "revision_id")[: limit + 1])
     else:
         pairs = []
-        for pair in iter_revision_ids(version, after=after, ids=ids, window=min(limit + 1, 2000)):
+        window = min(limit + 1, 2000)
+        for pair in iter_revision_ids(version, after=after, before=before, ids=ids, window=window):
             pairs.append(pair)
             if len(pairs) > limit:
                 break
     has_more = len(pairs) > limit
-    frames = frame_dicts(version, pairs[:limit])
+    pairs = pairs[:limit]
+    if before:
+        pairs.reverse()
+    frames = frame_dicts(version, pairs)
     return [project(f, projection) for f in frames], has_more
 
 

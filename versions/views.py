@@ -151,11 +151,17 @@ def _frame_preview(frame: dict) -> str | None:
 def version_page(request, version_id: str):
     version = selectors.version_get(version_id=version_id)
     source = request.GET.get("source", "").strip()
-    after = request.GET.get("after", "")
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    if before:
+        after = ""
     frames, has_more, frame_error = [], False, None
     try:
         frames, has_more = selectors.frames_page(
-            version=version, after=after, limit=FRAMES_PER_PAGE, source=source or None
+            version=version,
+            after=after,
+            before=before,
+            limit=FRAMES_PER_PAGE,
+            source=source or None,
         )
     except ApplicationError as exc:
         frame_error = exc.message
@@ -168,9 +174,10 @@ def version_page(request, version_id: str):
         "parent": version.parent if version.parent_id else None,
         "frames": frames,
         "has_more": has_more,
-        "next_after": frames[-1]["id"] if has_more and frames else None,
+        "next_after": frames[-1]["id"] if frames and (has_more or before) else None,
+        "previous_before": frames[0]["id"] if frames and (after or before and has_more) else None,
         "source": source,
-        "after": after,
+        "after": after or before,
         "frame_error": frame_error,
         "metadata_form": MetadataForm(
             initial={"metadata": {k: v for k, v in version.metadata.items() if k != "mask_labels"}}

@@ -1,6 +1,13 @@
 """Cursor pagination for every large list: `{next, previous, results}`, `?page_size=` ≤ 1000."""
 
+import base64
+import binascii
+from dataclasses import dataclass
+
 from rest_framework import pagination
+from rest_framework.utils.urls import replace_query_param
+
+from dashboard.errors import Invalid
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -10,39 +17,57 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-id"  # ids are time-sortable, so newest first by default
 
 
-def keyset_page(request, items: list, *, key: str, has_more: bool) -> dict:
-    """`{next, previous, results}` for streams paged by a unique, ordered key (`?cursor=` holds
-    the last key seen, opaque to clients). Forward only: `previous` is always null."""
-    import base64
+@dataclass(frozen=True)
+class Keyset:
+    """Where a keyset page starts: after `key` (forward), or before it (`backward`)."""
 
-    from rest_framework.utils.urls import replace_query_param
+    key: str = ""
+    backward: bool = False
 
-    next_url = None
-    if has_more and items:
-        token = base64.urlsafe_b64encode(str(items[-1][key]).encode()).decode()
-        next_url = replace_query_param(request.build_absolute_uri(), "cursor", token)
-    return {"next": next_url, "previous": None, "results": items}
+    @property
+    def after(self) -> str:
+        return "" if self.backward else self.key
+
+    @property
+    def before(self) -> str:
+        return self.key if self.backward else ""
 
 
-def keyset_after(request) -> str:
-    """The key a `?cursor=` points after ('' for the first page); a bad cursor → 400."""
-    import base64
-    import binascii
+BACKWARD, FORWARD = "<", ">"  # keys start with a letter or digit, so a mark is unambiguous
 
-    from dashboard.errors import Invalid
 
+def keyset_cursor(request) -> Keyset:
+    """The position a `?cursor=` holds (the first page without one); a bad cursor → 400."""
     token = request.query_params.get("cursor")
     if not token:
-        return ""
+        return Keyset()
     try:
-        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+        text = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise Invalid("Invalid cursor.", field="cursor") from None
+    if text[:1] in (BACKWARD, FORWARD):
+        return Keyset(key=text[1:], backward=text[0] == BACKWARD)
+    return Keyset(key=text)  # a cursor from before backward paging: forward
+
+
+def keyset_page(request, items: list, *, key: str, cursor: Keyset, has_more: bool) -> dict:
+    """`{next, previous, results}` for a list paged by a unique, ordered key. `items` are in
+    key order; `has_more` says whether more lie beyond them in the direction of travel."""
+
+    def link(mark: str, value) -> str:
+        token = base64.urlsafe_b64encode(f"{mark}{value}".encode()).decode()
+        return replace_query_param(request.build_absolute_uri(), "cursor", token)
+
+    more_before = has_more if cursor.backward else bool(cursor.key)
+    more_after = bool(cursor.key) if cursor.backward else has_more
+    return {
+        "next": link(FORWARD, items[-1][key]) if items and more_after else None,
+        "previous": link(BACKWARD, items[0][key]) if items and more_before else None,
+        "results": items,
+    }
 
 
 def page_size(request, *, default: int = 100, maximum: int = 1000) -> int:
-    from dashboard.errors import Invalid
-
     raw = request.query_params.get("page_size")
     if raw is None:
         return default

@@ -58,6 +58,12 @@ def test_dataset_version_frames_and_snapshot(new_page, browser_users, shot):
     page.get_by_role("link", name="Next »").click()
     expect(browser_cards).to_have_count(6)
     assert "after=" in page.url
+    page.get_by_role("link", name="‹ Previous").click()
+    expect(browser_cards).to_have_count(24)
+    assert "before=" in page.url
+    expect(page.get_by_role("link", name="‹ Previous")).to_have_count(0)
+    page.go_back()
+    expect(browser_cards).to_have_count(6)
     page.go_back()
     expect(browser_cards).to_have_count(24)
     page.get_by_label("Source").fill("s3://bucket/cam/00*")

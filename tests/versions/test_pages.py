@@ -70,6 +70,10 @@ def test_version_page_shows_stats_frames_and_pages_through_them(as_manager, draf
         f"/versions/{draft.pk}/?after=f1", HTTP_HX_TARGET="frame-browser", **HTMX
     ).content.decode()
     assert "<html" not in partial and ">f2<" in partial and ">f3<" in partial
+    assert "before=f2" in partial and "after=f3" in partial
+    back = as_manager.get(f"/versions/{draft.pk}/?before=f2").content.decode()
+    assert ">f0<" in back and ">f1<" in back and ">f2<" not in back
+    assert "before=" not in back and "after=f1" in back  # the first page again
     filtered = as_manager.get(f"/versions/{draft.pk}/?source=s3://b/4.jpg").content.decode()
     assert ">f4<" in filtered and ">f0<" not in filtered
 

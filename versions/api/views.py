@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from dashboard.api.pagination import (
     cursor_response,
-    keyset_after,
+    keyset_cursor,
     keyset_page,
     page_schema,
     page_size,
@@ -24,7 +24,7 @@ from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
 from versions import selectors, services
-from versions.projection import parse_projection
+from versions.projection import parse_projection, project
 from versions.row_filter import row_filter_q
 
 from .serializers import (
@@ -76,7 +76,7 @@ def frames_from_body(data) -> list:
 
 
 LIST_PAGE = OpenApiParameter("page_size", int, description="1-1000")
-CURSOR = OpenApiParameter("cursor", str, description="from the previous page's `next`")
+CURSOR = OpenApiParameter("cursor", str, description="from a page's `next` or `previous` link")
 
 
 # ---------------------------------------------------------------- datasets
@@ -154,21 +154,23 @@ class DataRowListApi(APIView):
     )
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
-        limit, after = page_size(request), keyset_after(request)
+        limit, cursor = page_size(request), keyset_cursor(request)
         condition = row_filter_q(request.query_params.dict(), from_query=True)
         version = selectors.version_for_reading(dataset=dataset)
         if version is None:
-            return Response(keyset_page(request, [], key="id", has_more=False))
-        entries = list(
-            selectors.data_rows_of(version)
-            .filter(condition, data_row_id__gt=after)
-            .order_by("data_row_id")[: limit + 1]
-        )
-        rows = [data_row_dict(e) for e in entries[:limit]]
+            return Response(keyset_page(request, [], key="id", cursor=cursor, has_more=False))
+        rows = selectors.data_rows_of(version).filter(condition)
+        if cursor.backward:
+            rows = rows.filter(data_row_id__lt=cursor.key).order_by("-data_row_id")
+        else:
+            rows = rows.filter(data_row_id__gt=cursor.key).order_by("data_row_id")
+        entries = list(rows[: limit + 1])
+        page = entries[:limit][::-1] if cursor.backward else entries[:limit]
         body = keyset_page(
             request,
-            DataRowSerializer(rows, many=True).data,
+            DataRowSerializer([data_row_dict(e) for e in page], many=True).data,
             key="id",
+            cursor=cursor,
             has_more=len(entries) > limit,
         )
         return Response(body)
@@ -363,18 +365,19 @@ class FrameListApi(APIView):
     def get(self, request, version_id: str):
         version = selectors.version_get(version_id=version_id)
         ids = request.query_params.get("ids")
+        projection = parse_projection(request.query_params.get("projection"))
+        cursor = keyset_cursor(request)
         frames, has_more = selectors.frames_page(
             version=version,
-            after=keyset_after(request),
+            after=cursor.after,
+            before=cursor.before,
             limit=page_size(request),
             ids=[i for i in ids.split(",") if i] if ids else None,
             source=request.query_params.get("source") or None,
-            projection=parse_projection(request.query_params.get("projection")),
         )
-        # The cursor needs the id even when the projection leaves it out.
-        page = keyset_page(request, frames, key="id", has_more=False)
-        if has_more:
-            page["next"] = _next_after(request, version, frames)
+        # The cursor needs the ids even when the projection leaves them out.
+        page = keyset_page(request, frames, key="id", cursor=cursor, has_more=has_more)
+        page["results"] = [project(f, projection) for f in frames]
         return Response(page)
 
     @extend_schema(
@@ -401,24 +404,6 @@ class FrameListApi(APIView):
             version=version, frames=frames_from_body(request.data), without_fields=without
         )
         return Response(result)
-
-
-def _next_after(request, version, frames) -> str:
-    """Next-page URL keyed on the last frame's id (looked up when projected away)."""
-    from dashboard.api.pagination import keyset_page as page
-
-    last_id = frames[-1].get("id") if frames else None
-    if last_id is None:
-        ids = request.query_params.get("ids")
-        full, _ = selectors.frames_page(
-            version=version,
-            after=keyset_after(request),
-            limit=len(frames),
-            ids=[i for i in ids.split(",") if i] if ids else None,
-            source=request.query_params.get("source") or None,
-        )
-        last_id = full[-1]["id"]
-    return page(request, [{"id": last_id}], key="id", has_more=True)["next"]
 
 
 class FrameDeleteApi(APIView):
