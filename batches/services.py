@@ -742,7 +742,7 @@ _BIGINT = 2**63
 _PARAM_TYPES = {
     "entry": "bigint",
     "project": "varchar",
-    "user": "integer",
+    "user": "bigint",  # integer or bigint user ids alike
     "now": "timestamptz",
     "until": "timestamptz",
     "annotation": "jsonb",
