@@ -9,6 +9,7 @@ class DashboardConfig(AppConfig):
     verbose_name = "Labelops core"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the database checks
         from .jobs.registry import job_kind  # noqa: F401 - registry before apps' kinds
         from .models import Job
         from .overview import overview_count_register
