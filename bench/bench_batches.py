@@ -1,6 +1,6 @@
 """Benchmark: create_batches of N rows (and the ratio to one raw INSERT … SELECT of the same
 queue rows), next+submit throughput and p50/p99 latency with L concurrent labelers, and the
-NDJSON export (rows/s, peak Python memory).
+NDJSON export (rows/s, peak RSS of the process that streams it).
 
 BENCH_BATCH_ROWS=100000, BENCH_LABELERS=32, BENCH_SERVE_SECONDS=10 by default (the issue's
 figures use BENCH_BATCH_ROWS=1000000); BENCH_DATABASE_URL for PostgreSQL (see harness.py).
@@ -9,9 +9,8 @@ figures use BENCH_BATCH_ROWS=1000000); BENCH_DATABASE_URL for PostgreSQL (see ha
 import os
 import statistics
 import time
-import tracemalloc
 
-from harness import bench_database, timed
+from harness import bench_database, in_child, timed
 
 ROWS = int(os.environ.get("BENCH_BATCH_ROWS", "100000"))
 LABELERS = int(os.environ.get("BENCH_LABELERS", "32"))
@@ -365,22 +364,19 @@ def bench_export(project):
     from batches.export import export_lines, export_options
 
     options = export_options(project=project, labels=True, data_row_details=True)
-    tracemalloc.start()
 
     def run():
-        n = 0
-        size = 0
+        n = size = 0
         for line in export_lines(options):
             n += 1
             size += len(line)
         return n, size
 
-    export_s, (n, size) = timed(run)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    export_s, (n, size), start_rss, peak = in_child(run)
     print(
-        f"export NDJSON {n:,} rows ({size / 2**20:.0f} MB): {export_s:.1f} s = "
-        f"{n / export_s:,.0f} rows/s; peak Python memory {peak / 2**20:.1f} MB"
+        f"export NDJSON {n:,} rows ({size / 2**20:.0f} MB), streamed in a forked child: "
+        f"{export_s:.1f} s = {n / export_s:,.0f} rows/s; peak RSS {peak:.0f} MB "
+        f"(at the fork {start_rss:.0f} MB, growth {peak - start_rss:.0f} MB)"
     )
 
 

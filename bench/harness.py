@@ -42,3 +42,36 @@ def timed(fn):
     start = time.perf_counter()
     value = fn()
     return time.perf_counter() - start, value
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def in_child(fn):
+    """Run fn() in a forked child, so its peak RSS is its own and nothing (tracemalloc, say)
+    slows it down. Returns (seconds, fn's JSON-able value, RSS at the fork in MB, peak RSS)."""
+    import json
+
+    from django.db import connection
+
+    connection.close()  # the child opens its own connection
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        start_rss = peak_rss_mb()
+        seconds, value = timed(fn)
+        os.write(write_end, json.dumps([seconds, value, start_rss, peak_rss_mb()]).encode())
+        os._exit(0)
+    os.close(write_end)
+    data = b""
+    while chunk := os.read(read_end, 4096):
+        data += chunk
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError(f"the benchmark's child process failed (status {status})")
+    return tuple(json.loads(data))
