@@ -19,13 +19,16 @@ def json_parse(data: str | bytes) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise json.JSONDecodeError(_reason(exc.msg), exc.doc, exc.pos) from None
+        raise json.JSONDecodeError(_reason(exc), exc.doc, exc.pos) from None
     if NUL_ESCAPE in raw and _has_nul(value):
         raise json.JSONDecodeError("text may not contain NUL characters (\\u0000)", "", 0)
     return value
 
 
-def _reason(message: str) -> str:
+def _reason(exc: orjson.JSONDecodeError) -> str:
+    message = exc.msg
+    if exc.doc[exc.pos : exc.pos + 9].lstrip("-").startswith(("NaN", "Infinity")):
+        return "NaN and Infinity are not JSON numbers"
     if "depth limit" in message:
         return "nested too deeply (more than 1,024 levels)"
     if "infinity" in message:

@@ -68,6 +68,8 @@ class Field:
 
 def _str(field: Field, value: Any, from_text: bool) -> str:
     if isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL cannot store it (JSON text was checked when read)
+            raise FieldError(field.name, "may not contain NUL characters (\\x00).")
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)

@@ -1,9 +1,10 @@
-"""JSON text for bulk work: orjson's speed with exactly the results of the standard `json`.
+"""JSON text for bulk work: orjson's speed, the strict reading of every user input
+(`dashboard.jsontext`: no NaN/Infinity, numbers within range, nesting limited, no NUL), and
+exactly the text the standard `json` writes.
 
-orjson parses and writes most JSON 5-15x faster than `json`, but differs at the edges: it
-refuses NaN, lone surrogates and numbers past 64 bits (or reads the latter as floats), writes
-non-ASCII characters unescaped and small floats in another notation. Whatever it could read or
-write differently goes to `json`, so values, stored text and content hashes stay the same.
+orjson reads integers past 64 bits as floats: those records are read again by `json` so the
+integers stay exact. It writes non-ASCII characters unescaped and small floats in another
+notation: such values are written by `json`, so stored text and content hashes stay the same.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from dashboard.jsontext import json_parse
+
 # An integer of 19+ digits may lie outside 64 bits, where orjson gives a float (json an int).
 _DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digit → "0", others " "
 _LONG_NUMBER = b"0" * 19
@@ -20,21 +23,16 @@ _SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 def loads(data: bytes) -> Any:
-    """`json.loads(data.decode("utf-8"))`, or its ValueError / UnicodeDecodeError."""
-    if _LONG_NUMBER not in data.translate(_DIGITS_ONLY):
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass  # json says why, in its own words (or reads what orjson refuses)
-    return json.loads(data.decode("utf-8"))
+    """The value of UTF-8 JSON text, or a ValueError saying what is wrong and where."""
+    value = json_parse(data)
+    if _LONG_NUMBER in data.translate(_DIGITS_ONLY):
+        return json.loads(data)  # valid and at most 1,024 levels deep: read exact integers
+    return value
 
 
 def loads_text(text: str) -> Any:
-    """`json.loads(text)`, or its ValueError."""
-    try:
-        return loads(text.encode("utf-8"))
-    except UnicodeEncodeError:  # lone surrogates
-        return json.loads(text)
+    """`loads` of a str."""
+    return loads(text.encode("utf-8", "surrogatepass"))
 
 
 def dumps_sorted(value: Any) -> str:

@@ -227,6 +227,9 @@ def _json_records(fileobj: IO[bytes]) -> Iterator[RawRecord]:
                         if end < len(stream.buf) or not stream.fill():
                             break  # a value cut at the buffer's end (a number) is re-read
                         continue
+                    except RecursionError:
+                        yield fatal(f"Record {index} is nested too deeply (over 1,024 levels).")
+                        return
                     except json.JSONDecodeError as exc:
                         incomplete = exc.pos >= len(stream.buf) - 1 or exc.msg.startswith(
                             "Unterminated"
@@ -238,11 +241,16 @@ def _json_records(fileobj: IO[bytes]) -> Iterator[RawRecord]:
                         ):
                             yield fatal(f"Record {index} is not valid JSON: {exc.msg}.")
                             return
-                stream.pos = end
-                if isinstance(data, dict):
-                    yield RawRecord(index, data)
+                try:  # the same strict reading as every other input (json_text)
+                    data = json_text.loads_text(stream.buf[stream.pos : end])
+                except ValueError as exc:
+                    yield RawRecord(index, error=f"Record {index} is not valid JSON: {exc}.")
                 else:
-                    yield RawRecord(index, error="A record must be a JSON object.")
+                    if isinstance(data, dict):
+                        yield RawRecord(index, data)
+                    else:
+                        yield RawRecord(index, error="A record must be a JSON object.")
+                stream.pos = end
                 index += 1
                 sep = stream.skip_space()
                 if sep == ",":

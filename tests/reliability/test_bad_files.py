@@ -10,6 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from batches.models import Batch
 from batches.services import project_create
+from dashboard.models import Job
+from versions.models import DataRow, FrameEntry
 from versions.services import dataset_create, version_create
 
 pytestmark = pytest.mark.django_db
@@ -26,10 +28,186 @@ def ndjson_line(text: str) -> bytes:
     return (text + "\n").encode()
 
 
+# (name, file name, body, index of the bad record, words in its error)
+IMPORT_CORPUS = [
+    (
+        "10 MB cell in NDJSON",
+        "r.ndjson",
+        ndjson_line(json.dumps({"global_key": "big", "row_data": "x" * 10_000_000})),
+        None,  # accepted: a long text is a valid row_data
+        "",
+    ),
+    (
+        "10 MB cell in CSV",
+        "r.csv",
+        b"global_key,row_data\nbig," + b"x" * 10_000_000 + b"\nc,s3://c\n",
+        None,
+        "",
+    ),
+    (
+        "deeply nested metadata",
+        "r.ndjson",
+        ndjson_line(
+            '{"global_key": "deep", "row_data": "s3://d", "metadata": {"a": ' + deep_json() + "}}"
+        ),
+        1,
+        "nested",
+    ),
+    (
+        "deeply nested JSON cell in CSV",
+        "r.csv",
+        b"global_key,row_data,metadata\nd,s3://d," + deep_json().encode() + b"\n",
+        1,
+        "nested",
+    ),
+    (
+        "deeply nested JSON array file",
+        "r.json",
+        b"[" + json.dumps(GOOD).encode() + b"," + deep_json().encode() + b"]",
+        1,
+        "nested",
+    ),
+    (
+        "NaN in metadata",
+        "r.ndjson",
+        ndjson_line('{"global_key": "nan", "row_data": "s3://n", "metadata": {"v": NaN}}'),
+        1,
+        "NaN",
+    ),
+    (
+        "number out of range in metadata",
+        "r.ndjson",
+        ndjson_line('{"global_key": "inf", "row_data": "s3://i", "metadata": {"v": 1e400}}'),
+        1,
+        "range",
+    ),
+    (
+        "huge integer in metadata",
+        "r.ndjson",
+        ndjson_line(
+            '{"global_key": "huge", "row_data": "s3://h", "metadata": {"v": ' + "9" * 5000 + "}}"
+        ),
+        1,
+        "range",
+    ),
+    (
+        "dollar key in metadata",
+        "r.ndjson",
+        ndjson_line('{"global_key": "dollar", "row_data": "s3://x", "metadata": {"$set": 1}}'),
+        1,
+        "may not contain",
+    ),
+    (
+        "dotted key nested in metadata",
+        "r.ndjson",
+        ndjson_line('{"global_key": "dot", "row_data": "s3://x", "metadata": {"a": {"b.c": 1}}}'),
+        1,
+        "may not contain",
+    ),
+    (
+        "NUL escape in NDJSON",
+        "r.ndjson",
+        ndjson_line('{"global_key": "nul", "row_data": "s3://a\\u0000b"}'),
+        1,
+        "NUL",
+    ),
+]
+
+
 @pytest.fixture
 def draft(db):
     dataset, _ = dataset_create(name="bad-files")
     return version_create(dataset=dataset, name="draft")[0]
+
+
+def import_file(client, draft, name, body, **query):
+    url = f"/api/v1/datasets/{draft.dataset_id}/data-rows/import/?" + "&".join(
+        f"{k}={v}" for k, v in query.items()
+    )
+    first = GOOD if not name.endswith(".csv") else None
+    if first and not name.endswith(".json"):
+        body = ndjson_line(json.dumps(first)) + body
+    elif name.endswith(".csv"):
+        header, _, rest = body.partition(b"\n")
+        body = header + b"\n" + b"good,s3://b/good.jpg" + (b",{}" * header.count(b",", 12))
+        body = header + b"\ngood,s3://b/good.jpg" + b"," * (header.count(b",") - 1) + b"\n" + rest
+    return client.post(url, {"file": SimpleUploadedFile(name, body)}, format="multipart")
+
+
+@pytest.mark.parametrize(
+    "name,body,bad,words", [c[1:] for c in IMPORT_CORPUS], ids=[c[0] for c in IMPORT_CORPUS]
+)
+def test_import_corpus_gives_row_errors_and_keeps_good_rows(
+    name, body, bad, words, draft, manager_api, run_jobs
+):
+    with run_jobs():
+        response = import_file(manager_api, draft, name, body)
+    assert response.status_code == 202, response.content[:500]
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == "succeeded", job.error
+    errors = list(job.row_errors.order_by("index").values("index", "message"))
+    if bad is None:
+        assert errors == []
+    else:
+        assert [e["index"] for e in errors] == [bad], errors
+        assert words in errors[0]["message"], errors
+    assert DataRow.objects.filter(dataset=draft.dataset, global_key="good").exists()
+    assert job.counts["created"] == DataRow.objects.filter(dataset=draft.dataset).count()
+
+
+@pytest.mark.parametrize(
+    "name,body",
+    [(c[1], c[2]) for c in IMPORT_CORPUS if c[3] is not None],
+    ids=[c[0] for c in IMPORT_CORPUS if c[3] is not None],
+)
+def test_import_corpus_in_atomic_mode_leaves_nothing(name, body, draft, manager_api, run_jobs):
+    with run_jobs():
+        response = import_file(manager_api, draft, name, body, on_error="atomic")
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == "failed" and job.errors_count == 1
+    assert not DataRow.objects.filter(dataset=draft.dataset).exists()
+    assert not FrameEntry.objects.filter(version=draft).exists()
+
+
+FRAME_CORPUS = [
+    (
+        "deeply nested rois",
+        '{"sources": [{"uri": "s3://a"}], "rois": ' + deep_json() + "}",
+        "nested",
+    ),
+    ("NaN in frame metadata", '{"sources": [{"uri": "s3://a"}], "meta": {"v": NaN}}', "NaN"),
+    (
+        "dollar key in frame metadata",
+        '{"sources": [{"uri": "s3://a"}], "meta": {"$x": 1}}',
+        "may not contain",
+    ),
+    ("sources not a list", '{"sources": "s3://a"}', "sources"),
+]
+
+
+@pytest.mark.parametrize(
+    "line,words", [c[1:] for c in FRAME_CORPUS], ids=[c[0] for c in FRAME_CORPUS]
+)
+def test_frame_import_corpus(line, words, draft, manager_api, run_jobs):
+    good = ndjson_line('{"id": "ok", "sources": [{"uri": "s3://ok"}]}')
+    with run_jobs():
+        response = manager_api.post(
+            f"/api/v1/versions/{draft.pk}/frames/import/",
+            {"file": SimpleUploadedFile("f.ndjson", good + ndjson_line(line))},
+            format="multipart",
+        )
+    assert response.status_code == 202, response.content[:500]
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == "succeeded", job.error
+    errors = list(job.row_errors.values("index", "message"))
+    assert [e["index"] for e in errors] == [1] and words in errors[0]["message"], errors
+    assert FrameEntry.objects.filter(version=draft).count() == 1
+
+
+def test_a_file_with_nul_bytes_is_refused_as_not_text(draft, manager_api):
+    response = import_file(manager_api, draft, "r.csv", b"global_key,row_data\nnul,s3://a\x00b\n")
+    assert response.status_code == 400 and "UTF-8" in response.json()["file"][0]
+    assert not Job.objects.exists()
 
 
 def raw_post(client, url, body: bytes, content_type="application/json"):
