@@ -15,19 +15,14 @@ PostgreSQL: BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/labelops_bulk_
 
 import json
 import os
-import resource
 import subprocess
 import tempfile
 import time
 
-from harness import bench_database, timed
+from harness import bench_database, in_child, peak_rss_mb, timed
 
 ROWS = int(os.environ.get("BENCH_BULK_ROWS", "100000"))
 ORM_SAMPLE = int(os.environ.get("BENCH_ORM_SAMPLE", "20000"))
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def row(i: int, *, changed: bool = False) -> dict:
@@ -74,7 +69,7 @@ def report(label: str, seconds: float, n: int, job=None, cpu: float | None = Non
     used = f" (this process's CPU {cpu:.1f} s)" if cpu is not None else ""
     print(
         f"{label}: {n:,} rows in {seconds:.1f} s{used} = {n / seconds:,.0f} rows/s;"
-        f" peak RSS so far {peak_mb():.0f} MB;{counts}"
+        f" peak RSS so far {peak_rss_mb():.0f} MB;{counts}"
     )
 
 
@@ -166,20 +161,13 @@ def orm_loop(version, n: int) -> float:
 
 def export_in_child(version_id: str) -> None:
     """Export in a forked child so its peak RSS is its own."""
-    from django.db import connection
 
-    connection.close()  # the child opens its own connection
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
+    def run():
         from dashboard.bulk.export import export_stream
         from versions.bulk import export_records
         from versions.models import DatasetVersion
 
-        start_rss = peak_mb()
         version = DatasetVersion.objects.get(pk=version_id)
-        start = time.perf_counter()
         n = 0
         with open(os.devnull, "w") as sink:
             records = export_records(version, shape="data_rows")
@@ -190,15 +178,9 @@ def export_in_child(version_id: str) -> None:
             ):
                 n += piece.count("\n")
                 sink.write(piece)
-        seconds = time.perf_counter() - start
-        os.write(write_end, json.dumps([n, seconds, start_rss, peak_mb()]).encode())
-        os._exit(0)
-    os.close(write_end)
-    data = b""
-    while chunk := os.read(read_end, 4096):
-        data += chunk
-    os.waitpid(pid, 0)
-    n, seconds, start_rss, child_peak = json.loads(data)
+        return n
+
+    seconds, n, start_rss, child_peak = in_child(run)
     print(
         f"export NDJSON (streamed, forked child): {n:,} rows in {seconds:.1f} s ="
         f" {n / seconds:,.0f} rows/s; child peak RSS {child_peak:.0f} MB"

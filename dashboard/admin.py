@@ -1,9 +1,8 @@
 """Admin for jobs: read the truth, cancel from a list action."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from dashboard.errors import ApplicationError
-
+from .admin_actions import each_selected
 from .jobs.services import job_cancel, job_retry
 from .models import Job, JobError
 
@@ -42,25 +41,11 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected jobs")
     def cancel_jobs(self, request, queryset):
-        done = 0
-        for job in queryset:
-            try:
-                job_cancel(job=job)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{job.pk}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"Cancel requested for {done} job(s).")
+        each_selected(self, request, queryset, lambda j: job_cancel(job=j), done="Cancel requested")
 
     @admin.action(description="Run selected failed or cancelled jobs again")
     def retry_jobs(self, request, queryset):
-        done = 0
-        for job in queryset:
-            try:
-                job_retry(job=job)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{job.pk}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{done} job(s) run again.")
+        each_selected(self, request, queryset, lambda j: job_retry(job=j), done="Run again")
 
 
 @admin.register(JobError)

@@ -52,26 +52,26 @@ def job_page(request, job_id: str):
     return render(request, "dashboard/job_detail.html", context)
 
 
-@require_POST
-@role_required(Role.MANAGER)
-def job_cancel_view(request, job_id: str):
+def _job_action(request, job_id: str, service, success: str):
+    """Apply a job verb from the job page; its refusal shows as a message on the same page."""
     try:
-        job = job_cancel(job=job_get(job_id=job_id))
-        messages.success(request, f"Cancel requested for job {job.pk}.")
+        job = service(job=job_get(job_id=job_id))
+        messages.success(request, success.format(job=job))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("job-detail", job_id=job_id)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def job_cancel_view(request, job_id: str):
+    return _job_action(request, job_id, job_cancel, "Cancel requested for job {job.pk}.")
 
 
 @require_POST
 @role_required(Role.MANAGER)
 def job_retry_view(request, job_id: str):
-    try:
-        job = job_retry(job=job_get(job_id=job_id))
-        messages.success(request, f"Job {job.pk} runs again from where it stopped.")
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    return redirect("job-detail", job_id=job_id)
+    return _job_action(request, job_id, job_retry, "Job {job.pk} runs again from where it stopped.")
 
 
 @role_required(Role.VIEWER)

@@ -1,7 +1,8 @@
 """Admin for datasets, data rows, versions and frame storage."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
+from dashboard.admin_actions import each_selected
 from dashboard.errors import ApplicationError
 from dashboard.jobs.services import job_create
 
@@ -138,37 +139,27 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     readonly_fields = ["depth", "stats", "published_at", "created_at", "updated_at"]
     actions = ["publish", "snapshot", "commit", "recount"]
 
-    def _each(self, request, queryset, verb, done: str):
-        count = 0
-        for version in queryset:
-            try:
-                verb(version)
-                count += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{version}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{done}: {count} version(s).")
-
     @admin.action(description="Publish selected drafts")
     def publish(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda v: version_publish(version=v),
-            "Published",
+        each_selected(
+            self, request, queryset, lambda v: version_publish(version=v), done="Published"
         )
 
     @admin.action(description="Publish a snapshot (and open a draft child)")
     def snapshot(self, request, queryset):
-        self._each(
+        each_selected(
+            self,
             request,
             queryset,
             lambda v: version_snapshot(version=v, user=request.user),
-            "Snapshots published",
+            done="Snapshots published",
         )
 
     @admin.action(description="Commit (refresh statistics)")
     def commit(self, request, queryset):
-        self._each(request, queryset, lambda v: version_commit(version=v), "Committed")
+        each_selected(
+            self, request, queryset, lambda v: version_commit(version=v), done="Committed"
+        )
 
     @admin.action(description="Recount statistics (background job)")
     def recount(self, request, queryset):

@@ -95,5 +95,5 @@ def test_run_again_from_the_admin(admin_client, run_jobs):
             follow=True,
         )
     html = response.content.decode()
-    assert "1 job(s) run again" in html and "Only a failed or cancelled job" in html
+    assert "Run again: 1 jobs" in html and "Only a failed or cancelled job" in html
     assert Job.objects.get(pk=job.pk).status == "succeeded"
