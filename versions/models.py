@@ -29,7 +29,10 @@ class DataRow(models.Model):
     """One item of a dataset (a frame's identity). Its id is the frame id in every version."""
 
     id = models.CharField(primary_key=True, max_length=64)
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="data_rows")
+    # Indexed by `datarow_dataset_id` (dataset, id): it serves the FK's cascades too.
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="data_rows", db_index=False
+    )
     # Unique in the whole installation when set (NULLs never collide).
     global_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     row_data = models.TextField(blank=True, help_text="First source URI, or the text itself")
@@ -92,7 +95,10 @@ class DatasetVersion(PublicModel):
 class FrameRevision(models.Model):
     """Immutable frame content: {sources, meta, rois, attachments}. Shared by hash."""
 
-    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="revisions")
+    # Indexed by the (data_row, content_hash) unique constraint, which leads with it.
+    data_row = models.ForeignKey(
+        DataRow, on_delete=models.CASCADE, related_name="revisions", db_index=False
+    )
     content = models.JSONField()
     content_hash = models.CharField(max_length=64)
     # Every source URI between newlines ("\nuri1\nuri2\n"): `?source=` patterns match here.
@@ -113,8 +119,14 @@ class FrameRevision(models.Model):
 class FrameEntry(models.Model):
     """What one version says about one data row: a revision, or a tombstone (revision null)."""
 
-    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="entries")
-    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="entries")
+    # Both indexed by a composite that leads with them: (version, data_row) unique and
+    # `frameentry_row_version` (data_row, version). A bulk import writes every index per row.
+    version = models.ForeignKey(
+        DatasetVersion, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
+    data_row = models.ForeignKey(
+        DataRow, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
     revision = models.ForeignKey(
         FrameRevision, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )
