@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dashboard.errors import ApplicationError, Conflict, Invalid
@@ -108,12 +108,25 @@ def dataset_delete(*, dataset: Dataset) -> None:
         raise Conflict(
             f"The dataset's data rows are still used by {', '.join(in_use)}; remove them first."
         )
-    # Versions reference each other (PROTECT); entries and revisions go with them.
-    FrameEntry.objects.filter(version__dataset=dataset).delete()
-    FrameRevision.objects.filter(data_row__dataset=dataset).delete()
+    # Set-based, children first: Django's collector would fetch every id of every row and
+    # delete them in IN-lists (25 s at 100,000 rows). Nothing else points at these rows
+    # (checked above); a reference that appeared meanwhile fails the constraint check below.
+    for rows in (
+        FrameEntry.objects.filter(version__dataset=dataset),
+        FrameRevision.objects.filter(data_row__dataset=dataset),
+        DataRow.objects.filter(dataset=dataset),
+    ):
+        rows._raw_delete(rows.db)
     for version in DatasetVersion.objects.filter(dataset=dataset).order_by("-depth"):
-        version.delete()
+        version.delete()  # versions reference each other (PROTECT): leaves first
     dataset.delete()
+    referencing = {r.related_model._meta.db_table for r in DataRow._meta.related_objects}
+    try:
+        connection.check_constraints(table_names=sorted(referencing))
+    except IntegrityError:
+        raise Conflict(
+            "The dataset's data rows came into use while it was being deleted; try again."
+        ) from None
 
 
 # ---------------------------------------------------------------- versions

@@ -89,3 +89,36 @@ def test_delete_names_every_kind_of_use_including_labels(manager_api, labeler, p
 def test_unknown_dataset_is_404(manager_api):
     assert manager_api.get("/api/v1/datasets/nope/").status_code == 404
     assert manager_api.get("/api/v1/datasets/nope/versions/").status_code == 404
+
+
+def test_delete_removes_the_whole_chain_and_nothing_else(manager_api, published):
+    from versions.models import DataRow, DatasetVersion, FrameEntry, FrameRevision
+    from versions.services import dataset_create, frames_add, version_create
+
+    dataset = published.dataset
+    child, _ = version_create(dataset=dataset, name="v2", parent=published)
+    frames_add(version=child, frames=[{"id": "new", "sources": [{"uri": "s3://n"}]}])
+    other, _ = dataset_create(name="other")
+    kept, _ = version_create(dataset=other, name="v")
+    frames_add(version=kept, frames=[{"id": "keep", "sources": [{"uri": "s3://k"}]}])
+
+    assert manager_api.delete(f"/api/v1/datasets/{dataset.pk}/").status_code == 204
+    assert not Dataset.objects.filter(pk=dataset.pk).exists()
+    assert not DatasetVersion.objects.filter(dataset_id=dataset.pk).exists()
+    assert list(DataRow.objects.values_list("id", flat=True)) == ["keep"]
+    assert FrameRevision.objects.count() == 1 and FrameEntry.objects.count() == 1
+
+
+def test_a_use_that_appears_during_the_delete_is_a_409_and_nothing_goes(
+    manager_api, published, monkeypatch
+):
+    from batches.services import batch_create, project_create
+    from versions import services
+    from versions.models import DataRow
+
+    batch_create(project=project_create(name="p"), name="b", data_rows=["f1"])
+    monkeypatch.setattr(services, "_external_references", lambda rows: [])  # missed it
+    response = manager_api.delete(f"/api/v1/datasets/{published.dataset_id}/")
+    assert response.status_code == 409 and "came into use" in response.json()["detail"]
+    assert Dataset.objects.filter(pk=published.dataset_id).exists()
+    assert DataRow.objects.filter(dataset_id=published.dataset_id).count() == 5
