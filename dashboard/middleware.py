@@ -31,25 +31,26 @@ class NulCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        field = _field_with_nul(request)
-        if field is not None:
-            return error_response(
-                request, Invalid("Text may not contain NUL characters (\\x00).", field=field)
-            )
+        try:
+            if NUL in request.path:
+                raise nul_error("path")
+            refuse_nul(request.GET)
+            if request.method == "POST" and not request.path.startswith("/api/"):
+                refuse_nul(request.POST)
+        except Invalid as exc:
+            return error_response(request, exc)
         return self.get_response(request)
 
 
-def _field_with_nul(request) -> str | None:
-    if NUL in request.path:
-        return "path"
-    forms = [request.GET]
-    if request.method == "POST" and not request.path.startswith("/api/"):
-        forms.append(request.POST)
-    for form in forms:
-        for key, values in form.lists():
-            if NUL in key or any(NUL in v for v in values):
-                return key.replace(NUL, "")
-    return None
+def nul_error(field: str) -> Invalid:
+    return Invalid("Text may not contain NUL characters (\\x00).", field=field)
+
+
+def refuse_nul(form) -> None:
+    """An Invalid naming the first field of a QueryDict whose name or a value holds NUL."""
+    for key, values in form.lists():
+        if NUL in key or any(NUL in v for v in values):
+            raise nul_error(key.replace(NUL, ""))
 
 
 def error_response(request, exception: ApplicationError):

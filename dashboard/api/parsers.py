@@ -5,9 +5,8 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
-from dashboard.errors import Invalid
 from dashboard.jsontext import json_parse
-from dashboard.middleware import NUL
+from dashboard.middleware import refuse_nul
 
 
 class StrictJSONParser(JSONParser):
@@ -22,23 +21,15 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"The body is not valid JSON: {exc}.") from None
 
 
-def _refuse_nul(form) -> None:
-    for key, values in form.lists():
-        if NUL in key or any(NUL in v for v in values):
-            raise Invalid(
-                "Text may not contain NUL characters (\\x00).", field=key.replace(NUL, "")
-            )
-
-
 class StrictFormParser(FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        _refuse_nul(data)
+        refuse_nul(data)
         return data
 
 
 class StrictMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None) -> DataAndFiles:
         parsed = super().parse(stream, media_type, parser_context)
-        _refuse_nul(parsed.data)
+        refuse_nul(parsed.data)
         return parsed
