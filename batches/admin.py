@@ -1,9 +1,17 @@
-"""Admin for projects, batches, the queue, labels and skips."""
+"""Admin for projects, batches, the queue, labels and skips: the API's roles and services.
+
+Projects are added and edited through `project_create` / `project_update` (there is no project
+deletion: it would cascade past the "batch with labels" refusal). Batches are renamed,
+re-prioritised (their queue follows) and deleted through the batch services; they are created
+with their rows on the pages and the API. Queue entries, labels and skips are written by the
+queue services only: view-only, changed through the batch actions.
+"""
 
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from dashboard.admin_actions import ReadOnlyInline, RoleAdmin
 from dashboard.errors import ApplicationError
 from dashboard.models import Job
 
@@ -11,31 +19,44 @@ from . import services
 from .models import Batch, Label, Project, QueueEntry, Skip
 
 
-class BatchInline(admin.TabularInline):
+class BatchInline(ReadOnlyInline):
     model = Batch
-    extra = 0
     fields = ["name", "priority", "size", "created_at"]
-    readonly_fields = ["size", "created_at"]
+    readonly_fields = fields
     show_change_link = True
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(RoleAdmin):
     list_display = ["name", "reservation_seconds", "created_by", "created_at"]
     search_fields = ["id", "name", "description"]
     list_filter = ["created_at"]
     inlines = [BatchInline]
+    service_writes = ("add", "change")
+    add_fields = change_fields = ("name", "description", "label_classes", "reservation_seconds")
+
+    def service_add(self, request, data):
+        return services.project_create(**{k: data[k] for k in self.add_fields}, user=request.user)
+
+    def service_change(self, request, obj, changed):
+        services.project_update(project=obj, **changed)
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(RoleAdmin):
     list_display = ["name", "project", "priority", "size", "created_at"]
     list_filter = ["project", "created_at"]
     search_fields = ["id", "name", "project__name"]
     list_select_related = ["project"]
-    raw_id_fields = ["dataset", "version"]
-    readonly_fields = ["size"]
     actions = ["remove_queued_rows", "delete_labels", "delete_labels_as_templates", "export"]
+    service_writes = ("change", "delete")
+    change_fields = ("name", "priority")  # like `PATCH projects/{id}/batches/{id}/`
+
+    def service_change(self, request, obj, changed):
+        services.batch_update(batch=obj, **changed)
+
+    def service_delete(self, request, obj):
+        services.batch_delete(batch=obj)
 
     def _each(self, request, queryset, verb):
         for batch in queryset:
@@ -55,7 +76,10 @@ class BatchAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{batch.name}: {result}")
 
-    @admin.action(description="Remove queued rows (rows without labels leave the batch)")
+    @admin.action(
+        description="Remove queued rows (rows without labels leave the batch)",
+        permissions=["manager"],
+    )
     def remove_queued_rows(self, request, queryset):
         self._each(
             request,
@@ -77,15 +101,18 @@ class BatchAdmin(admin.ModelAdmin):
 
         self._each(request, queryset, verb)
 
-    @admin.action(description="Delete labels and re-queue the rows")
+    @admin.action(description="Delete labels and re-queue the rows", permissions=["manager"])
     def delete_labels(self, request, queryset):
         self._delete_labels(request, queryset, False)
 
-    @admin.action(description="Delete labels, keeping them as templates")
+    @admin.action(description="Delete labels, keeping them as templates", permissions=["manager"])
     def delete_labels_as_templates(self, request, queryset):
         self._delete_labels(request, queryset, True)
 
-    @admin.action(description="Export the batches' rows (NDJSON job, with labels and metadata)")
+    @admin.action(
+        description="Export the batches' rows (NDJSON job, with labels and metadata)",
+        permissions=["manager"],
+    )
     def export(self, request, queryset):
         by_project: dict = {}
         for batch in queryset.select_related("project"):
@@ -110,7 +137,7 @@ class BatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(QueueEntry)
-class QueueEntryAdmin(admin.ModelAdmin):
+class QueueEntryAdmin(RoleAdmin):
     list_display = [
         "id",
         "project",
@@ -131,7 +158,7 @@ class QueueEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(RoleAdmin):
     list_display = ["id", "project", "batch", "data_row", "author", "created_at"]
     list_filter = ["project", "batch", "created_at"]
     search_fields = ["data_row__id", "data_row__global_key", "author__username"]
@@ -140,7 +167,7 @@ class LabelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Skip)
-class SkipAdmin(admin.ModelAdmin):
+class SkipAdmin(RoleAdmin):
     list_display = ["project", "data_row", "user", "created_at"]
     list_filter = ["project"]
     search_fields = ["data_row__id", "user__username"]

@@ -1,24 +1,24 @@
-"""Admin for jobs: read the truth, cancel from a list action."""
+"""Admin for jobs: read the truth, cancel or run again from a list action (managers).
+
+Jobs and their row errors are written by the job runner and the job services only: view-only.
+"""
 
 from django.contrib import admin
 
-from .admin_actions import each_selected
+from .admin_actions import ReadOnlyInline, RoleAdmin, each_selected
 from .jobs.services import job_cancel, job_retry
 from .models import Job, JobError
 
 
-class JobErrorInline(admin.TabularInline):
+class JobErrorInline(ReadOnlyInline):
     model = JobError
-    extra = 0
-    can_delete = False
     fields = ["index", "key", "message", "error_type"]
     readonly_fields = fields
-    max_num = 0
     show_change_link = False
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(RoleAdmin):
     list_display = [
         "id",
         "kind",
@@ -32,24 +32,22 @@ class JobAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["id", "kind", "created_by__username", "error"]
-    readonly_fields = [f.name for f in Job._meta.fields]
     inlines = [JobErrorInline]
     actions = ["cancel_jobs", "retry_jobs"]
 
-    def has_add_permission(self, request):
-        return False  # jobs are started by the verbs that need them
-
-    @admin.action(description="Cancel selected jobs")
+    @admin.action(description="Cancel selected jobs", permissions=["manager"])
     def cancel_jobs(self, request, queryset):
         each_selected(self, request, queryset, lambda j: job_cancel(job=j), done="Cancel requested")
 
-    @admin.action(description="Run selected failed or cancelled jobs again")
+    @admin.action(
+        description="Run selected failed or cancelled jobs again", permissions=["manager"]
+    )
     def retry_jobs(self, request, queryset):
         each_selected(self, request, queryset, lambda j: job_retry(job=j), done="Run again")
 
 
 @admin.register(JobError)
-class JobErrorAdmin(admin.ModelAdmin):
+class JobErrorAdmin(RoleAdmin):
     list_display = ["job", "index", "key", "message", "error_type"]
     list_filter = ["error_type"]
     search_fields = ["job__id", "key", "message"]

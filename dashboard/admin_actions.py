@@ -1,8 +1,178 @@
-"""The one way an admin action applies a service to each selected object."""
+"""The admin's doors checked like the API's: `RoleAdmin` is the base of every ModelAdmin, and
+`each_selected` the one way an admin action applies a service to each selected object.
 
-from django.contrib import messages
+- Seeing a model needs Django's view permission *and* the API's read role (viewer); adding,
+  changing and deleting need Django's permission *and* the API's write role (manager), and are
+  offered only where a service does the write (`service_writes`): the form's values go through
+  `service_add` / `service_change` / `service_delete`, never a bare `save()` or a cascade.
+- Actions declare `permissions=["manager"]` (or `["view"]` for reads): Django then asks
+  `has_manager_permission`, which is the API's write role. An action that is not offered to the
+  user (a forged POST) is a 403.
+- A refusal of a service (an `ApplicationError`) rolls everything back and is shown: as a form
+  error on the change form, as an error message on delete and on actions. Never a 500.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from .errors import ApplicationError
+from .roles import role_needed, user_has_role
+
+
+class RoleAdmin(admin.ModelAdmin):
+    """A ModelAdmin guarded by the API's roles; view-only unless `service_writes` says which of
+    "add", "change", "delete" a service performs (the subclass implements the hook)."""
+
+    service_writes: tuple[str, ...] = ()
+    add_fields: tuple[str, ...] = ()  # the add form's fields (all passed to `service_add`)
+    change_fields: tuple[str, ...] = ()  # editable on the change form; the rest are read-only
+
+    # --- roles ------------------------------------------------------------------------------
+
+    def has_manager_permission(self, request) -> bool:
+        """The API's write role (actions declare `permissions=["manager"]`)."""
+        return user_has_role(request.user, role_needed(self, write=True))
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return user_has_role(
+            request.user, role_needed(self, write=False)
+        ) and super().has_view_permission(request, obj)
+
+    def _may_write(self, verb: str, allowed: bool, request) -> bool:
+        return verb in self.service_writes and allowed and self.has_manager_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return self._may_write("add", super().has_add_permission(request), request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._may_write("change", super().has_change_permission(request, obj), request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._may_write("delete", super().has_delete_permission(request, obj), request)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a service decides each deletion
+        return actions
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and "_save" not in request.POST:
+            offered = self.get_actions(request)
+            if any(name and name not in offered for name in request.POST.getlist("action")):
+                raise PermissionDenied("Your role does not allow this action.")
+        return super().changelist_view(request, extra_context)
+
+    # --- forms: which fields, and the writes through the services ---------------------------
+
+    def get_fields(self, request, obj=None):
+        if obj is None and self.add_fields:
+            return list(self.add_fields)
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return [f.name for f in self.opts.concrete_fields if f.name not in self.change_fields]
+
+    def service_add(self, request, data: dict):
+        raise NotImplementedError
+
+    def service_change(self, request, obj, changed: dict) -> None:
+        raise NotImplementedError
+
+    def service_delete(self, request, obj) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changed = {name: form.cleaned_data[name] for name in form.changed_data}
+            if changed:
+                self.service_change(request, obj, changed)
+            return
+        created = self.service_add(request, form.cleaned_data)
+        # The admin goes on with `obj` (log entry, redirect): make it the created row.
+        for field in self.opts.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.service_delete(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        """What the confirmation page lists: the objects themselves. The service decides what
+        goes with them (and refuses when it must); Django's collector would walk every related
+        row (a dataset's million frames) and ask for permissions no one has on service data."""
+        objs = list(objs)
+        return (
+            [str(obj) for obj in objs],
+            {self.opts.verbose_name_plural: len(objs)} if objs else {},
+            set(),
+            [],
+        )
+
+    # --- refusals -----------------------------------------------------------------------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "labelops_refusal", None)
+        if refusal is None:
+            return form
+
+        class Refused(form):
+            def clean(self):
+                cleaned = super().clean()
+                self.add_error(
+                    refusal.field if refusal.field in self.fields else None, refusal.message
+                )
+                return cleaned
+
+        return Refused
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A save the service refuses is rolled back (Django runs the view in a transaction)
+        and the same form is shown again with the service's message as its error."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            request.labelops_refusal = exc
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        opts = self.opts
+        return HttpResponseRedirect(
+            reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change",
+                args=[object_id],
+                current_app=self.admin_site.name,
+            )
+        )
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that only shows rows; they are changed through their own admin (services)."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 def each_selected(modeladmin, request, queryset, verb, *, done: str) -> int:
@@ -14,7 +184,7 @@ def each_selected(modeladmin, request, queryset, verb, *, done: str) -> int:
             verb(obj)
             count += 1
         except ApplicationError as exc:
-            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.WARNING)
+            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
     plural = queryset.model._meta.verbose_name_plural
     modeladmin.message_user(request, f"{done}: {count} {plural}.")
     return count

@@ -58,6 +58,14 @@ def user_set_role(*, user, role: Role) -> None:
     user.__dict__.pop("_labelops_role", None)
 
 
+def role_needed(door, *, write: bool) -> Role:
+    """The role a door (an API view, an admin) asks: its `write_role` for writes (default
+    manager), its `read_role` for reads (default viewer)."""
+    if write:
+        return getattr(door, "write_role", Role.MANAGER)
+    return getattr(door, "read_role", Role.VIEWER)
+
+
 class RolePermission(BasePermission):
     """API guard. Views may set `read_role` / `write_role` (defaults: viewer / manager)."""
 
@@ -66,10 +74,7 @@ class RolePermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        if request.method in SAFE_METHODS:
-            needed = getattr(view, "read_role", Role.VIEWER)
-        else:
-            needed = getattr(view, "write_role", Role.MANAGER)
+        needed = role_needed(view, write=request.method not in SAFE_METHODS)
         return user_has_role(request.user, needed)
 
 

@@ -1,24 +1,42 @@
-"""Admin for datasets, data rows, versions and frame storage."""
+"""Admin for datasets, data rows, versions and frame storage: the API's roles and services.
+
+Datasets and versions are added, edited and deleted through `versions.services` (a version's
+dataset, parent and status never change by hand); data rows and frame storage are written by
+imports and frame services only, so they are view-only here.
+"""
 
 from django.contrib import admin
 
-from dashboard.admin_actions import each_selected
+from dashboard.admin_actions import RoleAdmin, each_selected
 from dashboard.errors import ApplicationError
-from dashboard.jobs.services import job_create
 
+from . import services
 from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
-from .services import version_commit, version_publish, version_snapshot
 
 
 @admin.register(Dataset)
-class DatasetAdmin(admin.ModelAdmin):
+class DatasetAdmin(RoleAdmin):
     list_display = ["name", "dataset_project", "created_at"]
     search_fields = ["id", "name", "dataset_project", "description"]
     list_filter = ["created_at"]
+    service_writes = ("add", "change", "delete")
+    add_fields = change_fields = ("name", "dataset_project", "description", "tags")
+
+    def service_add(self, request, data):
+        dataset, _ = services.dataset_create(
+            **{k: data[k] for k in self.add_fields}, raise_if_exists=True, user=request.user
+        )
+        return dataset
+
+    def service_change(self, request, obj, changed):
+        services.dataset_update(dataset=obj, **changed)
+
+    def service_delete(self, request, obj):
+        services.dataset_delete(dataset=obj)
 
 
 @admin.register(DataRow)
-class DataRowAdmin(admin.ModelAdmin):
+class DataRowAdmin(RoleAdmin):
     list_display = ["id", "global_key", "dataset", "row_data", "created_at"]
     search_fields = ["id", "global_key", "row_data"]
     list_filter = ["dataset"]
@@ -41,22 +59,19 @@ class DataRowAdmin(admin.ModelAdmin):
 
     def import_view(self, request):
         """Import data rows into a dataset's current draft: starts the `import` job."""
+        from django.core.exceptions import PermissionDenied
         from django.db import transaction
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
-
-        from dashboard.roles import Role, user_has_role
 
         from .bulk import data_rows_version_for_writing
         from .bulk_services import rows_import_start
         from .bulk_views import DataRowImportForm
 
+        if not self.has_manager_permission(request):
+            raise PermissionDenied("Your role does not allow this action.")
         form = DataRowImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            if not user_has_role(request.user, Role.MANAGER):
-                from django.core.exceptions import PermissionDenied
-
-                raise PermissionDenied
             data = form.cleaned_data
             try:
                 with transaction.atomic():
@@ -120,56 +135,88 @@ class DataRowAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
-    @admin.action(description="Export selected data rows (NDJSON)")
+    # A read, like `GET datasets/{id}/data-rows/export/`: viewers may.
+    @admin.action(description="Export selected data rows (NDJSON)", permissions=["view"])
     def export_ndjson(self, request, queryset):
         return self._export(request, queryset, "ndjson")
 
-    @admin.action(description="Export selected data rows (CSV)")
+    @admin.action(description="Export selected data rows (CSV)", permissions=["view"])
     def export_csv(self, request, queryset):
         return self._export(request, queryset, "csv")
 
 
 @admin.register(DatasetVersion)
-class DatasetVersionAdmin(admin.ModelAdmin):
+class DatasetVersionAdmin(RoleAdmin):
     list_display = ["name", "dataset", "status", "parent", "depth", "updated_at", "published_at"]
     list_filter = ["status", "dataset", "removed"]
     search_fields = ["id", "name", "description", "dataset__name"]
     list_select_related = ["dataset", "parent"]
     raw_id_fields = ["parent"]
-    readonly_fields = ["depth", "stats", "published_at", "created_at", "updated_at"]
     actions = ["publish", "snapshot", "commit", "recount"]
+    service_writes = ("add", "change", "delete")
+    # A version's dataset, parent and status are what its frames are: never edited by hand
+    # (re-parenting would serve another dataset's rows); publish with the actions.
+    add_fields = ("dataset", "name", "description", "parent", "metadata")
+    change_fields = ("name", "description", "metadata")
 
-    @admin.action(description="Publish selected drafts")
+    def service_add(self, request, data):
+        version, _ = services.version_create(
+            **{k: data[k] for k in self.add_fields}, raise_if_exists=True, user=request.user
+        )
+        return version
+
+    def service_change(self, request, obj, changed):
+        metadata = changed.pop("metadata", None)
+        if changed:
+            services.version_update(version=obj, **changed)
+        if metadata is not None:
+            services.version_set_metadata(version=obj, metadata=metadata)
+
+    def service_delete(self, request, obj):
+        # The admin's confirmation page is the API's `force=true` for a published version.
+        services.version_remove(version=obj, force=True)
+
+    @admin.action(description="Publish selected drafts", permissions=["manager"])
     def publish(self, request, queryset):
         each_selected(
-            self, request, queryset, lambda v: version_publish(version=v), done="Published"
+            self, request, queryset, lambda v: services.version_publish(version=v), done="Published"
         )
 
-    @admin.action(description="Publish a snapshot (and open a draft child)")
+    @admin.action(
+        description="Publish a snapshot (and open a draft child)", permissions=["manager"]
+    )
     def snapshot(self, request, queryset):
         each_selected(
             self,
             request,
             queryset,
-            lambda v: version_snapshot(version=v, user=request.user),
+            lambda v: services.version_snapshot(version=v, user=request.user),
             done="Snapshots published",
         )
 
-    @admin.action(description="Commit (refresh statistics)")
+    @admin.action(description="Commit (refresh statistics)", permissions=["manager"])
     def commit(self, request, queryset):
         each_selected(
-            self, request, queryset, lambda v: version_commit(version=v), done="Committed"
+            self,
+            request,
+            queryset,
+            lambda v: services.version_commit_or_start(version=v, user=request.user),
+            done="Committed",
         )
 
-    @admin.action(description="Recount statistics (background job)")
+    @admin.action(description="Recount statistics (background job)", permissions=["manager"])
     def recount(self, request, queryset):
-        for version in queryset:
-            job_create(kind="recount_stats", params={"version_id": version.pk}, user=request.user)
-        self.message_user(request, f"Started {queryset.count()} recount job(s).")
+        each_selected(
+            self,
+            request,
+            queryset,
+            lambda v: services.version_stats_refresh_start(version=v, user=request.user),
+            done="Recount started",
+        )
 
 
 @admin.register(FrameRevision)
-class FrameRevisionAdmin(admin.ModelAdmin):
+class FrameRevisionAdmin(RoleAdmin):
     list_display = ["id", "data_row", "content_hash", "created_at"]
     search_fields = ["data_row__id", "content_hash"]
     raw_id_fields = ["data_row"]
@@ -177,7 +224,7 @@ class FrameRevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(FrameEntry)
-class FrameEntryAdmin(admin.ModelAdmin):
+class FrameEntryAdmin(RoleAdmin):
     list_display = ["id", "version", "data_row", "revision"]
     list_filter = ["version__dataset"]
     search_fields = ["data_row__id", "version__id"]
