@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from dashboard.admin_actions import ReadOnlyInline, RoleAdmin
 from dashboard.errors import ApplicationError
 from dashboard.models import Job
+from dashboard.roles import Role
 
 from . import services
 from .models import Batch, Label, Project, QueueEntry, Skip
@@ -159,6 +160,9 @@ class QueueEntryAdmin(RoleAdmin):
 
 @admin.register(Label)
 class LabelAdmin(RoleAdmin):
+    # Other people's annotations are a manager's view (labelers must not see them while they
+    # label the same rows; exports with labels are for managers alike).
+    read_role = Role.MANAGER
     list_display = ["id", "project", "batch", "data_row", "author", "created_at"]
     list_filter = ["project", "batch", "created_at"]
     search_fields = ["data_row__id", "data_row__global_key", "author__username"]

@@ -12,13 +12,41 @@
   error on the change form, as an error message on delete and on actions. Never a 500.
 """
 
+import json
+
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.forms.fields import InvalidJSONInput, JSONString
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from .errors import ApplicationError
+from .jsontext import json_parse
 from .roles import role_needed, user_has_role
+
+
+class StrictJSONFormField(forms.JSONField):
+    """A JSON input read like the API's bodies (`json_parse`): no NaN, no NUL, bounded depth
+    — a form error, where Django's reader let PostgreSQL refuse (or recursion fail) in a 500."""
+
+    def to_python(self, value):
+        if self.disabled or not isinstance(value, str) or value in self.empty_values:
+            return super().to_python(value)
+        try:
+            converted = json_parse(value)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"Enter a valid JSON: {exc.msg}.", code="invalid") from None
+        return JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data, initial):
+        if self.disabled or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        try:
+            return json_parse(data)
+        except json.JSONDecodeError:
+            return InvalidJSONInput(data)
 
 
 class RoleAdmin(admin.ModelAdmin):
@@ -26,6 +54,7 @@ class RoleAdmin(admin.ModelAdmin):
     "add", "change", "delete" a service performs (the subclass implements the hook)."""
 
     service_writes: tuple[str, ...] = ()
+    formfield_overrides = {models.JSONField: {"form_class": StrictJSONFormField}}
     add_fields: tuple[str, ...] = ()  # the add form's fields (all passed to `service_add`)
     change_fields: tuple[str, ...] = ()  # editable on the change form; the rest are read-only
 

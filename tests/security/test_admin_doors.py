@@ -325,6 +325,35 @@ def test_a_version_refused_by_its_service_is_a_form_error(superuser_client, worl
     assert published.name != "new name" and published.metadata == {}  # nothing half-done
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['{"split": NaN}', '{"split": "a\\u0000b"}', "[" * 100_000 + "]" * 100_000],
+    ids=["nan", "nul", "deep"],
+)
+def test_admin_json_inputs_are_read_like_api_bodies(superuser_client, world, text):
+    """NaN and NUL were stored until PostgreSQL refused them, deep nesting overflowed: 500s."""
+    draft = world["draft"]
+    response = change(
+        superuser_client,
+        "versions/datasetversion",
+        draft,
+        {"name": "renamed", "description": "", "metadata": text},
+    )
+    assert response.status_code == 200
+    assert "Enter a valid JSON" in response.content.decode()
+    draft.refresh_from_db()
+    assert (draft.name, draft.metadata) == ("draft", {})
+
+
+def test_labels_are_a_managers_view(client, world):
+    logged_in(client, staff("reader", Role.LABELER, perms="view"))
+    assert client.get("/admin/batches/label/").status_code == 403
+    label = Label.objects.get()
+    assert client.get(f"/admin/batches/label/{label.pk}/change/").status_code == 403
+    logged_in(client, staff("boss", Role.MANAGER, perms="view"))
+    assert client.get(f"/admin/batches/label/{label.pk}/change/").status_code == 200
+
+
 def test_a_version_added_in_the_admin_goes_through_version_create(superuser_client, world):
     other, _ = dataset_create(name="other")
     foreign, _ = version_create(dataset=other, name="theirs")
