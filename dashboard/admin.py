@@ -1,11 +1,16 @@
 """Admin for jobs: read the truth, cancel or run again from a list action (managers).
 
 Jobs and their row errors are written by the job runner and the job services only: view-only.
+Users and groups (the role groups) keep Django's admin, under the same roles: only a manager
+changes who holds which role.
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 
-from .admin_actions import ReadOnlyInline, RoleAdmin, each_selected
+from .admin_actions import ReadOnlyInline, RoleAdmin, RoleGuard, each_selected
 from .jobs.services import job_cancel, job_retry
 from .models import Job, JobError
 
@@ -53,3 +58,18 @@ class JobErrorAdmin(RoleAdmin):
     search_fields = ["job__id", "key", "message"]
     list_select_related = ["job"]
     raw_id_fields = ["job"]
+
+
+# Roles are groups: a staff user who is not a manager must not make themselves one.
+admin.site.unregister(get_user_model())
+admin.site.unregister(Group)
+
+
+@admin.register(get_user_model())
+class RoleUserAdmin(RoleGuard, UserAdmin):
+    pass
+
+
+@admin.register(Group)
+class RoleGroupAdmin(RoleGuard, GroupAdmin):
+    pass

@@ -49,16 +49,9 @@ class StrictJSONFormField(forms.JSONField):
             return InvalidJSONInput(data)
 
 
-class RoleAdmin(admin.ModelAdmin):
-    """A ModelAdmin guarded by the API's roles; view-only unless `service_writes` says which of
-    "add", "change", "delete" a service performs (the subclass implements the hook)."""
-
-    service_writes: tuple[str, ...] = ()
-    formfield_overrides = {models.JSONField: {"form_class": StrictJSONFormField}}
-    add_fields: tuple[str, ...] = ()  # the add form's fields (all passed to `service_add`)
-    change_fields: tuple[str, ...] = ()  # editable on the change form; the rest are read-only
-
-    # --- roles ------------------------------------------------------------------------------
+class RoleGuard:
+    """Mixed into a ModelAdmin: the API's roles on top of Django's permissions. Viewing needs
+    the read role (viewer), adding, changing, deleting and actions the write role (manager)."""
 
     def has_manager_permission(self, request) -> bool:
         """The API's write role (actions declare `permissions=["manager"]`)."""
@@ -69,22 +62,14 @@ class RoleAdmin(admin.ModelAdmin):
             request.user, role_needed(self, write=False)
         ) and super().has_view_permission(request, obj)
 
-    def _may_write(self, verb: str, allowed: bool, request) -> bool:
-        return verb in self.service_writes and allowed and self.has_manager_permission(request)
-
     def has_add_permission(self, request) -> bool:
-        return self._may_write("add", super().has_add_permission(request), request)
+        return super().has_add_permission(request) and self.has_manager_permission(request)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return self._may_write("change", super().has_change_permission(request, obj), request)
+        return super().has_change_permission(request, obj) and self.has_manager_permission(request)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return self._may_write("delete", super().has_delete_permission(request, obj), request)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # a service decides each deletion
-        return actions
+        return super().has_delete_permission(request, obj) and self.has_manager_permission(request)
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "POST" and "_save" not in request.POST:
@@ -92,6 +77,30 @@ class RoleAdmin(admin.ModelAdmin):
             if any(name and name not in offered for name in request.POST.getlist("action")):
                 raise PermissionDenied("Your role does not allow this action.")
         return super().changelist_view(request, extra_context)
+
+
+class RoleAdmin(RoleGuard, admin.ModelAdmin):
+    """A ModelAdmin guarded by the API's roles; view-only unless `service_writes` says which of
+    "add", "change", "delete" a service performs (the subclass implements the hook)."""
+
+    service_writes: tuple[str, ...] = ()
+    formfield_overrides = {models.JSONField: {"form_class": StrictJSONFormField}}
+    add_fields: tuple[str, ...] = ()  # the add form's fields (all passed to `service_add`)
+    change_fields: tuple[str, ...] = ()  # editable on the change form; the rest are read-only
+
+    def has_add_permission(self, request) -> bool:
+        return "add" in self.service_writes and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return "change" in self.service_writes and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return "delete" in self.service_writes and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a service decides each deletion
+        return actions
 
     # --- forms: which fields, and the writes through the services ---------------------------
 

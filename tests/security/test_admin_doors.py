@@ -9,12 +9,12 @@ labels is not deleted, and a refusal is a message, never a 500 or a half-done ch
 """
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 
 from batches.models import Batch, Label, Project, QueueEntry
 from batches.services import batch_create, label_submit, queue_next
 from dashboard.models import Job
-from dashboard.roles import Role
+from dashboard.roles import Role, user_role
 from versions.models import DataRow, DatasetVersion
 from versions.services import (
     dataset_create,
@@ -494,3 +494,22 @@ def test_a_project_is_edited_through_its_service(superuser_client, world):
     )
     assert response.status_code == 302
     assert Project.objects.filter(name="new", reservation_seconds=60).exists()
+
+
+def test_a_staff_user_who_is_not_a_manager_cannot_give_themselves_a_role(client, world):
+    user = staff("climber", Role.LABELER)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="auth"))
+    logged_in(client, user)
+    manager_group = Group.objects.get(name="manager")
+    assert client.get("/admin/auth/user/").status_code == 200  # may look
+    response = client.post(
+        f"/admin/auth/user/{user.pk}/change/",
+        {"username": user.username, "groups": [manager_group.pk], "is_active": "on"},
+    )
+    assert response.status_code == 403
+    assert (
+        client.post(f"/admin/auth/group/{manager_group.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert user_role(type(user).objects.get(pk=user.pk)) == Role.LABELER
+    assert Group.objects.filter(name="manager").exists()
