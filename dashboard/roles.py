@@ -1,6 +1,8 @@
 """Roles (manager > labeler > viewer), held as auth groups, and how they are enforced.
 
-`RolePermission` guards every API view, `RoleRequiredMixin` / `role_required` every page.
+`RolePermission` guards every API view, `RoleRequiredMixin` / `role_required` every page,
+`RoleAdmin` / `RoleGuard` (dashboard/admin_actions.py) every admin page; the API and the
+admin both ask `role_needed`.
 Reads need *viewer*, writes *manager*, unless a view says otherwise (queue work: *labeler*).
 """
 
