@@ -8,7 +8,6 @@ from rest_framework.test import APIClient
 from versions.services import dataset_create
 
 
-
 @pytest.fixture
 def schema(db):
     response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
