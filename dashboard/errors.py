@@ -10,6 +10,7 @@ from typing import Any
 
 class ApplicationError(Exception):
     status_code = 400
+    code = "invalid"  # stable and machine-readable, beside the message
 
     def __init__(
         self, message: str, *, field: str | None = None, extra: dict[str, Any] | None = None
@@ -20,10 +21,11 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
     def as_data(self) -> dict[str, Any]:
-        """The DRF-shaped body: `{field: [message]}` or `{"detail": message, **extra}`."""
+        """The DRF-shaped body, `{field: [message]}` or `{"detail": message, **extra}`, with
+        the error's `code`."""
         if self.field:
-            return {self.field: [self.message], **self.extra}
-        return {"detail": self.message, **self.extra}
+            return {self.field: [self.message], **self.extra, "code": self.code}
+        return {"detail": self.message, **self.extra, "code": self.code}
 
 
 class Invalid(ApplicationError):
@@ -32,10 +34,12 @@ class Invalid(ApplicationError):
 
 class NotFound(ApplicationError):
     status_code = 404
+    code = "not_found"
 
 
 class Conflict(ApplicationError):
     status_code = 409
+    code = "conflict"
 
 
 INT32_MIN = -(2**31)

@@ -24,7 +24,6 @@ class UserFactory(factory.django.DjangoModelFactory):
             user_set_role(user=self, role=extracted)
 
 
-
 class DatasetFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Dataset

@@ -1,4 +1,7 @@
-"""Turns every error into a DRF-shaped response: 400/404/409, never a 500 for bad input."""
+"""Turns every error into a DRF-shaped response: 400/404/409, never a 500 for bad input.
+
+Every error body is an object (`{"detail": …}` or field errors) with a stable, machine-readable
+`code` beside the message (API.md, "Errors")."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -17,6 +21,34 @@ log = logging.getLogger(__name__)
 
 
 def exception_handler(exc, context):
+    response = answer(exc, context)
+    if response is not None:
+        response.data = with_code(response.data, error_code(exc))
+    return response
+
+
+def error_code(exc) -> str:
+    if isinstance(exc, ApplicationError):
+        return exc.code
+    if isinstance(exc, IntegrityError):
+        return "conflict"
+    if isinstance(exc, Http404):
+        return "not_found"
+    if isinstance(exc, APIException):
+        return exc.default_code
+    return "invalid"
+
+
+def with_code(data, code: str) -> dict:
+    """`data` as an error object carrying `code` (a bare list of messages becomes `detail`)."""
+    if isinstance(data, list):
+        data = {"detail": " ".join(str(message) for message in data)}
+    if isinstance(data, dict):
+        data = {**data, "code": data.get("code", code)}
+    return data
+
+
+def answer(exc, context):
     if isinstance(exc, ApplicationError):
         return Response(exc.as_data(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -324,7 +324,8 @@ def test_nul_characters_anywhere_in_a_request_are_400s(draft, manager_api, clien
         format="multipart",
     )
     assert response.status_code == 400 and response.json() == {
-        "name": ["Text may not contain NUL characters (\\x00)."]
+        "name": ["Text may not contain NUL characters (\\x00)."],
+        "code": "invalid",
     }
     response = manager_api.post("/api/v1/datasets/", "name=a%00b", content_type=FORM)
     assert response.status_code == 400 and "name" in response.json()
