@@ -8,7 +8,8 @@ quotes, broken JSON inside the array) is a `fatal` error at that position and en
 
 No record is held larger than `BULK_MAX_RECORD_BYTES`: a longer NDJSON line, CSV record or
 element of a JSON array is read past in bounded pieces (never whole) and becomes that record's
-error naming the limit; the records after it are read as usual.
+error naming the limit; the records after it are read as usual. A CSV cell loses the one `'`
+that an export puts before a formula character (`csv_cells`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import IO, Any
 from django.conf import settings
 
 from . import json_text
+from .csv_cells import csv_unescape
 
 READ_SIZE = 1 << 20
 DEFAULT_MAX_RECORD_BYTES = 16 * 1024**2
@@ -90,7 +92,7 @@ def csv_header(fileobj: IO[bytes], *, limit: int | None = None) -> list[str] | N
     for row in _csv_rows(fileobj, limit):
         if row.too_large:
             raise ValueError(too_large("The CSV header", limit))
-        return row.cells
+        return [csv_unescape(cell) for cell in row.cells]
     return None
 
 
@@ -314,9 +316,9 @@ def _csv_records(fileobj: IO[bytes], limit: int) -> Iterator[RawRecord]:
                     fatal=True,
                 )
                 return
-            header = [name.strip() for name in row.cells]
+            header = [csv_unescape(name).strip() for name in row.cells]
             continue
-        cells = row.cells
+        cells = [csv_unescape(cell) for cell in row.cells]
         if row.too_large:
             yield RawRecord(index, error=too_large(f"Line {row.line_no}", limit), size=row.size)
         elif row.bad:
