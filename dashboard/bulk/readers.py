@@ -89,10 +89,10 @@ def csv_header(fileobj: IO[bytes], *, limit: int | None = None) -> list[str] | N
     """The header of a CSV file (for checking columns before a job starts), or None; a
     header over the record size limit → ValueError saying so."""
     limit = max_record_bytes() if limit is None else limit
-    for row in _csv_rows(fileobj, limit):
-        if row.too_large:
+    for cells, _, _, _, problem in _csv_rows(fileobj, limit):
+        if problem is TOO_LARGE:
             raise ValueError(too_large("The CSV header", limit))
-        return [csv_unescape(cell) for cell in row.cells]
+        return cells
     return None
 
 
@@ -206,13 +206,16 @@ def _skip_csv_record(
 class _Lines:
     """Decoded lines for csv.reader, never more than the record limit of one record: a line
     that would take the record past it is read past (with the rest of the record) and raises
-    `_TooLarge`. Remembers lines that were not UTF-8. `next_record()` after each record."""
+    `_TooLarge`. Remembers lines that were not UTF-8 and whether a `'` was seen (cells to
+    unescape). `next_record()` after each record."""
 
     def __init__(self, fileobj: IO[bytes], limit: int):
+        self.readline = fileobj.readline
         self.fileobj = fileobj
         self.limit = limit
         self.line_no = 0
         self.bad_lines: list[int] = []
+        self.quotes = False  # a ' in the record
         self.record_bytes = 0  # bytes of the record being read, handed out so far
         self.record_line = 1
 
@@ -221,50 +224,50 @@ class _Lines:
 
     def __next__(self) -> str:
         room = self.limit - self.record_bytes
-        raw = self.fileobj.readline(max(room, 0) + 1 + (len(BOM) if self.line_no == 0 else 0))
+        if self.line_no:
+            raw = self.readline(room + 1 if room > 0 else 1)
+        else:
+            raw = self.readline(room + 1 + len(BOM))
+            if raw.startswith(BOM):
+                raw = raw[len(BOM) :]
         if not raw:
             raise StopIteration
         self.line_no += 1
-        if self.line_no == 1 and raw.startswith(BOM):
-            raw = raw[len(BOM) :]
-        if self.record_bytes == 0:
-            self.record_line = self.line_no
-        if len(raw) - raw.endswith(b"\n") > room:
+        if len(raw) > room and len(raw) - raw.endswith(b"\n") > room:
             size, breaks, ended, unclosed = _skip_csv_record(
                 raw, self.fileobj, quoted=self.record_bytes > 0
             )
             error = _TooLarge(self.record_line, self.record_bytes + size, unclosed=unclosed)
             self.line_no += breaks - ended
-            self.bad_lines = []
-            self.record_bytes = 0
+            self.next_record()
             raise error
         self.record_bytes += len(raw)
+        if b"'" in raw:
+            self.quotes = True
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             self.bad_lines.append(self.line_no)
             return raw.decode("utf-8", errors="replace")
 
-    def next_record(self) -> tuple[int, list[int]]:
-        """(bytes of the record just read, its lines that were not UTF-8); starts the next."""
-        done = (self.record_bytes, self.bad_lines)
-        self.record_bytes, self.bad_lines = 0, []
+    def next_record(self) -> tuple[int, list[int], bool]:
+        """(bytes of the record just read, its lines that were not UTF-8, whether it holds a
+        `'`); starts the next record."""
+        done = (self.record_bytes, self.bad_lines, self.quotes)
+        self.record_bytes, self.bad_lines, self.quotes = 0, [], False
+        self.record_line = self.line_no + 1
         return done
 
 
-@dataclass
-class _Row:
-    cells: list[str]
-    line_no: int
-    bad: list[int]
-    size: int = 0
-    fatal: str | None = None
-    too_large: bool = False
+TOO_LARGE = "too large"
 
 
-def _csv_rows(fileobj: IO[bytes], limit: int) -> Iterator[_Row]:
-    """Each non-blank CSV row, a record over the limit (`too_large`, not read), or a fatal
-    error that ends the file."""
+def _csv_rows(
+    fileobj: IO[bytes], limit: int
+) -> Iterator[tuple[list[str], int, list[int], int, str]]:
+    """(cells, line number, lines not UTF-8, bytes, problem) of each non-blank CSV row; the
+    problem is "", TOO_LARGE (a record over the limit, not read) or a fatal error that ends the
+    file. Cells lose the quote an export put before a formula character (`csv_cells`)."""
     if csv.field_size_limit() <= limit:
         csv.field_size_limit(limit + 1)
     lines = _Lines(fileobj, limit)
@@ -280,59 +283,58 @@ def _csv_rows(fileobj: IO[bytes], limit: int) -> Iterator[_Row]:
                     f"Malformed CSV near line {exc.line_no}: a quoted field there is not closed "
                     "before the end of the file."
                 )
-                yield _Row([], exc.line_no, [], fatal=message)
+                yield [], exc.line_no, [], 0, message
                 return
-            yield _Row([], exc.line_no, [], size=exc.size, too_large=True)
+            yield [], exc.line_no, [], exc.size, TOO_LARGE
             reader = csv.reader(lines, strict=True)  # the old one is inside the skipped record
             continue
         except csv.Error as exc:
-            message = f"Malformed CSV near line {lines.line_no}: {exc}."
-            yield _Row([], lines.line_no, [], fatal=message)
+            yield [], lines.line_no, [], 0, f"Malformed CSV near line {lines.line_no}: {exc}."
             return
-        size, bad = lines.next_record()
+        size, bad, quotes = lines.next_record()
         if not row or (len(row) == 1 and not row[0].strip() and not bad):
             continue
-        yield _Row(row, lines.line_no, bad, size=size)
+        if quotes:
+            row = [csv_unescape(cell) for cell in row]
+        yield row, lines.line_no, bad, size, ""
 
 
 def _csv_records(fileobj: IO[bytes], limit: int) -> Iterator[RawRecord]:
     header: list[str] | None = None
     index = 0
-    for row in _csv_rows(fileobj, limit):
-        if row.fatal:
+    for cells, line_no, bad, size, problem in _csv_rows(fileobj, limit):
+        if problem and problem is not TOO_LARGE:
             yield RawRecord(
-                index, error=row.fatal + " The rest of the file was not read.", fatal=True
+                index, error=problem + " The rest of the file was not read.", fatal=True
             )
             return
         if header is None:
-            if row.too_large or row.bad:
+            if problem or bad:
                 yield RawRecord(
                     index,
                     error=(
                         too_large("The CSV header", limit)
-                        if row.too_large
+                        if problem
                         else "The CSV header is not valid UTF-8: save the file as UTF-8."
                     ),
                     fatal=True,
                 )
                 return
-            header = [csv_unescape(name).strip() for name in row.cells]
+            header = [name.strip() for name in cells]
             continue
-        cells = [csv_unescape(cell) for cell in row.cells]
-        if row.too_large:
-            yield RawRecord(index, error=too_large(f"Line {row.line_no}", limit), size=row.size)
-        elif row.bad:
-            yield RawRecord(index, error=f"Line {row.bad[0]} is not valid UTF-8.")
+        if problem:
+            yield RawRecord(index, error=too_large(f"Line {line_no}", limit))
+        elif bad:
+            yield RawRecord(index, error=f"Line {bad[0]} is not valid UTF-8.")
         elif len(cells) != len(header):
             yield RawRecord(
                 index,
                 data=dict(zip(header, cells, strict=False)),
-                error=f"Line {row.line_no} has {len(cells)} columns; the header has {len(header)}.",
+                error=f"Line {line_no} has {len(cells)} columns; the header has {len(header)}.",
+                size=size,
             )
         else:
-            yield RawRecord(
-                index, dict(zip(header, cells, strict=True)), from_text=True, size=row.size
-            )
+            yield RawRecord(index, dict(zip(header, cells, strict=True)), from_text=True, size=size)
         index += 1
 
 
