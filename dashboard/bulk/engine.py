@@ -45,6 +45,7 @@ from .records import (
 DEFAULT_CHUNK_SIZE = 10_000
 BIG_FILE_CHUNKS = 10  # a big file is written in about this many chunks…
 MAX_CHUNK_SIZE = 50_000  # …of at most this many records
+CHUNK_BYTES = 32 << 20  # a chunk also ends once its records' text reaches this size
 KEY_BATCH = 20_000
 
 
@@ -189,6 +190,7 @@ class _Import:
         size = chunk_size(self.run.job.progress_total)
         prefix: list[tuple[str, int]] = []
         chunk: list[RawRecord] = []
+        chunk_bytes = 0  # records up to BULK_MAX_RECORD_BYTES each: bound the chunk's memory
         for raw in map(self.seen, records):
             if raw.index < start:
                 key = self.key_only(raw)
@@ -202,9 +204,10 @@ class _Import:
                 self.ledger.register(prefix)
                 prefix = []
             chunk.append(raw)
-            if len(chunk) >= size:
+            chunk_bytes += raw.size
+            if len(chunk) >= size or chunk_bytes >= CHUNK_BYTES:
                 yield chunk
-                chunk = []
+                chunk, chunk_bytes = [], 0
         if prefix:
             self.ledger.register(prefix)
         if chunk:

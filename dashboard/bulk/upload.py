@@ -49,7 +49,10 @@ def upload_check(
     _sniff_encoding(head)
     if fmt == "csv":
         fileobj.seek(0)
-        header = csv_header(fileobj)
+        try:
+            header = csv_header(fileobj)
+        except ValueError as exc:  # larger than BULK_MAX_RECORD_BYTES
+            raise Invalid(str(exc), field="file") from None
         if not header:
             raise Invalid("The CSV file has no header row.", field="file")
         check_columns(record_type, [h.strip() for h in header], unknown=unknown)

@@ -34,7 +34,8 @@ IMPORT_CORPUS = [
         "10 MB cell in NDJSON",
         "r.ndjson",
         ndjson_line(json.dumps({"global_key": "big", "row_data": "x" * 10_000_000})),
-        None,  # accepted: a long text is a valid row_data
+        None,  # accepted: under BULK_MAX_RECORD_BYTES (16 MiB by default; over it the record
+        # is a row error: tests/security/test_record_bounds.py)
         "",
     ),
     (
