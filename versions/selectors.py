@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, Lookup, QuerySet
 
 from dashboard.errors import Conflict, Invalid, NotFound
 
@@ -152,16 +152,26 @@ def frames_page(
     """One page of frames in id order: the first `limit` after `after`, or with `before` the
     last `limit` before it. Returns (frames, has_more) — more in the direction of travel."""
     if source:
-        entries = effective_entries(version).filter(
-            revision__source_uris__regex=source_regex(source)
-        )
-        if before:
-            entries = entries.filter(data_row_id__lt=before).order_by("-data_row_id")
-        else:
-            entries = entries.filter(data_row_id__gt=after).order_by("data_row_id")
+        pattern = source_pattern(source)
+        entries = effective_entries(version).filter(SourceLike(F("revision__source_uris"), pattern))
         if ids is not None:
             entries = entries.filter(data_row_id__in=ids)
-        pairs = list(entries.values_list("data_row_id", "revision_id")[: limit + 1])
+        pairs = []
+        bound, window = before or after, min(limit + 1, 2000)
+        while len(pairs) <= limit:
+            # The database's LIKE/GLOB narrows in linear time, but its `*` may run across the
+            # newline between two URIs of a frame: the check per URI keeps what truly matches.
+            if before:
+                batch = entries.filter(data_row_id__lt=bound).order_by("-data_row_id")
+            else:
+                batch = entries.filter(data_row_id__gt=bound).order_by("data_row_id")
+            rows = list(
+                batch.values_list("data_row_id", "revision_id", "revision__source_uris")[:window]
+            )
+            pairs += [(d, r) for d, r, uris in rows if source_matches(pattern, uris)]
+            if len(rows) < window:
+                break
+            bound = rows[-1][0]
     else:
         pairs = []
         window = min(limit + 1, 2000)
@@ -184,12 +194,65 @@ def frame_get(*, version: DatasetVersion, frame_id: str) -> dict[str, Any]:
     return frames[0]
 
 
-def source_regex(pattern: str) -> str:
-    """`s3://bucket/*` → a regex matching one whole line of `FrameRevision.source_uris`."""
+SOURCE_PATTERN_MAX = 2048  # characters, after runs of `*` are collapsed
+
+
+def source_pattern(pattern: Any) -> str:
+    """A `?source=` pattern checked and with each run of `*` collapsed to one."""
     if not isinstance(pattern, str) or not pattern:
         raise Invalid("Give a URI pattern; '*' matches any run of characters.", field="source")
-    body = "[^\\n]*".join(re.escape(part) for part in pattern.split("*"))
-    return f"\\n{body}\\n"
+    pattern = re.sub(r"\*+", "*", pattern)
+    if len(pattern) > SOURCE_PATTERN_MAX:
+        raise Invalid(f"A URI pattern has at most {SOURCE_PATTERN_MAX} characters.", field="source")
+    return pattern
+
+
+def source_matches(pattern: str, source_uris: str) -> bool:
+    """Whether one whole URI of `source_uris` ("\nuri1\nuri2\n") matches `pattern`, where `*`
+    matches any run of characters and everything else itself. Linear: each piece between
+    stars is found once, left to right (the first fit is always the best)."""
+    *head, tail = pattern.split("*")
+    for uri in source_uris.split("\n"):
+        if not uri:
+            continue
+        if not head:
+            if uri == tail:
+                return True
+            continue
+        first, middle = head[0], head[1:]
+        if not (uri.startswith(first) and uri.endswith(tail)):
+            continue
+        if len(first) + len(tail) > len(uri):
+            continue
+        at, end = len(first), len(uri) - len(tail)
+        for piece in middle:
+            found = uri.find(piece, at, end)
+            if found < 0:
+                break
+            at = found + len(piece)
+        else:
+            return True
+    return False
+
+
+class SourceLike(Lookup):
+    """`revision__source_uris` holds a line matching the `?source=` pattern — or, where `*`
+    spans two URIs, a false positive that `source_matches` drops. Case-sensitive on both
+    engines: `LIKE … ESCAPE` on PostgreSQL, `GLOB` on SQLite (whose LIKE ignores ASCII case).
+    Both engines match such patterns in polynomial time, never by backtracking regexps."""
+
+    lookup_name = "source_like"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        escaped = re.sub(r"([\\%_])", r"\\\1", self.rhs)
+        return f"{lhs} LIKE %s ESCAPE '\\'", [*params, f"%\n{escaped.replace('*', '%')}\n%"]
+
+    def as_sqlite(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        escaped = re.sub(r"([?\[])", r"[\1]", self.rhs)  # `*` stays the wildcard
+        return f"{lhs} GLOB %s", [*params, f"*\n{escaped}\n*"]
 
 
 def data_rows_of(version: DatasetVersion) -> QuerySet[FrameEntry]:
