@@ -9,7 +9,7 @@ from django.db.models import F, Lookup, QuerySet
 
 from dashboard.errors import Conflict, Invalid, NotFound
 
-from .copy_on_write import effective_entries, iter_revision_ids
+from .copy_on_write import effective_entries, iter_revision_ids, version_chain
 from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
 from .projection import project
 from .tag_filter import tag_predicate
@@ -151,27 +151,9 @@ def frames_page(
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of frames in id order: the first `limit` after `after`, or with `before` the
     last `limit` before it. Returns (frames, has_more) — more in the direction of travel."""
-    if source:
-        pattern = source_pattern(source)
-        entries = effective_entries(version).filter(SourceLike(F("revision__source_uris"), pattern))
-        if ids is not None:
-            entries = entries.filter(data_row_id__in=ids)
-        pairs = []
-        bound, window = before or after, min(limit + 1, 2000)
-        while len(pairs) <= limit:
-            # The database's LIKE/GLOB narrows in linear time, but its `*` may run across the
-            # newline between two URIs of a frame: the check per URI keeps what truly matches.
-            if before:
-                batch = entries.filter(data_row_id__lt=bound).order_by("-data_row_id")
-            else:
-                batch = entries.filter(data_row_id__gt=bound).order_by("data_row_id")
-            rows = list(
-                batch.values_list("data_row_id", "revision_id", "revision__source_uris")[:window]
-            )
-            pairs += [(d, r) for d, r, uris in rows if source_matches(pattern, uris)]
-            if len(rows) < window:
-                break
-            bound = rows[-1][0]
+    pattern = source_pattern(source) if source else None
+    if pattern is not None and pattern != "*":  # every frame has a URI: `*` matches them all
+        pairs = _source_pairs(version, pattern, after=after, before=before, ids=ids, limit=limit)
     else:
         pairs = []
         window = min(limit + 1, 2000)
@@ -185,6 +167,53 @@ def frames_page(
         pairs.reverse()
     frames = frame_dicts(version, pairs)
     return [project(f, projection) for f in frames], has_more
+
+
+def _source_pairs(
+    version: DatasetVersion,
+    pattern: str,
+    *,
+    after: str,
+    before: str,
+    ids: list[str] | None,
+    limit: int,
+) -> list[tuple[str, int]]:
+    """(data_row_id, revision_id) of up to `limit` + 1 frames with a URI matching `pattern`, in
+    the direction of travel. A window at a time: the data rows with an entry anywhere on the
+    chain whose URIs the database's LIKE/GLOB matches (linear time, an index-ordered scan that
+    stops once the page is full), then each one's nearest entry, kept if one of its own URIs
+    matches — the database's `*` may run across the newline between two URIs, and a nearer
+    entry may hide a matching ancestor."""
+    chain = version_chain(version)
+    candidates = FrameEntry.objects.filter(
+        SourceLike(F("revision__source_uris"), pattern), version_id__in=chain
+    )
+    if ids is not None:
+        candidates = candidates.filter(data_row_id__in=ids)
+    pairs: list[tuple[str, int]] = []
+    bound, window = before or after, min(limit + 1, 2000)
+    while len(pairs) <= limit:
+        if before:
+            batch = candidates.filter(data_row_id__lt=bound).order_by("-data_row_id")
+        else:
+            batch = candidates.filter(data_row_id__gt=bound).order_by("data_row_id")
+        row_ids = list(batch.values_list("data_row_id", flat=True).distinct()[:window])
+        if not row_ids:
+            break
+        nearest = dict(iter_revision_ids(version, ids=row_ids, chain=chain))
+        uris = dict(
+            FrameRevision.objects.filter(pk__in=set(nearest.values())).values_list(
+                "pk", "source_uris"
+            )
+        )
+        for row_id in row_ids:
+            revision_id = nearest.get(row_id)
+            if revision_id is not None and source_matches(pattern, uris[revision_id]):
+                pairs.append((row_id, revision_id))
+        if len(row_ids) < window:
+            break
+        bound = row_ids[-1]
+    return pairs
 
 
 def frame_get(*, version: DatasetVersion, frame_id: str) -> dict[str, Any]:

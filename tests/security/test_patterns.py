@@ -83,6 +83,22 @@ def test_source_pattern_paging_keeps_going_past_non_matching_rows(viewer_api, ve
         page = viewer_api.get(page["next"]).json()
         seen += [f["id"] for f in page["results"]]
     assert seen == ["f001", "f002", "f003", "f004", "f005", "f006", "f007"]
+    back = [f["id"] for f in page["results"]]
+    while page["previous"]:
+        page = viewer_api.get(page["previous"]).json()
+        back = [f["id"] for f in page["results"]] + back
+    assert back == seen
+
+
+def test_source_reads_each_frames_nearest_revision(viewer_api, version):
+    from versions.services import frames_delete, frames_update
+
+    frames_update(version=version, frames=[{"id": "f001", "sources": [{"uri": "s3://c/new"}]}])
+    frames_delete(version=version, ids=["f002"])
+    assert ids(viewer_api, version, "s3://b/a.jpg") == []  # the parent's URI is hidden
+    assert ids(viewer_api, version, "s3://b/A.JPG") == []  # deleted in the draft
+    assert ids(viewer_api, version, "s3://c/*") == ["f001"]
+    assert ids(viewer_api, version.parent, "s3://b/a.jpg") == ["f001"]
 
 
 def test_an_overlong_source_pattern_is_a_400(viewer_api, version):
