@@ -80,6 +80,14 @@ def _metadata_path(parts: list[str], raw_key: str) -> tuple[list[str], str]:
     return keys, lookup
 
 
+def query_filter_q(query_params) -> Q:
+    """`row_filter_q` of a query string; a filter given twice is a 400 (not the last one kept)."""
+    for key in query_params:
+        if key not in QUERY_ONLY and len(query_params.getlist(key)) > 1:
+            raise Invalid("Give each filter once (several values: __in=a,b).", field=key)
+    return row_filter_q(query_params.dict(), from_query=True)
+
+
 def row_filter_q(filters: dict[str, Any], *, from_query: bool = False) -> Q:
     """Build a Q from `{"metadata__split": "train", "global_key__in": [...]}`. From a query
     string, values are strings: `__in` splits on commas, metadata values are read as JSON

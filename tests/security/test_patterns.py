@@ -264,8 +264,13 @@ def test_an_exponential_regexp_never_runs(viewer_api, rows):
     ],
 )
 def test_bulk_filter_values_of_the_wrong_type_are_a_400(manager_api, rows, filter_):
-    response = manager_api.post(
-        rows_url(rows) + "delete/", {"filter": filter_}, format="json"
-    )
+    response = manager_api.post(rows_url(rows) + "delete/", {"filter": filter_}, format="json")
     assert response.status_code == 400, response.content
     assert next(iter(filter_)) in str(response.json())
+
+
+@pytest.mark.parametrize("path", ["", "export/"])
+def test_a_filter_given_twice_is_a_400_not_the_last_one(viewer_api, rows, path):
+    response = viewer_api.get(rows_url(rows) + path + "?metadata__split=train&metadata__split=val")
+    assert response.status_code == 400
+    assert "metadata__split" in response.json()

@@ -137,3 +137,11 @@ def test_a_name_longer_than_its_column(manager_api, draft, method, path, body, f
     assert (Dataset.objects.count(), DatasetVersion.objects.count()) == (datasets, versions)
     draft.refresh_from_db()
     assert draft.status == DatasetVersion.Status.DRAFT
+
+
+@pytest.mark.parametrize("path", ["sources.\u00b2", "sources.--1", "sources." + "9" * 5000])
+def test_a_projection_index_that_is_not_a_number(viewer_api, draft, path):
+    response = viewer_api.get(f"/api/v1/versions/{draft.pk}/frames/", {"projection": path})
+    assert response.status_code in (200, 400), response.content[:300]
+    if response.status_code == 400:
+        assert "projection" in response.json()

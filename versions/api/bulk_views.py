@@ -23,7 +23,7 @@ from versions.bulk_services import (
     rows_update_start,
 )
 from versions.projection import parse_projection
-from versions.row_filter import row_filter_q
+from versions.row_filter import query_filter_q
 
 # What the streamed export is, per format (the Content-Type the response carries).
 EXPORT_RESPONSES = {
@@ -169,7 +169,7 @@ class DataRowExportApi(APIView):
     @extend_schema(parameters=EXPORT_PARAMETERS, responses=EXPORT_RESPONSES)
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
-        q = row_filter_q(request.query_params.dict(), from_query=True)
+        q = query_filter_q(request.query_params)
         return _stream(
             request,
             version=selectors.version_for_reading(dataset=dataset),

@@ -25,7 +25,7 @@ from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
 from versions import selectors, services
 from versions.projection import parse_projection, project
-from versions.row_filter import row_filter_q
+from versions.row_filter import query_filter_q
 
 from .serializers import (
     DataRowSerializer,
@@ -155,7 +155,7 @@ class DataRowListApi(APIView):
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         limit, cursor = page_size(request), keyset_cursor(request)
-        condition = row_filter_q(request.query_params.dict(), from_query=True)
+        condition = query_filter_q(request.query_params)
         version = selectors.version_for_reading(dataset=dataset)
         if version is None:
             return Response(keyset_page(request, [], key="id", cursor=cursor, has_more=False))
