@@ -153,7 +153,8 @@ def _row_condition(name: str, lookup: str, value: Any, *, raw_key: str, from_que
         values = [checked(v) for v in _listed(value, raw_key=raw_key, from_query=from_query)]
         return Q(**{f"{column}__in": values})
     if lookup == "contains":
-        return Q(**{f"{column}__contains": str(_scalar(value, raw_key=raw_key))})
+        # Case-insensitive on both engines (SQLite's LIKE ignores ASCII case anyway).
+        return Q(**{f"{column}__icontains": str(_scalar(value, raw_key=raw_key))})
     suffix = "" if lookup == "exact" else f"__{lookup}"
     return Q(**{f"{column}{suffix}": checked(value)})
 

@@ -236,6 +236,9 @@ def test_bulk_update_and_delete_filters_refuse_the_same_lookups(
         ({"metadata__split__isnull": "true"}, []),
         ({"global_key__in": "k2,k9"}, ["r2"]),
         ({"row_data__contains": "/1"}, ["r1"]),
+        ({"row_data__contains": "S3://R/1"}, ["r1"]),  # case-insensitive on both engines
+        ({"metadata__split__contains": "RAI"}, ["r1"]),
+        ({"row_data__contains": "%"}, []),
         ({"created_at__gt": "2000-01-01T00:00:00Z"}, ["r1", "r2"]),
     ],
 )
