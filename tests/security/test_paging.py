@@ -8,6 +8,7 @@ import pytest
 
 from batches.models import Project
 from dashboard.models import Job, JobError
+from tests.factories import BatchFactory
 from versions.services import dataset_create, frames_add, version_create
 
 pytestmark = pytest.mark.django_db
@@ -17,14 +18,21 @@ pytestmark = pytest.mark.django_db
 def lists(db):
     """Every paged list, as an API path."""
     dataset, _ = dataset_create(name="paged")
+    version_create(dataset=dataset, name="draft-2")  # updated before `draft`: not current
     draft, _ = version_create(dataset=dataset, name="draft")
     frames_add(
         version=draft,
         frames=[{"id": f"f{i}", "sources": [{"uri": f"s3://x/{i}"}]} for i in range(3)],
     )
+    dataset_create(name="paged-2")
     project = Project.objects.create(name="p")
+    Project.objects.create(name="p2")
+    BatchFactory(project=project)
+    BatchFactory(project=project)
+    Job.objects.create(kind="export", status="succeeded")
     job = Job.objects.create(kind="import", status="succeeded")
     JobError.objects.create(job=job, index=0, message="bad")
+    JobError.objects.create(job=job, index=1, message="bad")
     return [
         "datasets/",
         f"datasets/{dataset.pk}/data-rows/",
@@ -76,7 +84,16 @@ def test_every_list_follows_its_own_next_links(manager_api, lists):
         response = manager_api.get(f"/api/v1/{path}", {"page_size": 1})
         assert response.status_code == 200, path
         page = response.json()
+        pages = 1
         while page["next"]:
             response = manager_api.get(page["next"])
             assert response.status_code == 200, (path, response.content[:200])
             page = response.json()
+            pages += 1
+        assert pages >= 2, path
+        while page["previous"]:
+            response = manager_api.get(page["previous"])
+            assert response.status_code == 200, (path, response.content[:200])
+            page = response.json()
+            pages -= 1
+        assert pages == 1, path

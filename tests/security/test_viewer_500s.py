@@ -145,3 +145,20 @@ def test_a_projection_index_that_is_not_a_number(viewer_api, draft, path):
     assert response.status_code in (200, 400), response.content[:300]
     if response.status_code == 400:
         assert "projection" in response.json()
+
+
+@pytest.mark.parametrize(
+    "path,body,field",
+    [
+        ("datasets/", {"name": "d2", "dataset_project": LONG}, "dataset_project"),
+        ("versions/{v}/snapshot/", {"publish_name": LONG}, "publish_name"),
+        ("versions/{v}/snapshot/", {"child_name": LONG}, "child_name"),
+    ],
+)
+def test_a_name_longer_than_its_column_on_the_pages(client, manager, draft, path, body, field):
+    client.force_login(manager)
+    datasets, versions = Dataset.objects.count(), DatasetVersion.objects.count()
+    response = client.post("/" + path.format(v=draft.pk), body)
+    assert response.status_code == 400
+    assert "at most 255 characters" in response.content.decode()
+    assert (Dataset.objects.count(), DatasetVersion.objects.count()) == (datasets, versions)
