@@ -9,7 +9,7 @@ class DatasetForm(forms.Form):
     name = forms.CharField(max_length=255)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     tags = forms.CharField(required=False, help_text="Separated by spaces or commas")
-    dataset_project = forms.CharField(required=False, label="Folder")
+    dataset_project = forms.CharField(max_length=255, required=False, label="Folder")
 
     def clean_tags(self):
         raw = self.cleaned_data["tags"].replace(",", " ")
@@ -29,9 +29,13 @@ class VersionForm(forms.Form):
 
 
 class SnapshotForm(forms.Form):
-    publish_name = forms.CharField(required=False, help_text="Default: snapshot <date-time>")
+    publish_name = forms.CharField(
+        max_length=255, required=False, help_text="Default: snapshot <date-time>"
+    )
     publish_comment = forms.CharField(required=False)
-    child_name = forms.CharField(required=False, help_text="Default: the draft's name")
+    child_name = forms.CharField(
+        max_length=255, required=False, help_text="Default: the draft's name"
+    )
     child_comment = forms.CharField(required=False)
 
 

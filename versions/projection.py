@@ -6,11 +6,13 @@ element. The result keeps the frame's shape with only the projected parts.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dashboard.errors import Invalid
 
 _MISSING = object()
+_INDEX = re.compile(r"-?[0-9]{1,9}")  # ASCII digits only: `int` refuses '²', which isdigit passes
 
 
 def parse_projection(value: str | list[str] | None) -> list[list[str]] | None:
@@ -37,7 +39,7 @@ def _take(value: Any, segments: list[str]) -> Any:
     if isinstance(value, list):
         if head == "*":
             return [_take(item, rest) for item in value]
-        if head.lstrip("-").isdigit():
+        if _INDEX.fullmatch(head):
             index = int(head)
             if -len(value) <= index < len(value):
                 return [_take(value[index], rest)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, Lookup, QuerySet
 
 from dashboard.errors import Conflict, Invalid, NotFound
 
-from .copy_on_write import effective_entries, iter_revision_ids
+from .copy_on_write import effective_entries, iter_revision_ids, version_chain
 from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
 from .projection import project
 from .tag_filter import tag_predicate
@@ -151,17 +151,9 @@ def frames_page(
 ) -> tuple[list[dict[str, Any]], bool]:
     """One page of frames in id order: the first `limit` after `after`, or with `before` the
     last `limit` before it. Returns (frames, has_more) — more in the direction of travel."""
-    if source:
-        entries = effective_entries(version).filter(
-            revision__source_uris__regex=source_regex(source)
-        )
-        if before:
-            entries = entries.filter(data_row_id__lt=before).order_by("-data_row_id")
-        else:
-            entries = entries.filter(data_row_id__gt=after).order_by("data_row_id")
-        if ids is not None:
-            entries = entries.filter(data_row_id__in=ids)
-        pairs = list(entries.values_list("data_row_id", "revision_id")[: limit + 1])
+    pattern = source_pattern(source) if source else None
+    if pattern is not None and pattern != "*":  # every frame has a URI: `*` matches them all
+        pairs = _source_pairs(version, pattern, after=after, before=before, ids=ids, limit=limit)
     else:
         pairs = []
         window = min(limit + 1, 2000)
@@ -177,6 +169,53 @@ def frames_page(
     return [project(f, projection) for f in frames], has_more
 
 
+def _source_pairs(
+    version: DatasetVersion,
+    pattern: str,
+    *,
+    after: str,
+    before: str,
+    ids: list[str] | None,
+    limit: int,
+) -> list[tuple[str, int]]:
+    """(data_row_id, revision_id) of up to `limit` + 1 frames with a URI matching `pattern`, in
+    the direction of travel. A window at a time: the data rows with an entry anywhere on the
+    chain whose URIs the database's LIKE/GLOB matches (linear time, an index-ordered scan that
+    stops once the page is full), then each one's nearest entry, kept if one of its own URIs
+    matches — the database's `*` may run across the newline between two URIs, and a nearer
+    entry may hide a matching ancestor."""
+    chain = version_chain(version)
+    candidates = FrameEntry.objects.filter(
+        SourceLike(F("revision__source_uris"), pattern), version_id__in=chain
+    )
+    if ids is not None:
+        candidates = candidates.filter(data_row_id__in=ids)
+    pairs: list[tuple[str, int]] = []
+    bound, window = before or after, min(limit + 1, 2000)
+    while len(pairs) <= limit:
+        if before:
+            batch = candidates.filter(data_row_id__lt=bound).order_by("-data_row_id")
+        else:
+            batch = candidates.filter(data_row_id__gt=bound).order_by("data_row_id")
+        row_ids = list(batch.values_list("data_row_id", flat=True).distinct()[:window])
+        if not row_ids:
+            break
+        nearest = dict(iter_revision_ids(version, ids=row_ids, chain=chain))
+        uris = dict(
+            FrameRevision.objects.filter(pk__in=set(nearest.values())).values_list(
+                "pk", "source_uris"
+            )
+        )
+        for row_id in row_ids:
+            revision_id = nearest.get(row_id)
+            if revision_id is not None and source_matches(pattern, uris[revision_id]):
+                pairs.append((row_id, revision_id))
+        if len(row_ids) < window:
+            break
+        bound = row_ids[-1]
+    return pairs
+
+
 def frame_get(*, version: DatasetVersion, frame_id: str) -> dict[str, Any]:
     frames, _ = frames_page(version=version, ids=[frame_id], limit=1)
     if not frames:
@@ -184,12 +223,65 @@ def frame_get(*, version: DatasetVersion, frame_id: str) -> dict[str, Any]:
     return frames[0]
 
 
-def source_regex(pattern: str) -> str:
-    """`s3://bucket/*` → a regex matching one whole line of `FrameRevision.source_uris`."""
+SOURCE_PATTERN_MAX = 2048  # characters, after runs of `*` are collapsed
+
+
+def source_pattern(pattern: Any) -> str:
+    """A `?source=` pattern checked and with each run of `*` collapsed to one."""
     if not isinstance(pattern, str) or not pattern:
         raise Invalid("Give a URI pattern; '*' matches any run of characters.", field="source")
-    body = "[^\\n]*".join(re.escape(part) for part in pattern.split("*"))
-    return f"\\n{body}\\n"
+    pattern = re.sub(r"\*+", "*", pattern)
+    if len(pattern) > SOURCE_PATTERN_MAX:
+        raise Invalid(f"A URI pattern has at most {SOURCE_PATTERN_MAX} characters.", field="source")
+    return pattern
+
+
+def source_matches(pattern: str, source_uris: str) -> bool:
+    """Whether one whole URI of `source_uris` ("\nuri1\nuri2\n") matches `pattern`, where `*`
+    matches any run of characters and everything else itself. Linear: each piece between
+    stars is found once, left to right (the first fit is always the best)."""
+    *head, tail = pattern.split("*")
+    for uri in source_uris.split("\n"):
+        if not uri:
+            continue
+        if not head:
+            if uri == tail:
+                return True
+            continue
+        first, middle = head[0], head[1:]
+        if not (uri.startswith(first) and uri.endswith(tail)):
+            continue
+        if len(first) + len(tail) > len(uri):
+            continue
+        at, end = len(first), len(uri) - len(tail)
+        for piece in middle:
+            found = uri.find(piece, at, end)
+            if found < 0:
+                break
+            at = found + len(piece)
+        else:
+            return True
+    return False
+
+
+class SourceLike(Lookup):
+    """`revision__source_uris` holds a line matching the `?source=` pattern — or, where `*`
+    spans two URIs, a false positive that `source_matches` drops. Case-sensitive on both
+    engines: `LIKE … ESCAPE` on PostgreSQL, `GLOB` on SQLite (whose LIKE ignores ASCII case).
+    Both engines match such patterns in polynomial time, never by backtracking regexps."""
+
+    lookup_name = "source_like"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        escaped = re.sub(r"([\\%_])", r"\\\1", self.rhs)
+        return f"{lhs} LIKE %s ESCAPE '\\'", [*params, f"%\n{escaped.replace('*', '%')}\n%"]
+
+    def as_sqlite(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        escaped = re.sub(r"([?\[])", r"[\1]", self.rhs)  # `*` stays the wildcard
+        return f"{lhs} GLOB %s", [*params, f"*\n{escaped}\n*"]
 
 
 def data_rows_of(version: DatasetVersion) -> QuerySet[FrameEntry]:

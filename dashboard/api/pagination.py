@@ -1,13 +1,27 @@
-"""Cursor pagination for every large list: `{next, previous, results}`, `?page_size=` ≤ 1000."""
+"""Cursor pagination for every large list: `{next, previous, results}`, `?page_size=` ≤ 1000.
+
+Every list validates its paging parameters alike (`page_size` and `keyset_cursor` here): a
+`page_size` that is not an integer from 1 to 1000 in ASCII digits, or a `cursor` that is not a
+token from a page's link, is a 400 naming it — never a silent default, cap or first page."""
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from rest_framework import pagination
 from rest_framework.utils.urls import replace_query_param
 
 from dashboard.errors import Invalid
+
+INVALID_CURSOR = "Invalid cursor: follow a page's next or previous link."
+
+
+def _refuse_control_characters(text: str) -> None:
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise Invalid(INVALID_CURSOR, field="cursor")
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -15,6 +29,50 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = "-id"  # ids are time-sortable, so newest first by default
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model  # decode_cursor checks the position against the field
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request):
+        return page_size(request, default=type(self).page_size, maximum=self.max_page_size)
+
+    def decode_cursor(self, request):
+        """DRF's cursor (`o`ffset, `r`everse, `p`osition), strictly: DRF's own decoding reads
+        junk as the first page and hands a tampered position to the database."""
+        token = request.query_params.get(self.cursor_query_param)
+        if not token:
+            return None
+        try:
+            text = base64.b64decode(token.encode("ascii"), validate=True).decode("ascii")
+            tokens = parse_qs(text, keep_blank_values=True, strict_parsing=True)
+        except (ValueError, UnicodeError, binascii.Error):
+            raise Invalid(INVALID_CURSOR, field="cursor") from None
+        if set(tokens) - {"o", "r", "p"} or any(len(v) != 1 for v in tokens.values()):
+            raise Invalid(INVALID_CURSOR, field="cursor")
+        offset, reverse = tokens.get("o", ["0"])[0], tokens.get("r", ["0"])[0]
+        if not _ascii_int(offset) or int(offset) > self.offset_cutoff or reverse not in "01":
+            raise Invalid(INVALID_CURSOR, field="cursor")
+        position = tokens.get("p", [None])[0]
+        if position is not None:
+            self._check_position(position)
+        return pagination.Cursor(offset=int(offset), reverse=reverse == "1", position=position)
+
+    def _check_position(self, position: str) -> None:
+        """The position must be a value of the ordering field (else the query fails)."""
+        _refuse_control_characters(position)
+        try:
+            field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
+        except (AttributeError, FieldDoesNotExist):
+            return
+        try:
+            field.run_validators(field.to_python(position))
+        except (ValidationError, TypeError, ValueError):
+            raise Invalid(INVALID_CURSOR, field="cursor") from None
+
+
+def _ascii_int(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit()
 
 
 @dataclass(frozen=True)
@@ -34,6 +92,8 @@ class Keyset:
 
 
 BACKWARD, FORWARD = "<", ">"  # keys start with a letter or digit, so a mark is unambiguous
+# What a keyset key (a data-row id) looks like: anything else in a cursor was not ours.
+KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
 
 def keyset_cursor(request) -> Keyset:
@@ -43,11 +103,14 @@ def keyset_cursor(request) -> Keyset:
         return Keyset()
     try:
         text = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Invalid("Invalid cursor.", field="cursor") from None
+    except (binascii.Error, UnicodeError, ValueError):
+        raise Invalid(INVALID_CURSOR, field="cursor") from None
+    backward = text[:1] == BACKWARD
     if text[:1] in (BACKWARD, FORWARD):
-        return Keyset(key=text[1:], backward=text[0] == BACKWARD)
-    return Keyset(key=text)  # a cursor from before backward paging: forward
+        text = text[1:]  # else a cursor from before backward paging: forward
+    if not KEY_RE.fullmatch(text):  # NUL, say, which PostgreSQL cannot compare
+        raise Invalid(INVALID_CURSOR, field="cursor")
+    return Keyset(key=text, backward=backward)
 
 
 def keyset_page(request, items: list, *, key: str, cursor: Keyset, has_more: bool) -> dict:
@@ -68,10 +131,11 @@ def keyset_page(request, items: list, *, key: str, cursor: Keyset, has_more: boo
 
 
 def page_size(request, *, default: int = 100, maximum: int = 1000) -> int:
+    """`?page_size=`: ASCII digits only (`str.isdigit` accepts '²', which `int` refuses)."""
     raw = request.query_params.get("page_size")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not _ascii_int(raw) or not 1 <= int(raw) <= maximum:
         raise Invalid(f"Must be an integer from 1 to {maximum}.", field="page_size")
     return int(raw)
 

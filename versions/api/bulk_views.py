@@ -7,9 +7,9 @@ from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.views import APIView
 
+from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
 from dashboard.bulk.export import content_type, export_filename
@@ -23,7 +23,7 @@ from versions.bulk_services import (
     rows_update_start,
 )
 from versions.projection import parse_projection
-from versions.row_filter import row_filter_q
+from versions.row_filter import query_filter_q
 
 # What the streamed export is, per format (the Content-Type the response carries).
 EXPORT_RESPONSES = {
@@ -125,7 +125,7 @@ def _stream(request, *, version, record_type: str, stem: str, q=None, projection
 
 
 class DataRowImportApi(APIView):
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [StrictMultiPartParser, StrictJSONParser]
 
     @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
@@ -169,7 +169,7 @@ class DataRowExportApi(APIView):
     @extend_schema(parameters=EXPORT_PARAMETERS, responses=EXPORT_RESPONSES)
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
-        q = row_filter_q(request.query_params.dict(), from_query=True)
+        q = query_filter_q(request.query_params)
         return _stream(
             request,
             version=selectors.version_for_reading(dataset=dataset),
@@ -180,7 +180,7 @@ class DataRowExportApi(APIView):
 
 
 class FrameImportApi(APIView):
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [StrictMultiPartParser, StrictJSONParser]
 
     @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
     def post(self, request, version_id: str):

@@ -26,7 +26,9 @@ class DatasetCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     tags = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    dataset_project = serializers.CharField(required=False, allow_blank=True, default="")
+    dataset_project = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default=""
+    )
     raise_if_exists = serializers.BooleanField(required=False, default=False)
 
 
@@ -34,7 +36,7 @@ class DatasetUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(), required=False)
-    dataset_project = serializers.CharField(required=False, allow_blank=True)
+    dataset_project = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
 class StatsSerializer(serializers.Serializer):
@@ -98,10 +100,14 @@ class VersionUpdateSerializer(serializers.Serializer):
 
 
 class SnapshotSerializer(serializers.Serializer):
-    publish_name = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    publish_name = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
     publish_comment = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     publish_metadata = serializers.JSONField(required=False, allow_null=True)
-    child_name = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    child_name = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
     child_comment = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     child_metadata = serializers.JSONField(required=False, allow_null=True)
 

@@ -25,7 +25,7 @@ from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
 from versions import selectors, services
 from versions.projection import parse_projection, project
-from versions.row_filter import row_filter_q
+from versions.row_filter import query_filter_q
 
 from .serializers import (
     DataRowSerializer,
@@ -155,7 +155,7 @@ class DataRowListApi(APIView):
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         limit, cursor = page_size(request), keyset_cursor(request)
-        condition = row_filter_q(request.query_params.dict(), from_query=True)
+        condition = query_filter_q(request.query_params)
         version = selectors.version_for_reading(dataset=dataset)
         if version is None:
             return Response(keyset_page(request, [], key="id", cursor=cursor, has_more=False))
@@ -307,6 +307,9 @@ class VersionMetadataApi(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def put(self, request, version_id: str):
+        if request.FILES or not isinstance(request.data, dict) or hasattr(request.data, "getlist"):
+            # A form body is a QueryDict of lists (and maybe files), not the JSON object.
+            raise Invalid("Send the metadata as a JSON object.", field="metadata")
         version = services.version_set_metadata(
             version=selectors.version_get(version_id=version_id), metadata=request.data
         )
@@ -342,7 +345,7 @@ class VersionDiffApi(APIView):
             raise Invalid("Give the version to compare with.", field="against")
         other = selectors.version_get(version_id=against)
         limit = request.query_params.get("limit", "1000")
-        if not limit.isdigit() or int(limit) > 100_000:
+        if not (limit.isascii() and limit.isdigit()) or int(limit) > 100_000:
             raise Invalid("Must be an integer from 0 to 100000.", field="limit")
         return Response(selectors.version_diff(newer=version, older=other, limit=int(limit)))
 
