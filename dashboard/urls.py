@@ -6,8 +6,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
+from .api.views import ApiRootApi
 
 api_v1 = [
+    path("", ApiRootApi.as_view(), name="root"),
     path("", include("dashboard.api.urls")),
     path("", include("versions.api.urls")),
     path("", include("batches.api.urls")),
@@ -34,6 +36,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+handler400 = "dashboard.error_views.bad_request"
 handler403 = "dashboard.error_views.permission_denied"
 handler404 = "dashboard.error_views.page_not_found"
 handler500 = "dashboard.error_views.server_error"
