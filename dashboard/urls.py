@@ -7,6 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .api.views import ApiRootApi
+from .signin import AdminSignInForm, SignInForm
+
+# The admin's sign-in goes through the same throttle and says why it refuses.
+admin.site.login_form = AdminSignInForm
 
 api_v1 = [
     path("", ApiRootApi.as_view(), name="root"),
@@ -24,7 +28,9 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=SignInForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
