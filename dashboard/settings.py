@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.middleware.ApplicationErrorMiddleware",
+    "dashboard.headers.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -239,6 +240,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
     # ?format= names the file format on import/export endpoints, not DRF's renderer.
     "URL_FORMAT_OVERRIDE": None,
+    # JSON only; the browsable HTML API (forms, inline script) only when DEBUG is on.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "PAGE_SIZE": 100,
 }
