@@ -22,8 +22,8 @@ setup: $(VENV)/.installed node_modules/.installed
 
 run: setup
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
-	@echo "Labelops on http://$(HOST)/ (admin/admin). Ctrl-C stops the web server and the worker."
+	$(PY) manage.py load_demo --with-demo-users
+	@echo "Labelops on http://$(HOST)/ (demo users: see README.md). Ctrl-C stops the web server and the worker."
 	$(PY) manage.py serve $(HOST)
 
 worker: setup

@@ -8,6 +8,13 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def bad_request(request, exception=None):
+    # Also a request for a host not in ALLOWED_HOSTS: a page that needs nothing of the request.
+    if _wants_json(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return render(request, "400.html", status=400)
+
+
 def permission_denied(request, exception=None):
     if _wants_json(request):
         return JsonResponse({"detail": "You do not have permission."}, status=403)

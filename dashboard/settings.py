@@ -1,17 +1,24 @@
 """Settings for Labelops, read once from the environment.
 
 SQLite (WAL, busy timeout) with the django-q2 ORM broker by default; PostgreSQL via
-DATABASE_URL and Redis via Q_BROKER in production. Development-only defaults are unsafe on purpose
-and refused when DEBUG is off.
+DATABASE_URL and Redis via Q_BROKER in production. Safe by default: DEBUG is off unless set, the
+secret key comes from the environment or is generated once into the data folder, and HTTPS is
+enforced unless the site is only served on loopback names (a local run).
 """
 
 import os
+import re
+import secrets
+import tempfile
+import warnings
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Files Labelops makes for itself (the generated secret key); keep it out of web roots.
+DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / ".data"))
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -21,14 +28,41 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DEBUG", True)
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
-if not DEBUG and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("Set SECRET_KEY in the environment when DEBUG is off.")
+def generated_secret_key(path: Path) -> str:
+    """The key in `path`, made once (0600) if missing. Processes starting together (web and
+    worker) agree: the key is written to a temporary file and linked into place, so a reader
+    never sees a half-written file and only the first writer wins."""
+    if not path.exists():
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+            try:
+                with os.fdopen(fd, "w") as handle:  # mkstemp creates it 0600
+                    handle.write(secrets.token_urlsafe(50))
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(temporary)
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"Set SECRET_KEY in the environment, or let Labelops write {path} ({exc})."
+            ) from exc
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(f"{path} holds no usable secret key: delete it to make one.")
+    return key
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY") or generated_secret_key(DATA_DIR / "secret_key")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# A site served only on loopback names (the default ALLOWED_HOSTS: `make run`, the tests) is a
+# local run over plain HTTP; any other host name is a deployment, where HTTPS is enforced.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+LOCAL = env_bool("LABELOPS_LOCAL", set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -63,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.middleware.ApplicationErrorMiddleware",
+    "dashboard.headers.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -110,8 +145,30 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The sign-in throttle (dashboard.signin) checks every password: page, admin, any other door.
+AUTHENTICATION_BACKENDS = ["dashboard.signin.ThrottledModelBackend"]
+# Failed sign-ins allowed per account name and per client address in a window; the next ones
+# are refused without checking the password until the window ends.
+SIGN_IN_WINDOW_SECONDS = int(os.environ.get("SIGN_IN_WINDOW_SECONDS", "900"))
+SIGN_IN_FAILURES_PER_ACCOUNT = int(os.environ.get("SIGN_IN_FAILURES_PER_ACCOUNT", "5"))
+SIGN_IN_FAILURES_PER_ADDRESS = int(os.environ.get("SIGN_IN_FAILURES_PER_ADDRESS", "20"))
+# Reverse proxies in front of the web processes: the client address is then the one they put
+# this many places from the end of X-Forwarded-For (0: the connection's own address).
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+# Default: this process's memory. "shared": a table in the database, seen by every web process
+# on every host (failed sign-ins must be counted across them); migration 0004 makes the table.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "labelops_cache",
+    },
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -127,14 +184,14 @@ for _prefix, _dist in [("vendor/htmx", "htmx.org/dist"), ("vendor/chartjs", "cha
         STATICFILES_DIRS.append((_prefix, BASE_DIR / "node_modules" / _dist))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    # Hashed, compressed names once `collectstatic` has run (production); before that (a local
+    # run, the tests) plain names, which WhiteNoise serves straight from the finders.
+    "staticfiles": {"BACKEND": "dashboard.staticfiles.StaticFilesStorage"},
 }
+WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").is_file()
+if not STATIC_ROOT.is_dir():
+    # Nothing collected yet (a local run): WhiteNoise would warn about it at every start.
+    warnings.filterwarnings("ignore", message="No directory at: " + re.escape(str(STATIC_ROOT)))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
@@ -151,14 +208,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 
-# --- Security: production values when DEBUG is off (manage.py check --deploy).
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+# --- Security: production values unless DEBUG or a local run (manage.py check --deploy).
+HTTPS_ONLY = not DEBUG and not LOCAL
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS_ONLY)
 # Production serves HTTPS only; behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1.
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS_ONLY else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS_ONLY)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if os.environ.get("SECURE_PROXY_SSL_HEADER"):
@@ -183,6 +241,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
     # ?format= names the file format on import/export endpoints, not DRF's renderer.
     "URL_FORMAT_OVERRIDE": None,
+    # JSON only; the browsable HTML API (forms, inline script) only when DEBUG is on.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "PAGE_SIZE": 100,
 }

@@ -3,11 +3,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
+from .api.views import ApiRootApi
+from .signin import AdminSignInForm, SignInForm
+
+# The admin's sign-in goes through the same throttle and says why it refuses.
+admin.site.login_form = AdminSignInForm
 
 api_v1 = [
+    path("", ApiRootApi.as_view(), name="root"),
     path("", include("dashboard.api.urls")),
     path("", include("versions.api.urls")),
     path("", include("batches.api.urls")),
@@ -22,7 +28,9 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=SignInForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -31,9 +39,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: no inline script (CSP).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs.html"),
+        name="api-docs",
+    ),
 ]
 
+handler400 = "dashboard.error_views.bad_request"
 handler403 = "dashboard.error_views.permission_denied"
 handler404 = "dashboard.error_views.page_not_found"
 handler500 = "dashboard.error_views.server_error"

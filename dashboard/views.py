@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 from rest_framework.authtoken.models import Token
@@ -74,6 +75,7 @@ def job_retry_view(request, job_id: str):
     return _job_action(request, job_id, job_retry, "Job {job.pk} runs again from where it stopped.")
 
 
+@never_cache  # the page shows the API token: no browser or proxy may keep a copy
 @role_required(Role.VIEWER)
 def profile(request):
     if request.method == "POST":

@@ -1,5 +1,7 @@
 """Job shapes for the API (read-only: jobs are created by the verbs that start them)."""
 
+from pathlib import PurePosixPath
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -20,8 +22,20 @@ class CountsSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
 
 
+def public_params(params: dict) -> dict:
+    """A job's parameters as clients may see them: a stored file (`path`, `*_path`) by its
+    base name only, never where it lies on the server."""
+    return {
+        key: PurePosixPath(value).name
+        if isinstance(value, str) and (key == "path" or key.endswith("_path"))
+        else value
+        for key, value in (params or {}).items()
+    }
+
+
 class JobSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    params = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
     file_url = serializers.SerializerMethodField()
@@ -55,6 +69,10 @@ class JobSerializer(serializers.ModelSerializer):
 
     def get_url(self, job) -> str:
         return reverse("api:job-detail", args=[job.pk], request=self.context.get("request"))
+
+    @extend_schema_field(serializers.DictField())
+    def get_params(self, job) -> dict:
+        return public_params(job.params)
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, job) -> dict:

@@ -1,9 +1,10 @@
-"""Job endpoints: list, detail, per-row errors, cancel, produced file."""
+"""The API root, and job endpoints: list, detail, per-row errors, cancel, produced file."""
 
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from dashboard.errors import NotFound
@@ -15,6 +16,33 @@ from dashboard.selectors import job_get, job_list
 from .pagination import CursorPagination
 from .responses import job_accepted
 from .serializers import JobErrorSerializer, JobSerializer
+
+# The collections a client starts from; everything else is reached through them.
+ROOT_COLLECTIONS = {
+    "datasets": "api:dataset-list",
+    "projects": "api:project-list",
+    "jobs": "api:job-list",
+}
+
+
+class ApiRootApi(APIView):
+    """GET /api/v1/: links to the main collections and to the schema and docs."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ApiRoot",
+            {
+                **{name: serializers.URLField() for name in ROOT_COLLECTIONS},
+                "schema": serializers.URLField(),
+                "docs": serializers.URLField(),
+            },
+        )
+    )
+    def get(self, request):
+        links = {name: reverse(url, request=request) for name, url in ROOT_COLLECTIONS.items()}
+        links["schema"] = reverse("schema", request=request)
+        links["docs"] = reverse("api-docs", request=request)
+        return Response(links)
 
 
 class JobPagination(CursorPagination):

@@ -32,7 +32,7 @@ def snapshot():
 
 
 def test_load_demo_creates_users_dataset_versions_project_batches_labels():
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--with-demo-users", verbosity=0)
     users = {u.username: u for u in get_user_model().objects.all()}
     assert user_role(users["admin"]) == Role.MANAGER and users["admin"].check_password("admin")
     assert user_role(users["labeler"]) == Role.LABELER

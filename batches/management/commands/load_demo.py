@@ -1,6 +1,11 @@
 """manage.py load_demo: a small, idempotent demo — users for each role, a dataset of 300 rows
-in two versions, a project with batches and some labels, and a statistics job."""
+in two versions, a project with batches and some labels, and a statistics job.
 
+The demo users get the well-known passwords of the README's local demo only when DEBUG is on or
+`--with-demo-users` is given (`make run` does); otherwise they are made without a usable
+password, so a demo loaded into a real deployment opens no door."""
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -47,15 +52,27 @@ def demo_frame(i: int, *, revised: bool = False) -> dict:
 class Command(BaseCommand):
     help = "Load a small demo (safe to run again: it leaves the same data)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--with-demo-users",
+            action="store_true",
+            help="Give new demo users the README's known passwords even when DEBUG is off "
+            "(a local demo only: anyone can sign in with them).",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, with_demo_users=False, **options):
+        known_passwords = with_demo_users or settings.DEBUG
         users = {}
         for username, role, staff in USERS:
             user, created = get_user_model().objects.get_or_create(
                 username=username, defaults={"is_staff": staff, "is_superuser": staff}
             )
             if created:
-                user.set_password(username)  # admin/admin, labeler/labeler, viewer/viewer
+                if known_passwords:
+                    user.set_password(username)  # the README's local demo
+                else:
+                    user.set_unusable_password()
                 user.save()
             user_set_role(user=user, role=role)
             users[username] = user
@@ -132,6 +149,11 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: dataset {dataset.name!r} (v1 published, v2 draft), project "
-                f"{project.name!r}. Sign in as admin/admin, labeler/labeler or viewer/viewer."
+                f"{project.name!r}."
             )
         )
+        if not known_passwords:
+            self.stdout.write(
+                "The demo users (admin, labeler, viewer) have no password: set one with "
+                "`manage.py changepassword`, or load the demo with --with-demo-users."
+            )
