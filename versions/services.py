@@ -132,12 +132,23 @@ def dataset_delete(*, dataset: Dataset) -> None:
 # ---------------------------------------------------------------- versions
 
 
-def _check_metadata(metadata: Any, *, field: str) -> dict:
+def _check_metadata(metadata: Any, *, field: str, mask_field: str | None = None) -> dict:
+    """User metadata: an object with plain keys; a `mask_labels` key is checked as the
+    mask-labels endpoint checks it (on every path that writes metadata), its error naming
+    `mask_field` (default: `field`)."""
     if metadata is None:
         return {}
     if not isinstance(metadata, dict):
         raise Invalid("Must be an object.", field=field)
     check_metadata_keys(metadata, field=field)
+    if "mask_labels" in metadata:
+        try:
+            masks = mask_labels_validate(metadata["mask_labels"])
+        except Invalid as exc:
+            if mask_field == "mask_labels":
+                raise
+            raise Invalid(f"mask_labels: {exc.message}", field=mask_field or field) from None
+        metadata = {**metadata, "mask_labels": masks}
     return metadata
 
 
@@ -284,7 +295,8 @@ def version_snapshot(
     """Publish the draft and return a new draft child. Costs the same whatever the size."""
     version = _lock(version)
     _ensure_writable(version)
-    _check_metadata(publish_metadata, field="publish_metadata")
+    if publish_metadata is not None:
+        publish_metadata = _check_metadata(publish_metadata, field="publish_metadata")
     child_metadata = _check_metadata(child_metadata, field="child_metadata")
     original_name = version.name
     who = getattr(user, "username", None) or "system"
@@ -334,9 +346,7 @@ def version_remove(*, version: DatasetVersion, force: bool = False) -> None:
 
 def version_set_metadata(*, version: DatasetVersion, metadata: Any) -> DatasetVersion:
     """Replace the user metadata; `mask_labels` is kept unless given."""
-    metadata = _check_metadata(metadata, field="metadata")
-    if "mask_labels" in metadata:
-        metadata["mask_labels"] = mask_labels_validate(metadata["mask_labels"])
+    metadata = _check_metadata(metadata, field="metadata", mask_field="mask_labels")
     with transaction.atomic():
         version = _lock(version)
         _ensure_writable(version)
