@@ -85,7 +85,7 @@ class BatchAdmin(RoleAdmin):
         self._each(
             request,
             queryset,
-            lambda b: f"{services.batch_remove_queued_data_rows(batch=b)} rows removed",
+            lambda b: services.removed_text(services.batch_remove_queued_data_rows(batch=b)),
         )
 
     def _delete_labels(self, request, queryset, template: bool):

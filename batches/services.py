@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from dashboard.errors import Conflict, Invalid, NotFound, validate_int32
@@ -1121,15 +1121,36 @@ def _skip_release(cursor, params: dict) -> tuple | None:
 
 
 @transaction.atomic
-def batch_remove_queued_data_rows(*, batch: Batch) -> int:
-    """Rows of the batch with no labels leave the batch and the queue; returns how many."""
+def batch_remove_queued_data_rows(*, batch: Batch) -> dict[str, int]:
+    """Rows of the batch with no labels leave the batch and the queue, except rows a labeler
+    holds by a live reservation: those stay (their submit must not fail) until the reservation
+    ends; a later call removes them if still unlabelled. Returns `{"removed", "held"}`."""
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    now = timezone.now()
     unlabelled = QueueEntry.objects.filter(batch=batch, labels_count=0)
-    rows = unlabelled.values("data_row_id")
+    free = Q(state=QueueEntry.State.QUEUED) | Q(reserved_until__lt=now)
+    # PostgreSQL: lock the removable rows first, so a concurrent `next` (SKIP LOCKED) cannot
+    # reserve one between the statements below; a row reserved meanwhile no longer matches.
+    list(unlabelled.filter(free).select_for_update().values_list("id", flat=True))
+    removable = unlabelled.filter(free)
+    rows = removable.values("data_row_id")
     Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
-    removed, _ = unlabelled.delete()
+    removed, _ = removable.delete()
+    held = unlabelled.count()
     Batch.objects.filter(pk=batch.pk).update(size=F("size") - removed, updated_at=timezone.now())
-    return removed
+    return {"removed": removed, "held": held}
+
+
+def removed_text(result: dict[str, int]) -> str:
+    """What `batch_remove_queued_data_rows` did, in words (pages and admin)."""
+    removed, held = result["removed"], result["held"]
+    text = f"{removed} row{'s' if removed != 1 else ''} removed"
+    if held:
+        text += (
+            f"; {held} held by a labeler stay{'s' if held == 1 else ''} until the reservation "
+            "ends (remove again later)"
+        )
+    return text
 
 
 def _delete_labels_of(

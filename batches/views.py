@@ -311,8 +311,8 @@ def batch_delete(request, project_id: str, batch_id: str):
 def batch_remove_queued(request, project_id: str, batch_id: str):
     project = project_get(project_id=project_id)
     batch = batch_get(project=project, batch_id=batch_id)
-    removed = services.batch_remove_queued_data_rows(batch=batch)
-    messages.success(request, f"{removed} unlabelled rows left batch {batch.name!r}.")
+    result = services.batch_remove_queued_data_rows(batch=batch)
+    messages.success(request, f"Batch {batch.name!r}: {services.removed_text(result)}.")
     return redirect("project-detail", project_id=project.pk)
 
 

@@ -141,6 +141,7 @@ class PrioritiesResultSerializer(serializers.Serializer):
 
 class RemovedSerializer(serializers.Serializer):
     removed = serializers.IntegerField()
+    held = serializers.IntegerField(help_text="Rows kept: a labeler holds them (removed later)")
 
 
 class SubmitInputSerializer(serializers.Serializer):

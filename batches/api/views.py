@@ -202,8 +202,7 @@ class BatchRemoveQueuedApi(APIView):
     @extend_schema(request=None, responses={200: s.RemovedSerializer, 404: ERRORS[404]})
     def post(self, request, project_id: str, batch_id: str):
         batch = batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
-        removed = services.batch_remove_queued_data_rows(batch=batch)
-        return Response({"removed": removed})
+        return Response(services.batch_remove_queued_data_rows(batch=batch))
 
 
 class BatchDeleteLabelsApi(APIView):
