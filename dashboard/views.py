@@ -14,7 +14,7 @@ from .jobs.services import job_cancel, job_retry
 from .models import Job
 from .overview import overview_activity, overview_counts, overview_panels
 from .roles import Role, role_required
-from .selectors import job_get, job_list
+from .selectors import job_file_readable, job_get, job_list
 
 JOBS_PER_PAGE = 25
 
@@ -43,7 +43,11 @@ def jobs_page(request):
 @role_required(Role.VIEWER)
 def job_page(request, job_id: str):
     job = job_get(job_id=job_id)
-    context = {"job": job, "row_errors": job.row_errors.all()[:100]}
+    context = {
+        "job": job,
+        "row_errors": job.row_errors.all()[:100],
+        "file_readable": job_file_readable(job=job, user=request.user),
+    }
     if request.htmx and request.htmx.target == f"job-{job.pk}":
         response = render(request, "dashboard/job_detail.html#job-progress", context)
         if job.is_ended:

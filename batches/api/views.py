@@ -10,6 +10,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +21,7 @@ from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
 from dashboard.jsontext import json_parse
 from dashboard.models import Job
-from dashboard.roles import Role
+from dashboard.roles import Role, user_has_role
 
 from .. import services
 from ..export import export_lines, export_options
@@ -324,6 +325,7 @@ class ExportStreamApi(APIView):
                 OpenApiTypes.STR, description="One JSON object per data row, streamed."
             ),
             400: ERRORS[400],
+            403: OpenApiResponse(description="`labels=true` by a viewer or labeler."),
             404: ERRORS[404],
         },
     )
@@ -334,6 +336,9 @@ class ExportStreamApi(APIView):
             batch_ids=request.query_params.get("batch_ids"),
             **{k: request.query_params.get(k) for k in EXPORT_SWITCHES},
         )
+        if options.labels and not user_has_role(request.user, Role.MANAGER):
+            # Other labelers' annotations (consensus rows still being labelled among them).
+            raise PermissionDenied("Only managers export labels.")
         response = StreamingHttpResponse(
             (line.encode() for line in export_lines(options)),
             content_type="application/x-ndjson",

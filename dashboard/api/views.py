@@ -3,6 +3,7 @@
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -11,7 +12,7 @@ from dashboard.errors import NotFound
 from dashboard.filters import JobFilter
 from dashboard.jobs.services import job_cancel, job_retry
 from dashboard.roles import Role
-from dashboard.selectors import job_get, job_list
+from dashboard.selectors import job_file_readable, job_get, job_list
 
 from .pagination import CursorPagination
 from .responses import job_accepted
@@ -125,6 +126,8 @@ class JobFileApi(APIView):
     )
     def get(self, request, job_id: str):
         job = job_get(job_id=job_id)
+        if not job_file_readable(job=job, user=request.user):
+            raise PermissionDenied("Only the user who started this job and managers read its file.")
         if not job.file:
             raise NotFound("This job has no file (yet).")
         name = job.file.name.rsplit("/", 1)[-1]
