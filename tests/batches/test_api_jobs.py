@@ -237,7 +237,8 @@ def test_export_stream_and_job_file(
         f"export/stream/?batch_ids={b1.pk},{b2.pk}&attachments=true&metadata_fields=true"
         "&data_row_details=true&labels=true"
     )
-    response = viewer_api.get(url(project, query))
+    assert viewer_api.get(url(project, query)).status_code == 403  # labels: managers only
+    response = manager_api.get(url(project, query))
     assert response.status_code == 200 and response["Content-Type"] == "application/x-ndjson"
     assert response.streaming
     lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
