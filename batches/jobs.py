@@ -249,14 +249,18 @@ def publish_labels(run: JobRun) -> dict:
         )
         if not row_ids:
             break
+        # One annotation in memory at a time (each ≤ LABEL_MAX_ANNOTATION_BYTES): only its ROIs
+        # are kept for the chunk.
         by_row: dict[str, list] = {}
         for row_id, annotation in (
             labels.filter(data_row_id__in=row_ids)
             .order_by("id")
             .values_list("data_row_id", "annotation")
+            .iterator(chunk_size=100)
         ):
-            by_row.setdefault(row_id, []).append(annotation if isinstance(annotation, dict) else {})
-        frames = [{"id": rid, "rois": label_rois(by_row.get(rid, []))} for rid in row_ids]
+            rois = label_rois([annotation if isinstance(annotation, dict) else {}])
+            by_row.setdefault(row_id, []).extend(rois)
+        frames = [{"id": rid, "rois": by_row.get(rid, [])} for rid in row_ids]
         with run.chunk() as chunk:
             result = frames_update(version=version, frames=frames)
             for failure in result["failed"]:

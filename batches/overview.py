@@ -11,6 +11,14 @@ from dashboard.overview import Activity, overview_activity_register, overview_pa
 from .models import Batch, Label, Project, QueueEntry
 
 PROJECTS_SHOWN = 12
+# What the activity feed shows of a label and of a batch (their payloads stay unread).
+LABEL_FEED_FIELDS = (
+    "created_at",
+    "project__name",
+    "data_row__global_key",
+    "author__username",
+)
+BATCH_FEED_FIELDS = ("name", "size", "created_at", "project__name", "created_by__username")
 
 
 def project_queues() -> list[dict]:
@@ -62,10 +70,13 @@ def _queues_panel() -> dict:
 
 def _activity(limit: int) -> list[Activity]:
     events = []
-    # Newest labels by primary key (indexed), with what they need in the same query.
-    for label in Label.objects.select_related("author", "project", "data_row").order_by("-id")[
-        :limit
-    ]:
+    # Newest labels by primary key (indexed), with what they need in the same query: only
+    # the columns shown, never the annotation (or a project's ontology, a row's data).
+    for label in (
+        Label.objects.select_related("author", "project", "data_row")
+        .only(*LABEL_FEED_FIELDS)
+        .order_by("-id")[:limit]
+    ):
         events.append(
             Activity(
                 when=label.created_at,
@@ -75,9 +86,11 @@ def _activity(limit: int) -> list[Activity]:
                 kind="label",
             )
         )
-    for batch in Batch.objects.select_related("project", "created_by").order_by("-created_at")[
-        :limit
-    ]:
+    for batch in (
+        Batch.objects.select_related("project", "created_by")
+        .only(*BATCH_FEED_FIELDS)
+        .order_by("-created_at")[:limit]
+    ):
         who = f"{batch.created_by} created" if batch.created_by else "Created"
         events.append(
             Activity(

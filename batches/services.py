@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -1001,6 +1002,19 @@ def _label_conflict(exc: IntegrityError) -> Conflict | None:
     return None
 
 
+def _check_annotation_size(annotation: Any) -> None:
+    """An annotation is at most `LABEL_MAX_ANNOTATION_BYTES` of compact UTF-8 JSON (the
+    request that carried it is bounded already: encoding it once is cheap)."""
+    limit = django_settings.LABEL_MAX_ANNOTATION_BYTES
+    text = json.dumps(annotation, separators=(",", ":"), ensure_ascii=False)
+    # Characters ≤ bytes ≤ 4 × characters: encode only when the length cannot decide.
+    if len(text) > limit or (4 * len(text) > limit and len(text.encode()) > limit):
+        raise Invalid(
+            f"An annotation is at most {limit} bytes of JSON (LABEL_MAX_ANNOTATION_BYTES).",
+            field="annotation",
+        )
+
+
 def _check_annotation(*, project: Project, annotation: Any) -> dict:
     if not isinstance(annotation, dict):
         raise Invalid("Must be a JSON object.", field="annotation")
@@ -1021,6 +1035,7 @@ def _label_record(
 ) -> Label:
     """Record `author`'s label on the entry and count it (with `held`, only on the entry they
     hold, whose reservation ends). One statement on PostgreSQL."""
+    _check_annotation_size(annotation)
     db, now = _serving_db(), timezone.now()
     params = {
         "entry": entry_id,

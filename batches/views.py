@@ -212,8 +212,10 @@ def batches_from_dataset(request, project_id: str):
     project = project_get(project_id=project_id)
     datasets = Dataset.objects.order_by("name")
     dataset_id = request.POST.get("dataset_id") or request.GET.get("dataset_id") or ""
-    versions = DatasetVersion.objects.filter(dataset_id=dataset_id, removed=False).order_by(
-        "-updated_at"
+    versions = (
+        DatasetVersion.objects.filter(dataset_id=dataset_id, removed=False)
+        .only("name", "status")  # not the metadata or statistics
+        .order_by("-updated_at")
     )
     context = {
         "project": project,

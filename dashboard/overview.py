@@ -97,10 +97,11 @@ def overview_activity(*, limit: int = 15) -> list[Activity]:
 
 
 def _job_activity(limit: int) -> list[Activity]:
-    """Ended jobs, newest first by the indexed creation time."""
+    """Ended jobs, newest first by the indexed creation time (no params or results read)."""
     from django.urls import reverse
 
     from .models import Job
+    from .selectors import job_list_summary
 
     return [
         Activity(
@@ -111,9 +112,7 @@ def _job_activity(limit: int) -> list[Activity]:
             url=reverse("job-detail", args=[job.pk]),
             kind=f"job-{job.status}",
         )
-        for job in Job.objects.select_related("created_by")
-        .filter(status__in=Job.ENDED)
-        .order_by("-created_at")[:limit]
+        for job in job_list_summary().filter(status__in=Job.ENDED).order_by("-created_at")[:limit]
     ]
 
 

@@ -6,9 +6,29 @@ from dashboard.errors import NotFound
 from dashboard.models import Job
 from dashboard.roles import Role, user_has_role
 
+# A job's JSON payloads (`params`, `result`, `checkpoint`, `counts`) and its error text can
+# be large: lists and feeds that do not show them never read them.
+JOB_SUMMARY_FIELDS = (
+    "kind",
+    "status",
+    "progress_done",
+    "progress_total",
+    "errors_count",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "created_by__username",
+)
+
 
 def job_list() -> QuerySet[Job]:
-    return Job.objects.select_related("created_by")
+    """Jobs as the API lists them (every field it shows; the resume checkpoint stays unread)."""
+    return Job.objects.select_related("created_by").defer("checkpoint")
+
+
+def job_list_summary() -> QuerySet[Job]:
+    """Jobs for pages and feeds: kind, status, progress, times and creator only."""
+    return Job.objects.select_related("created_by").only(*JOB_SUMMARY_FIELDS)
 
 
 def job_get(*, job_id: str) -> Job:

@@ -199,6 +199,7 @@ MEDIA_URL = "media/"
 BULK_MAX_UPLOAD_BYTES = int(os.environ.get("BULK_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
 BULK_CHUNK_SIZE = int(os.environ.get("BULK_CHUNK_SIZE", "10000"))
 BULK_MAX_RECORD_BYTES = int(os.environ.get("BULK_MAX_RECORD_BYTES", str(16 * 1024**2)))
+LABEL_MAX_ANNOTATION_BYTES = int(os.environ.get("LABEL_MAX_ANNOTATION_BYTES", str(1024**2)))
 
 # JSON bodies up to 64 MB (1,000,000 global keys); larger inputs come as uploaded files.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024

@@ -14,7 +14,7 @@ from .jobs.services import job_cancel, job_retry
 from .models import Job
 from .overview import overview_activity, overview_counts, overview_panels
 from .roles import Role, role_required
-from .selectors import job_file_readable, job_get, job_list
+from .selectors import job_file_readable, job_get, job_list_summary
 
 JOBS_PER_PAGE = 25
 
@@ -25,14 +25,14 @@ def overview(request):
         "counts": overview_counts(),
         "panels": overview_panels(),
         "activity": overview_activity(limit=15),
-        "active_jobs": job_list().exclude(status__in=Job.ENDED)[:10],
+        "active_jobs": job_list_summary().exclude(status__in=Job.ENDED)[:10],
     }
     return render(request, "dashboard/overview.html", context)
 
 
 @role_required(Role.VIEWER)
 def jobs_page(request):
-    filterset = JobFilter(request.GET, queryset=job_list())
+    filterset = JobFilter(request.GET, queryset=job_list_summary())
     page = Paginator(filterset.qs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     template = "dashboard/job_list.html"
     if request.htmx and not request.htmx.boosted:

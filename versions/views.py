@@ -28,6 +28,9 @@ from .models import DatasetVersion
 FRAMES_PER_PAGE = 24
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".svg")
 
+# What a version picker shows (its metadata and statistics stay unread).
+PICK = ("name", "status", "updated_at", "published_at")
+
 
 def _partial(request, template: str, name: str) -> str:
     """The whole page, or one partial of it for an htmx request aimed at that partial."""
@@ -75,7 +78,11 @@ def datasets_page(request):
 
 def _tree(dataset) -> list[dict]:
     """Roots with nested children, newest last; removed versions kept as hidden joints."""
-    versions = list(DatasetVersion.objects.filter(dataset=dataset).order_by("created_at", "id"))
+    versions = list(
+        DatasetVersion.objects.filter(dataset=dataset)
+        .defer("metadata")
+        .order_by("created_at", "id")
+    )
     children: dict[str | None, list] = {}
     for version in versions:
         children.setdefault(version.parent_id, []).append(version)
@@ -89,7 +96,7 @@ def _tree(dataset) -> list[dict]:
 @role_required(Role.VIEWER)
 def dataset_page(request, dataset_id: str):
     dataset = selectors.dataset_get(dataset_id=dataset_id)
-    parents = selectors.version_list(dataset=dataset, only_published=True)
+    parents = selectors.version_list(dataset=dataset, only_published=True).only(*PICK)
     form = VersionForm(request.POST if request.method == "POST" else None, parents=parents)
     if request.method == "POST":
         if not user_has_role(request.user, Role.MANAGER):
@@ -167,7 +174,7 @@ def version_page(request, version_id: str):
         frame_error = exc.message
     for frame in frames:
         frame["preview_url"] = _frame_preview(frame)
-    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk)
+    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
     context = {
         "version": version,
         "dataset": version.dataset,
@@ -329,7 +336,7 @@ def version_remove_view(request, version_id: str):
 @role_required(Role.VIEWER)
 def version_diff_page(request, version_id: str):
     version = selectors.version_get(version_id=version_id)
-    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk)
+    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
     against_id = request.GET.get("against") or (version.parent_id or "")
     diff, against, error = None, None, None
     if against_id:
