@@ -231,14 +231,14 @@ def publish_labels(run: JobRun) -> dict:
     """Write the project's labels as `rois` of the frames of a new draft version."""
     from versions.services import frames_update
 
-    from .models import Label
+    from .selectors import labels_to_publish
     from .services import label_rois
 
     project = _project(run)
     version = DatasetVersion.objects.filter(pk=run.params["version_id"], removed=False).first()
     if version is None:
         raise JobFailed("The target version was removed.")
-    labels = Label.objects.filter(project=project, data_row__dataset_id=run.params["dataset_id"])
+    labels = labels_to_publish(project=project, dataset_id=run.params["dataset_id"])
     state = run.checkpoint or {"after": "", "index": 0, "updated": 0}
     while True:
         row_ids = list(

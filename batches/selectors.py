@@ -103,3 +103,16 @@ def entry_labelled_by(*, user) -> Exists:
             project_id=OuterRef("project_id"), data_row_id=OuterRef("data_row_id"), author=user
         )
     )
+
+
+def labels_to_publish(*, project: Project, dataset_id: str) -> QuerySet[Label]:
+    """The project's labels on the dataset's rows that are done: a row still being labelled
+    (consensus) is not published, so no labeler reads another's label through the version."""
+    done = QueueEntry.objects.filter(
+        project_id=OuterRef("project_id"),
+        data_row_id=OuterRef("data_row_id"),
+        state=QueueEntry.State.DONE,
+    )
+    return Label.objects.filter(project=project, data_row__dataset_id=dataset_id).filter(
+        Exists(done)
+    )

@@ -29,6 +29,7 @@ from versions.models import DataRow, Dataset, DatasetVersion
 
 from .export import export_count, export_options
 from .models import NO_PRIORITY_SORT, Batch, JobInput, Label, Project, QueueEntry, Skip
+from .selectors import labels_to_publish
 
 MAX_BATCH_ROWS = 100_000
 MAX_BATCHES_ROWS = 1_000_000
@@ -1259,7 +1260,7 @@ def labels_publish_start(
     *, project: Project, dataset_id: Any = None, version_name: Any = None, user=None
 ) -> Job:
     """Start a `publish_labels` job: a new draft version of the dataset (child of its newest
-    published version) whose frames carry the project's labels as `rois`."""
+    published version) whose frames carry the labels of the project's done rows as `rois`."""
     from versions.services import version_create
 
     if not isinstance(dataset_id, str) or not dataset_id:
@@ -1279,7 +1280,7 @@ def labels_publish_start(
             field="dataset_id",
         )
     total = (
-        Label.objects.filter(project=project, data_row__dataset=dataset)
+        labels_to_publish(project=project, dataset_id=dataset.pk)
         .values("data_row_id")
         .distinct()
         .count()

@@ -10,6 +10,9 @@ from batches.models import QueueEntry
 from batches.services import batch_create, label_submit, queue_next
 from dashboard.models import Job
 from dashboard.roles import Role, user_set_role
+from versions.copy_on_write import effective_entries
+from versions.models import DatasetVersion
+from versions.services import dataset_create, frames_add, version_create, version_publish
 
 from ..conftest import token_client
 from ..factories import DataRowFactory, ProjectFactory, UserFactory
@@ -110,3 +113,51 @@ def test_the_job_page_links_the_file_only_for_those_who_may_read_it(
     assert page.status_code == 200 and link not in page.content.decode()
     client.force_login(manager)
     assert link in client.get(f"/jobs/{export_job.pk}/").content.decode()
+
+
+def test_publish_labels_leaves_out_rows_still_being_labelled(manager_api, labeler_api, run_jobs):
+    """A version's frames are readable by every role: only done rows' labels go there."""
+    dataset, _ = dataset_create(name="ds")
+    root, _ = version_create(dataset=dataset, name="v1")
+    frames = [{"id": f"f{i}", "sources": [{"uri": f"s3://b/{i}.jpg"}]} for i in range(2)]
+    frames_add(version=root, frames=frames)
+    version_publish(version=root)
+    project = ProjectFactory()
+    batch_create(
+        project=project,
+        name="b",
+        data_rows=["f0"],
+        consensus_settings={"number_of_labels": 2, "coverage_percentage": 1},
+    )
+    batch_create(project=project, name="single", data_rows=["f1"])
+    other = UserFactory(username="other", role=Role.LABELER)
+    for _ in range(2):  # f0 gets one of its two labels (in progress), f1 its only one (done)
+        entry = queue_next(project=project, user=other)
+        label_submit(
+            project=project,
+            entry_id=entry.pk,
+            user=other,
+            annotation={"classes": ["secret" if entry.data_row_id == "f0" else "public"]},
+        )
+    assert dict(QueueEntry.objects.values_list("data_row_id", "state")) == {
+        "f0": "queued",
+        "f1": "done",
+    }
+    with run_jobs():
+        response = manager_api.post(
+            f"/api/v1/projects/{project.pk}/publish-labels/",
+            {"dataset_id": dataset.pk, "version_name": "labelled"},
+            format="json",
+        )
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == "succeeded" and job.progress_total == 1
+    version = DatasetVersion.objects.get(pk=job.result["version_id"])
+    contents = {
+        e.data_row_id: e.revision.content
+        for e in effective_entries(version).select_related("revision")
+    }
+    assert contents["f1"]["rois"] == [{"label": ["public"], "confidence": 1.0}]
+    assert not contents["f0"].get("rois")
+    frames_seen = labeler_api.get(f"/api/v1/versions/{version.pk}/frames/").content
+    assert b"secret" not in frames_seen and b"public" in frames_seen
