@@ -1141,7 +1141,9 @@ def batch_remove_queued_data_rows(*, batch: Batch) -> dict[str, int]:
     """Rows of the batch with no labels leave the batch and the queue, except rows a labeler
     holds by a live reservation: those stay (their submit must not fail) until the reservation
     ends; a later call removes them if still unlabelled. Returns `{"removed", "held"}`."""
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    # FOR NO KEY UPDATE: a label being submitted meanwhile (its insert checks the batch key
+    # with FOR KEY SHARE while holding its queue row) must not deadlock with this removal.
+    batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
     now = timezone.now()
     unlabelled = QueueEntry.objects.filter(batch=batch, labels_count=0)
     free = Q(state=QueueEntry.State.QUEUED) | Q(reserved_until__lt=now)

@@ -77,3 +77,71 @@ def test_the_page_says_how_many_rows_were_held(client, manager, project, make_ro
     response = client.post(f"/projects/{project.pk}/batches/{batch.pk}/remove-queued/", follow=True)
     text = response.content.decode()
     assert "1 row removed; 1 held by a labeler stays until the reservation ends" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_labelers_racing_removals_never_lose_a_held_row(postgres_only, project, make_rows):
+    """PostgreSQL: labelers take and submit rows while the manager removes queued rows over and
+    over; every row served by `next` is submitted successfully, the rest is removed."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from batches.services import batch_remove_queued_data_rows, label_submit
+    from dashboard.roles import Role
+
+    from ..factories import UserFactory
+
+    rows = make_rows(400)
+    batch, _ = batch_create(project=project, name="b", data_rows=[r.pk for r in rows])
+    users = [UserFactory(username=f"racer{i}", role=Role.LABELER) for i in range(6)]
+    problems: list[str] = []
+    submitted: list[int] = []
+    stop = threading.Event()
+    start = threading.Barrier(len(users) + 1)
+
+    def label(user):
+        try:
+            start.wait()
+            while not stop.is_set():
+                entry = queue_next(project=project, user=user)
+                if entry is None:
+                    return
+                time.sleep(0.002)
+                label_submit(project=project, entry_id=entry.pk, user=user, annotation={})
+                submitted.append(entry.pk)
+        except Exception as exc:  # noqa: BLE001 - report every failure of a worker thread
+            problems.append(repr(exc))
+        finally:
+            connection.close()
+
+    def remove():
+        try:
+            start.wait()
+            deadline = time.monotonic() + 10
+            while len(submitted) < 20 and time.monotonic() < deadline:
+                time.sleep(0.001)  # remove while the labelers are in full swing
+            for _ in range(20):
+                batch_remove_queued_data_rows(batch=batch)
+                time.sleep(0.005)
+        except Exception as exc:  # noqa: BLE001
+            problems.append(repr(exc))
+        finally:
+            stop.set()
+            connection.close()
+
+    threads = [threading.Thread(target=label, args=(u,)) for u in users]
+    threads.append(threading.Thread(target=remove))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert problems == [], "\n".join(problems)
+    assert submitted, "the labelers got no row before the removals"
+    assert batch_remove_queued_data_rows(batch=batch) == {"removed": 0, "held": 0}
+    left = set(QueueEntry.objects.filter(batch=batch).values_list("pk", flat=True))
+    assert left == set(submitted)
+    assert Label.objects.filter(batch=batch).count() == len(submitted)
+    assert Batch.objects.get(pk=batch.pk).size == len(left)
