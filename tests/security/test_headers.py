@@ -80,7 +80,7 @@ def test_unknown_api_paths_answer_json_404(viewer_api):
     for path in ["/api/v1/no-such-thing/", "/api/v2/", "/api/whatever"]:
         response = viewer_api.get(path)
         assert response.status_code == 404, path
-        assert response.json() == {"detail": "Not found."}
+        assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 def test_job_params_show_a_stored_file_by_its_base_name_only(manager_api, run_jobs, client):

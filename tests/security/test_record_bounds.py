@@ -205,7 +205,7 @@ def test_a_csv_header_over_the_limit_is_a_400_naming_the_file(limit, draft, mana
         format="multipart",
     )
     assert response.status_code == 400
-    assert response.json() == {"file": [too_large("The CSV header", LIMIT)]}
+    assert response.json() == {"file": [too_large("The CSV header", LIMIT)], "code": "invalid"}
     assert not Job.objects.exists()
 
 
