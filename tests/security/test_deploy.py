@@ -121,9 +121,13 @@ def test_default_settings_show_no_debug_page(tmp_path):
     assert "Bad request" in bad_host and "evil.example" not in bad_host
     assert "There is nothing at this address" in page
     assert "application/json" in api and json.loads(api.split("\n", 1)[1]) == {
-        "detail": "Not found."
+        "detail": "Not found.",
+        "code": "not_found",
     }
-    assert json.loads(api_no_slash.split("\n", 1)[1]) == {"detail": "Not found."}
+    assert json.loads(api_no_slash.split("\n", 1)[1]) == {
+        "detail": "Not found.",
+        "code": "not_found",
+    }
 
 
 @pytest.mark.django_db
