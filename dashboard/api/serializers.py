@@ -1,4 +1,7 @@
-"""Job shapes for the API (read-only: jobs are created by the verbs that start them)."""
+"""Job shapes for the API (read-only: jobs are created by the verbs that start them), and
+`InputSerializer`, the base of every request-body serializer: it refuses unknown fields."""
+
+from collections.abc import Mapping
 
 from pathlib import PurePosixPath
 
@@ -6,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from dashboard.errors import Invalid
 from dashboard.models import Job, JobError
 
 
@@ -94,3 +98,23 @@ class JobErrorSerializer(serializers.ModelSerializer):
         model = JobError
         fields = ["index", "key", "input", "message", "error_type"]
         read_only_fields = fields
+
+
+def refuse_unknown(data, serializer_class) -> None:
+    """An Invalid naming the first field of a body that `serializer_class` does not have."""
+    if isinstance(data, Mapping):
+        unknown = sorted(set(data) - set(serializer_class().fields))
+        if unknown:
+            raise Invalid(
+                f"Unknown field {unknown[0]!r}: the fields are "
+                f"{', '.join(serializer_class().fields)}.",
+                field=unknown[0],
+            )
+
+
+class InputSerializer(serializers.Serializer):
+    """A request body: a field the schema does not name is a 400 naming it (never ignored)."""
+
+    def to_internal_value(self, data):
+        refuse_unknown(data, type(self))
+        return super().to_internal_value(data)

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
-from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
+from dashboard.api.parsers import UPLOAD_PARSERS
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
 from dashboard.bulk.export import content_type, export_filename
@@ -125,7 +125,7 @@ def _stream(request, *, version, record_type: str, stem: str, q=None, projection
 
 
 class DataRowImportApi(APIView):
-    parser_classes = [StrictMultiPartParser, StrictJSONParser]
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
@@ -180,7 +180,7 @@ class DataRowExportApi(APIView):
 
 
 class FrameImportApi(APIView):
-    parser_classes = [StrictMultiPartParser, StrictJSONParser]
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
     def post(self, request, version_id: str):
