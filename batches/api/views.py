@@ -74,7 +74,8 @@ def _body(request, *, list_ok: bool = False, rows_limit: int | None = None) -> A
                     raise Invalid(
                         "Must be JSON (a number, an object or null).", field=key
                     ) from None
-        column = request.query_params.get("key") or body.pop("key", None) or "global_key"
+        form_key = body.pop("key", None)
+        column = request.query_params.get("key") or form_key or "global_key"
         if column not in ("global_key", "id", "data_row"):
             raise Invalid("Must be global_key or id.", field="key")
         upload = request.FILES.get("file")

@@ -227,11 +227,12 @@ def _send_headers_then_wait(server, path: str, content_type: str) -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_live_server_answers_a_large_anonymous_post_before_the_body_is_sent(live_server):
+    """Over a real socket the refusal comes while the client is still sending (memory is
+    measured above: Django's development server drains an unread body after answering)."""
     project = Project.objects.create(name="live")
     for path in ("/accounts/login/", f"/api/v1/projects/{project.pk}/batches/"):
-        reply, peak = peak_memory(lambda p=path: _send_headers_then_wait(live_server, p, MULTIPART))
+        reply = _send_headers_then_wait(live_server, path, MULTIPART)
         assert reply.startswith(b"HTTP/1.1 413"), (path, reply[:200])
-        assert peak < 10 * MB
 
 
 # ---------------------------------------------------------------- #8: row lists counted
