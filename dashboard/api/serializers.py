@@ -100,14 +100,16 @@ class JobErrorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def refuse_unknown(data, serializer_class) -> None:
-    """An Invalid naming the first field of a body that `serializer_class` does not have."""
+def refuse_unknown(data, fields) -> None:
+    """An Invalid naming the first key of a body that is not one of `fields` (names, or an
+    input serializer class whose fields they are)."""
+    if isinstance(fields, type):
+        fields = fields().fields
     if isinstance(data, Mapping):
-        unknown = sorted(set(data) - set(serializer_class().fields))
+        unknown = sorted(set(data) - set(fields))
         if unknown:
             raise Invalid(
-                f"Unknown field {unknown[0]!r}: the fields are "
-                f"{', '.join(serializer_class().fields)}.",
+                f"Unknown field {unknown[0]!r}: the fields are {', '.join(fields)}.",
                 field=unknown[0],
             )
 
@@ -116,5 +118,5 @@ class InputSerializer(serializers.Serializer):
     """A request body: a field the schema does not name is a 400 naming it (never ignored)."""
 
     def to_internal_value(self, data):
-        refuse_unknown(data, type(self))
+        refuse_unknown(data, self.fields)
         return super().to_internal_value(data)

@@ -338,6 +338,32 @@ def _bodies(project, batch, dataset, version):
         ("post", f"{p}/export/", {"batch_id": [batch.pk]}, "batch_id"),
         ("post", f"{p}/batches/reorder/", {"batch_ids": [batch.pk], "x": 1}, "x"),
         ("post", f"{p}/priorities/", {"items": [], "item": []}, "item"),
+        ("post", f"/api/v1/versions/{version.pk}/frames/", {"frames": [], "frame": []}, "frame"),
+        (
+            "patch",
+            f"/api/v1/versions/{version.pk}/frames/",
+            {"frames": [], "without": []},
+            "without",
+        ),
+        ("post", f"/api/v1/versions/{version.pk}/frames/delete/", {"ids": [], "id": "x"}, "id"),
+        (
+            "post",
+            f"/api/v1/datasets/{dataset.pk}/data-rows/update/",
+            {"set": {}, "where": {}},
+            "where",
+        ),
+        (
+            "post",
+            f"/api/v1/datasets/{dataset.pk}/data-rows/delete/",
+            {"ids": [], "filters": {}},
+            "filters",
+        ),
+        (
+            "post",
+            f"/api/v1/datasets/{dataset.pk}/data-rows/import/",
+            {"records": [], "mode": "x"},
+            "mode",
+        ),
     ]
 
 

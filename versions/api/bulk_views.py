@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from dashboard.api.parsers import UPLOAD_PARSERS
 from dashboard.api.responses import job_accepted
-from dashboard.api.serializers import JobSerializer
+from dashboard.api.serializers import JobSerializer, refuse_unknown
 from dashboard.bulk.export import content_type, export_filename
 from dashboard.errors import Invalid
 from versions import selectors
@@ -49,6 +49,7 @@ IMPORT_PARAMETERS = [
         description="unknown columns/fields: reject (400 / row error) or ignore",
     ),
 ]
+OPTIONS = ("format", "mode", "key", "on_error", "unknown")
 EXPORT_PARAMETERS = [OpenApiParameter("format", str, enum=["csv", "json", "ndjson"])]
 UPLOAD = {
     "multipart/form-data": {
@@ -71,9 +72,12 @@ def _import(request, *, version_for, record_type: str):
     import job; the version is resolved inside the same transaction."""
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
     records = None
-    if upload is None:
+    if upload is not None:
+        refuse_unknown(request.data, ("file", *OPTIONS))
+    else:
         data = request.data
         if isinstance(data, dict):
+            refuse_unknown(data, ("records", record_type, "frames"))
             data = data.get("records", data.get(record_type, data.get("frames")))
         if not isinstance(data, list):
             raise Invalid(
@@ -81,9 +85,7 @@ def _import(request, *, version_for, record_type: str):
                 field="file",
             )
         records = data
-    options = {
-        name: _option(request, name) for name in ("format", "mode", "key", "on_error", "unknown")
-    }
+    options = {name: _option(request, name) for name in OPTIONS}
     with transaction.atomic():
         version = version_for()
         if upload is not None:
@@ -142,6 +144,7 @@ class DataRowUpdateApi(APIView):
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}
+        refuse_unknown(body, ("filter", "set"))
         if "set" not in body:
             raise Invalid('Send {"filter": {...}, "set": {...}}.', field="set")
         with transaction.atomic():
@@ -157,6 +160,7 @@ class DataRowDeleteApi(APIView):
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}
+        refuse_unknown(body, ("filter", "ids"))
         with transaction.atomic():
             version = data_rows_version_for_writing(dataset=dataset, user=request.user)
             job = rows_delete_start(
