@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard.api.pagination import CursorPagination
-from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser, refuse_repeated
+from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import InputSerializer, JobSerializer, refuse_unknown
 from dashboard.errors import Invalid
@@ -56,13 +56,11 @@ class RowListInput:
 
 def _body(request, *, list_ok: bool = False, rows_limit: int | None = None) -> Any:
     """The request body as plain data (JSON; multipart only where the view takes a file).
-    Multipart forms: each field once (refused when repeated), `priority` and
+    Multipart forms (each field once: StrictMultiPartParser, for sessions too): `priority` and
     `consensus_settings` are decoded, an uploaded `file` becomes `global_keys` (or `data_rows`
     with `?key=id`), read and counted up to `rows_limit` rows."""
     data = request.data
     if request.content_type and request.content_type.startswith("multipart/"):
-        # Read here too: a session request's form was parsed by the CSRF check, not our parser.
-        refuse_repeated(data, request.FILES)
         body: dict[str, Any] = {k: data.get(k) for k in data if k not in request.FILES}
         body.update({k: "(a file)" for k in request.FILES if k != "file"})
         for key in ("priority", "consensus_settings", "set_labels_as_template"):
