@@ -75,15 +75,15 @@ def _import(request, *, version_for, record_type: str):
     if upload is not None:
         refuse_unknown(request.data, ("file", *OPTIONS))
     else:
-        data = request.data
+        body = data = request.data
         if isinstance(data, dict):
-            refuse_unknown(data, ("records", record_type, "frames"))
             data = data.get("records", data.get(record_type, data.get("frames")))
         if not isinstance(data, list):
             raise Invalid(
                 "Upload a file (multipart field 'file') or send a JSON array of records.",
                 field="file",
             )
+        refuse_unknown(body, ("records", record_type, "frames"))
         records = data
     options = {name: _option(request, name) for name in OPTIONS}
     with transaction.atomic():
