@@ -21,7 +21,6 @@ from versions.models import DataRow
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 COLUMNS = ("global_key", "data_row", "id")
 TARGETS = {"global_keys": "global_key", "data_rows": "id"}
-FORMATS = ("csv", "json", "ndjson", "txt")
 _SPACE = re.compile(r"[ \t\n\r]*")
 # RUN JSON strings in a row, each followed by a comma.
 RUN = 1000
@@ -99,6 +98,8 @@ def _array_items(text: str, i: int, *, field: str) -> Generator[Any, None, int]:
         i = _SPACE.match(text, i).end()
         if text.startswith(",", i):
             i = _SPACE.match(text, i + 1).end()
+            if text.startswith("]", i):
+                raise Invalid(f"Malformed JSON: a comma before ']' at character {i}.", field=field)
         elif not text.startswith("]", i):
             raise Invalid(f"Malformed JSON: expected ',' or ']' at character {i}.", field=field)
     return i + 1
