@@ -2,7 +2,6 @@
 `InputSerializer`, the base of every request-body serializer: it refuses unknown fields."""
 
 from collections.abc import Mapping
-
 from pathlib import PurePosixPath
 
 from drf_spectacular.utils import extend_schema_field
