@@ -39,6 +39,37 @@ ERRORS = {
 }
 
 
+def row_list_upload(name_field: str) -> dict:
+    """The multipart alternative of a create-batch body: the row list as an uploaded `file`
+    (one key per line, CSV with a key column, or JSON), the other fields as form fields."""
+    return {
+        "type": "object",
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            name_field: {"type": "string", "maxLength": 255},
+            "priority": {"type": "string", "description": "JSON: an integer or null"},
+            "consensus_settings": {"type": "string", "description": "JSON: an object or null"},
+        },
+        "required": ["file", name_field],
+    }
+
+
+ROW_LIST_PARAMETERS = [
+    OpenApiParameter(
+        "format",
+        str,
+        enum=["csv", "json", "ndjson", "txt"],
+        description="with an uploaded file: its format (default from the file name)",
+    ),
+    OpenApiParameter(
+        "key",
+        str,
+        enum=["global_key", "id"],
+        description="with an uploaded file: what its rows hold (default global_key)",
+    ),
+]
+
+
 class RowListJSONParser(StrictJSONParser):
     """JSON whose `global_keys` / `data_rows` list is counted before it is built: the view's
     `rows_limit` + 1st item is a 400 naming the list (see row_lists.refuse_long_lists)."""
@@ -149,7 +180,12 @@ class BatchListApi(RowListInput, ListAPIView):
         return batch_list(project=project_get(project_id=self.kwargs["project_id"]))
 
     @extend_schema(
-        request=s.BatchInputSerializer, responses={201: s.BatchCreatedSerializer, **ERRORS}
+        request={
+            "application/json": s.BatchInputSerializer,
+            "multipart/form-data": row_list_upload("name"),
+        },
+        parameters=ROW_LIST_PARAMETERS,
+        responses={201: s.BatchCreatedSerializer, **ERRORS},
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
@@ -170,7 +206,14 @@ class BatchListApi(RowListInput, ListAPIView):
 class BatchBulkApi(RowListInput, APIView):
     rows_limit = services.MAX_BATCHES_ROWS
 
-    @extend_schema(request=s.BatchesInputSerializer, responses={202: JOB_202, **ERRORS})
+    @extend_schema(
+        request={
+            "application/json": s.BatchesInputSerializer,
+            "multipart/form-data": row_list_upload("name_prefix"),
+        },
+        parameters=ROW_LIST_PARAMETERS,
+        responses={202: JOB_202, **ERRORS},
+    )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
         body = _only(_body(request, rows_limit=self.rows_limit), s.BatchesInputSerializer)

@@ -55,8 +55,14 @@ UPLOAD = {
     "multipart/form-data": {
         "type": "object",
         "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
     },
-    "application/json": {"type": "array", "items": {"type": "object"}},
+    "application/json": {
+        "type": "object",
+        "description": "The records as JSON (a bare array of records is read too).",
+        "properties": {"records": {"type": "array", "items": {"type": "object"}}},
+        "required": ["records"],
+    },
 }
 
 
