@@ -1,5 +1,6 @@
 """What the OpenAPI schema says beyond each view's own `extend_schema`: the error answers
-every operation can give, in one `Error` shape, and the cursor parameters of every paged list.
+every operation can give, in one `Error` shape, the cursor parameters of every paged list, and
+that request bodies take no field they do not name.
 
 Generated clients (openapi-python-client, schemathesis' conformance checks) rely on both: an
 answer whose status code the schema does not declare is a failure for them."""
@@ -55,6 +56,20 @@ PAGING_PARAMETERS = [
 ]
 
 
+def input_component_names() -> set[str]:
+    """The request components of every `InputSerializer` (which refuses fields it does not
+    name), as drf-spectacular names them: `FooSerializer` → `FooRequest`, `PatchedFooRequest`."""
+    from dashboard.api.serializers import InputSerializer
+
+    names, todo = set(), [InputSerializer]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        base = cls.__name__.removesuffix("Serializer")
+        names |= {f"{base}Request", f"Patched{base}Request"}
+    return names
+
+
 def error_codes(method: str, operation: dict) -> list[str]:
     codes = ["400", "401", "403", "404"]
     if method != "get" or "409" in operation.get("responses", {}):
@@ -71,6 +86,10 @@ def add_errors_and_paging(result: dict, generator, request, public) -> dict:
         "application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}
     }
     schemas = result["components"]["schemas"]
+    strict = input_component_names()
+    for name, schema in schemas.items():
+        if name in strict and schema.get("type") == "object":
+            schema.setdefault("additionalProperties", False)
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})

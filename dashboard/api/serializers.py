@@ -1,9 +1,11 @@
 """Job shapes for the API (read-only: jobs are created by the verbs that start them), and
-`InputSerializer`, the base of every request-body serializer: it refuses unknown fields."""
+`InputSerializer`, the base of every request-body serializer: it refuses unknown fields and
+JSON values of the wrong type (DRF would turn `0` into `"0"` or `false`)."""
 
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -113,9 +115,41 @@ def refuse_unknown(data, fields) -> None:
             )
 
 
+def json_type_error(field: serializers.Field, value) -> str | None:
+    """Why a JSON `value` cannot be what `field` declares (the schema's type), or None. DRF
+    coerces (`0` → `"0"`, `0` → `false`, `"5"` → `5`); a JSON body must carry the declared
+    type, as the OpenAPI schema says."""
+    if value is None:
+        return None if field.allow_null else "This field may not be null."
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else "Must be an integer."
+    if isinstance(field, serializers.FloatField | serializers.DecimalField):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "Must be a number."
+    if isinstance(field, serializers.CharField | serializers.ChoiceField):
+        return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.ListField | serializers.ListSerializer):
+        return None if isinstance(value, list) else "Must be a list."
+    if isinstance(field, serializers.DictField | serializers.Serializer):
+        return None if isinstance(value, dict) else "Must be an object."
+    return None
+
+
 class InputSerializer(serializers.Serializer):
-    """A request body: a field the schema does not name is a 400 naming it (never ignored)."""
+    """A request body: a field the schema does not name is a 400 naming it (never ignored), and
+    a JSON value of another type than the field's is a 400 naming it (never coerced)."""
 
     def to_internal_value(self, data):
         refuse_unknown(data, self.fields)
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
+            errors = {
+                name: [message]
+                for name, field in self.fields.items()
+                if name in data and (message := json_type_error(field, data[name]))
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

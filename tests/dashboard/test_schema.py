@@ -63,3 +63,30 @@ def test_error_bodies_carry_a_code(manager_api, viewer_api):
     assert conflict.status_code == 409 and conflict.json()["code"] == "conflict"
     broken = manager_api.post("/api/v1/datasets/", "{", content_type="application/json")
     assert broken.status_code == 400 and broken.json()["code"] == "parse_error"
+
+
+def test_input_bodies_declare_that_they_take_no_other_field(schema):
+    components = schema["components"]["schemas"]
+    for name in ("DatasetCreateRequest", "BatchInputRequest", "PatchedProjectInputRequest"):
+        assert components[name]["additionalProperties"] is False, name
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": "x", "raise_if_exists": 0}, "raise_if_exists"),
+        ({"name": "x", "dataset_project": 0}, "dataset_project"),
+        ({"name": 5}, "name"),
+        ({"name": "x", "tags": "a"}, "tags"),
+    ],
+)
+def test_json_values_of_another_type_are_refused_not_coerced(manager_api, body, field):
+    response = manager_api.post("/api/v1/datasets/", body, format="json")
+    assert response.status_code == 400 and field in response.json(), response.json()
+
+
+@pytest.mark.parametrize("value", ["", "yes", "2"])
+def test_boolean_query_parameters_are_true_or_false(manager_api, value):
+    dataset, _ = dataset_create(name="d")
+    response = manager_api.get(f"/api/v1/datasets/{dataset.pk}/versions/?only_draft={value}")
+    assert response.status_code == 400 and "only_draft" in response.json()

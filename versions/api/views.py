@@ -55,9 +55,9 @@ def query_bool(request, name: str) -> bool:
     if raw is None:
         return False
     value = raw.strip().lower()
-    if value not in {"1", "true", "yes", "0", "false", "no", ""}:
+    if value not in {"1", "true", "0", "false"}:
         raise Invalid("Must be true or false.", field=name)
-    return value in {"1", "true", "yes"}
+    return value in {"1", "true"}
 
 
 def validated(serializer_class, data, *, partial: bool = False) -> dict:
