@@ -550,7 +550,8 @@ def frames_update(
             if not isinstance(frame, dict):
                 raise Invalid("A frame must be an object.", field="frame")
             given = {k: v for k, v in frame.items() if k not in without}
-            base = current.get(frame.get("id"))
+            frame_id = frame.get("id")
+            base = current.get(frame_id) if isinstance(frame_id, str) else None
             if base is not None:
                 given = {**given, **merge_content(base, given)}
             frame_id, global_key, content = _prepare(version.dataset_id, given)

@@ -132,7 +132,17 @@ def json_type_error(field: serializers.Field, value) -> str | None:
     if isinstance(field, serializers.CharField | serializers.ChoiceField):
         return None if isinstance(value, str) else "Must be a string."
     if isinstance(field, serializers.ListField | serializers.ListSerializer):
-        return None if isinstance(value, list) else "Must be a list."
+        if not isinstance(value, list):
+            return "Must be a list."
+        child = field.child
+        return next(
+            (
+                f"Item {i}: {error}"
+                for i, item in enumerate(value)
+                if (error := json_type_error(child, item))
+            ),
+            None,
+        )
     if isinstance(field, serializers.DictField | serializers.Serializer):
         return None if isinstance(value, dict) else "Must be an object."
     return None

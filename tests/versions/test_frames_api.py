@@ -184,3 +184,14 @@ def test_large_add_runs_as_a_job(manager_api, draft, run_jobs, monkeypatch):
 def test_frames_of_unknown_version_or_frame_are_404(manager_api, draft):
     assert manager_api.get("/api/v1/versions/nope/frames/").status_code == 404
     assert manager_api.get(frames_url(draft, "nope/")).status_code == 404
+
+
+def test_an_update_whose_frame_id_is_not_text_is_a_row_failure(manager_api, draft):
+    """Found by schemathesis: an id that is a list was looked up in a dict (a 500)."""
+    response = manager_api.patch(
+        f"/api/v1/versions/{draft.pk}/frames/",
+        {"frames": [{"id": [], "sources": True}]},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["updated"] == 0 and len(response.json()["failed"]) == 1

@@ -60,7 +60,13 @@ UPLOAD = {
     "application/json": {
         "type": "object",
         "description": "The records as JSON (a bare array of records is read too).",
-        "properties": {"records": {"type": "array", "items": {"type": "object"}}},
+        "properties": {
+            "records": {
+                "type": "array",
+                "items": {},
+                "description": "Objects; any other value is a row error of the job.",
+            }
+        },
         "required": ["records"],
     },
 }
