@@ -12,6 +12,7 @@ from rest_framework.reverse import reverse
 
 from dashboard.errors import Invalid
 from dashboard.models import Job, JobError
+from dashboard.selectors import job_file_readable
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -89,9 +90,13 @@ class JobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_file_url(self, job) -> str | None:
-        if not job.file:
+        """The file's URL for those who may read it (its creator and managers), else null."""
+        request = self.context.get("request")
+        if not job.file or request is None:
             return None
-        return reverse("api:job-file", args=[job.pk], request=self.context.get("request"))
+        if not job_file_readable(job=job, user=request.user):
+            return None
+        return reverse("api:job-file", args=[job.pk], request=request)
 
 
 class JobErrorSerializer(serializers.ModelSerializer):

@@ -9,9 +9,11 @@ reads the checkpoint and continues after the last committed chunk: nothing is lo
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -195,10 +197,21 @@ def run_job(job_id: str) -> str | None:
         return Job.Status.FAILED
     except Exception as exc:  # noqa: BLE001 - every failure ends the job the same way
         log.exception("job %s (%s) failed", job.pk, job.kind)
-        _finish(job, Job.Status.FAILED, error=f"Internal error: {type(exc).__name__}: {exc}")
+        _finish(job, Job.Status.FAILED, error=f"Internal error: {internal_reason(exc)}")
         return Job.Status.FAILED
     job.refresh_from_db(fields=["progress_done", "progress_total"])
     if job.progress_total is None:
         Job.objects.filter(pk=job.pk).update(progress_total=job.progress_done)
     _finish(job, Job.Status.SUCCEEDED, result=result)
     return Job.Status.SUCCEEDED
+
+
+# An absolute path in an exception's text (`/srv/labelops/media/imports/x.csv`): users see its
+# last part only, never where files lie on the server. One class per step: linear time.
+ABSOLUTE_PATH = re.compile(r"(?:/[^\s'\"/]+)+/?")
+
+
+def internal_reason(exc: Exception) -> str:
+    """The reason an unexpected error gives users: its type and message, paths shortened."""
+    message = ABSOLUTE_PATH.sub(lambda m: PurePosixPath(m.group()).name, str(exc))
+    return f"{type(exc).__name__}: {message}"

@@ -91,6 +91,7 @@ def test_a_job_file_is_refused_to_other_users(request, export_job, who):
     client = request.getfixturevalue(who)
     response = client.get(f"/api/v1/jobs/{export_job.pk}/file/")
     assert response.status_code == 403 and b"secret" not in response.content
+    assert client.get(f"/api/v1/jobs/{export_job.pk}/").json()["file_url"] is None
 
 
 def test_a_job_file_is_read_by_managers_and_its_creator(manager_api, export_job):

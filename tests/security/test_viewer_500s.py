@@ -163,3 +163,11 @@ def test_a_name_longer_than_its_column_on_the_pages(client, manager, draft, path
     assert response.status_code == 400
     assert "at most 255 characters" in response.content.decode()
     assert (Dataset.objects.count(), DatasetVersion.objects.count()) == (datasets, versions)
+
+
+def test_frame_ids_in_the_query_are_bounded(viewer_api, draft):
+    ids = ",".join(f"f{i}" for i in range(1001))
+    response = viewer_api.get(f"/api/v1/versions/{draft.pk}/frames/?ids={ids}")
+    assert response.status_code == 400 and "ids" in response.json()
+    fine = ",".join(f"f{i}" for i in range(1000))
+    assert viewer_api.get(f"/api/v1/versions/{draft.pk}/frames/?ids={fine}").status_code == 200

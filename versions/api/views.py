@@ -60,6 +60,19 @@ def query_bool(request, name: str) -> bool:
     return value in {"1", "true"}
 
 
+MAX_QUERY_IDS = 1000
+
+
+def frame_ids_query(raw: str | None) -> list[str] | None:
+    """`?ids=a,b`: at most MAX_QUERY_IDS ids (a page's worth), else a 400 naming `ids`."""
+    if not raw:
+        return None
+    ids = [i for i in raw.split(",") if i]
+    if len(ids) > MAX_QUERY_IDS:
+        raise Invalid(f"At most {MAX_QUERY_IDS:,} ids per request; got {len(ids):,}.", field="ids")
+    return ids
+
+
 def validated(serializer_class, data, *, partial: bool = False) -> dict:
     serializer = serializer_class(data=data, partial=partial)
     serializer.is_valid(raise_exception=True)
@@ -376,7 +389,7 @@ class FrameListApi(APIView):
             after=cursor.after,
             before=cursor.before,
             limit=page_size(request),
-            ids=[i for i in ids.split(",") if i] if ids else None,
+            ids=frame_ids_query(ids),
             source=request.query_params.get("source") or None,
         )
         # The cursor needs the ids even when the projection leaves them out.
