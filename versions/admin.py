@@ -64,9 +64,9 @@ class DataRowAdmin(RoleAdmin):
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
 
-        from .bulk import data_rows_version_for_writing
-        from .bulk_services import rows_import_start
-        from .bulk_views import DataRowImportForm
+        from .bulk.records import data_rows_version_for_writing
+        from .bulk.start import rows_import_start
+        from .bulk.views import DataRowImportForm
 
         if not self.has_manager_permission(request):
             raise PermissionDenied("Your role does not allow this action.")
@@ -111,7 +111,7 @@ class DataRowAdmin(RoleAdmin):
 
         from dashboard.bulk.export import content_type, export_filename, export_stream
 
-        from .bulk import DATA_ROWS, export_records
+        from .bulk.records import DATA_ROWS, export_records
         from .selectors import version_for_reading
 
         by_dataset: dict[str, list[str]] = {}

@@ -100,4 +100,4 @@ def add_frames(run: JobRun) -> dict:
     return {"version_id": version.pk, "added": run.job.counts.get("created", 0)}
 
 
-from . import bulk_jobs  # noqa: E402,F401 - registers import, update_rows, delete_rows
+from .bulk import jobs as bulk_jobs  # noqa: E402,F401 - registers import, update_rows, delete_rows

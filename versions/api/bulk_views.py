@@ -15,8 +15,8 @@ from dashboard.api.serializers import JobSerializer
 from dashboard.bulk.export import content_type, export_filename
 from dashboard.errors import Invalid
 from versions import selectors
-from versions.bulk import data_rows_version_for_writing
-from versions.bulk_services import (
+from versions.bulk.records import data_rows_version_for_writing
+from versions.bulk.start import (
     rows_delete_start,
     rows_export,
     rows_import_start,

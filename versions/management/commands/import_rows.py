@@ -85,8 +85,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from versions.bulk import data_rows_version_for_writing
-        from versions.bulk_services import rows_import_start
+        from versions.bulk.records import data_rows_version_for_writing
+        from versions.bulk.start import rows_import_start
         from versions.selectors import dataset_get, version_get
 
         record_type = "frames" if options["frames"] else "data_rows"

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_POST
 from dashboard.errors import ApplicationError
 from dashboard.roles import Role, role_required
 
-from .bulk import data_rows_version_for_writing
-from .bulk_services import rows_import_start
-from .models import Dataset
-from .selectors import dataset_get, version_get
+from ..models import Dataset
+from ..selectors import dataset_get, version_get
+from .records import data_rows_version_for_writing
+from .start import rows_import_start
 
 OPTIONS = ("format", "mode", "key", "on_error", "unknown")
 

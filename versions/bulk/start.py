@@ -15,8 +15,8 @@ from dashboard.errors import Conflict, Invalid
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
 
-from .bulk import RECORD_TYPES, filter_validate, update_set_validate
-from .models import DatasetVersion
+from ..models import DatasetVersion
+from .records import RECORD_TYPES, filter_validate, update_set_validate
 
 MAX_DELETE_IDS = 1_000_000
 
@@ -140,8 +140,8 @@ def rows_export(
     """(format, text pieces) of the version's data rows or frames, optionally filtered (`q`
     from `row_filter_q`) and projected; an empty export when the dataset has no version yet.
     Without a projection the fields are exactly those the import reads."""
-    from .bulk import export_records
-    from .projection import project
+    from ..projection import project
+    from .records import export_records
 
     fmt = format_detect(format=format or "ndjson")
     fields = RECORD_TYPES[record_type].field_names

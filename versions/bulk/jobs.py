@@ -10,14 +10,14 @@ from dashboard.bulk.records import ImportOptions
 from dashboard.jobs.registry import job_kind
 from dashboard.jobs.runner import JobRun
 
-from .bulk import (
+from ..copy_on_write import effective_entries
+from ..selectors import version_get
+from .records import (
     RECORD_TYPES,
     delete_filter_chunk,
     delete_ids_chunk,
     update_chunk,
 )
-from .copy_on_write import effective_entries
-from .selectors import version_get
 
 ROWS_CHUNK = 5000
 
@@ -39,7 +39,7 @@ def import_records(run: JobRun) -> dict:
 
 
 def _matching_total(run: JobRun) -> None:
-    from .bulk import filter_validate
+    from .records import filter_validate
 
     if run.job.progress_total is None:
         version = version_get(version_id=run.params["version_id"])

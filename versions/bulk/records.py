@@ -25,9 +25,9 @@ from dashboard.bulk.fields import Field
 from dashboard.bulk.records import Outcome, Record, RecordError, RecordType, RowError
 from dashboard.errors import ApplicationError, Conflict, Invalid
 
-from .copy_on_write import effective_entries, iter_revision_ids, version_chain
-from .frames import FRAME_ID_RE, check_metadata_keys, content_hash, frame_content, frame_id_for_uri
-from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
+from ..copy_on_write import effective_entries, iter_revision_ids, version_chain
+from ..frames import FRAME_ID_RE, check_metadata_keys, content_hash, frame_content, frame_id_for_uri
+from ..models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
 
 LOOKUP_BATCH = 5000
 
@@ -63,8 +63,8 @@ def _message(exc: ApplicationError) -> str:
 def data_rows_version_for_writing(*, dataset: Dataset, user=None) -> DatasetVersion:
     """The current draft of the dataset; without one, a new draft named `draft` (child of the
     latest published version, or a root when there is none)."""
-    from .selectors import version_list
-    from .services import version_create
+    from ..selectors import version_list
+    from ..services import version_create
 
     draft = version_list(dataset=dataset, only_draft=True).first()
     if draft is not None:
@@ -614,7 +614,7 @@ def update_set_validate(values: Any) -> dict[str, Any]:
 
 
 def filter_validate(filters: Any, *, field: str = "filter") -> Q:
-    from .row_filter import row_filter_q
+    from ..row_filter import row_filter_q
 
     if not isinstance(filters, dict):
         raise Invalid(
