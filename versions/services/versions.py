@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from dashboard.errors import ApplicationError, Conflict, Invalid
 
-from .copy_on_write import iter_frame_contents, version_chain
-from .frames import (
+from ..copy_on_write import iter_frame_contents, version_chain
+from ..frames import (
     FRAME_ID_RE,
     check_metadata_keys,
     content_hash,
@@ -21,8 +21,8 @@ from .frames import (
     frame_id_for_uri,
     merge_content,
 )
-from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
-from .stats import version_stats_compute
+from ..models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
+from ..stats import version_stats_compute
 
 # ---------------------------------------------------------------- datasets
 
@@ -269,7 +269,7 @@ def version_stats_refresh_start(*, version: DatasetVersion, user=None):
 def version_commit_or_start(*, version: DatasetVersion, user=None):
     """Commit small versions at once (returns the version); start a job for large ones
     (returns the job)."""
-    from .copy_on_write import effective_entries
+    from ..copy_on_write import effective_entries
 
     if effective_entries(version).count() <= STATS_SYNC_LIMIT:
         return version_commit(version=version)
@@ -591,7 +591,7 @@ def frames_delete(*, version: DatasetVersion, ids: list[str]) -> int:
 
 
 def _present(version, ids, chain):
-    from .copy_on_write import iter_revision_ids
+    from ..copy_on_write import iter_revision_ids
 
     for start in range(0, len(ids), 5000):
         yield from iter_revision_ids(version, ids=ids[start : start + 5000], chain=chain)
