@@ -23,9 +23,10 @@ from django.utils import timezone
 from dashboard.bulk import json_text, staging
 from dashboard.bulk.fields import Field
 from dashboard.bulk.records import Outcome, Record, RecordError, RecordType, RowError
-from dashboard.errors import ApplicationError, Conflict, Invalid
+from dashboard.errors import ApplicationError, Invalid
 
 from ..copy_on_write import effective_entries, iter_revision_ids, version_chain
+from ..drafts import version_lock_draft
 from ..frames import FRAME_ID_RE, check_metadata_keys, content_hash, frame_content, frame_id_for_uri
 from ..models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
 
@@ -73,15 +74,6 @@ def data_rows_version_for_writing(*, dataset: Dataset, user=None) -> DatasetVers
         version_list(dataset=dataset, only_published=True).order_by("-published_at", "-id").first()
     )
     return version_create(dataset=dataset, name="draft", parent=parent, user=user)[0]
-
-
-def _lock_draft(version_id: str) -> DatasetVersion:
-    version = DatasetVersion.objects.select_for_update().filter(pk=version_id).first()
-    if version is None or version.removed:
-        raise Invalid(f"No version with id {version_id!r}.", field="version")
-    if version.is_published:
-        raise Conflict(f"Version {version.name!r} is published and cannot be changed.")
-    return version
 
 
 def _touch(version: DatasetVersion) -> None:
@@ -397,7 +389,7 @@ class FrameWriter:
     # -- import
 
     def write(self, records: list[Record], *, mode: str, key: str) -> Outcome:
-        version = _lock_draft(self.version_id)
+        version = version_lock_draft(self.version_id)
         outcome = Outcome()
         owner_of = _owners([gk for r in records if (gk := r.values.get("global_key"))])
         plan = self._plan(records, key, owner_of, outcome)
@@ -536,7 +528,7 @@ class FrameWriter:
         return items
 
     def delete_missing(self, keys_table: str, *, key: str) -> Outcome:
-        version = _lock_draft(self.version_id)
+        version = version_lock_draft(self.version_id)
         entries = FrameEntry._meta.db_table
         if key == "global_key":
             missing = (
@@ -641,7 +633,7 @@ def updated_content(content: dict, values: dict[str, Any]) -> dict:
 def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, limit: int):
     """Update the next `limit` matching rows after `after` (id order). Returns
     (Outcome, rows seen, last id)."""
-    version = _lock_draft(version_id)
+    version = version_lock_draft(version_id)
     entries = list(
         data_rows_of_version(version)
         .filter(filter_validate(filters), data_row_id__gt=after)
@@ -679,7 +671,7 @@ def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, li
 
 def delete_filter_chunk(version_id: str, filters: dict, *, after: str, limit: int):
     """Delete the next `limit` matching rows after `after`. Returns (Outcome, seen, last id)."""
-    version = _lock_draft(version_id)
+    version = version_lock_draft(version_id)
     ids = list(
         data_rows_of_version(version)
         .filter(filter_validate(filters), data_row_id__gt=after)
@@ -695,7 +687,7 @@ def delete_filter_chunk(version_id: str, filters: dict, *, after: str, limit: in
 
 def delete_ids_chunk(version_id: str, ids: list[str], *, offset: int) -> Outcome:
     """Delete the listed ids (a slice of the input starting at `offset`)."""
-    version = _lock_draft(version_id)
+    version = version_lock_draft(version_id)
     outcome = Outcome()
     present: set[str] = set()
     for part in _batches(list(dict.fromkeys(ids))):

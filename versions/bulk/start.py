@@ -11,19 +11,15 @@ from dashboard.bulk.export import export_stream
 from dashboard.bulk.formats import format_detect
 from dashboard.bulk.records import import_options
 from dashboard.bulk.upload import spool_file, spool_path, spool_records, upload_check
-from dashboard.errors import Conflict, Invalid
+from dashboard.errors import Invalid
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
 
+from ..drafts import version_ensure_draft
 from ..models import DatasetVersion
 from .records import RECORD_TYPES, filter_validate, update_set_validate
 
 MAX_DELETE_IDS = 1_000_000
-
-
-def _ensure_draft(version: DatasetVersion) -> None:
-    if version.is_published:
-        raise Conflict(f"Version {version.name!r} is published and cannot be changed.")
 
 
 def rows_import_start(
@@ -44,7 +40,7 @@ def rows_import_start(
 ) -> Job:
     """Check and spool one bulk input (an uploaded file, a local file or a JSON array), then
     start the `import` job. Bad options or an unusable file → `Invalid` naming it."""
-    _ensure_draft(version)
+    version_ensure_draft(version)
     rtype = RECORD_TYPES[record_type]
     if records is not None:
         options = import_options(
@@ -88,7 +84,7 @@ def rows_import_start(
 
 def rows_update_start(*, version: DatasetVersion, filter: Any, set: Any, user=None) -> Job:
     """Every data row matching `filter` gets the values of `set` (a job)."""
-    _ensure_draft(version)
+    version_ensure_draft(version)
     if filter is None:
         filter = {}
     filter_validate(filter)
@@ -104,7 +100,7 @@ def rows_delete_start(
     *, version: DatasetVersion, filter: Any = None, ids: Any = None, user=None
 ) -> Job:
     """Delete every data row matching `filter`, or the listed `ids` (a job)."""
-    _ensure_draft(version)
+    version_ensure_draft(version)
     if (filter is None) == (ids is None):
         raise Invalid("Give exactly one of filter or ids.", field="filter")
     params: dict[str, Any] = {"version_id": version.pk}
