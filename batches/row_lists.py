@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from dashboard.errors import Invalid
-from dashboard.jsontext import json_parse
+from dashboard.strict_json import json_parse
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 COLUMNS = ("global_key", "data_row", "id")

@@ -19,9 +19,9 @@ from dashboard.api.pagination import CursorPagination
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
-from dashboard.jsontext import json_parse
 from dashboard.models import Job
 from dashboard.roles import Role, user_has_role
+from dashboard.strict_json import json_parse
 
 from .. import services
 from ..export import export_lines, export_options

@@ -1,12 +1,12 @@
-"""The API's body parsers: strict JSON (see dashboard.jsontext), and forms whose fields may
+"""The API's body parsers: strict JSON (see dashboard.strict_json), and forms whose fields may
 not hold NUL (PostgreSQL cannot store it) — a 400 naming the problem."""
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
-from dashboard.jsontext import json_parse
 from dashboard.middleware import refuse_nul
+from dashboard.strict_json import json_parse
 
 
 class StrictJSONParser(JSONParser):

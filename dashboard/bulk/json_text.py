@@ -1,5 +1,5 @@
 """JSON text for bulk work: orjson's speed, the strict reading of every user input
-(`dashboard.jsontext`: no NaN/Infinity, numbers within range, nesting limited, no NUL), and
+(`dashboard.strict_json`: no NaN/Infinity, numbers within range, nesting limited, no NUL), and
 exactly the text the standard `json` writes.
 
 orjson reads integers past 64 bits as floats: those records are read again by `json` so the
@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from dashboard.jsontext import json_parse
+from dashboard.strict_json import json_parse
 
 # An integer of 19+ digits may lie outside 64 bits, where orjson gives a float (json an int).
 _DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # digit → "0", others " "
