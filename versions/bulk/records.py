@@ -20,7 +20,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from dashboard.bulk import json_text, staging
+from dashboard import strict_json
+from dashboard.bulk import staging
 from dashboard.bulk.fields import Field
 from dashboard.bulk.records import Outcome, Record, RecordError, RecordType, RowError
 from dashboard.errors import ApplicationError, Invalid
@@ -102,7 +103,7 @@ def _now_param():
 
 def canonical_json(content: dict) -> str:
     """The text `frames.content_hash` hashes; stored as is (any JSON text reads back alike)."""
-    return json_text.dumps_sorted(content)
+    return strict_json.dumps_sorted(content)
 
 
 def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
@@ -310,7 +311,7 @@ def _revisions(revision_ids: list[int]) -> dict[int, tuple[str, dict]]:
         revision_ids,
     )
     return {
-        pk: (h, json_text.loads_text(content) if isinstance(content, str) else content)
+        pk: (h, strict_json.loads_text(content) if isinstance(content, str) else content)
         for pk, h, content in found
     }
 
