@@ -26,7 +26,12 @@ from dashboard.bulk.fields import Field
 from dashboard.bulk.records import Outcome, Record, RecordError, RecordType, RowError
 from dashboard.errors import ApplicationError, Invalid
 
-from ..copy_on_write import effective_entries, iter_revision_ids, version_chain
+from ..copy_on_write import (
+    effective_entries,
+    iter_revision_ids,
+    nearest_revision_ids,
+    version_chain,
+)
 from ..drafts import version_lock_draft
 from ..frames import FRAME_ID_RE, check_metadata_keys, content_hash, frame_content, frame_id_for_uri
 from ..models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
@@ -286,24 +291,6 @@ def _rows(ids: list[str]) -> dict[str, tuple[str, str | None, str]]:
     return {pk: (ds, gk, row_data) for pk, ds, gk, row_data in found}
 
 
-def _current_revisions(chain: list[str], ids: list[str]) -> dict[str, int]:
-    """id → revision id of the version's frame, for the ids it has (the nearest entry on the
-    chain wins; a tombstone there means no frame) — `iter_revision_ids` for a set of ids."""
-    rank = {version_id: i for i, version_id in enumerate(chain)}
-    found = staging.select_in(
-        f"SELECT data_row_id, version_id, revision_id FROM {FrameEntry._meta.db_table}"
-        f" WHERE version_id IN ({', '.join(['%s'] * len(chain))}) AND data_row_id {{in}}",
-        ids,
-        chain,
-    )
-    nearest: dict[str, tuple[int, int | None]] = {}
-    for row_id, version_id, revision_id in found:
-        generation = rank[version_id]
-        if row_id not in nearest or generation < nearest[row_id][0]:
-            nearest[row_id] = (generation, revision_id)
-    return {row_id: rev for row_id, (_, rev) in nearest.items() if rev is not None}
-
-
 def _revisions(revision_ids: list[int]) -> dict[int, tuple[str, dict]]:
     """revision id → (content hash, content)."""
     found = staging.select_in(
@@ -396,7 +383,7 @@ class FrameWriter:
         plan = self._plan(records, key, owner_of, outcome)
         ids = list(dict.fromkeys(frame_id for _, frame_id in plan))
         rows = _rows(ids)
-        current = _current_revisions(version_chain(version), ids)
+        current = nearest_revision_ids(version_chain(version), ids)
         revisions = _revisions(list(current.values()))
         items = self._classify(
             plan, mode, key, outcome, dataset_id=version.dataset_id, owner_of=owner_of,
