@@ -164,7 +164,7 @@ def export_in_child(version_id: str) -> None:
 
     def run():
         from dashboard.bulk.export import export_stream
-        from versions.bulk.records import export_records
+        from versions.bulk.export import export_records
         from versions.models import DatasetVersion
 
         version = DatasetVersion.objects.get(pk=version_id)

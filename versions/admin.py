@@ -64,8 +64,7 @@ class DataRowAdmin(RoleAdmin):
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
 
-        from .bulk.records import data_rows_version_for_writing
-        from .bulk.start import rows_import_start
+        from .bulk.start import data_rows_version_for_writing, rows_import_start
         from .bulk.views import DataRowImportForm
 
         if not self.has_manager_permission(request):
@@ -111,7 +110,8 @@ class DataRowAdmin(RoleAdmin):
 
         from dashboard.bulk.export import content_type, export_filename, export_stream
 
-        from .bulk.records import DATA_ROWS, export_records
+        from .bulk.export import export_records
+        from .bulk.records import DATA_ROWS
         from .selectors import version_for_reading
 
         by_dataset: dict[str, list[str]] = {}

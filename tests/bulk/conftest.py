@@ -93,7 +93,7 @@ def errors_of(job: Job) -> list[dict]:
 
 def state_of(version: DatasetVersion) -> dict:
     """{id: (global_key, row_data, content)} of the version's frames."""
-    from versions.bulk.records import export_records
+    from versions.bulk.export import export_records
 
     return {
         r["id"]: (r["global_key"], r["row_data"], r["metadata"], r["attachments"])

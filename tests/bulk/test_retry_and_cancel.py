@@ -10,7 +10,7 @@ from dashboard.jobs.runner import run_job
 from dashboard.jobs.services import job_cancel
 from dashboard.models import Job
 from tests.dashboard.job_kinds import WorkerDied
-from versions.bulk import records as bulk
+from versions.bulk import writes as bulk
 from versions.bulk.start import rows_delete_start, rows_import_start, rows_update_start
 from versions.models import DataRow, FrameEntry, FrameRevision
 

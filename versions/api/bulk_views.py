@@ -15,10 +15,10 @@ from dashboard.api.serializers import JobSerializer
 from dashboard.bulk.export import content_type, export_filename
 from dashboard.errors import Invalid
 from versions import selectors
-from versions.bulk.records import data_rows_version_for_writing
+from versions.bulk.export import rows_export
 from versions.bulk.start import (
+    data_rows_version_for_writing,
     rows_delete_start,
-    rows_export,
     rows_import_start,
     rows_update_start,
 )

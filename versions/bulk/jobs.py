@@ -12,12 +12,8 @@ from dashboard.jobs.runner import JobRun
 
 from ..copy_on_write import effective_entries
 from ..selectors import version_get
-from .records import (
-    RECORD_TYPES,
-    delete_filter_chunk,
-    delete_ids_chunk,
-    update_chunk,
-)
+from .chunks import delete_filter_chunk, delete_ids_chunk, update_chunk
+from .records import RECORD_TYPES
 
 ROWS_CHUNK = 5000
 
@@ -39,7 +35,7 @@ def import_records(run: JobRun) -> dict:
 
 
 def _matching_total(run: JobRun) -> None:
-    from .records import filter_validate
+    from .chunks import filter_validate
 
     if run.job.progress_total is None:
         version = version_get(version_id=run.params["version_id"])

@@ -4,10 +4,8 @@ the admin and the management commands."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import IO, Any
 
-from dashboard.bulk.export import export_stream
 from dashboard.bulk.formats import format_detect
 from dashboard.bulk.records import import_options
 from dashboard.bulk.upload import spool_file, spool_path, spool_records, upload_check
@@ -16,8 +14,9 @@ from dashboard.jobs.services import job_create
 from dashboard.models import Job
 
 from ..drafts import version_ensure_draft
-from ..models import DatasetVersion
-from .records import RECORD_TYPES, filter_validate, update_set_validate
+from ..models import Dataset, DatasetVersion
+from .chunks import filter_validate, update_set_validate
+from .records import RECORD_TYPES
 
 MAX_DELETE_IDS = 1_000_000
 
@@ -125,24 +124,16 @@ def rows_delete_start(
     return job_create(kind="delete_rows", params=params, user=user, total=total)
 
 
-def rows_export(
-    *,
-    version: DatasetVersion | None,
-    record_type: str,
-    format: str | None,
-    q=None,
-    projection: list[list[str]] | None = None,
-) -> tuple[str, Iterator[str]]:
-    """(format, text pieces) of the version's data rows or frames, optionally filtered (`q`
-    from `row_filter_q`) and projected; an empty export when the dataset has no version yet.
-    Without a projection the fields are exactly those the import reads."""
-    from ..projection import project
-    from .records import export_records
+def data_rows_version_for_writing(*, dataset: Dataset, user=None) -> DatasetVersion:
+    """The current draft of the dataset; without one, a new draft named `draft` (child of the
+    latest published version, or a root when there is none)."""
+    from ..selectors import version_list
+    from ..services import version_create
 
-    fmt = format_detect(format=format or "ndjson")
-    fields = RECORD_TYPES[record_type].field_names
-    records = export_records(version, shape=record_type, q=q) if version is not None else iter(())
-    if projection:
-        fields = list(dict.fromkeys(path[0] for path in projection))
-        records = (project(r, projection) for r in records)
-    return fmt, export_stream(records, fmt=fmt, fields=fields)
+    draft = version_list(dataset=dataset, only_draft=True).first()
+    if draft is not None:
+        return draft
+    parent = (
+        version_list(dataset=dataset, only_published=True).order_by("-published_at", "-id").first()
+    )
+    return version_create(dataset=dataset, name="draft", parent=parent, user=user)[0]

@@ -13,8 +13,7 @@ from dashboard.roles import Role, role_required
 
 from ..models import Dataset
 from ..selectors import dataset_get, version_get
-from .records import data_rows_version_for_writing
-from .start import rows_import_start
+from .start import data_rows_version_for_writing, rows_import_start
 
 OPTIONS = ("format", "mode", "key", "on_error", "unknown")
 

@@ -85,8 +85,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from versions.bulk.records import data_rows_version_for_writing
-        from versions.bulk.start import rows_import_start
+        from versions.bulk.start import data_rows_version_for_writing, rows_import_start
         from versions.selectors import dataset_get, version_get
 
         record_type = "frames" if options["frames"] else "data_rows"
