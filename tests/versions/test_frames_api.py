@@ -113,7 +113,7 @@ def test_delete_by_ids_hides_frames_in_this_version_only(manager_api, draft):
     response = manager_api.post(
         frames_url(draft, "delete/"), {"ids": ["f0", "f3", "ghost"]}, format="json"
     )
-    assert response.json() == {"deleted": 2}
+    assert response.json() == {"deleted": 2, "failed": []}
     ids = [f["id"] for f in manager_api.get(frames_url(draft)).json()["results"]]
     assert ids == ["f1", "f2", "f4"]
     assert manager_api.get(frames_url(draft, "f0/")).status_code == 404
@@ -174,7 +174,7 @@ def test_large_add_runs_as_a_job(manager_api, draft, run_jobs, monkeypatch):
     assert response.status_code == 202
     job = Job.objects.get(pk=response.json()["id"])
     assert response["Location"].endswith(f"/api/v1/jobs/{job.pk}/")
-    assert job.kind == "add_frames" and job.status == "succeeded"
+    assert job.kind == "import" and job.status == "succeeded"
     assert (job.progress_done, job.progress_total) == (7, 7)
     assert job.counts["created"] == 6 and job.errors_count == 1
     assert job.row_errors.get().index == 6

@@ -414,7 +414,7 @@ class FrameDeleteApi(APIView):
     def post(self, request, version_id: str):
         version = selectors.version_get(version_id=version_id)
         ids = request.data.get("ids") if isinstance(request.data, dict) else None
-        return Response({"deleted": services.frames_delete(version=version, ids=ids)})
+        return Response(services.frames_delete(version=version, ids=ids))
 
 
 class FrameDetailApi(APIView):

@@ -34,6 +34,18 @@ def import_records(run: JobRun) -> dict:
     return {**result, "version_id": params["version_id"], "record_type": params["record_type"]}
 
 
+@job_kind("add_frames", label="Add frames to a version")
+def add_frames(run: JobRun) -> dict:
+    """An `add_frames` job queued before large add-frames requests became imports: its spooled
+    NDJSON of frames is imported as `frames_add` writes (upsert by id, replacing frames)."""
+    run.params["merge"] = "replace"  # read by the writer (in memory; the stored params stay)
+    options = ImportOptions(format="ndjson", mode="upsert", key="id", unknown="ignore")
+    result = run_import(
+        run, record_type=RECORD_TYPES["frames"], options=options, path=run.params["path"]
+    )
+    return {**result, "version_id": run.params["version_id"], "record_type": "frames"}
+
+
 def _matching_total(run: JobRun) -> None:
     from .chunks import filter_validate
 

@@ -15,7 +15,13 @@ from dashboard.errors import ApplicationError, Invalid
 
 from ..copy_on_write import effective_entries, nearest_revision_ids, version_chain
 from ..drafts import version_lock_draft
-from ..frames import FRAME_ID_RE, check_metadata_keys, frame_content, frame_id_for_uri
+from ..frames import (
+    FRAME_ID_RE,
+    check_metadata_keys,
+    frame_content,
+    frame_id_for_uri,
+    merge_content,
+)
 from ..models import DataRow, DatasetVersion, FrameEntry
 from . import writes
 from .writes import (
@@ -91,6 +97,10 @@ class FrameWriter:
     def __init__(self, params: dict[str, Any], *, shape: str):
         self.version_id = params["version_id"]
         self.shape = shape
+        # How a frame record meets the frame it changes: "fields" (an import: given fields
+        # replace, others keep their value), "replace" (`frames_add`: the record is the whole
+        # frame) or "deep" (`frames_update`: `merge_content`, meta merged key by key).
+        self.merge = params.get("merge", "fields")
         self._dataset_id: str | None = None
 
     @property
@@ -126,7 +136,8 @@ class FrameWriter:
 
     def content(self, values: dict[str, Any], base: dict | None) -> dict:
         """The frame content the record asks for: given fields replace, others keep their
-        value (or take their default for a new row). Validated like `frames_add`."""
+        value (or take their default for a new row); see `merge` for frames. Validated by
+        `frame_content`."""
         if self.shape == "data_rows" and base is None:
             return _new_data_row_content(values)
         if self.shape == "data_rows":
@@ -142,10 +153,12 @@ class FrameWriter:
             }
         else:
             fields = ("sources", "meta", "rois", "attachments")
-            if base is None:
+            if base is None or self.merge == "replace":
                 if not values.get("sources"):
                     raise RecordError("sources: this field is required to create a frame.")
                 frame = {f: values[f] for f in fields if f in values}
+            elif self.merge == "deep":
+                frame = merge_content(base, values)
             else:
                 frame = {f: values.get(f, base.get(f)) for f in fields}
         try:

@@ -35,10 +35,13 @@ def rows_import_start(
     key: str | None = None,
     on_error: str | None = None,
     unknown: str | None = None,
+    merge: str | None = None,
     user=None,
 ) -> Job:
     """Check and spool one bulk input (an uploaded file, a local file or a JSON array), then
-    start the `import` job. Bad options or an unusable file → `Invalid` naming it."""
+    start the `import` job. Bad options or an unusable file → `Invalid` naming it. `merge`
+    ("replace": `frames_add`'s rule) is how frame records meet existing frames (see
+    `FrameWriter`)."""
     version_ensure_draft(version)
     rtype = RECORD_TYPES[record_type]
     if records is not None:
@@ -75,6 +78,7 @@ def rows_import_start(
             "version_id": version.pk,
             "path": path,
             **options.as_params(),
+            **({"merge": merge} if merge else {}),
         },
         user=user,
         total=total,

@@ -1,5 +1,6 @@
 """Frame verbs on one draft: add (overwrite by id), update (merge), delete, `frames_bulk`
-batching, and large add requests started as jobs."""
+batching, and large add requests started as import jobs. Each checks its input's shape, then
+writes through the bulk engine's set-based writer, the one frame-write path."""
 
 from __future__ import annotations
 
@@ -9,134 +10,100 @@ from typing import Any
 
 from django.db import transaction
 
+from dashboard.bulk.records import Outcome, Record, RowError
 from dashboard.errors import ApplicationError, Invalid
 
-from ..copy_on_write import iter_frame_contents, version_chain
+from ..bulk.chunks import delete_ids_chunk
+from ..bulk.records import FrameWriter
 from ..drafts import version_ensure_draft, version_lock_draft
-from ..frames import FRAME_ID_RE, content_hash, frame_content, frame_id_for_uri, merge_content
-from ..models import DataRow, DatasetVersion, FrameEntry, FrameRevision
+from ..frames import frame_id_for_uri
+from ..models import DatasetVersion
+
+FRAME_KEYS = ("sources", "meta", "rois", "attachments")
+CONTAINERS = {"sources": list, "meta": dict, "rois": list, "attachments": list}
+LEAVE_OUT = {"sources", "meta", "rois", "attachments", "global_key"}
 
 
-def _failure(index: int, frame: Any, exc: ApplicationError | str, error_type: str) -> dict:
-    message = (
-        exc
-        if isinstance(exc, str)
-        else "; ".join(
-            f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in exc.as_data().items()
-        )
-    )
-    return {"frame": frame, "error": message, "error_type": error_type, "index": index}
-
-
-def _prepare(dataset_id: str, frame: Any) -> tuple[str, str | None, dict]:
-    content = frame_content(frame)
-    frame_id = frame.get("id") or frame_id_for_uri(
-        dataset_id=dataset_id, uri=content["sources"][0]["uri"]
-    )
-    if not isinstance(frame_id, str) or not FRAME_ID_RE.match(frame_id):
-        raise Invalid("Frame ids are 1-64 letters, digits, '_', '.', ':' or '-'.", field="id")
-    global_key = frame.get("global_key") or None
-    if global_key is not None and (not isinstance(global_key, str) or len(global_key) > 255):
-        raise Invalid("Must be a string of at most 255 characters.", field="global_key")
-    return frame_id, global_key, content
-
-
-Prepared = dict[str, tuple[int, Any, str | None, dict]]  # id → (input index, frame, key, content)
-
-
-def _write(version: DatasetVersion, prepared: Prepared, failed: list) -> int:
-    """Register data rows and point the version's entries at (shared) revisions."""
-    dataset_id = version.dataset_id
-    existing = {
-        row.pk: row
-        for row in DataRow.objects.filter(pk__in=list(prepared)).only(
-            "id", "dataset_id", "global_key", "row_data"
-        )
+def _failure(error: RowError) -> dict:
+    return {
+        "frame": error.input,
+        "error": error.message,
+        "error_type": error.error_type,
+        "index": error.index,
     }
-    keys = [gk for _, _, gk, _ in prepared.values() if gk]
-    key_owner = dict(DataRow.objects.filter(global_key__in=keys).values_list("global_key", "id"))
-    new_rows, changed_rows, claimed = [], [], {}
-    for frame_id, (index, frame, global_key, content) in list(prepared.items()):
-        row = existing.get(frame_id)
-        owner = key_owner.get(global_key) if global_key else None
-        problem = None
-        if row is not None and row.dataset_id != dataset_id:
-            problem = f"Frame id {frame_id!r} belongs to another dataset."
-        elif owner is not None and owner != frame_id:
-            problem = f"global_key {global_key!r} is already used by data row {owner!r}."
-        elif global_key and claimed.setdefault(global_key, frame_id) != frame_id:
-            problem = f"global_key {global_key!r} is given to two frames in this request."
-        if problem:
-            failed.append(_failure(index, frame, problem, "register"))
-            del prepared[frame_id]
+
+
+def _frame_values(frame: Any, *, without: set[str] = frozenset()) -> dict[str, Any]:
+    """A frame of a JSON body as record values: id and global_key strings, the content fields
+    of the right type (their content is checked by the writer), nulls and unknown keys left
+    out, `without` fields dropped. `Invalid` naming the field otherwise."""
+    if not isinstance(frame, dict):
+        raise Invalid("A frame must be an object.", field="frame")
+    values: dict[str, Any] = {}
+    for name in ("id", "global_key"):
+        value = frame.get(name)
+        if value in (None, "") or name in without:
             continue
-        row_data = content["sources"][0]["uri"]
-        if row is None:
-            new_rows.append(
-                DataRow(
-                    id=frame_id, dataset_id=dataset_id, global_key=global_key, row_data=row_data
-                )
-            )
-        elif row.row_data != row_data or (global_key and row.global_key != global_key):
-            row.row_data = row_data
-            row.global_key = global_key or row.global_key
-            changed_rows.append(row)
-    DataRow.objects.bulk_create(new_rows, batch_size=1000)
-    DataRow.objects.bulk_update(changed_rows, ["row_data", "global_key"], batch_size=1000)
-    hashes = {fid: content_hash(item[3]) for fid, item in prepared.items()}
-    FrameRevision.objects.bulk_create(
-        [
-            FrameRevision(
-                data_row_id=fid,
-                content=prepared[fid][3],
-                content_hash=h,
-                source_uris="\n" + "\n".join(s["uri"] for s in prepared[fid][3]["sources"]) + "\n",
-            )
-            for fid, h in hashes.items()
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
-    # One IN list (served by the (data_row, content_hash) index); hashes matched here.
-    revision_ids = {}
-    for start in range(0, len(hashes), 5000):
-        part = list(hashes)[start : start + 5000]
-        for pk, row_id, h in FrameRevision.objects.filter(data_row_id__in=part).values_list(
-            "pk", "data_row_id", "content_hash"
-        ):
-            if hashes[row_id] == h:
-                revision_ids[(row_id, h)] = pk
-    FrameEntry.objects.bulk_create(
-        [
-            FrameEntry(version_id=version.pk, data_row_id=fid, revision_id=revision_ids[(fid, h)])
-            for fid, h in hashes.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["version", "data_row"],
-        update_fields=["revision"],
-        batch_size=1000,
-    )
-    return len(prepared)
+        if not isinstance(value, str):
+            raise Invalid("Must be a string.", field=name)
+        if name == "global_key" and len(value) > 255:
+            raise Invalid("Must be a string of at most 255 characters.", field="global_key")
+        values[name] = value
+    for name, kind in CONTAINERS.items():
+        value = frame.get(name)
+        if value is None or name in without:
+            continue
+        if not isinstance(value, kind):
+            raise Invalid(f"Must be {'an object' if kind is dict else 'a list'}.", field=name)
+        values[name] = value
+    return values
+
+
+def frame_records(
+    dataset_id: str, frames: Any, *, without: set[str] = frozenset()
+) -> tuple[list[Record], list[dict]]:
+    """The frames of a JSON body as records for `FrameWriter` (a later frame with the same id,
+    given or derived from its first source, replaces an earlier one) and the failures of
+    frames whose shape is wrong."""
+    if not isinstance(frames, list):
+        raise Invalid("Must be a list of frames.", field="frames")
+    failed: list[dict] = []
+    by_id: dict[Any, Record] = {}
+    for index, frame in enumerate(frames):
+        try:
+            values = _frame_values(frame, without=without)
+        except ApplicationError as exc:
+            message = f"{exc.field}: {exc.message}" if exc.field else exc.message
+            failed.append(_failure(RowError(index, message, input=frame)))
+            continue
+        sources = values.get("sources") or [{}]
+        uri = sources[0].get("uri") if isinstance(sources[0], dict) else None
+        key = values.get("id") or (
+            frame_id_for_uri(dataset_id=dataset_id, uri=uri) if isinstance(uri, str) and uri
+            else ("#", index)
+        )  # fmt: skip
+        by_id.pop(key, None)
+        by_id[key] = Record(index, values, frame)
+    return list(by_id.values()), failed
+
+
+def _write(version: DatasetVersion, frames: Any, *, merge: str, without=frozenset()) -> tuple:
+    version = version_lock_draft(version)
+    records, failed = frame_records(version.dataset_id, frames, without=without)
+    writer = FrameWriter({"version_id": version.pk, "merge": merge}, shape="frames")
+    outcome = writer.write(records, mode="upsert", key="id") if records else Outcome()
+    failed += [_failure(error) for error in outcome.errors]
+    failed.sort(key=lambda f: f["index"])
+    written = sum(outcome.counts.get(name, 0) for name in ("created", "updated", "unchanged"))
+    return written, failed
 
 
 @transaction.atomic
 def frames_add(*, version: DatasetVersion, frames: list[Any]) -> dict[str, Any]:
-    """Add frames (an existing id is overwritten). Returns `{added, failed: [{frame, error,
-    error_type}]}`; good frames are kept when others fail."""
-    if not isinstance(frames, list):
-        raise Invalid("Must be a list of frames.", field="frames")
-    version = version_lock_draft(version)
-    failed: list[dict] = []
-    prepared: Prepared = {}
-    for index, frame in enumerate(frames):
-        try:
-            frame_id, global_key, content = _prepare(version.dataset_id, frame)
-        except ApplicationError as exc:
-            failed.append(_failure(index, frame, exc, "validation"))
-            continue
-        prepared[frame_id] = (index, frame, global_key, content)  # a later duplicate id wins
-    added = _write(version, prepared, failed)
-    version.save(update_fields=["updated_at"])
+    """Add frames (an existing id is overwritten: the frame is what is given). Returns
+    `{added, failed: [{frame, error, error_type, index}]}`; good frames are kept when others
+    fail."""
+    added, failed = _write(version, frames, merge="replace")
     return {"added": added, "failed": failed}
 
 
@@ -147,72 +114,35 @@ def frames_update(
     """Update frames by id, merging: given fields are set (dicts merged key by key), fields
     left out — or listed in `without_fields` — keep their value. A frame without id, or with
     an id the version lacks, is created."""
-    if not isinstance(frames, list):
-        raise Invalid("Must be a list of frames.", field="frames")
     if without_fields is not None and (
         not isinstance(without_fields, list) or not all(isinstance(f, str) for f in without_fields)
     ):
         raise Invalid("Must be a list of field names.", field="without_fields")
     without = set(without_fields or [])
-    if not without <= {"sources", "meta", "rois", "attachments", "global_key"}:
+    if not without <= LEAVE_OUT:
         raise Invalid(
             "Only sources, meta, rois, attachments and global_key can be left out.",
             field="without_fields",
         )
-    version = version_lock_draft(version)
-    ids = [f["id"] for f in frames if isinstance(f, dict) and isinstance(f.get("id"), str)]
-    current = dict(iter_frame_contents(version, ids=ids)) if ids else {}
-    failed: list[dict] = []
-    prepared: Prepared = {}
-    for index, frame in enumerate(frames):
-        try:
-            if not isinstance(frame, dict):
-                raise Invalid("A frame must be an object.", field="frame")
-            given = {k: v for k, v in frame.items() if k not in without}
-            base = current.get(frame.get("id"))
-            if base is not None:
-                given = {**given, **merge_content(base, given)}
-            frame_id, global_key, content = _prepare(version.dataset_id, given)
-        except ApplicationError as exc:
-            failed.append(_failure(index, frame, exc, "validation"))
-            continue
-        prepared[frame_id] = (index, frame, global_key, content)
-    updated = _write(version, prepared, failed)
-    version.save(update_fields=["updated_at"])
+    updated, failed = _write(version, frames, merge="deep", without=without)
     return {"updated": updated, "failed": failed}
 
 
 @transaction.atomic
-def frames_delete(*, version: DatasetVersion, ids: list[str]) -> int:
-    """Delete frames from a draft: a tombstone per id, so ancestors' frames stay untouched.
-    Returns how many of the ids the version had."""
+def frames_delete(*, version: DatasetVersion, ids: list[str]) -> dict[str, Any]:
+    """Delete frames from a draft: a tombstone per id, so ancestors' frames stay untouched
+    (the bulk delete's rule). A data row that carries labels is not deleted. Returns
+    `{deleted: how many of the ids the version had and lost, failed: [{id, reason}]}`."""
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise Invalid("Must be a list of frame ids.", field="ids")
-    version = version_lock_draft(version)
-    chain = version_chain(version)
-    present = [row_id for row_id, _ in _present(version, ids, chain)]
-    if len(chain) == 1:
-        FrameEntry.objects.filter(version_id=version.pk, data_row_id__in=present).delete()
-    else:
-        FrameEntry.objects.bulk_create(
-            [
-                FrameEntry(version_id=version.pk, data_row_id=row_id, revision=None)
-                for row_id in present
-            ],
-            update_conflicts=True,
-            unique_fields=["version", "data_row"],
-            update_fields=["revision"],
-            batch_size=1000,
-        )
-    version.save(update_fields=["updated_at"])
-    return len(present)
-
-
-def _present(version, ids, chain):
-    from ..copy_on_write import iter_revision_ids
-
-    for start in range(0, len(ids), 5000):
-        yield from iter_revision_ids(version, ids=ids[start : start + 5000], chain=chain)
+    unique = list(dict.fromkeys(ids))
+    outcome = delete_ids_chunk(version_lock_draft(version).pk, unique, offset=0)
+    failed = [
+        {"id": error.key, "reason": error.message}
+        for error in outcome.errors
+        if error.error_type == "in_use"
+    ]
+    return {"deleted": outcome.counts.get("deleted", 0), "failed": failed}
 
 
 class FrameBulk:
@@ -256,8 +186,12 @@ class FrameBulk:
                     result = frames_update(version=self.version, frames=run)
                     self.written += result["updated"]
                 else:
-                    result = {"failed": []}
-                    self.written += frames_delete(version=self.version, ids=run)
+                    result = frames_delete(version=self.version, ids=run)
+                    self.written += result["deleted"]
+                    result["failed"] = [
+                        {"frame": {"id": f["id"]}, "error": f["reason"], "error_type": "in_use"}
+                        for f in result["failed"]
+                    ]
                 self.failed += result["failed"]
                 run = []
             kind = op
@@ -279,21 +213,23 @@ FRAMES_SYNC_LIMIT = 5000  # more frames in one request → a background job
 
 
 def frames_add_start(*, version: DatasetVersion, frames: list[Any], user=None):
-    """Spool a large add-frames request to a file and process it as a resumable job."""
-    import json
-
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
-    from dashboard.ids import new_id
-    from dashboard.jobs.services import job_create
+    """A large add-frames request as the `import` job of frame records (upsert by id, unknown
+    fields ignored, each frame replacing the one of its id as `frames_add` does)."""
+    from ..bulk.start import rows_import_start
 
     version_ensure_draft(version)
-    body = "".join(json.dumps(frame, separators=(",", ":")) + "\n" for frame in frames)
-    path = default_storage.save(f"uploads/frames-{new_id()}.ndjson", ContentFile(body.encode()))
-    return job_create(
-        kind="add_frames",
-        params={"version_id": version.pk, "path": path},
+    records, failed = frame_records(version.dataset_id, frames)
+    # A later frame of the same id replaces an earlier one, as in `frames_add`; frames of the
+    # wrong shape go to the job as they are, which reports them as row errors.
+    kept = {record.index for record in records} | {f["index"] for f in failed}
+    body = [frame for index, frame in enumerate(frames) if index in kept]
+    return rows_import_start(
+        version=version,
+        record_type="frames",
+        records=body,
+        mode="upsert",
+        key="id",
+        unknown="ignore",
+        merge="replace",
         user=user,
-        total=len(frames),
     )
