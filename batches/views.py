@@ -150,8 +150,10 @@ def _rows_from_form(request) -> dict:
     if kind not in ("global_keys", "data_rows"):
         raise Invalid("Choose global keys or data row ids.", field="kind")
     upload = request.FILES.get("file")
-    rows = rows_from_upload(upload) if upload else rows_from_text(request.POST.get("rows", ""))
-    return {kind: rows}
+    limit = services.MAX_BATCH_ROWS
+    if upload:
+        return {kind: rows_from_upload(upload, target=kind, limit=limit)}
+    return {kind: rows_from_text(request.POST.get("rows", ""), target=kind, limit=limit)}
 
 
 def _consensus_from_form(request):

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF (which reads page forms): refuses a large body from its headers alone.
+    "dashboard.middleware.RequestBodyGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -201,9 +203,12 @@ BULK_CHUNK_SIZE = int(os.environ.get("BULK_CHUNK_SIZE", "10000"))
 BULK_MAX_RECORD_BYTES = int(os.environ.get("BULK_MAX_RECORD_BYTES", str(16 * 1024**2)))
 LABEL_MAX_ANNOTATION_BYTES = int(os.environ.get("LABEL_MAX_ANNOTATION_BYTES", str(1024**2)))
 
-# JSON bodies up to 64 MB (1,000,000 global keys); larger inputs come as uploaded files.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Bodies up to Django's 2.5 MB from anyone (forms in memory); larger ones only from managers
+# (dashboard.middleware.RequestBodyGuard): API JSON up to 64 MB (1,000,000 global keys), file
+# uploads (streamed to disk) up to BULK_MAX_UPLOAD_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+API_MAX_JSON_BYTES = 64 * 1024 * 1024
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
@@ -231,11 +236,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dashboard.roles.RolePermission"],
-    "DEFAULT_PARSER_CLASSES": [
-        "dashboard.api.parsers.StrictJSONParser",
-        "dashboard.api.parsers.StrictFormParser",
-        "dashboard.api.parsers.StrictMultiPartParser",
-    ],
+    # JSON bodies only; upload endpoints add StrictMultiPartParser (a form body elsewhere: 415).
+    "DEFAULT_PARSER_CLASSES": ["dashboard.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "dashboard.api.pagination.CursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,10 +1,13 @@
 """API shapes for projects, batches, queue items and labels (output), and request bodies
-(documentation of the input; the services validate it)."""
+(`InputSerializer`s: their fields are the only ones a body may have; the services validate
+the values)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from dashboard.api.serializers import InputSerializer
 
 from ..models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry
 from ..selectors import batch_progress
@@ -28,7 +31,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_by", "created_at", "updated_at"]
 
 
-class ProjectInputSerializer(serializers.Serializer):
+class ProjectInputSerializer(InputSerializer):
     name = serializers.CharField()
     description = serializers.CharField(required=False, allow_blank=True)
     label_classes = serializers.ListField(child=serializers.CharField(), required=False)
@@ -91,7 +94,7 @@ class BatchCreatedSerializer(BatchSerializer):
         read_only_fields = fields
 
 
-class BatchInputSerializer(serializers.Serializer):
+class BatchInputSerializer(InputSerializer):
     name = serializers.CharField()
     global_keys = serializers.ListField(child=serializers.CharField(), required=False)
     data_rows = serializers.ListField(child=serializers.CharField(), required=False)
@@ -99,7 +102,7 @@ class BatchInputSerializer(serializers.Serializer):
     consensus_settings = ConsensusSerializer(required=False, allow_null=True)
 
 
-class BatchesInputSerializer(serializers.Serializer):
+class BatchesInputSerializer(InputSerializer):
     name_prefix = serializers.CharField()
     global_keys = serializers.ListField(child=serializers.CharField(), required=False)
     data_rows = serializers.ListField(child=serializers.CharField(), required=False)
@@ -107,7 +110,7 @@ class BatchesInputSerializer(serializers.Serializer):
     consensus_settings = ConsensusSerializer(required=False, allow_null=True)
 
 
-class FromDatasetInputSerializer(serializers.Serializer):
+class FromDatasetInputSerializer(InputSerializer):
     name_prefix = serializers.CharField()
     dataset_id = serializers.CharField()
     version_id = serializers.CharField(required=False, allow_null=True)
@@ -115,16 +118,16 @@ class FromDatasetInputSerializer(serializers.Serializer):
     consensus_settings = ConsensusSerializer(required=False, allow_null=True)
 
 
-class BatchPatchSerializer(serializers.Serializer):
+class BatchPatchSerializer(InputSerializer):
     name = serializers.CharField(required=False)
     priority = serializers.IntegerField(required=False, allow_null=True)
 
 
-class DeleteLabelsInputSerializer(serializers.Serializer):
+class DeleteLabelsInputSerializer(InputSerializer):
     set_labels_as_template = serializers.BooleanField(default=False)
 
 
-class ReorderInputSerializer(serializers.Serializer):
+class ReorderInputSerializer(InputSerializer):
     batch_ids = serializers.ListField(child=serializers.CharField())
 
 
@@ -132,6 +135,10 @@ class PriorityItemSerializer(serializers.Serializer):
     data_row = serializers.CharField(required=False)
     global_key = serializers.CharField(required=False)
     priority = serializers.IntegerField(allow_null=True)
+
+
+class PrioritiesInputSerializer(InputSerializer):
+    items = PriorityItemSerializer(many=True)
 
 
 class PrioritiesResultSerializer(serializers.Serializer):
@@ -144,11 +151,11 @@ class RemovedSerializer(serializers.Serializer):
     held = serializers.IntegerField(help_text="Rows kept: a labeler holds them (removed later)")
 
 
-class SubmitInputSerializer(serializers.Serializer):
+class SubmitInputSerializer(InputSerializer):
     annotation = serializers.JSONField()
 
 
-class ExportInputSerializer(serializers.Serializer):
+class ExportInputSerializer(InputSerializer):
     batch_ids = serializers.ListField(child=serializers.CharField(), required=False)
     attachments = serializers.BooleanField(default=False)
     metadata_fields = serializers.BooleanField(default=False)
@@ -156,7 +163,7 @@ class ExportInputSerializer(serializers.Serializer):
     labels = serializers.BooleanField(default=False)
 
 
-class PublishLabelsInputSerializer(serializers.Serializer):
+class PublishLabelsInputSerializer(InputSerializer):
     dataset_id = serializers.CharField()
     version_name = serializers.CharField()
 

@@ -16,8 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard.api.pagination import CursorPagination
+from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
 from dashboard.api.responses import job_accepted
-from dashboard.api.serializers import JobSerializer
+from dashboard.api.serializers import InputSerializer, JobSerializer, refuse_unknown
 from dashboard.errors import Invalid
 from dashboard.models import Job
 from dashboard.roles import Role, user_has_role
@@ -25,7 +26,7 @@ from dashboard.strict_json import json_parse
 
 from .. import services
 from ..export import export_lines, export_options
-from ..row_lists import rows_from_upload
+from ..row_lists import TARGETS, check_rows, refuse_long_lists, rows_from_upload
 from ..selectors import batch_get, batch_list, project_get, project_list, queue_preview
 from ..services import UNSET
 from . import serializers as s
@@ -38,12 +39,61 @@ ERRORS = {
 }
 
 
-def _body(request, *, list_ok: bool = False) -> Any:
-    """The request body as plain data. Multipart forms: `priority` and `consensus_settings`
-    are decoded, an uploaded `file` becomes `global_keys` (or `data_rows` with `?key=id`)."""
+def row_list_upload(name_field: str) -> dict:
+    """The multipart alternative of a create-batch body: the row list as an uploaded `file`
+    (one key per line, CSV with a key column, or JSON), the other fields as form fields."""
+    return {
+        "type": "object",
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            name_field: {"type": "string", "maxLength": 255},
+            "priority": {"type": "string", "description": "JSON: an integer or null"},
+            "consensus_settings": {"type": "string", "description": "JSON: an object or null"},
+        },
+        "required": ["file", name_field],
+    }
+
+
+ROW_LIST_PARAMETERS = [
+    OpenApiParameter(
+        "format",
+        str,
+        enum=["csv", "json", "ndjson", "txt"],
+        description="with an uploaded file: its format (default from the file name)",
+    ),
+    OpenApiParameter(
+        "key",
+        str,
+        enum=["global_key", "id"],
+        description="with an uploaded file: what its rows hold (default global_key)",
+    ),
+]
+
+
+class RowListJSONParser(StrictJSONParser):
+    """JSON whose `global_keys` / `data_rows` list is counted before it is built: the view's
+    `rows_limit` + 1st item is a 400 naming the list (see row_lists.refuse_long_lists)."""
+
+    def check(self, body: bytes, parser_context: dict) -> None:
+        refuse_long_lists(body, limit=parser_context["view"].rows_limit)
+
+
+class RowListInput:
+    """Create-batch endpoints: a JSON body, or multipart with the row list as a `file`."""
+
+    parser_classes = [RowListJSONParser, StrictMultiPartParser]
+    rows_limit: int
+
+
+def _body(request, *, list_ok: bool = False, rows_limit: int | None = None) -> Any:
+    """The request body as plain data (JSON; multipart only where the view takes a file).
+    Multipart forms (each field once: StrictMultiPartParser, for sessions too): `priority` and
+    `consensus_settings` are decoded, an uploaded `file` becomes `global_keys` (or `data_rows`
+    with `?key=id`), read and counted up to `rows_limit` rows."""
     data = request.data
     if request.content_type and request.content_type.startswith("multipart/"):
-        body: dict[str, Any] = {k: data.get(k) for k in data if k != "file"}
+        body: dict[str, Any] = {k: data.get(k) for k in data if k not in request.FILES}
+        body.update({k: "(a file)" for k in request.FILES if k != "file"})
         for key in ("priority", "consensus_settings", "set_labels_as_template"):
             if isinstance(body.get(key), str):
                 raw = body[key].strip()
@@ -53,26 +103,33 @@ def _body(request, *, list_ok: bool = False) -> Any:
                     raise Invalid(
                         "Must be JSON (a number, an object or null).", field=key
                     ) from None
+        form_key = body.pop("key", None)
+        column = request.query_params.get("key") or form_key or "global_key"
+        if column not in ("global_key", "id", "data_row"):
+            raise Invalid("Must be global_key or id.", field="key")
         upload = request.FILES.get("file")
-        if upload is not None:
-            rows = rows_from_upload(upload, fmt=request.query_params.get("format", ""))
-            column = request.query_params.get("key") or data.get("key") or "global_key"
-            if column not in ("global_key", "id", "data_row"):
-                raise Invalid("Must be global_key or id.", field="key")
-            body["global_keys" if column == "global_key" else "data_rows"] = rows
-        body.pop("key", None)
+        if upload is not None and rows_limit is not None:
+            target = "global_keys" if column == "global_key" else "data_rows"
+            body[target] = rows_from_upload(
+                upload,
+                fmt=request.query_params.get("format", ""),
+                target=target,
+                limit=rows_limit,
+            )
         return body
     if isinstance(data, list) and list_ok:
         return data
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.", field="non_field_errors")
+    if rows_limit is not None:
+        for target in TARGETS:
+            check_rows(data.get(target), target=target, limit=rows_limit)
     return dict(data)
 
 
-def _only(body: dict, allowed: tuple[str, ...]) -> dict:
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise Invalid(f"Unknown field {unknown[0]!r}.", field=unknown[0])
+def _only(body: dict, serializer_class: type[InputSerializer]) -> dict:
+    """The body, if it has no field the endpoint's input serializer does not name."""
+    refuse_unknown(body, serializer_class)
     return body
 
 
@@ -89,9 +146,7 @@ class ProjectListApi(ListAPIView):
 
     @extend_schema(request=s.ProjectInputSerializer, responses={201: s.ProjectSerializer, **ERRORS})
     def post(self, request):
-        body = _only(
-            _body(request), ("name", "description", "label_classes", "reservation_seconds")
-        )
+        body = _only(_body(request), s.ProjectInputSerializer)
         project = services.project_create(
             name=body.get("name"),
             description=body.get("description", ""),
@@ -110,14 +165,13 @@ class ProjectDetailApi(APIView):
     @extend_schema(request=s.ProjectInputSerializer, responses={200: s.ProjectSerializer, **ERRORS})
     def patch(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(
-            _body(request), ("name", "description", "label_classes", "reservation_seconds")
-        )
+        body = _only(_body(request), s.ProjectInputSerializer)
         project = services.project_update(project=project, **body)
         return Response(s.ProjectSerializer(project).data)
 
 
-class BatchListApi(ListAPIView):
+class BatchListApi(RowListInput, ListAPIView):
+    rows_limit = services.MAX_BATCH_ROWS
     serializer_class = s.BatchSerializer
     pagination_class = OldestFirst
     filter_backends: list = []
@@ -126,13 +180,16 @@ class BatchListApi(ListAPIView):
         return batch_list(project=project_get(project_id=self.kwargs["project_id"]))
 
     @extend_schema(
-        request=s.BatchInputSerializer, responses={201: s.BatchCreatedSerializer, **ERRORS}
+        request={
+            "application/json": s.BatchInputSerializer,
+            "multipart/form-data": row_list_upload("name"),
+        },
+        parameters=ROW_LIST_PARAMETERS,
+        responses={201: s.BatchCreatedSerializer, **ERRORS},
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(
-            _body(request), ("name", "global_keys", "data_rows", "priority", "consensus_settings")
-        )
+        body = _only(_body(request, rows_limit=self.rows_limit), s.BatchInputSerializer)
         batch, failed = services.batch_create(project=project, user=request.user, **body)
         if batch is None:
             field = "global_keys" if body.get("global_keys") is not None else "data_rows"
@@ -146,14 +203,20 @@ class BatchListApi(ListAPIView):
         return Response(s.BatchCreatedSerializer(batch).data, status=status.HTTP_201_CREATED)
 
 
-class BatchBulkApi(APIView):
-    @extend_schema(request=s.BatchesInputSerializer, responses={202: JOB_202, **ERRORS})
+class BatchBulkApi(RowListInput, APIView):
+    rows_limit = services.MAX_BATCHES_ROWS
+
+    @extend_schema(
+        request={
+            "application/json": s.BatchesInputSerializer,
+            "multipart/form-data": row_list_upload("name_prefix"),
+        },
+        parameters=ROW_LIST_PARAMETERS,
+        responses={202: JOB_202, **ERRORS},
+    )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(
-            _body(request),
-            ("name_prefix", "global_keys", "data_rows", "priority", "consensus_settings"),
-        )
+        body = _only(_body(request, rows_limit=self.rows_limit), s.BatchesInputSerializer)
         job = services.batches_create(project=project, user=request.user, **body)
         return job_accepted(job, request)
 
@@ -162,10 +225,7 @@ class BatchFromDatasetApi(APIView):
     @extend_schema(request=s.FromDatasetInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(
-            _body(request),
-            ("name_prefix", "dataset_id", "version_id", "priority", "consensus_settings"),
-        )
+        body = _only(_body(request), s.FromDatasetInputSerializer)
         job = services.batches_create_from_dataset(project=project, user=request.user, **body)
         return job_accepted(job, request)
 
@@ -181,7 +241,7 @@ class BatchDetailApi(APIView):
     @extend_schema(request=s.BatchPatchSerializer, responses={200: s.BatchSerializer, **ERRORS})
     def patch(self, request, project_id: str, batch_id: str):
         batch = self._batch(project_id, batch_id)
-        body = _only(_body(request), ("name", "priority"))
+        body = _only(_body(request), s.BatchPatchSerializer)
         services.batch_update(
             batch=batch, name=body.get("name", UNSET), priority=body.get("priority", UNSET)
         )
@@ -210,7 +270,7 @@ class BatchDeleteLabelsApi(APIView):
     @extend_schema(request=s.DeleteLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str, batch_id: str):
         batch = batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
-        body = _only(_body(request), ("set_labels_as_template",))
+        body = _only(_body(request), s.DeleteLabelsInputSerializer)
         job = services.batch_delete_labels(
             batch=batch,
             set_labels_as_template=body.get("set_labels_as_template", False),
@@ -226,7 +286,7 @@ class BatchReorderApi(APIView):
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), ("batch_ids",))
+        body = _only(_body(request), s.ReorderInputSerializer)
         services.batches_reorder(project=project, batch_ids=body.get("batch_ids"))
         from ..selectors import batch_in_serving_order
 
@@ -241,8 +301,9 @@ class PrioritiesApi(APIView):
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
         body = _body(request, list_ok=True)
-        items = body.get("items") if isinstance(body, dict) else body
-        result = services.priorities_set(project=project, items=items, user=request.user)
+        if isinstance(body, dict):
+            body = _only(body, s.PrioritiesInputSerializer).get("items")
+        result = services.priorities_set(project=project, items=body, user=request.user)
         if isinstance(result, Job):
             return job_accepted(result, request)
         return Response(result)
@@ -283,7 +344,7 @@ class QueueSubmitApi(APIView):
     @extend_schema(request=s.SubmitInputSerializer, responses={201: s.LabelSerializer, **ERRORS})
     def post(self, request, project_id: str, entry_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), ("annotation",))
+        body = _only(_body(request), s.SubmitInputSerializer)
         if "annotation" not in body:
             raise Invalid("This field is required.", field="annotation")
         label = services.label_submit(
@@ -309,7 +370,7 @@ class ExportApi(APIView):
     @extend_schema(request=s.ExportInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), ("batch_ids", *EXPORT_SWITCHES))
+        body = _only(_body(request), s.ExportInputSerializer)
         job = services.export_start(project=project, user=request.user, **body)
         return job_accepted(job, request)
 
@@ -351,6 +412,6 @@ class PublishLabelsApi(APIView):
     @extend_schema(request=s.PublishLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), ("dataset_id", "version_name"))
+        body = _only(_body(request), s.PublishLabelsInputSerializer)
         job = services.labels_publish_start(project=project, user=request.user, **body)
         return job_accepted(job, request)

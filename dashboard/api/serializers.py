@@ -1,11 +1,14 @@
-"""Job shapes for the API (read-only: jobs are created by the verbs that start them)."""
+"""Job shapes for the API (read-only: jobs are created by the verbs that start them), and
+`InputSerializer`, the base of every request-body serializer: it refuses unknown fields."""
 
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from dashboard.errors import Invalid
 from dashboard.models import Job, JobError
 
 
@@ -94,3 +97,25 @@ class JobErrorSerializer(serializers.ModelSerializer):
         model = JobError
         fields = ["index", "key", "input", "message", "error_type"]
         read_only_fields = fields
+
+
+def refuse_unknown(data, fields) -> None:
+    """An Invalid naming the first key of a body that is not one of `fields` (names, or an
+    input serializer class whose fields they are)."""
+    if isinstance(fields, type):
+        fields = fields().fields
+    if isinstance(data, Mapping):
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise Invalid(
+                f"Unknown field {unknown[0]!r}: the fields are {', '.join(fields)}.",
+                field=unknown[0],
+            )
+
+
+class InputSerializer(serializers.Serializer):
+    """A request body: a field the schema does not name is a 400 naming it (never ignored)."""
+
+    def to_internal_value(self, data):
+        refuse_unknown(data, self.fields)
+        return super().to_internal_value(data)

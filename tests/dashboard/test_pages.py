@@ -40,7 +40,10 @@ def test_unknown_page_is_our_404(client, viewer, settings):
 def test_unknown_api_path_is_a_json_404(client, settings):
     settings.DEBUG = False
     response = client.get("/api/v1/no-such-thing/")
-    assert response.status_code == 404 and response.json() == {"detail": "Not found.", "code": "not_found"}
+    assert response.status_code == 404 and response.json() == {
+        "detail": "Not found.",
+        "code": "not_found",
+    }
 
 
 def test_schema_and_docs_are_served(client):

@@ -36,7 +36,7 @@ def test_api_survives_schema_driven_fuzzing(live_server, tmp_path):
             "--phases",
             "examples,fuzzing",
             "--checks",
-            "not_a_server_error,response_schema_conformance",
+            "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance",
             "--workers",
             "1",
             "--request-timeout",

@@ -9,9 +9,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
-from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
+from dashboard.api.parsers import UPLOAD_PARSERS
 from dashboard.api.responses import job_accepted
-from dashboard.api.serializers import JobSerializer
+from dashboard.api.serializers import JobSerializer, refuse_unknown
 from dashboard.bulk.export import content_type, export_filename
 from dashboard.errors import Invalid
 from versions import selectors
@@ -49,13 +49,20 @@ IMPORT_PARAMETERS = [
         description="unknown columns/fields: reject (400 / row error) or ignore",
     ),
 ]
+OPTIONS = ("format", "mode", "key", "on_error", "unknown")
 EXPORT_PARAMETERS = [OpenApiParameter("format", str, enum=["csv", "json", "ndjson"])]
 UPLOAD = {
     "multipart/form-data": {
         "type": "object",
         "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
     },
-    "application/json": {"type": "array", "items": {"type": "object"}},
+    "application/json": {
+        "type": "object",
+        "description": "The records as JSON (a bare array of records is read too).",
+        "properties": {"records": {"type": "array", "items": {"type": "object"}}},
+        "required": ["records"],
+    },
 }
 
 
@@ -71,8 +78,10 @@ def _import(request, *, version_for, record_type: str):
     import job; the version is resolved inside the same transaction."""
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
     records = None
-    if upload is None:
-        data = request.data
+    if upload is not None:
+        refuse_unknown(request.data, ("file", *OPTIONS))
+    else:
+        body = data = request.data
         if isinstance(data, dict):
             data = data.get("records", data.get(record_type, data.get("frames")))
         if not isinstance(data, list):
@@ -80,10 +89,9 @@ def _import(request, *, version_for, record_type: str):
                 "Upload a file (multipart field 'file') or send a JSON array of records.",
                 field="file",
             )
+        refuse_unknown(body, ("records", record_type, "frames"))
         records = data
-    options = {
-        name: _option(request, name) for name in ("format", "mode", "key", "on_error", "unknown")
-    }
+    options = {name: _option(request, name) for name in OPTIONS}
     with transaction.atomic():
         version = version_for()
         if upload is not None:
@@ -125,7 +133,7 @@ def _stream(request, *, version, record_type: str, stem: str, q=None, projection
 
 
 class DataRowImportApi(APIView):
-    parser_classes = [StrictMultiPartParser, StrictJSONParser]
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
@@ -142,6 +150,7 @@ class DataRowUpdateApi(APIView):
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}
+        refuse_unknown(body, ("filter", "set"))
         if "set" not in body:
             raise Invalid('Send {"filter": {...}, "set": {...}}.', field="set")
         with transaction.atomic():
@@ -157,6 +166,7 @@ class DataRowDeleteApi(APIView):
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}
+        refuse_unknown(body, ("filter", "ids"))
         with transaction.atomic():
             version = data_rows_version_for_writing(dataset=dataset, user=request.user)
             job = rows_delete_start(
@@ -180,7 +190,7 @@ class DataRowExportApi(APIView):
 
 
 class FrameImportApi(APIView):
-    parser_classes = [StrictMultiPartParser, StrictJSONParser]
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
     def post(self, request, version_id: str):

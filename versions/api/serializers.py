@@ -4,6 +4,7 @@ in the services; these describe and type-check the bodies)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dashboard.api.serializers import InputSerializer
 from versions.models import Dataset, DatasetVersion
 
 
@@ -22,7 +23,7 @@ class DatasetSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class DatasetCreateSerializer(serializers.Serializer):
+class DatasetCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     tags = serializers.ListField(child=serializers.CharField(), required=False, default=list)
@@ -32,7 +33,7 @@ class DatasetCreateSerializer(serializers.Serializer):
     raise_if_exists = serializers.BooleanField(required=False, default=False)
 
 
-class DatasetUpdateSerializer(serializers.Serializer):
+class DatasetUpdateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(), required=False)
@@ -81,7 +82,7 @@ def version_stats_shape(version) -> dict:
     }
 
 
-class VersionCreateSerializer(serializers.Serializer):
+class VersionCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     parent = serializers.JSONField(
@@ -94,12 +95,12 @@ class VersionCreateSerializer(serializers.Serializer):
     raise_if_exists = serializers.BooleanField(required=False, default=False)
 
 
-class VersionUpdateSerializer(serializers.Serializer):
+class VersionUpdateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class SnapshotSerializer(serializers.Serializer):
+class SnapshotSerializer(InputSerializer):
     publish_name = serializers.CharField(
         max_length=255, required=False, allow_blank=True, allow_null=True
     )
@@ -128,11 +129,11 @@ class FrameSerializer(serializers.Serializer):
     attachments = serializers.JSONField(required=False)
 
 
-class FramesBodySerializer(serializers.Serializer):
+class FramesBodySerializer(InputSerializer):
     frames = FrameSerializer(many=True)
 
 
-class FramesUpdateSerializer(serializers.Serializer):
+class FramesUpdateSerializer(InputSerializer):
     frames = FrameSerializer(many=True)
     without_fields = serializers.ListField(child=serializers.CharField(), required=False)
 
@@ -154,7 +155,7 @@ class FramesUpdatedSerializer(serializers.Serializer):
     failed = FrameFailureSerializer(many=True)
 
 
-class IdsSerializer(serializers.Serializer):
+class IdsSerializer(InputSerializer):
     ids = serializers.ListField(child=serializers.CharField())
 
 

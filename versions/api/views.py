@@ -21,7 +21,7 @@ from dashboard.api.pagination import (
     page_size,
 )
 from dashboard.api.responses import job_accepted
-from dashboard.api.serializers import JobSerializer
+from dashboard.api.serializers import JobSerializer, refuse_unknown
 from dashboard.errors import Invalid
 from versions import selectors, services
 from versions.projection import parse_projection, project
@@ -66,8 +66,9 @@ def validated(serializer_class, data, *, partial: bool = False) -> dict:
     return serializer.validated_data
 
 
-def frames_from_body(data) -> list:
-    """`{"frames": [...]}` or a bare array."""
+def frames_from_body(data, fields=FramesBodySerializer) -> list:
+    """`{"frames": [...]}` (no other field than `fields` has) or a bare array."""
+    refuse_unknown(data, fields)
     if isinstance(data, list):
         return data
     if isinstance(data, dict) and isinstance(data.get("frames"), list):
@@ -404,7 +405,9 @@ class FrameListApi(APIView):
         version = selectors.version_get(version_id=version_id)
         without = request.data.get("without_fields") if isinstance(request.data, dict) else None
         result = services.frames_update(
-            version=version, frames=frames_from_body(request.data), without_fields=without
+            version=version,
+            frames=frames_from_body(request.data, FramesUpdateSerializer),
+            without_fields=without,
         )
         return Response(result)
 
@@ -413,6 +416,7 @@ class FrameDeleteApi(APIView):
     @extend_schema(request=IdsSerializer, responses=DeletedSerializer)
     def post(self, request, version_id: str):
         version = selectors.version_get(version_id=version_id)
+        refuse_unknown(request.data, IdsSerializer)
         ids = request.data.get("ids") if isinstance(request.data, dict) else None
         return Response(services.frames_delete(version=version, ids=ids))
 
