@@ -1,14 +1,14 @@
-"""Starting bulk work on data rows and frames: validate the request, spool the input, create the
-job (import, update_rows, delete_rows) — and stream exports. Used alike by the API, the pages,
-the admin and the management commands."""
+"""Starting bulk work on data rows and frames in a named target (a dataset's current draft, or a
+version): the import, update_rows and delete_rows jobs. One service per verb, called alike by
+the API, the pages, the admin and the management commands."""
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import Any
 
-from dashboard.bulk.formats import format_detect
-from dashboard.bulk.records import import_options
-from dashboard.bulk.upload import spool_file, spool_path, spool_records, upload_check
+from django.db import transaction
+
+from dashboard.bulk.upload import upload_accept
 from dashboard.errors import Invalid
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
@@ -23,71 +23,48 @@ MAX_DELETE_IDS = 1_000_000
 
 def rows_import_start(
     *,
-    version: DatasetVersion,
     record_type: str,
-    fileobj: IO[bytes] | None = None,
-    filename: str | None = None,
-    size: int | None = None,
-    local_path: str | None = None,
-    records: list[Any] | None = None,
-    format: str | None = None,
-    mode: str | None = None,
-    key: str | None = None,
-    on_error: str | None = None,
-    unknown: str | None = None,
+    dataset: Dataset | None = None,
+    version: DatasetVersion | None = None,
     merge: str | None = None,
     user=None,
+    **upload: Any,
 ) -> Job:
-    """Check and spool one bulk input (an uploaded file, a local file or a JSON array), then
-    start the `import` job. Bad options or an unusable file → `Invalid` naming it. `merge`
-    ("replace": `frames_add`'s rule) is how frame records meet existing frames (see
-    `FrameWriter`)."""
-    version_ensure_draft(version)
-    rtype = RECORD_TYPES[record_type]
-    if records is not None:
-        options = import_options(
-            rtype, format="ndjson", mode=mode, key=key, on_error=on_error, unknown=unknown
+    """Start an import into a named target — the current draft of `dataset` (a new draft when
+    it has none) or `version` (a draft) — from one bulk input: `upload` is the keywords of
+    `upload_accept` (the file or records and the options). The one service behind the API, the
+    pages, the admin and `import_rows`. `merge` ("replace": `frames_add`'s rule) is how frame
+    records meet existing frames (see `FrameWriter`)."""
+    with transaction.atomic():
+        version = target_draft(dataset=dataset, version=version, user=user)
+        accepted = upload_accept(RECORD_TYPES[record_type], **upload)
+        return job_create(
+            kind="import",
+            params={
+                "record_type": record_type,
+                "dataset_id": version.dataset_id,
+                "version_id": version.pk,
+                "path": accepted.path,
+                **accepted.options.as_params(),
+                **({"merge": merge} if merge else {}),
+            },
+            user=user,
+            total=accepted.total,
         )
-        path = spool_records(records)
-        total = len(records)
-    else:
-        if fileobj is None and local_path is None:
-            raise Invalid("Upload a file (field 'file') or send a JSON array.", field="file")
-        fmt = format_detect(format=format, filename=filename or local_path)
-        options = import_options(
-            rtype, format=fmt, mode=mode, key=key, on_error=on_error, unknown=unknown
-        )
-        if local_path is not None:
-            with open(local_path, "rb") as handle:
-                handle.seek(0, 2)
-                upload_check(
-                    handle, size=handle.tell(), fmt=fmt, record_type=rtype, unknown=options.unknown
-                )
-            path = spool_path(local_path, fmt=fmt)
-        else:
-            upload_check(
-                fileobj, size=size or 0, fmt=fmt, record_type=rtype, unknown=options.unknown
-            )
-            path = spool_file(fileobj, fmt=fmt)
-        total = None
-    return job_create(
-        kind="import",
-        params={
-            "record_type": record_type,
-            "dataset_id": version.dataset_id,
-            "version_id": version.pk,
-            "path": path,
-            **options.as_params(),
-            **({"merge": merge} if merge else {}),
-        },
-        user=user,
-        total=total,
-    )
 
 
-def rows_update_start(*, version: DatasetVersion, filter: Any, set: Any, user=None) -> Job:
-    """Every data row matching `filter` gets the values of `set` (a job)."""
-    version_ensure_draft(version)
+@transaction.atomic
+def rows_update_start(
+    *,
+    filter: Any,
+    set: Any,
+    dataset: Dataset | None = None,
+    version: DatasetVersion | None = None,
+    user=None,
+) -> Job:
+    """Every data row of the target (see `target_draft`) matching `filter` gets the values of
+    `set` (a job)."""
+    version = target_draft(dataset=dataset, version=version, user=user)
     if filter is None:
         filter = {}
     filter_validate(filter)
@@ -99,11 +76,18 @@ def rows_update_start(*, version: DatasetVersion, filter: Any, set: Any, user=No
     )
 
 
+@transaction.atomic
 def rows_delete_start(
-    *, version: DatasetVersion, filter: Any = None, ids: Any = None, user=None
+    *,
+    dataset: Dataset | None = None,
+    version: DatasetVersion | None = None,
+    filter: Any = None,
+    ids: Any = None,
+    user=None,
 ) -> Job:
-    """Delete every data row matching `filter`, or the listed `ids` (a job)."""
-    version_ensure_draft(version)
+    """Delete every data row of the target (see `target_draft`) matching `filter`, or the
+    listed `ids` (a job)."""
+    version = target_draft(dataset=dataset, version=version, user=user)
     if (filter is None) == (ids is None):
         raise Invalid("Give exactly one of filter or ids.", field="filter")
     params: dict[str, Any] = {"version_id": version.pk}
@@ -126,6 +110,20 @@ def rows_delete_start(
         filter_validate(filter)
         params["filter"] = filter
     return job_create(kind="delete_rows", params=params, user=user, total=total)
+
+
+def target_draft(
+    *, dataset: Dataset | None = None, version: DatasetVersion | None = None, user=None
+) -> DatasetVersion:
+    """The named target of bulk work, which must be a draft: `version`, or the current draft of
+    `dataset` (see `data_rows_version_for_writing`). Inside the caller's transaction, so a
+    refusal after it rolls a new draft back."""
+    if (dataset is None) == (version is None):
+        raise TypeError("Name one target: dataset or version.")
+    if version is None:
+        version = data_rows_version_for_writing(dataset=dataset, user=user)
+    version_ensure_draft(version)
+    return version
 
 
 def data_rows_version_for_writing(*, dataset: Dataset, user=None) -> DatasetVersion:
