@@ -14,9 +14,8 @@ from dashboard.bulk.records import Outcome, Record, RowError
 from dashboard.errors import ApplicationError, Invalid
 
 from ..bulk.chunks import delete_ids_chunk
-from ..bulk.records import FrameWriter
+from ..bulk.records import FrameWriter, error_message
 from ..drafts import version_ensure_draft, version_lock_draft
-from ..frames import frame_id_for_uri
 from ..models import DatasetVersion
 
 FRAME_KEYS = ("sources", "meta", "rois", "attachments")
@@ -60,7 +59,7 @@ def _frame_values(frame: Any, *, without: set[str] = frozenset()) -> dict[str, A
 
 
 def frame_records(
-    dataset_id: str, frames: Any, *, without: set[str] = frozenset()
+    *, writer: FrameWriter, frames: Any, without: set[str] = frozenset()
 ) -> tuple[list[Record], list[dict]]:
     """The frames of a JSON body as records for `FrameWriter` (a later frame with the same id,
     given or derived from its first source, replaces an earlier one) and the failures of
@@ -73,15 +72,9 @@ def frame_records(
         try:
             values = _frame_values(frame, without=without)
         except ApplicationError as exc:
-            message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-            failed.append(_failure(RowError(index, message, input=frame)))
+            failed.append(_failure(RowError(index, error_message(exc), input=frame)))
             continue
-        sources = values.get("sources") or [{}]
-        uri = sources[0].get("uri") if isinstance(sources[0], dict) else None
-        key = values.get("id") or (
-            frame_id_for_uri(dataset_id=dataset_id, uri=uri) if isinstance(uri, str) and uri
-            else ("#", index)
-        )  # fmt: skip
+        key = writer.key_of(values, "id") or ("#", index)
         by_id.pop(key, None)
         by_id[key] = Record(index, values, frame)
     return list(by_id.values()), failed
@@ -89,8 +82,8 @@ def frame_records(
 
 def _write(version: DatasetVersion, frames: Any, *, merge: str, without=frozenset()) -> tuple:
     version = version_lock_draft(version)
-    records, failed = frame_records(version.dataset_id, frames, without=without)
     writer = FrameWriter({"version_id": version.pk, "merge": merge}, shape="frames")
+    records, failed = frame_records(writer=writer, frames=frames, without=without)
     outcome = writer.write(records, mode="upsert", key="id") if records else Outcome()
     failed += [_failure(error) for error in outcome.errors]
     failed.sort(key=lambda f: f["index"])
@@ -218,7 +211,8 @@ def frames_add_start(*, version: DatasetVersion, frames: list[Any], user=None):
     from ..bulk.start import rows_import_start
 
     version_ensure_draft(version)
-    records, failed = frame_records(version.dataset_id, frames)
+    writer = FrameWriter({"version_id": version.pk}, shape="frames")
+    records, failed = frame_records(writer=writer, frames=frames)
     # A later frame of the same id replaces an earlier one, as in `frames_add`; frames of the
     # wrong shape go to the job as they are, which reports them as row errors.
     kept = {record.index for record in records} | {f["index"] for f in failed}
