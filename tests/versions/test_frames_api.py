@@ -1,6 +1,8 @@
 """Frames over REST: add (overwrite by id, deterministic ids, failures), update with merge and
 without_fields, delete, reads by ids / source pattern / projection, one frame, paging, jobs."""
 
+import json
+
 import pytest
 
 from dashboard.models import Job
@@ -184,3 +186,23 @@ def test_large_add_runs_as_a_job(manager_api, draft, run_jobs, monkeypatch):
 def test_frames_of_unknown_version_or_frame_are_404(manager_api, draft):
     assert manager_api.get("/api/v1/versions/nope/frames/").status_code == 404
     assert manager_api.get(frames_url(draft, "nope/")).status_code == 404
+
+
+def test_an_add_frames_job_queued_before_the_change_still_runs(draft):
+    """Large add-frames requests were once their own job kind; a queued one is imported."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from dashboard.jobs.runner import run_job
+
+    frames = [{"id": "old1", "sources": [{"uri": "s3://o/1"}]}, {"id": "f1", "sources": []}]
+    body = "".join(json.dumps(f) + "\n" for f in frames).encode()
+    path = default_storage.save("uploads/frames-old.ndjson", ContentFile(body))
+    job = Job.objects.create(
+        kind="add_frames", params={"version_id": draft.pk, "path": path}, progress_total=2
+    )
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.counts["created"] == 1
+    assert job.row_errors.get().index == 1
+    assert DataRow.objects.filter(pk="old1").exists()
