@@ -1,7 +1,8 @@
 """Data rows and frames as bulk record types (fields, keys) and their chunk writer: a chunk is
 classified in Python (keys resolved, content built, validated and hashed, unchanged rows
-skipped), then written by `writes`. The one frame-write path: imports, `frames_add`,
-`frames_update` and the page and admin doors all write through `FrameWriter`.
+skipped), then written by `writes`. The one frame-write path: imports, `frames_add` and
+`frames_update` (so every door of those verbs) write through `FrameWriter`; deletes of every
+door go through `writes.delete_staged`.
 """
 
 from __future__ import annotations
