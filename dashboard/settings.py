@@ -236,7 +236,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["dashboard.roles.RolePermission"],
-    # JSON bodies only; upload endpoints add StrictMultiPartParser (a form body elsewhere: 415).
+    # JSON bodies only; upload endpoints add StrictMultiPartParser (a form body elsewhere: 400).
     "DEFAULT_PARSER_CLASSES": ["dashboard.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "dashboard.api.pagination.CursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

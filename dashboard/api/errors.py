@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, UnsupportedMediaType
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -66,4 +66,14 @@ def answer(exc, context):
         )
     if isinstance(exc, Http404):
         return Response({"detail": str(exc) or "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, UnsupportedMediaType):
+        # A body in a media type the endpoint does not read is invalid input like any other
+        # (API.md: 400), with the reason and its own code.
+        return Response(
+            {
+                "detail": f"{exc.detail} Send the body as JSON (Content-Type: "
+                "application/json); multipart/form-data is read only where a file is uploaded."
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return drf_exception_handler(exc, context)

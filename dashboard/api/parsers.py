@@ -1,5 +1,5 @@
 """The API's body parsers: strict JSON everywhere (see dashboard.strict_json), multipart only on
-upload endpoints (`UPLOAD_PARSERS`). A form body where JSON is expected is a 415 that says so
+upload endpoints (`UPLOAD_PARSERS`). A form body where JSON is expected is a 400 that says so
 (never misread); a multipart field may not hold NUL (PostgreSQL cannot store it) nor be given
 twice (it would be dropped silently) — a 400 naming the field."""
 

@@ -27,13 +27,15 @@ ERROR_COMPONENT: dict[str, Any] = {
 
 # Status → what it means; which operations can answer it is decided in `error_codes`.
 ERROR_DESCRIPTIONS = {
-    "400": "Invalid input: a field error names the field, or `detail` says what is wrong.",
+    "400": (
+        "Invalid input: a field error names the field, or `detail` says what is wrong (also "
+        "a body in a media type the endpoint does not read)."
+    ),
     "401": "No or invalid credentials (`Authorization: Token <key>` or a session).",
     "403": "Signed in, but the role does not allow this.",
     "404": "No such object (or a path parameter that names none).",
     "409": "Conflicts with the current state (duplicate, published version, labels exist...).",
     "413": "The body is larger than this endpoint accepts.",
-    "415": "A body in a media type this endpoint does not read.",
 }
 PAGING_PARAMETERS = [
     {
@@ -58,7 +60,7 @@ def error_codes(method: str, operation: dict) -> list[str]:
     if method != "get" or "409" in operation.get("responses", {}):
         codes.append("409")
     if "requestBody" in operation:
-        codes += ["413", "415"]
+        codes.append("413")
     return codes
 
 

@@ -26,7 +26,7 @@ content_type_overrides:
 post_hooks: []
 """
 
-SCRIPT = r'''
+SCRIPT = r"""
 import importlib, io, json, os, pkgutil, time
 
 import labelops_api
@@ -95,7 +95,7 @@ assert sorted(line["data_row"]["global_key"] for line in lines) == [
     f"gen-{i}" for i in range(5)
 ]
 print(f"imported {len(modules)} modules; exported {len(lines)} rows")
-'''
+"""
 
 
 @pytest.mark.django_db(transaction=True)

@@ -288,14 +288,14 @@ def test_the_create_batch_page_counts_an_upload_too(client, manager, project):
 # ---------------------------------------------------------------- #14: what the schema says
 
 
-def test_a_form_body_where_json_is_expected_is_a_415_that_says_so(manager_api, project):
+def test_a_form_body_where_json_is_expected_is_a_400_that_says_so(manager_api, project):
     batches = [BatchFactory(project=project) for _ in range(2)]
     url = f"/api/v1/projects/{project.pk}/export/"
     response = manager_api.post(url, {"batch_ids": [b.pk for b in batches]}, format="multipart")
-    assert response.status_code == 415
+    assert response.status_code == 400
     assert "multipart/form-data" in response.json()["detail"]
     response = manager_api.post("/api/v1/datasets/", "name=d&tags=a", content_type=FORM)
-    assert response.status_code == 415 and FORM in response.json()["detail"]
+    assert response.status_code == 400 and FORM in response.json()["detail"]
     assert not Job.objects.exists() and not Dataset.objects.exists()
 
 

@@ -110,7 +110,7 @@ def test_a_multipart_metadata_put_with_a_file(manager_api, draft):
         format="multipart",
     )
     # The API takes JSON here: a form body is refused unread (test_request_bodies.py).
-    assert response.status_code == 415 and "multipart" in response.json()["detail"]
+    assert response.status_code == 400 and "multipart" in response.json()["detail"]
     draft.refresh_from_db()
     assert draft.metadata == {}
 
