@@ -14,14 +14,14 @@ from versions.models import DataRow, Dataset, DatasetVersion
 
 from .export import export_lines, export_options
 from .models import Batch, JobInput, Project, QueueEntry
-from .services import (
+from .services.batches import (
     MAX_BATCH_ROWS,
-    _apply_priorities,
     _batch_create_rows,
     _delete_labels_of,
     _resolve_rows,
     batch_names,
 )
+from .services.priorities import _apply_priorities
 
 PRIORITY_CHUNK = 10_000
 DELETE_LABELS_CHUNK = 5_000
@@ -109,7 +109,7 @@ def create_batches(run: JobRun) -> dict:
 @job_kind("create_batches_from_dataset", label="Create batches from a dataset")
 def create_batches_from_dataset(run: JobRun) -> dict:
     """Every row of a dataset (or version) not yet in the project, 100,000 per batch."""
-    from .services import _dataset_rows
+    from .services.batches import _dataset_rows
 
     project = _project(run)
     dataset = Dataset.objects.filter(pk=run.params["dataset_id"]).first()

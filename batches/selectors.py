@@ -40,7 +40,7 @@ def batch_list(*, project: Project) -> QuerySet[Batch]:
 
 
 def batch_in_serving_order(*, project: Project) -> list[Batch]:
-    from .services import _batch_order_key
+    from .services.priorities import _batch_order_key
 
     return sorted(batch_list(project=project), key=_batch_order_key)
 

@@ -25,8 +25,9 @@ def url(project, tail=""):
 def small_chunks(monkeypatch):
     """Batches of 4 rows instead of 100,000, so chunking shows with a few rows."""
     from batches import jobs
+    from batches.services import batches as batch_services
 
-    monkeypatch.setattr(services, "MAX_BATCH_ROWS", 4)
+    monkeypatch.setattr(batch_services, "MAX_BATCH_ROWS", 4)
     monkeypatch.setattr(jobs, "MAX_BATCH_ROWS", 4)
 
 

@@ -102,18 +102,14 @@ def test_row_overrides_small_answer_at_once(manager_api, project, batch):
     assert bad.status_code == 400 and "items" in bad.json()
 
 
-def test_row_overrides_in_bulk_run_as_a_job(manager_api, project, batch, run_jobs, settings):
-    from batches import services
+def test_row_overrides_in_bulk_run_as_a_job(manager_api, project, batch, run_jobs, monkeypatch):
+    from batches.services import priorities
 
     items = [{"data_row": f"r-0000{i % 3}", "priority": -i} for i in range(12)]
     items.append({"data_row": "ghost", "priority": 0})
-    old = services.PRIORITIES_SYNC_LIMIT
-    services.PRIORITIES_SYNC_LIMIT = 5
-    try:
-        with run_jobs():
-            response = manager_api.post(url(project, "priorities/"), items, format="json")
-    finally:
-        services.PRIORITIES_SYNC_LIMIT = old
+    monkeypatch.setattr(priorities, "PRIORITIES_SYNC_LIMIT", 5)
+    with run_jobs():
+        response = manager_api.post(url(project, "priorities/"), items, format="json")
     assert response.status_code == 202 and response["Location"].endswith(
         f"/api/v1/jobs/{response.json()['id']}/"
     )

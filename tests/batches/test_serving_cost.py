@@ -6,7 +6,8 @@ from django.db import connection
 from django.utils import timezone
 
 from batches.models import QueueEntry
-from batches.services import _next_sql, batch_create, label_submit, queue_next
+from batches.services import batch_create, label_submit, queue_next
+from batches.services.serving import _next_sql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,559 @@
+"""Writes on batches: create (at once, or as a job from a row list or a dataset), rename and
+re-prioritise, remove queued rows, delete labels, delete. Keyword-only and atomic."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from dashboard.errors import Conflict, Invalid, NotFound, validate_int32
+from dashboard.jobs.services import job_create
+from dashboard.models import Job
+from versions.copy_on_write import effective_entries
+from versions.models import DataRow, Dataset, DatasetVersion
+
+from ..models import NO_PRIORITY_SORT, Batch, JobInput, Label, Project, QueueEntry, Skip
+from .projects import UNSET, _user_or_none
+
+MAX_BATCH_ROWS = 100_000
+MAX_BATCHES_ROWS = 1_000_000
+DELETE_LABELS_SYNC_LIMIT = 10_000
+LOOKUP_CHUNK = 10_000
+NAME_SUFFIX_DIGITS = 4
+
+
+# --- Creating batches --------------------------------------------------------------------------
+
+
+def consensus_validate(settings: Any) -> dict | None:
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        raise Invalid(
+            "Must be an object {number_of_labels, coverage_percentage} or null.",
+            field="consensus_settings",
+        )
+    unknown = set(settings) - {"number_of_labels", "coverage_percentage"}
+    if unknown:
+        raise Invalid(f"Unknown keys: {', '.join(sorted(unknown))}.", field="consensus_settings")
+    n, cover = settings.get("number_of_labels"), settings.get("coverage_percentage")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100:
+        raise Invalid(
+            "number_of_labels must be an integer between 1 and 100.", field="consensus_settings"
+        )
+    if isinstance(cover, bool) or not isinstance(cover, int | float) or not 0 < cover <= 1:
+        raise Invalid("coverage_percentage must be a number in (0, 1].", field="consensus_settings")
+    return {"number_of_labels": n, "coverage_percentage": float(cover)}
+
+
+def consensus_covers(*, batch_id: str, data_row_id: str, coverage: float) -> bool:
+    """Reproducible choice of the consensus share: a hash of batch and row, not a die roll."""
+    digest = hashlib.sha1(f"{batch_id}:{data_row_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < coverage
+
+
+def _row_input(*, global_keys: Any, data_rows: Any, limit: int) -> tuple[str, list[str]]:
+    """Check the row list: exactly one of the two, a list of strings, at most `limit`."""
+    if global_keys is not None and data_rows is not None:
+        raise Invalid(
+            "Give exactly one of global_keys or data_rows, not both.", field="global_keys"
+        )
+    if global_keys is None and data_rows is None:
+        raise Invalid("Give exactly one of global_keys or data_rows.", field="global_keys")
+    field, values = (
+        ("global_keys", global_keys) if global_keys is not None else ("data_rows", data_rows)
+    )
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+        raise Invalid("Must be a list of non-empty strings.", field=field)
+    if not values:
+        raise Invalid("Give at least one row.", field=field)
+    if len(values) > limit:
+        raise Invalid(f"At most {limit} rows are accepted; got {len(values)}.", field=field)
+    return field, values
+
+
+def _failure(*, index: int | None, data_row: str | None, global_key: str | None, reason: str):
+    return {"index": index, "data_row": data_row, "global_key": global_key, "reason": reason}
+
+
+def _resolve_rows(
+    *, field: str, values: list[str], offset: int = 0
+) -> tuple[list[str], list[dict]]:
+    """Map the input to data row ids in input order; unknown ones and repeats become failed
+    rows (with their 0-based `index` in the input, counted from `offset`)."""
+    column = "global_key" if field == "global_keys" else "id"
+    known: dict[str, str] = {}
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        part = values[start : start + LOOKUP_CHUNK]
+        known.update(DataRow.objects.filter(**{f"{column}__in": part}).values_list(column, "id"))
+    ids, failed, seen = [], [], set()
+    for i, value in enumerate(values):
+        row_id = known.get(value)
+        gk = value if column == "global_key" else None
+        if row_id is None:
+            failed.append(
+                _failure(
+                    index=offset + i,
+                    data_row=None if gk else value,
+                    global_key=gk,
+                    reason="unknown",
+                )
+            )
+        elif row_id in seen:
+            failed.append(
+                _failure(
+                    index=offset + i, data_row=row_id, global_key=gk, reason="duplicate in input"
+                )
+            )
+        else:
+            seen.add(row_id)
+            ids.append(row_id)
+    return ids, failed
+
+
+def _insert_entries(
+    *, project: Project, batch: Batch, ids: list[str], consensus: dict | None
+) -> set[str]:
+    """Queue the rows of a new batch; returns the ids already queued in the project (skipped).
+
+    PostgreSQL: one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING` per
+    100,000 rows; SQLite (writers serialised): a pre-check and bulk inserts.
+    """
+    sort = NO_PRIORITY_SORT if batch.priority is None else batch.priority
+    required = [
+        consensus["number_of_labels"]
+        if consensus
+        and consensus_covers(
+            batch_id=batch.pk, data_row_id=rid, coverage=consensus["coverage_percentage"]
+        )
+        else 1
+        for rid in ids
+    ]
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        table = QueueEntry._meta.db_table
+        inserted: set[str] = set()
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), MAX_BATCH_ROWS):
+                part = ids[start : start + MAX_BATCH_ROWS]
+                cursor.execute(
+                    f"""
+                    INSERT INTO {table} (project_id, batch_id, data_row_id, state,
+                        priority_override, sort_priority, labels_required, labels_count,
+                        created_at)
+                    SELECT %s, %s, v.data_row_id, 'queued', NULL, %s, v.required, 0, %s
+                    FROM unnest(%s::varchar[], %s::smallint[]) WITH ORDINALITY
+                        AS v(data_row_id, required, ord)
+                    ORDER BY v.ord
+                    ON CONFLICT (project_id, data_row_id) DO NOTHING
+                    RETURNING data_row_id
+                    """,
+                    [project.pk, batch.pk, sort, now, part, required[start : start + len(part)]],
+                )
+                inserted.update(r[0] for r in cursor.fetchall())
+        return {rid for rid in ids if rid not in inserted}
+    taken: set[str] = set()
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        taken.update(
+            QueueEntry.objects.filter(
+                project=project, data_row_id__in=ids[start : start + LOOKUP_CHUNK]
+            ).values_list("data_row_id", flat=True)
+        )
+    QueueEntry.objects.bulk_create(
+        [
+            QueueEntry(
+                project=project,
+                batch=batch,
+                data_row_id=rid,
+                sort_priority=sort,
+                labels_required=req,
+            )
+            for rid, req in zip(ids, required, strict=True)
+            if rid not in taken
+        ],
+        batch_size=2000,
+    )
+    return taken
+
+
+def _batch_create_rows(
+    *,
+    project: Project,
+    name: str,
+    ids: list[str],
+    positions: dict[str, int] | None = None,
+    priority: int | None,
+    consensus: dict | None,
+    user=None,
+    dataset=None,
+    version=None,
+) -> tuple[Batch | None, list[dict]]:
+    """Create one batch of resolved row ids (≤ 100,000) inside the caller's transaction."""
+    if len(ids) > MAX_BATCH_ROWS:
+        raise Invalid(f"A batch holds at most {MAX_BATCH_ROWS} rows; got {len(ids)}.")
+    try:
+        with transaction.atomic():
+            if Batch.objects.filter(project=project, name=name).exists():
+                raise Conflict(f"The project already has a batch named {name!r}.", field="name")
+            batch = Batch.objects.create(
+                project=project,
+                name=name,
+                priority=priority,
+                consensus_settings=consensus,
+                created_by=_user_or_none(user),
+                dataset=dataset,
+                version=version,
+            )
+            taken = _insert_entries(project=project, batch=batch, ids=ids, consensus=consensus)
+            failed = []
+            if taken:
+                keys = dict(DataRow.objects.filter(pk__in=taken).values_list("id", "global_key"))
+                failed = [
+                    _failure(
+                        index=(positions or {}).get(rid),
+                        data_row=rid,
+                        global_key=keys.get(rid),
+                        reason="already in this project",
+                    )
+                    for rid in ids
+                    if rid in taken
+                ]
+            size = len(ids) - len(taken)
+            if size == 0:
+                transaction.set_rollback(True)
+                return None, failed
+            Batch.objects.filter(pk=batch.pk).update(size=size)
+            batch.size = size
+    except IntegrityError as exc:
+        # A concurrent writer won the name or the rows between our checks and our insert.
+        raise Conflict(
+            "Another change to this project's batches happened at the same time; try again."
+        ) from exc
+    return batch, failed
+
+
+def _strip_index(failed: list[dict]) -> list[dict]:
+    return [{k: f[k] for k in ("data_row", "global_key", "reason")} for f in failed]
+
+
+def _name_clean(name: Any, *, field: str = "name", max_length: int = 255) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise Invalid("This field is required.", field=field)
+    name = name.strip()
+    if len(name) > max_length:
+        raise Invalid(f"At most {max_length} characters.", field=field)
+    return name
+
+
+def batch_create(
+    *,
+    project: Project,
+    name: str = "",
+    global_keys: list | None = None,
+    data_rows: list | None = None,
+    priority: int | None = None,
+    consensus_settings: dict | None = None,
+    user=None,
+    dataset=None,
+    version=None,
+) -> tuple[Batch | None, list[dict]]:
+    """Create a batch of rows not yet in the project; returns (batch, failed rows). If every
+    row fails, no batch is left behind (batch None)."""
+    name = _name_clean(name)
+    priority = validate_int32(priority, field="priority")
+    consensus = consensus_validate(consensus_settings)
+    field, values = _row_input(global_keys=global_keys, data_rows=data_rows, limit=MAX_BATCH_ROWS)
+    ids, failed = _resolve_rows(field=field, values=values)
+    with transaction.atomic():
+        if Batch.objects.filter(project=project, name=name).exists():
+            raise Conflict(f"The project already has a batch named {name!r}.", field="name")
+        if not ids:
+            return None, _strip_index(failed)
+        batch, more = _batch_create_rows(
+            project=project,
+            name=name,
+            ids=ids,
+            priority=priority,
+            consensus=consensus,
+            user=user,
+            dataset=dataset,
+            version=version,
+        )
+    return batch, _strip_index(failed + more)
+
+
+def batch_names(*, prefix: str, count: int) -> list[str]:
+    """`<prefix>0000`, `<prefix>0001`, … (more digits only past 9999 batches)."""
+    return [f"{prefix}{i:0{NAME_SUFFIX_DIGITS}d}" for i in range(count)]
+
+
+def _batch_names_free(*, project: Project, prefix: str, count: int) -> None:
+    names = batch_names(prefix=prefix, count=count)
+    taken = sorted(
+        Batch.objects.filter(project=project, name__in=names).values_list("name", flat=True)
+    )
+    if taken:
+        raise Conflict(
+            f"The project already has batches named {', '.join(taken[:5])}"
+            f"{' …' if len(taken) > 5 else ''}; choose another name_prefix.",
+            field="name_prefix",
+        )
+
+
+def _job_with_input(*, kind: str, params: dict, rows: list, user, total: int) -> Job:
+    job = job_create(kind=kind, params=params, user=user, total=total)
+    JobInput.objects.create(job=job, rows=rows)
+    return job
+
+
+@transaction.atomic
+def batches_create(
+    *,
+    project: Project,
+    name_prefix: str = "",
+    global_keys: list | None = None,
+    data_rows: list | None = None,
+    priority: int | None = None,
+    consensus_settings: dict | None = None,
+    user=None,
+) -> Job:
+    """Start a `create_batches` job: up to 1,000,000 rows in batches of at most 100,000 named
+    `<prefix>0000`, `<prefix>0001`, …. Refused before anything is created if a name is taken."""
+    prefix = _name_clean(name_prefix, field="name_prefix", max_length=240)
+    priority = validate_int32(priority, field="priority")
+    consensus = consensus_validate(consensus_settings)
+    field, values = _row_input(global_keys=global_keys, data_rows=data_rows, limit=MAX_BATCHES_ROWS)
+    count = math.ceil(len(values) / MAX_BATCH_ROWS)
+    _batch_names_free(project=project, prefix=prefix, count=count)
+    return _job_with_input(
+        kind="create_batches",
+        params={
+            "project_id": project.pk,
+            "name_prefix": prefix,
+            "field": field,
+            "rows": len(values),
+            "priority": priority,
+            "consensus_settings": consensus,
+        },
+        rows=values,
+        user=user,
+        total=len(values),
+    )
+
+
+def _dataset_rows(*, project: Project, dataset: Dataset, version: DatasetVersion | None):
+    """Ids of the dataset's (or version's) rows not already in the project, in id order."""
+    if version is not None:
+        rows = DataRow.objects.filter(pk__in=effective_entries(version).values("data_row_id"))
+    else:
+        rows = DataRow.objects.filter(dataset=dataset)
+    in_project = QueueEntry.objects.filter(project=project, data_row_id=OuterRef("pk"))
+    return rows.exclude(Exists(in_project)).order_by("id").values_list("id", flat=True)
+
+
+@transaction.atomic
+def batches_create_from_dataset(
+    *,
+    project: Project,
+    name_prefix: str = "",
+    dataset_id: Any = None,
+    version_id: Any = None,
+    priority: int | None = None,
+    consensus_settings: dict | None = None,
+    user=None,
+) -> Job:
+    """Start a `create_batches_from_dataset` job: every row of the dataset (or of one of its
+    versions) not already in the project, chunked and named as `batches_create`."""
+    prefix = _name_clean(name_prefix, field="name_prefix", max_length=240)
+    priority = validate_int32(priority, field="priority")
+    consensus = consensus_validate(consensus_settings)
+    if not isinstance(dataset_id, str) or not dataset_id:
+        raise Invalid("This field is required.", field="dataset_id")
+    dataset = Dataset.objects.filter(pk=dataset_id).first()
+    if dataset is None:
+        raise NotFound(f"No dataset with id {dataset_id!r}.", field="dataset_id")
+    version = None
+    if version_id not in (None, ""):
+        if not isinstance(version_id, str):
+            raise Invalid("Must be a version id.", field="version_id")
+        version = DatasetVersion.objects.filter(
+            pk=version_id, dataset=dataset, removed=False
+        ).first()
+        if version is None:
+            raise NotFound(
+                f"Dataset {dataset.name!r} has no version with id {version_id!r}.",
+                field="version_id",
+            )
+    total = _dataset_rows(project=project, dataset=dataset, version=version).count()
+    if total == 0:
+        raise Invalid(
+            "Every row of this dataset is already in the project (or it has none).",
+            field="dataset_id",
+        )
+    _batch_names_free(project=project, prefix=prefix, count=math.ceil(total / MAX_BATCH_ROWS))
+    return job_create(
+        kind="create_batches_from_dataset",
+        params={
+            "project_id": project.pk,
+            "name_prefix": prefix,
+            "dataset_id": dataset.pk,
+            "version_id": version.pk if version else None,
+            "priority": priority,
+            "consensus_settings": consensus,
+        },
+        user=user,
+        total=total,
+    )
+
+
+# --- Editing batches and the queue order -------------------------------------------------------
+
+
+def _sort_from_batch_priority(priority: int | None) -> int:
+    return NO_PRIORITY_SORT if priority is None else priority
+
+
+def _requeue_priority(batch_id: str, priority: int | None) -> int:
+    """One set-based UPDATE: the batch's rows without an override take its priority."""
+    return QueueEntry.objects.filter(batch_id=batch_id, priority_override__isnull=True).update(
+        sort_priority=_sort_from_batch_priority(priority)
+    )
+
+
+@transaction.atomic
+def batch_update(*, batch: Batch, name: Any = UNSET, priority: Any = UNSET) -> Batch:
+    """Rename a batch and/or change its priority (its queue rows follow in one UPDATE)."""
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    fields = []
+    if name is not UNSET:
+        name = _name_clean(name)
+        if name != batch.name:
+            if Batch.objects.filter(project_id=batch.project_id, name=name).exists():
+                raise Conflict(f"The project already has a batch named {name!r}.", field="name")
+            batch.name = name
+            fields.append("name")
+    if priority is not UNSET:
+        priority = validate_int32(priority, field="priority")
+        if priority != batch.priority:
+            batch.priority = priority
+            fields.append("priority")
+            _requeue_priority(batch.pk, priority)
+    if fields:
+        batch.save(update_fields=[*fields, "updated_at"])
+    return batch
+
+
+# --- Removing rows, deleting labels and batches ------------------------------------------------
+
+
+@transaction.atomic
+def batch_remove_queued_data_rows(*, batch: Batch) -> dict[str, int]:
+    """Rows of the batch with no labels leave the batch and the queue, except rows a labeler
+    holds by a live reservation: those stay (their submit must not fail) until the reservation
+    ends; a later call removes them if still unlabelled. Returns `{"removed", "held"}`."""
+    # FOR NO KEY UPDATE: a label being submitted meanwhile (its insert checks the batch key
+    # with FOR KEY SHARE while holding its queue row) must not deadlock with this removal.
+    batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+    now = timezone.now()
+    unlabelled = QueueEntry.objects.filter(batch=batch, labels_count=0)
+    free = Q(state=QueueEntry.State.QUEUED) | Q(reserved_until__lt=now)
+    # PostgreSQL: lock the removable rows first, so a concurrent `next` (SKIP LOCKED) cannot
+    # reserve one between the statements below; a row reserved meanwhile no longer matches.
+    list(unlabelled.filter(free).select_for_update().values_list("id", flat=True))
+    removable = unlabelled.filter(free)
+    rows = removable.values("data_row_id")
+    Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
+    removed, _ = removable.delete()
+    held = unlabelled.count()
+    Batch.objects.filter(pk=batch.pk).update(size=F("size") - removed, updated_at=timezone.now())
+    return {"removed": removed, "held": held}
+
+
+def removed_text(result: dict[str, int]) -> str:
+    """What `batch_remove_queued_data_rows` did, in words (pages and admin)."""
+    removed, held = result["removed"], result["held"]
+    text = f"{removed} row{'s' if removed != 1 else ''} removed"
+    if held:
+        text += (
+            f"; {held} held by a labeler stay{'s' if held == 1 else ''} until the reservation "
+            "ends (remove again later)"
+        )
+    return text
+
+
+def _delete_labels_of(
+    *, batch: Batch, entries: Iterable[int] | None, set_labels_as_template: bool
+) -> tuple[int, int]:
+    """Delete the labels of the batch's rows (all, or the entries given) and re-queue those
+    rows; returns (labels deleted, rows re-queued). Safe to run again."""
+    scope = QueueEntry.objects.filter(batch=batch, labels_count__gt=0)
+    if entries is not None:
+        scope = scope.filter(pk__in=list(entries))
+    rows = scope.values("data_row_id")
+    labels = Label.objects.filter(project_id=batch.project_id, data_row_id__in=rows)
+    if set_labels_as_template:
+        latest = (
+            Label.objects.filter(project_id=batch.project_id, data_row_id=OuterRef("data_row_id"))
+            .order_by("-id")
+            .values("annotation")[:1]
+        )
+        scope.update(template=Subquery(latest))
+    Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
+    deleted, _ = labels.delete()
+    requeued = scope.update(
+        labels_count=0, state=QueueEntry.State.QUEUED, reserved_by=None, reserved_until=None
+    )
+    return deleted, requeued
+
+
+def batch_delete_labels(
+    *, batch: Batch, set_labels_as_template: bool = False, user=None, force_job: bool = False
+) -> dict | Job:
+    """Delete every label of the batch and re-queue its rows (with templates, the deleted
+    labels pre-fill the rows when served again). Small batches are done at once and answer
+    `{"labels_deleted", "rows_requeued"}`; large ones (or `force_job`) start a job."""
+    if not isinstance(set_labels_as_template, bool):
+        raise Invalid("Must be true or false.", field="set_labels_as_template")
+    count = Label.objects.filter(batch=batch).count()
+    if force_job or count > DELETE_LABELS_SYNC_LIMIT:
+        with transaction.atomic():
+            return job_create(
+                kind="delete_labels",
+                params={
+                    "project_id": batch.project_id,
+                    "batch_id": batch.pk,
+                    "set_labels_as_template": set_labels_as_template,
+                },
+                user=user,
+                total=QueueEntry.objects.filter(batch=batch, labels_count__gt=0).count(),
+            )
+    with transaction.atomic():
+        deleted, requeued = _delete_labels_of(
+            batch=batch, entries=None, set_labels_as_template=set_labels_as_template
+        )
+    return {"labels_deleted": deleted, "rows_requeued": requeued}
+
+
+@transaction.atomic
+def batch_delete(*, batch: Batch) -> None:
+    """Delete a batch and its queue entries (the data rows stay); 409 while labels exist."""
+    batch = Batch.objects.select_for_update().filter(pk=batch.pk).first()
+    if batch is None:
+        raise NotFound("No such batch (it was deleted).")
+    labels = Label.objects.filter(batch=batch).count()
+    if labels:
+        raise Conflict(
+            f"Batch {batch.name!r} has {labels} label{'s' if labels != 1 else ''}: delete its "
+            "labels first.",
+            extra={"labels_count": labels},
+        )
+    rows = QueueEntry.objects.filter(batch=batch).values("data_row_id")
+    Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
+    QueueEntry.objects.filter(batch=batch).delete()
+    batch.delete()

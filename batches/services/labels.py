@@ -1,0 +1,173 @@
+"""Writes on the queue by labelers: take the next row, submit a label, skip a row; and
+`label_create` for labels recorded without a reservation (demo data, imports)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.db import IntegrityError
+from django.utils import timezone
+
+from dashboard.errors import Conflict, Invalid, NotFound
+
+from ..models import Label, Project, QueueEntry
+from .serving import (
+    _BIGINT,
+    _LABEL,
+    _db_time,
+    _label_insert,
+    _loaded,
+    _reserve,
+    _served_entry,
+    _serving_db,
+    _serving_transaction,
+    _skip_release,
+)
+
+
+def queue_next(*, project: Project, user) -> QueueEntry | None:
+    """Reserve the next row for `user`, or renew the reservation they still hold.
+
+    One statement on PostgreSQL: `UPDATE … WHERE id = COALESCE(the caller's reservation,
+    the first row they may take)`, the latter `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent
+    labelers never wait for or take the same row; it returns the answer joined with the data
+    row and batch. A unique index allows one reservation per labeler: if two of their requests
+    race, the loser retries and renews the winner's reservation.
+    """
+    db = _serving_db()
+    for _attempt in range(3):
+        try:
+            with _serving_transaction(db):
+                return _reserve(db, project=project, user=user)
+        except IntegrityError:
+            continue  # the same labeler reserved concurrently: renew that one instead
+    raise Conflict("Too many simultaneous requests for the next row; try again.")
+
+
+def _entry_id(entry_id: Any) -> int:
+    try:
+        value = int(entry_id)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not -_BIGINT <= value < _BIGINT:
+        raise NotFound(f"No queue entry {entry_id!r} in this project.")
+    return value
+
+
+def _not_held(*, project: Project, entry_id: int) -> Exception:
+    """Why a write on a held entry found nothing: 404 unknown entry, else 409 not yours."""
+    if not QueueEntry.objects.filter(pk=entry_id, project=project).exists():
+        return NotFound(f"No queue entry {entry_id!r} in this project.")
+    return Conflict(
+        "You do not hold a reservation on this row (it expired and was taken, or was "
+        "never yours): take the next row."
+    )
+
+
+def _label_conflict(exc: IntegrityError) -> Conflict | None:
+    message = str(exc)
+    if "queueentry_labels_within_required" in message:
+        return Conflict("This row already has all the labels it needs.")
+    # PostgreSQL names the constraint, SQLite its columns.
+    if "label_once_per_author" in message or f"{_LABEL}.author_id" in message:
+        return Conflict("You have already labelled this row.")
+    return None
+
+
+def _check_annotation_size(annotation: Any) -> None:
+    """An annotation is at most `LABEL_MAX_ANNOTATION_BYTES` of compact UTF-8 JSON (the
+    request that carried it is bounded already: encoding it once is cheap)."""
+    limit = django_settings.LABEL_MAX_ANNOTATION_BYTES
+    text = json.dumps(annotation, separators=(",", ":"), ensure_ascii=False)
+    # Characters ≤ bytes ≤ 4 × characters: encode only when the length cannot decide.
+    if len(text) > limit or (4 * len(text) > limit and len(text.encode()) > limit):
+        raise Invalid(
+            f"An annotation is at most {limit} bytes of JSON (LABEL_MAX_ANNOTATION_BYTES).",
+            field="annotation",
+        )
+
+
+def _check_annotation(*, project: Project, annotation: Any) -> dict:
+    if not isinstance(annotation, dict):
+        raise Invalid("Must be a JSON object.", field="annotation")
+    classes = annotation.get("classes")
+    if classes is not None:
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise Invalid("classes must be a list of strings.", field="annotation")
+        unknown = [c for c in classes if project.label_classes and c not in project.label_classes]
+        if unknown:
+            raise Invalid(
+                f"Not label classes of this project: {', '.join(unknown)}.", field="annotation"
+            )
+    return annotation
+
+
+def _label_record(
+    *, project: Project, entry_id: int, author, annotation: dict, held: bool
+) -> Label:
+    """Record `author`'s label on the entry and count it (with `held`, only on the entry they
+    hold, whose reservation ends). One statement on PostgreSQL."""
+    _check_annotation_size(annotation)
+    db, now = _serving_db(), timezone.now()
+    params = {
+        "entry": entry_id,
+        "project": project.pk,
+        "user": author.pk,
+        "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, db),
+        "now": _db_time(db, now),
+    }
+    try:
+        with _serving_transaction(db), db.cursor() as cursor:
+            row = _label_insert(cursor, params, held=held)
+    except IntegrityError as exc:
+        conflict = _label_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from None
+    if row is None:
+        raise _not_held(project=project, entry_id=entry_id)
+    label_id, batch_id, row_id = row
+    label = _loaded(
+        db,
+        Label,
+        id=label_id,
+        project_id=project.pk,
+        batch_id=batch_id,
+        data_row_id=row_id,
+        author_id=author.pk,
+        annotation=annotation,
+        created_at=now,
+    )
+    label.project, label.author = project, author
+    return label
+
+
+def label_create(*, entry: QueueEntry, author, annotation: dict) -> Label:
+    """Record `author`'s label for the entry's row (demo data, imports); no reservation needed."""
+    return _label_record(
+        project=entry.project, entry_id=entry.pk, author=author, annotation=annotation, held=False
+    )
+
+
+def label_submit(*, project: Project, entry_id: Any, user, annotation: Any) -> Label:
+    """Submit the caller's label for a row they hold (even past its expiry, as long as nobody
+    took it); the reservation ends. 400 bad annotation, 404 unknown entry, 409 not held."""
+    annotation = _check_annotation(project=project, annotation=annotation)
+    return _label_record(
+        project=project, entry_id=_entry_id(entry_id), author=user, annotation=annotation, held=True
+    )
+
+
+def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
+    """Pass on a held row: it returns to the queue and is never served to this labeler again."""
+    db, entry_id = _serving_db(), _entry_id(entry_id)
+    params = {"entry": entry_id, "project": project.pk, "user": user.pk}
+    params["now"] = _db_time(db, timezone.now())
+    with _serving_transaction(db), db.cursor() as cursor:
+        row = _skip_release(cursor, params)
+    if row is None:
+        raise _not_held(project=project, entry_id=entry_id)
+    state = QueueEntry.State.QUEUED
+    return _served_entry(db, row, project=project, state=state, user=None, until=None)

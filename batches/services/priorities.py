@@ -1,0 +1,191 @@
+"""Writes on the serving order: reorder batches (priorities 1, 2, …), move one up or down, and
+row priority overrides in bulk (at once up to 10,000 rows, else a `set_priorities` job)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, transaction
+
+from dashboard.errors import Invalid, validate_int32
+from dashboard.models import Job
+from versions.models import DataRow
+
+from ..models import NO_PRIORITY_SORT, Batch, Project, QueueEntry
+from .batches import (
+    _failure,
+    _job_with_input,
+    _requeue_priority,
+    _sort_from_batch_priority,
+    _strip_index,
+)
+
+MAX_PRIORITY_ROWS = 1_000_000
+# Row overrides and label deletions above these sizes run as jobs (the API answers 202).
+PRIORITIES_SYNC_LIMIT = 10_000
+
+
+def _batch_order_key(batch: Batch) -> tuple:
+    return (_sort_from_batch_priority(batch.priority), batch.created_at, batch.pk)
+
+
+@transaction.atomic
+def batches_reorder(*, project: Project, batch_ids: Any) -> list[Batch]:
+    """Serve the listed batches first, in the given order, the rest after them in their old
+    order: priorities 1, 2, … are assigned; only batches whose priority changes are written."""
+    if (
+        not isinstance(batch_ids, list)
+        or not batch_ids
+        or not all(isinstance(b, str) for b in batch_ids)
+    ):
+        raise Invalid("Must be a non-empty list of batch ids.", field="batch_ids")
+    if len(set(batch_ids)) != len(batch_ids):
+        raise Invalid("A batch may be listed only once.", field="batch_ids")
+    batches = {b.pk: b for b in Batch.objects.select_for_update().filter(project=project)}
+    unknown = [b for b in batch_ids if b not in batches]
+    if unknown:
+        raise Invalid(f"Not batches of this project: {', '.join(unknown[:5])}.", field="batch_ids")
+    listed = [batches[b] for b in batch_ids]
+    rest = sorted((b for b in batches.values() if b.pk not in set(batch_ids)), key=_batch_order_key)
+    ordered = listed + rest
+    for position, batch in enumerate(ordered, start=1):
+        if batch.priority != position:
+            batch.priority = position
+            batch.save(update_fields=["priority", "updated_at"])
+            _requeue_priority(batch.pk, position)
+    return ordered
+
+
+def batch_move(*, batch: Batch, direction: str) -> list[Batch]:
+    """Move a batch one place up or down in the serving order (the pages' reorder buttons)."""
+    if direction not in ("up", "down"):
+        raise Invalid("Must be up or down.", field="direction")
+    order = sorted(Batch.objects.filter(project_id=batch.project_id), key=_batch_order_key)
+    ids = [b.pk for b in order]
+    i = ids.index(batch.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+    return batches_reorder(project=batch.project, batch_ids=ids)
+
+
+def _priority_items(items: Any) -> list[tuple[str, str, int | None]]:
+    """Validate `[{data_row | global_key, priority}]` → (column, value, priority) triples."""
+    if not isinstance(items, list) or not items:
+        raise Invalid(
+            "Must be a non-empty list of {data_row | global_key, priority}.", field="items"
+        )
+    if len(items) > MAX_PRIORITY_ROWS:
+        raise Invalid(
+            f"At most {MAX_PRIORITY_ROWS} rows are accepted; got {len(items)}.", field="items"
+        )
+    clean = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise Invalid(f"Item {i} must be an object.", field="items")
+        unknown = set(item) - {"data_row", "global_key", "priority"}
+        if unknown:
+            raise Invalid(
+                f"Item {i} has unknown keys: {', '.join(sorted(unknown))}.", field="items"
+            )
+        has_id, has_key = item.get("data_row") is not None, item.get("global_key") is not None
+        if has_id == has_key:
+            raise Invalid(f"Item {i} needs exactly one of data_row or global_key.", field="items")
+        if "priority" not in item:
+            raise Invalid(
+                f"Item {i} needs a priority (an integer, or null to remove).", field="items"
+            )
+        value = item["data_row"] if has_id else item["global_key"]
+        if not isinstance(value, str) or not value:
+            raise Invalid(f"Item {i}: the row must be a non-empty string.", field="items")
+        try:
+            priority = validate_int32(item["priority"], field="priority")
+        except Invalid as exc:
+            raise Invalid(f"Item {i}: {exc.message}", field="items") from None
+        clean.append(("id" if has_id else "global_key", value, priority))
+    return clean
+
+
+def _apply_priorities(
+    *, project: Project, items: list[tuple[str, str, int | None]], offset: int = 0
+) -> tuple[int, list[dict]]:
+    """Write row overrides for one chunk; returns (updated, failed rows with input index)."""
+    ids_by_key = dict(
+        DataRow.objects.filter(
+            global_key__in=[v for c, v, _ in items if c == "global_key"]
+        ).values_list("global_key", "id")
+    )
+    wanted: dict[str, int | None] = {}
+    index_of: dict[str, int] = {}
+    failed = []
+    for i, (column, value, priority) in enumerate(items):
+        row_id = value if column == "id" else ids_by_key.get(value)
+        gk = value if column == "global_key" else None
+        if row_id is None:
+            failed.append(
+                _failure(index=offset + i, data_row=None, global_key=gk, reason="unknown")
+            )
+            continue
+        wanted[row_id] = priority  # the last item for a row wins
+        index_of[row_id] = offset + i
+    queued = set(
+        QueueEntry.objects.filter(project=project, data_row_id__in=list(wanted)).values_list(
+            "data_row_id", flat=True
+        )
+    )
+    for row_id in [r for r in wanted if r not in queued]:
+        failed.append(
+            _failure(
+                index=index_of[row_id],
+                data_row=row_id,
+                global_key=None,
+                reason="not in this project's queue",
+            )
+        )
+        del wanted[row_id]
+    if not wanted:
+        return 0, failed
+    table, batch_table = QueueEntry._meta.db_table, Batch._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""
+                UPDATE {table} AS q
+                SET priority_override = v.priority,
+                    sort_priority = COALESCE(v.priority, b.priority, %s)
+                FROM unnest(%s::varchar[], %s::integer[]) AS v(data_row_id, priority),
+                     {batch_table} AS b
+                WHERE q.project_id = %s AND q.data_row_id = v.data_row_id AND b.id = q.batch_id
+                """,
+                [NO_PRIORITY_SORT, list(wanted), list(wanted.values()), project.pk],
+            )
+        else:
+            cursor.executemany(
+                f"""
+                UPDATE {table}
+                SET priority_override = %s,
+                    sort_priority = COALESCE(%s, (SELECT b.priority FROM {batch_table} AS b
+                                                  WHERE b.id = {table}.batch_id), %s)
+                WHERE project_id = %s AND data_row_id = %s
+                """,
+                [(p, p, NO_PRIORITY_SORT, project.pk, r) for r, p in wanted.items()],
+            )
+    return len(wanted), failed
+
+
+def priorities_set(*, project: Project, items: Any, user=None) -> dict | Job:
+    """Row priority overrides in bulk (`null` removes one). Up to 10,000 rows answer at once
+    `{"updated", "failed"}`; more (≤ 1,000,000) start a `set_priorities` job."""
+    clean = _priority_items(items)
+    if len(clean) > PRIORITIES_SYNC_LIMIT:
+        with transaction.atomic():
+            return _job_with_input(
+                kind="set_priorities",
+                params={"project_id": project.pk, "rows": len(clean)},
+                rows=[list(item) for item in clean],
+                user=user,
+                total=len(clean),
+            )
+    with transaction.atomic():
+        updated, failed = _apply_priorities(project=project, items=clean)
+    return {"updated": updated, "failed": _strip_index(failed)}
