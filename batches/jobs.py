@@ -16,12 +16,12 @@ from .export import export_lines, export_options
 from .models import Batch, JobInput, Project, QueueEntry
 from .services.batches import (
     MAX_BATCH_ROWS,
-    _batch_create_rows,
-    _delete_labels_of,
-    _resolve_rows,
+    batch_create_from_ids,
+    batch_labels_clear,
     batch_names,
 )
-from .services.priorities import _apply_priorities
+from .services.priorities import priorities_apply
+from .services.rows import rows_resolve
 
 PRIORITY_CHUNK = 10_000
 DELETE_LABELS_CHUNK = 5_000
@@ -58,7 +58,7 @@ def _create_one(
 ) -> None:
     name = batch_names(prefix=run.params["name_prefix"], count=state["number"] + 1)[-1]
     try:
-        batch, failed = _batch_create_rows(
+        batch, failed = batch_create_from_ids(
             project=project,
             name=name,
             ids=ids,
@@ -88,7 +88,7 @@ def create_batches(run: JobRun) -> dict:
         offset = state["offset"]
         part = values[offset : offset + MAX_BATCH_ROWS]
         with run.chunk() as chunk:
-            ids, failed = _resolve_rows(field=field, values=part, offset=offset)
+            ids, failed = rows_resolve(field=field, values=part, offset=offset)
             _report(chunk, failed)
             if ids:
                 column_index = {}
@@ -109,7 +109,7 @@ def create_batches(run: JobRun) -> dict:
 @job_kind("create_batches_from_dataset", label="Create batches from a dataset")
 def create_batches_from_dataset(run: JobRun) -> dict:
     """Every row of a dataset (or version) not yet in the project, 100,000 per batch."""
-    from .services.batches import _dataset_rows
+    from .selectors import dataset_rows_outside
 
     project = _project(run)
     dataset = Dataset.objects.filter(pk=run.params["dataset_id"]).first()
@@ -123,7 +123,7 @@ def create_batches_from_dataset(run: JobRun) -> dict:
     state = run.checkpoint or {"after": "", "number": 0, "batches": []}
     while True:
         ids = list(
-            _dataset_rows(project=project, dataset=dataset, version=version).filter(
+            dataset_rows_outside(project=project, dataset=dataset, version=version).filter(
                 id__gt=state["after"]
             )[:MAX_BATCH_ROWS]
         )
@@ -156,7 +156,7 @@ def set_priorities(run: JobRun) -> dict:
         offset = state["offset"]
         part = items[offset : offset + PRIORITY_CHUNK]
         with run.chunk() as chunk:
-            updated, failed = _apply_priorities(project=project, items=part, offset=offset)
+            updated, failed = priorities_apply(project=project, items=part, offset=offset)
             _report(chunk, failed)
             chunk.count("updated", updated)
             state["offset"] = offset + len(part)
@@ -183,7 +183,7 @@ def delete_labels(run: JobRun) -> dict:
         if not ids:
             break
         with run.chunk() as chunk:
-            deleted, requeued = _delete_labels_of(
+            deleted, requeued = batch_labels_clear(
                 batch=batch,
                 entries=ids,
                 set_labels_as_template=run.params.get("set_labels_as_template", False),

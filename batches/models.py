@@ -16,6 +16,11 @@ from versions.models import DataRow, Dataset, DatasetVersion
 NO_PRIORITY_SORT = INT32_MAX + 1
 
 
+def batch_sort_value(priority: int | None) -> int:
+    """The `sort_priority` of a batch's rows without an override."""
+    return NO_PRIORITY_SORT if priority is None else priority
+
+
 def _int32(field: str) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(
         **{f"{field}__gte": INT32_MIN, f"{field}__lte": INT32_MAX}

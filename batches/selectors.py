@@ -8,8 +8,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dashboard.errors import Invalid, NotFound
+from versions.copy_on_write import effective_entries
+from versions.models import DataRow, Dataset, DatasetVersion
 
-from .models import Batch, Label, Project, QueueEntry
+from .models import Batch, Label, Project, QueueEntry, batch_sort_value
 
 MAX_PREVIEW = 1000
 
@@ -39,10 +41,13 @@ def batch_list(*, project: Project) -> QuerySet[Batch]:
     )
 
 
-def batch_in_serving_order(*, project: Project) -> list[Batch]:
-    from .services.priorities import _batch_order_key
+def batch_order_key(batch: Batch) -> tuple:
+    """How batches are served: by priority (none last), then oldest first."""
+    return (batch_sort_value(batch.priority), batch.created_at, batch.pk)
 
-    return sorted(batch_list(project=project), key=_batch_order_key)
+
+def batch_in_serving_order(*, project: Project) -> list[Batch]:
+    return sorted(batch_list(project=project), key=batch_order_key)
 
 
 def batch_get(*, project: Project, batch_id: Any) -> Batch:
@@ -54,6 +59,11 @@ def batch_get(*, project: Project, batch_id: Any) -> Batch:
 
 def batch_labels_count(*, batch: Batch) -> int:
     return Label.objects.filter(batch=batch).count()
+
+
+def batch_labelled_rows_count(*, batch: Batch) -> int:
+    """Rows of the batch with at least one label (what deleting its labels re-queues)."""
+    return QueueEntry.objects.filter(batch=batch, labels_count__gt=0).count()
 
 
 def batch_progress(batch: Batch) -> int:
@@ -93,6 +103,34 @@ def queue_counts(*, project: Project) -> dict[str, int]:
     return {state: counts.get(state, 0) for state in QueueEntry.State.values}
 
 
+def reservation_held(*, project: Project, user) -> QueueEntry | None:
+    """The row `user` holds by a live reservation in the project, with its data row and batch."""
+    return (
+        QueueEntry.objects.filter(
+            project=project,
+            state=QueueEntry.State.RESERVED,
+            reserved_by=user,
+            reserved_until__gte=timezone.now(),
+        )
+        .select_related("data_row", "batch")
+        .first()
+    )
+
+
+def dataset_choices() -> QuerySet[Dataset]:
+    """The datasets a batch can be made from, by name."""
+    return Dataset.objects.order_by("name")
+
+
+def version_choices(*, dataset_id: str) -> QuerySet[DatasetVersion]:
+    """A dataset's versions to choose from, newest change first (not their metadata)."""
+    return (
+        DatasetVersion.objects.filter(dataset_id=dataset_id, removed=False)
+        .only("name", "status")
+        .order_by("-updated_at")
+    )
+
+
 def label_list(*, project: Project) -> QuerySet[Label]:
     return Label.objects.filter(project=project).select_related("author", "batch")
 
@@ -116,3 +154,13 @@ def labels_to_publish(*, project: Project, dataset_id: str) -> QuerySet[Label]:
     return Label.objects.filter(project=project, data_row__dataset_id=dataset_id).filter(
         Exists(done)
     )
+
+
+def dataset_rows_outside(*, project: Project, dataset: Dataset, version: DatasetVersion | None):
+    """Ids of the dataset's (or version's) rows not already in the project, in id order."""
+    if version is not None:
+        rows = DataRow.objects.filter(pk__in=effective_entries(version).values("data_row_id"))
+    else:
+        rows = DataRow.objects.filter(dataset=dataset)
+    in_project = QueueEntry.objects.filter(project=project, data_row_id=OuterRef("pk"))
+    return rows.exclude(Exists(in_project)).order_by("id").values_list("id", flat=True)

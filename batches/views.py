@@ -13,27 +13,28 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, Invalid, NotFound
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
 from dashboard.strict_json import json_parse
-from versions.models import Dataset, DatasetVersion
 
 from . import services
 from .export import SWITCHES as EXPORT_SWITCHES
-from .models import QueueEntry
 from .row_lists import rows_from_text, rows_from_upload
 from .selectors import (
     batch_get,
     batch_in_serving_order,
+    batch_labelled_rows_count,
     batch_labels_count,
+    dataset_choices,
     project_get,
     project_list,
     queue_counts,
     queue_preview,
+    reservation_held,
+    version_choices,
 )
 
 
@@ -212,13 +213,9 @@ def batch_new(request, project_id: str):
 @page_errors
 def batches_from_dataset(request, project_id: str):
     project = project_get(project_id=project_id)
-    datasets = Dataset.objects.order_by("name")
+    datasets = dataset_choices()
     dataset_id = request.POST.get("dataset_id") or request.GET.get("dataset_id") or ""
-    versions = (
-        DatasetVersion.objects.filter(dataset_id=dataset_id, removed=False)
-        .only("name", "status")  # not the metadata or statistics
-        .order_by("-updated_at")
-    )
+    versions = version_choices(dataset_id=dataset_id)
     context = {
         "project": project,
         "datasets": datasets,
@@ -258,7 +255,7 @@ def _confirm(request, project_id, batch_id, *, verb: str):
     project = project_get(project_id=project_id)
     batch = batch_get(project=project, batch_id=batch_id)
     labels = batch_labels_count(batch=batch)
-    labelled_rows = QueueEntry.objects.filter(batch=batch, labels_count__gt=0).count()
+    labelled_rows = batch_labelled_rows_count(batch=batch)
     context = {
         "project": project,
         "batch": batch,
@@ -373,16 +370,7 @@ def label_page(request, project_id: str):
         context["entry"] = services.queue_next(project=project, user=request.user)
     else:
         # A GET only shows the row the labeler already holds; taking one is a POST.
-        context["entry"] = (
-            QueueEntry.objects.filter(
-                project=project,
-                state=QueueEntry.State.RESERVED,
-                reserved_by=request.user,
-                reserved_until__gte=timezone.now(),
-            )
-            .select_related("data_row", "batch")
-            .first()
-        )
+        context["entry"] = reservation_held(project=project, user=request.user)
     if context["entry"] is not None and context["entry"].template is not None:
         context["template_json"] = json.dumps(context["entry"].template, indent=2)
     return render(request, "batches/label.html", context)

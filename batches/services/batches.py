@@ -9,22 +9,23 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from dashboard.errors import Conflict, Invalid, NotFound, validate_int32
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
-from versions.copy_on_write import effective_entries
 from versions.models import DataRow, Dataset, DatasetVersion
 
-from ..models import NO_PRIORITY_SORT, Batch, JobInput, Label, Project, QueueEntry, Skip
-from .projects import UNSET, _user_or_none
+from ..models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry, Skip
+from ..selectors import dataset_rows_outside
+from .priorities import batch_rows_reprioritise
+from .projects import UNSET, user_or_none
+from .rows import LOOKUP_CHUNK, failed_row, failed_without_index, job_create_with_rows, rows_resolve
 
 MAX_BATCH_ROWS = 100_000
 MAX_BATCHES_ROWS = 1_000_000
 DELETE_LABELS_SYNC_LIMIT = 10_000
-LOOKUP_CHUNK = 10_000
 NAME_SUFFIX_DIGITS = 4
 
 
@@ -76,45 +77,6 @@ def _row_input(*, global_keys: Any, data_rows: Any, limit: int) -> tuple[str, li
     if len(values) > limit:
         raise Invalid(f"At most {limit} rows are accepted; got {len(values)}.", field=field)
     return field, values
-
-
-def _failure(*, index: int | None, data_row: str | None, global_key: str | None, reason: str):
-    return {"index": index, "data_row": data_row, "global_key": global_key, "reason": reason}
-
-
-def _resolve_rows(
-    *, field: str, values: list[str], offset: int = 0
-) -> tuple[list[str], list[dict]]:
-    """Map the input to data row ids in input order; unknown ones and repeats become failed
-    rows (with their 0-based `index` in the input, counted from `offset`)."""
-    column = "global_key" if field == "global_keys" else "id"
-    known: dict[str, str] = {}
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        part = values[start : start + LOOKUP_CHUNK]
-        known.update(DataRow.objects.filter(**{f"{column}__in": part}).values_list(column, "id"))
-    ids, failed, seen = [], [], set()
-    for i, value in enumerate(values):
-        row_id = known.get(value)
-        gk = value if column == "global_key" else None
-        if row_id is None:
-            failed.append(
-                _failure(
-                    index=offset + i,
-                    data_row=None if gk else value,
-                    global_key=gk,
-                    reason="unknown",
-                )
-            )
-        elif row_id in seen:
-            failed.append(
-                _failure(
-                    index=offset + i, data_row=row_id, global_key=gk, reason="duplicate in input"
-                )
-            )
-        else:
-            seen.add(row_id)
-            ids.append(row_id)
-    return ids, failed
 
 
 def _insert_entries(
@@ -182,7 +144,7 @@ def _insert_entries(
     return taken
 
 
-def _batch_create_rows(
+def batch_create_from_ids(
     *,
     project: Project,
     name: str,
@@ -194,7 +156,10 @@ def _batch_create_rows(
     dataset=None,
     version=None,
 ) -> tuple[Batch | None, list[dict]]:
-    """Create one batch of resolved row ids (≤ 100,000) inside the caller's transaction."""
+    """Create one batch of resolved row ids (≤ 100,000) inside the caller's transaction: the
+    chunk of `batch_create` and of the create-batches jobs. Returns (batch, failed rows: ids
+    already queued in the project, with their input index from `positions`); batch None when
+    every row failed. 409 if the name is taken or a concurrent writer won the rows."""
     if len(ids) > MAX_BATCH_ROWS:
         raise Invalid(f"A batch holds at most {MAX_BATCH_ROWS} rows; got {len(ids)}.")
     try:
@@ -206,7 +171,7 @@ def _batch_create_rows(
                 name=name,
                 priority=priority,
                 consensus_settings=consensus,
-                created_by=_user_or_none(user),
+                created_by=user_or_none(user),
                 dataset=dataset,
                 version=version,
             )
@@ -215,7 +180,7 @@ def _batch_create_rows(
             if taken:
                 keys = dict(DataRow.objects.filter(pk__in=taken).values_list("id", "global_key"))
                 failed = [
-                    _failure(
+                    failed_row(
                         index=(positions or {}).get(rid),
                         data_row=rid,
                         global_key=keys.get(rid),
@@ -238,11 +203,7 @@ def _batch_create_rows(
     return batch, failed
 
 
-def _strip_index(failed: list[dict]) -> list[dict]:
-    return [{k: f[k] for k in ("data_row", "global_key", "reason")} for f in failed]
-
-
-def _name_clean(name: Any, *, field: str = "name", max_length: int = 255) -> str:
+def name_clean(name: Any, *, field: str = "name", max_length: int = 255) -> str:
     if not isinstance(name, str) or not name.strip():
         raise Invalid("This field is required.", field=field)
     name = name.strip()
@@ -265,17 +226,17 @@ def batch_create(
 ) -> tuple[Batch | None, list[dict]]:
     """Create a batch of rows not yet in the project; returns (batch, failed rows). If every
     row fails, no batch is left behind (batch None)."""
-    name = _name_clean(name)
+    name = name_clean(name)
     priority = validate_int32(priority, field="priority")
     consensus = consensus_validate(consensus_settings)
     field, values = _row_input(global_keys=global_keys, data_rows=data_rows, limit=MAX_BATCH_ROWS)
-    ids, failed = _resolve_rows(field=field, values=values)
+    ids, failed = rows_resolve(field=field, values=values)
     with transaction.atomic():
         if Batch.objects.filter(project=project, name=name).exists():
             raise Conflict(f"The project already has a batch named {name!r}.", field="name")
         if not ids:
-            return None, _strip_index(failed)
-        batch, more = _batch_create_rows(
+            return None, failed_without_index(failed)
+        batch, more = batch_create_from_ids(
             project=project,
             name=name,
             ids=ids,
@@ -285,7 +246,7 @@ def batch_create(
             dataset=dataset,
             version=version,
         )
-    return batch, _strip_index(failed + more)
+    return batch, failed_without_index(failed + more)
 
 
 def batch_names(*, prefix: str, count: int) -> list[str]:
@@ -306,12 +267,6 @@ def _batch_names_free(*, project: Project, prefix: str, count: int) -> None:
         )
 
 
-def _job_with_input(*, kind: str, params: dict, rows: list, user, total: int) -> Job:
-    job = job_create(kind=kind, params=params, user=user, total=total)
-    JobInput.objects.create(job=job, rows=rows)
-    return job
-
-
 @transaction.atomic
 def batches_create(
     *,
@@ -325,13 +280,13 @@ def batches_create(
 ) -> Job:
     """Start a `create_batches` job: up to 1,000,000 rows in batches of at most 100,000 named
     `<prefix>0000`, `<prefix>0001`, …. Refused before anything is created if a name is taken."""
-    prefix = _name_clean(name_prefix, field="name_prefix", max_length=240)
+    prefix = name_clean(name_prefix, field="name_prefix", max_length=240)
     priority = validate_int32(priority, field="priority")
     consensus = consensus_validate(consensus_settings)
     field, values = _row_input(global_keys=global_keys, data_rows=data_rows, limit=MAX_BATCHES_ROWS)
     count = math.ceil(len(values) / MAX_BATCH_ROWS)
     _batch_names_free(project=project, prefix=prefix, count=count)
-    return _job_with_input(
+    return job_create_with_rows(
         kind="create_batches",
         params={
             "project_id": project.pk,
@@ -347,16 +302,6 @@ def batches_create(
     )
 
 
-def _dataset_rows(*, project: Project, dataset: Dataset, version: DatasetVersion | None):
-    """Ids of the dataset's (or version's) rows not already in the project, in id order."""
-    if version is not None:
-        rows = DataRow.objects.filter(pk__in=effective_entries(version).values("data_row_id"))
-    else:
-        rows = DataRow.objects.filter(dataset=dataset)
-    in_project = QueueEntry.objects.filter(project=project, data_row_id=OuterRef("pk"))
-    return rows.exclude(Exists(in_project)).order_by("id").values_list("id", flat=True)
-
-
 @transaction.atomic
 def batches_create_from_dataset(
     *,
@@ -370,7 +315,7 @@ def batches_create_from_dataset(
 ) -> Job:
     """Start a `create_batches_from_dataset` job: every row of the dataset (or of one of its
     versions) not already in the project, chunked and named as `batches_create`."""
-    prefix = _name_clean(name_prefix, field="name_prefix", max_length=240)
+    prefix = name_clean(name_prefix, field="name_prefix", max_length=240)
     priority = validate_int32(priority, field="priority")
     consensus = consensus_validate(consensus_settings)
     if not isinstance(dataset_id, str) or not dataset_id:
@@ -390,7 +335,7 @@ def batches_create_from_dataset(
                 f"Dataset {dataset.name!r} has no version with id {version_id!r}.",
                 field="version_id",
             )
-    total = _dataset_rows(project=project, dataset=dataset, version=version).count()
+    total = dataset_rows_outside(project=project, dataset=dataset, version=version).count()
     if total == 0:
         raise Invalid(
             "Every row of this dataset is already in the project (or it has none).",
@@ -415,24 +360,16 @@ def batches_create_from_dataset(
 # --- Editing batches and the queue order -------------------------------------------------------
 
 
-def _sort_from_batch_priority(priority: int | None) -> int:
-    return NO_PRIORITY_SORT if priority is None else priority
-
-
-def _requeue_priority(batch_id: str, priority: int | None) -> int:
-    """One set-based UPDATE: the batch's rows without an override take its priority."""
-    return QueueEntry.objects.filter(batch_id=batch_id, priority_override__isnull=True).update(
-        sort_priority=_sort_from_batch_priority(priority)
-    )
-
-
 @transaction.atomic
 def batch_update(*, batch: Batch, name: Any = UNSET, priority: Any = UNSET) -> Batch:
     """Rename a batch and/or change its priority (its queue rows follow in one UPDATE)."""
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    # FOR NO KEY UPDATE, as in `batch_remove_queued_data_rows`: a submit holds its queue row
+    # and takes FOR KEY SHARE on the batch; FOR UPDATE here would wait for it while it waits
+    # for the queue rows updated below (a deadlock on PostgreSQL).
+    batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
     fields = []
     if name is not UNSET:
-        name = _name_clean(name)
+        name = name_clean(name)
         if name != batch.name:
             if Batch.objects.filter(project_id=batch.project_id, name=name).exists():
                 raise Conflict(f"The project already has a batch named {name!r}.", field="name")
@@ -443,7 +380,7 @@ def batch_update(*, batch: Batch, name: Any = UNSET, priority: Any = UNSET) -> B
         if priority != batch.priority:
             batch.priority = priority
             fields.append("priority")
-            _requeue_priority(batch.pk, priority)
+            batch_rows_reprioritise(batch.pk, priority)
     if fields:
         batch.save(update_fields=[*fields, "updated_at"])
     return batch
@@ -487,11 +424,12 @@ def removed_text(result: dict[str, int]) -> str:
     return text
 
 
-def _delete_labels_of(
+def batch_labels_clear(
     *, batch: Batch, entries: Iterable[int] | None, set_labels_as_template: bool
 ) -> tuple[int, int]:
-    """Delete the labels of the batch's rows (all, or the entries given) and re-queue those
-    rows; returns (labels deleted, rows re-queued). Safe to run again."""
+    """Delete the labels of the batch's rows (all, or the queue entries given: the chunk of the
+    `delete_labels` job) and re-queue those rows; returns (labels deleted, rows re-queued).
+    Safe to run again."""
     scope = QueueEntry.objects.filter(batch=batch, labels_count__gt=0)
     if entries is not None:
         scope = scope.filter(pk__in=list(entries))
@@ -534,7 +472,7 @@ def batch_delete_labels(
                 total=QueueEntry.objects.filter(batch=batch, labels_count__gt=0).count(),
             )
     with transaction.atomic():
-        deleted, requeued = _delete_labels_of(
+        deleted, requeued = batch_labels_clear(
             batch=batch, entries=None, set_labels_as_template=set_labels_as_template
         )
     return {"labels_deleted": deleted, "rows_requeued": requeued}

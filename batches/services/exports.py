@@ -15,7 +15,7 @@ from versions.models import Dataset, DatasetVersion
 from ..export import export_count, export_options
 from ..models import Project
 from ..selectors import labels_to_publish
-from .batches import _name_clean
+from .batches import name_clean
 
 
 def export_start(*, project: Project, user=None, batch_ids: Any = None, **switches: Any) -> Job:
@@ -45,7 +45,7 @@ def labels_publish_start(
     dataset = Dataset.objects.filter(pk=dataset_id).first()
     if dataset is None:
         raise NotFound(f"No dataset with id {dataset_id!r}.", field="dataset_id")
-    name = _name_clean(version_name, field="version_name")
+    name = name_clean(version_name, field="version_name")
     parent = (
         DatasetVersion.objects.filter(dataset=dataset, status="published", removed=False)
         .order_by("-published_at", "-id")

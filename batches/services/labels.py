@@ -14,17 +14,17 @@ from dashboard.errors import Conflict, Invalid, NotFound
 
 from ..models import Label, Project, QueueEntry
 from .serving import (
-    _BIGINT,
-    _LABEL,
-    _db_time,
-    _label_insert,
-    _loaded,
-    _reserve,
-    _served_entry,
-    _serving_db,
-    _serving_transaction,
-    _skip_release,
+    db_time,
+    label_insert,
+    loaded,
+    reserve,
+    served_entry,
+    serving_db,
+    serving_transaction,
+    skip_release,
 )
+
+ENTRY_ID_LIMIT = 2**63  # queue entry ids are bigints
 
 
 def queue_next(*, project: Project, user) -> QueueEntry | None:
@@ -36,11 +36,11 @@ def queue_next(*, project: Project, user) -> QueueEntry | None:
     row and batch. A unique index allows one reservation per labeler: if two of their requests
     race, the loser retries and renews the winner's reservation.
     """
-    db = _serving_db()
+    db = serving_db()
     for _attempt in range(3):
         try:
-            with _serving_transaction(db):
-                return _reserve(db, project=project, user=user)
+            with serving_transaction(db):
+                return reserve(db, project=project, user=user)
         except IntegrityError:
             continue  # the same labeler reserved concurrently: renew that one instead
     raise Conflict("Too many simultaneous requests for the next row; try again.")
@@ -51,7 +51,7 @@ def _entry_id(entry_id: Any) -> int:
         value = int(entry_id)
     except (TypeError, ValueError):
         value = None
-    if value is None or not -_BIGINT <= value < _BIGINT:
+    if value is None or not -ENTRY_ID_LIMIT <= value < ENTRY_ID_LIMIT:
         raise NotFound(f"No queue entry {entry_id!r} in this project.")
     return value
 
@@ -71,7 +71,7 @@ def _label_conflict(exc: IntegrityError) -> Conflict | None:
     if "queueentry_labels_within_required" in message:
         return Conflict("This row already has all the labels it needs.")
     # PostgreSQL names the constraint, SQLite its columns.
-    if "label_once_per_author" in message or f"{_LABEL}.author_id" in message:
+    if "label_once_per_author" in message or f"{Label._meta.db_table}.author_id" in message:
         return Conflict("You have already labelled this row.")
     return None
 
@@ -110,17 +110,17 @@ def _label_record(
     """Record `author`'s label on the entry and count it (with `held`, only on the entry they
     hold, whose reservation ends). One statement on PostgreSQL."""
     _check_annotation_size(annotation)
-    db, now = _serving_db(), timezone.now()
+    db, now = serving_db(), timezone.now()
     params = {
         "entry": entry_id,
         "project": project.pk,
         "user": author.pk,
         "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, db),
-        "now": _db_time(db, now),
+        "now": db_time(db, now),
     }
     try:
-        with _serving_transaction(db), db.cursor() as cursor:
-            row = _label_insert(cursor, params, held=held)
+        with serving_transaction(db), db.cursor() as cursor:
+            row = label_insert(cursor, params, held=held)
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
         if conflict is None:
@@ -129,7 +129,7 @@ def _label_record(
     if row is None:
         raise _not_held(project=project, entry_id=entry_id)
     label_id, batch_id, row_id = row
-    label = _loaded(
+    label = loaded(
         db,
         Label,
         id=label_id,
@@ -162,12 +162,12 @@ def label_submit(*, project: Project, entry_id: Any, user, annotation: Any) -> L
 
 def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
     """Pass on a held row: it returns to the queue and is never served to this labeler again."""
-    db, entry_id = _serving_db(), _entry_id(entry_id)
+    db, entry_id = serving_db(), _entry_id(entry_id)
     params = {"entry": entry_id, "project": project.pk, "user": user.pk}
-    params["now"] = _db_time(db, timezone.now())
-    with _serving_transaction(db), db.cursor() as cursor:
-        row = _skip_release(cursor, params)
+    params["now"] = db_time(db, timezone.now())
+    with serving_transaction(db), db.cursor() as cursor:
+        row = skip_release(cursor, params)
     if row is None:
         raise _not_held(project=project, entry_id=entry_id)
     state = QueueEntry.State.QUEUED
-    return _served_entry(db, row, project=project, state=state, user=None, until=None)
+    return served_entry(db, row, project=project, state=state, user=None, until=None)

@@ -11,22 +11,20 @@ from dashboard.errors import Invalid, validate_int32
 from dashboard.models import Job
 from versions.models import DataRow
 
-from ..models import NO_PRIORITY_SORT, Batch, Project, QueueEntry
-from .batches import (
-    _failure,
-    _job_with_input,
-    _requeue_priority,
-    _sort_from_batch_priority,
-    _strip_index,
-)
+from ..models import NO_PRIORITY_SORT, Batch, Project, QueueEntry, batch_sort_value
+from ..selectors import batch_order_key
+from .rows import failed_row, failed_without_index, job_create_with_rows
 
 MAX_PRIORITY_ROWS = 1_000_000
-# Row overrides and label deletions above these sizes run as jobs (the API answers 202).
+# Row overrides above this size run as a job (the API answers 202).
 PRIORITIES_SYNC_LIMIT = 10_000
 
 
-def _batch_order_key(batch: Batch) -> tuple:
-    return (_sort_from_batch_priority(batch.priority), batch.created_at, batch.pk)
+def batch_rows_reprioritise(batch_id: str, priority: int | None) -> int:
+    """One set-based UPDATE: the batch's rows without an override take its priority."""
+    return QueueEntry.objects.filter(batch_id=batch_id, priority_override__isnull=True).update(
+        sort_priority=batch_sort_value(priority)
+    )
 
 
 @transaction.atomic
@@ -41,18 +39,20 @@ def batches_reorder(*, project: Project, batch_ids: Any) -> list[Batch]:
         raise Invalid("Must be a non-empty list of batch ids.", field="batch_ids")
     if len(set(batch_ids)) != len(batch_ids):
         raise Invalid("A batch may be listed only once.", field="batch_ids")
-    batches = {b.pk: b for b in Batch.objects.select_for_update().filter(project=project)}
+    # FOR NO KEY UPDATE: see `batch_update` (a concurrent submit must not deadlock with us).
+    locked = Batch.objects.select_for_update(no_key=True).filter(project=project)
+    batches = {b.pk: b for b in locked}
     unknown = [b for b in batch_ids if b not in batches]
     if unknown:
         raise Invalid(f"Not batches of this project: {', '.join(unknown[:5])}.", field="batch_ids")
     listed = [batches[b] for b in batch_ids]
-    rest = sorted((b for b in batches.values() if b.pk not in set(batch_ids)), key=_batch_order_key)
+    rest = sorted((b for b in batches.values() if b.pk not in set(batch_ids)), key=batch_order_key)
     ordered = listed + rest
     for position, batch in enumerate(ordered, start=1):
         if batch.priority != position:
             batch.priority = position
             batch.save(update_fields=["priority", "updated_at"])
-            _requeue_priority(batch.pk, position)
+            batch_rows_reprioritise(batch.pk, position)
     return ordered
 
 
@@ -60,7 +60,7 @@ def batch_move(*, batch: Batch, direction: str) -> list[Batch]:
     """Move a batch one place up or down in the serving order (the pages' reorder buttons)."""
     if direction not in ("up", "down"):
         raise Invalid("Must be up or down.", field="direction")
-    order = sorted(Batch.objects.filter(project_id=batch.project_id), key=_batch_order_key)
+    order = sorted(Batch.objects.filter(project_id=batch.project_id), key=batch_order_key)
     ids = [b.pk for b in order]
     i = ids.index(batch.pk)
     j = i - 1 if direction == "up" else i + 1
@@ -106,10 +106,12 @@ def _priority_items(items: Any) -> list[tuple[str, str, int | None]]:
     return clean
 
 
-def _apply_priorities(
+def priorities_apply(
     *, project: Project, items: list[tuple[str, str, int | None]], offset: int = 0
 ) -> tuple[int, list[dict]]:
-    """Write row overrides for one chunk; returns (updated, failed rows with input index)."""
+    """Write the row overrides of one chunk of validated (column, value, priority) items (the
+    chunk of `priorities_set` and of the `set_priorities` job); returns (updated, failed rows
+    with their input index counted from `offset`)."""
     ids_by_key = dict(
         DataRow.objects.filter(
             global_key__in=[v for c, v, _ in items if c == "global_key"]
@@ -123,7 +125,7 @@ def _apply_priorities(
         gk = value if column == "global_key" else None
         if row_id is None:
             failed.append(
-                _failure(index=offset + i, data_row=None, global_key=gk, reason="unknown")
+                failed_row(index=offset + i, data_row=None, global_key=gk, reason="unknown")
             )
             continue
         wanted[row_id] = priority  # the last item for a row wins
@@ -135,7 +137,7 @@ def _apply_priorities(
     )
     for row_id in [r for r in wanted if r not in queued]:
         failed.append(
-            _failure(
+            failed_row(
                 index=index_of[row_id],
                 data_row=row_id,
                 global_key=None,
@@ -179,7 +181,7 @@ def priorities_set(*, project: Project, items: Any, user=None) -> dict | Job:
     clean = _priority_items(items)
     if len(clean) > PRIORITIES_SYNC_LIMIT:
         with transaction.atomic():
-            return _job_with_input(
+            return job_create_with_rows(
                 kind="set_priorities",
                 params={"project_id": project.pk, "rows": len(clean)},
                 rows=[list(item) for item in clean],
@@ -187,5 +189,5 @@ def priorities_set(*, project: Project, items: Any, user=None) -> dict | Job:
                 total=len(clean),
             )
     with transaction.atomic():
-        updated, failed = _apply_priorities(project=project, items=clean)
-    return {"updated": updated, "failed": _strip_index(failed)}
+        updated, failed = priorities_apply(project=project, items=clean)
+    return {"updated": updated, "failed": failed_without_index(failed)}

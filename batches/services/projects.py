@@ -14,7 +14,8 @@ from ..models import Project
 UNSET: Any = object()
 
 
-def _user_or_none(user):
+def user_or_none(user):
+    """The user to record as creator (an anonymous or missing one is recorded as nobody)."""
     return user if user is not None and getattr(user, "pk", None) else None
 
 
@@ -77,7 +78,7 @@ def project_create(
         label_classes=label_classes,
         reservation_seconds=reservation_seconds,
     )
-    return Project.objects.create(**fields, created_by=_user_or_none(user))
+    return Project.objects.create(**fields, created_by=user_or_none(user))
 
 
 @transaction.atomic

@@ -38,7 +38,6 @@ _HELD = (
     "id = %(entry)s AND project_id = %(project)s AND state = 'reserved' "
     "AND reserved_by_id = %(user)s"
 )
-_BIGINT = 2**63
 # The SQL types of the serving statements' parameters.
 _PARAM_TYPES = {
     "entry": "bigint",
@@ -108,7 +107,7 @@ def _serving_sql(*, postgres: bool) -> str:
 
 
 @functools.cache
-def _next_sql(*, postgres: bool) -> str:
+def next_sql(*, postgres: bool) -> str:
     """Reserve one row: the caller's own reservation if they still hold it (expired or not:
     nobody took it), else the first row they may take. PostgreSQL returns the answer joined."""
     return f"""
@@ -162,7 +161,7 @@ def _label_statement(*, held: bool) -> _Prepared:
     )
 
 
-_NEXT_POSTGRES = _Prepared("labelops_queue_next", _next_sql(postgres=True))
+_NEXT_POSTGRES = _Prepared("labelops_queue_next", next_sql(postgres=True))
 _SKIP_POSTGRES = _Prepared(
     "labelops_queue_skip",
     f"""
@@ -180,13 +179,13 @@ _SKIP_POSTGRES = _Prepared(
 )
 
 
-def _serving_db():
+def serving_db():
     """The database connection, looked up once per call (each `connection.x` is a lookup in
     thread-local storage, and those added up to a tenth of the Python time of next+submit)."""
     return connections[DEFAULT_DB_ALIAS]
 
 
-def _serving_transaction(db):
+def serving_transaction(db):
     """On PostgreSQL each verb is one statement, atomic by itself; inside a caller's transaction
     a savepoint keeps that transaction usable if it fails. SQLite runs a verb's statements in
     one transaction."""
@@ -195,23 +194,23 @@ def _serving_transaction(db):
     return transaction.atomic(using=db.alias)
 
 
-def _db_time(db, value):
+def db_time(db, value):
     """A datetime as the ORM stores it (SQLite keeps naive UTC text)."""
     return db.ops.adapt_datetimefield_value(value)
 
 
-def _loaded(db, model, **values):
+def loaded(db, model, **values):
     """A `model` instance as the ORM loads a partial row: other fields are read on first use."""
     fields = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     return model.from_db(db.alias, fields, [values[name] for name in fields])
 
 
-def _served_entry(db, row, *, project: Project, state: str, user, until) -> QueueEntry:
+def served_entry(db, row, *, project: Project, state: str, user, until) -> QueueEntry:
     """The QueueEntry of an `_ENTRY_COLUMNS` row, with its data row and batch."""
     entry_id, batch_id, row_id, sort, required, count, template, key, row_data, name = row
     if isinstance(template, str):
         template = json.loads(template)
-    entry = _loaded(
+    entry = loaded(
         db,
         QueueEntry,
         id=entry_id,
@@ -227,33 +226,33 @@ def _served_entry(db, row, *, project: Project, state: str, user, until) -> Queu
         template=template,
     )
     entry.project, entry.reserved_by = project, user
-    entry.data_row = _loaded(db, DataRow, id=row_id, global_key=key, row_data=row_data)
-    entry.batch = _loaded(db, Batch, id=batch_id, project_id=project.pk, name=name)
+    entry.data_row = loaded(db, DataRow, id=row_id, global_key=key, row_data=row_data)
+    entry.batch = loaded(db, Batch, id=batch_id, project_id=project.pk, name=name)
     return entry
 
 
-def _reserve(db, *, project: Project, user) -> QueueEntry | None:
+def reserve(db, *, project: Project, user) -> QueueEntry | None:
     now = timezone.now()
     until = now + timedelta(seconds=project.reservation_seconds)
-    params = {"project": project.pk, "user": user.pk, "now": _db_time(db, now)}
-    params["until"] = _db_time(db, until)
+    params = {"project": project.pk, "user": user.pk, "now": db_time(db, now)}
+    params["until"] = db_time(db, until)
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
             row = _NEXT_POSTGRES.fetchone(cursor, params)
         else:  # SQLite's RETURNING cannot read joined tables
-            cursor.execute(_next_sql(postgres=False), params)
+            cursor.execute(next_sql(postgres=False), params)
             row = cursor.fetchone()
             if row is not None:
                 cursor.execute(_ENTRY_SQL, [row[0]])
                 row = cursor.fetchone()
     if row is None:
         return None
-    return _served_entry(
+    return served_entry(
         db, row, project=project, state=QueueEntry.State.RESERVED, user=user, until=until
     )
 
 
-def _label_insert(cursor, params: dict, *, held: bool) -> tuple | None:
+def label_insert(cursor, params: dict, *, held: bool) -> tuple | None:
     """(label id, batch id, data row id) of the new label, or None: no such entry (held)."""
     if cursor.db.vendor == "postgresql":
         return _label_statement(held=held).fetchone(cursor, params)
@@ -266,7 +265,7 @@ def _label_insert(cursor, params: dict, *, held: bool) -> tuple | None:
     return cursor.fetchone()[0], *entry
 
 
-def _skip_release(cursor, params: dict) -> tuple | None:
+def skip_release(cursor, params: dict) -> tuple | None:
     if cursor.db.vendor == "postgresql":
         return _SKIP_POSTGRES.fetchone(cursor, params)
     cursor.execute(

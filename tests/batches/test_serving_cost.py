@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from batches.models import QueueEntry
 from batches.services import batch_create, label_submit, queue_next
-from batches.services.serving import _next_sql
+from batches.services.serving import next_sql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +54,7 @@ def test_next_probes_labels_and_skips_row_by_row(queue, labelers):
     now = timezone.now()
     params = {"project": queue.pk, "user": user.pk, "now": now, "until": now}
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {_next_sql(postgres=True)}", params)
+        cursor.execute(f"EXPLAIN {next_sql(postgres=True)}", params)
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "queueentry_serving_order" in plan
     assert "Anti Join" not in plan and "Materialize" not in plan
