@@ -17,6 +17,7 @@ from dashboard.models import Job
 from dashboard.roles import Role
 
 from . import services
+from .forms import BatchAdminForm, ProjectAdminForm
 from .models import Batch, Label, Project, QueueEntry, Skip
 
 
@@ -33,6 +34,7 @@ class ProjectAdmin(RoleAdmin):
     search_fields = ["id", "name", "description"]
     list_filter = ["created_at"]
     inlines = [BatchInline]
+    form = ProjectAdminForm  # the API's rules for the ontology and the reservation time
     service_writes = ("add", "change")
     add_fields = change_fields = ("name", "description", "label_classes", "reservation_seconds")
 
@@ -52,6 +54,7 @@ class BatchAdmin(RoleAdmin):
     actions = ["remove_queued_rows", "delete_labels", "delete_labels_as_templates", "export"]
     service_writes = ("change", "delete")
     change_fields = ("name", "priority")  # like `PATCH projects/{id}/batches/{id}/`
+    form = BatchAdminForm
 
     def service_change(self, request, obj, changed):
         services.batch_update(batch=obj, **changed)

@@ -5,12 +5,44 @@ The queue holds one `QueueEntry` per (project, data row), with a denormalised `s
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
 from dashboard.errors import INT32_MAX, INT32_MIN
 from dashboard.models import PublicModel
 from versions.models import DataRow, Dataset, DatasetVersion
+
+# Bounds of the inputs, checked by every door (API input serializers, page forms, admin forms).
+NAME_MAX_LENGTH = 255  # a project's or batch's name
+NAME_PREFIX_MAX_LENGTH = 240  # room for the batch number appended to a prefix
+RESERVATION_SECONDS_MIN = 10
+RESERVATION_SECONDS_MAX = 7 * 24 * 3600  # a week
+CONSENSUS_MAX_LABELS = 100
+
+
+def validate_label_classes(classes) -> list[str]:
+    """A project's ontology: unique, non-empty strings (None is none). Every door checks it."""
+    if classes is None:
+        return []
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c.strip() for c in classes):
+        raise ValidationError("Must be a list of non-empty strings.")
+    if len(set(classes)) != len(classes):
+        raise ValidationError("Label classes must be unique.")
+    return list(classes)
+
+
+def validate_annotation(annotation) -> dict:
+    """A label's annotation: a JSON object whose `classes`, if any, is a list of strings."""
+    if not isinstance(annotation, dict):
+        raise ValidationError("Must be a JSON object.")
+    classes = annotation.get("classes")
+    if classes is not None and (
+        not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)
+    ):
+        raise ValidationError("classes must be a list of strings.")
+    return annotation
+
 
 # Rows with no priority sort after every int32 priority ("lowest" default).
 NO_PRIORITY_SORT = INT32_MAX + 1

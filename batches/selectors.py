@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from dashboard.errors import Invalid, NotFound
+from dashboard.errors import NotFound
 from versions.copy_on_write import effective_entries
 from versions.models import DataRow, Dataset, DatasetVersion
 
@@ -74,15 +74,9 @@ def batch_progress(batch: Batch) -> int:
     return int(100 * labelled / batch.size) if batch.size else 0
 
 
-def queue_preview(*, project: Project, limit: Any = 10) -> list[QueueEntry]:
-    """The next `limit` rows in serving order (rows held by a live reservation are skipped,
-    as `next` skips them)."""
-    try:
-        limit = int(limit)
-    except (TypeError, ValueError):
-        raise Invalid("Must be a whole number.", field="limit") from None
-    if not 1 <= limit <= MAX_PREVIEW:
-        raise Invalid(f"Must be between 1 and {MAX_PREVIEW}.", field="limit")
+def queue_preview(*, project: Project, limit: int = 10) -> list[QueueEntry]:
+    """The next `limit` (≤ MAX_PREVIEW, checked by the door) rows in serving order (rows held
+    by a live reservation are skipped, as `next` skips them)."""
     now = timezone.now()
     return list(
         QueueEntry.objects.filter(project=project)

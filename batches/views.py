@@ -15,14 +15,22 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 
-from dashboard.errors import ApplicationError, Invalid, NotFound
+from dashboard.errors import ApplicationError, NotFound
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
-from dashboard.strict_json import json_parse
 
 from . import services
-from .export import SWITCHES as EXPORT_SWITCHES
-from .row_lists import rows_from_text, rows_from_upload
+from .forms import (
+    BatchForm,
+    BatchMoveForm,
+    BatchPriorityForm,
+    DeleteLabelsForm,
+    ExportForm,
+    FromDatasetForm,
+    LabelForm,
+    ProjectForm,
+    first_error,
+)
 from .selectors import (
     batch_get,
     batch_in_serving_order,
@@ -57,18 +65,11 @@ def projects_page(request):
         if not user_has_role(request.user, Role.MANAGER):
             messages.error(request, "Only managers create projects.")
             return redirect("project-list")
-        try:
-            project = services.project_create(
-                name=request.POST.get("name", ""),
-                description=request.POST.get("description", ""),
-                label_classes=[
-                    c.strip() for c in request.POST.get("label_classes", "").split(",") if c.strip()
-                ],
-                user=request.user,
-            )
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
+        form = ProjectForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, first_error(form).message)
             return redirect("project-list")
+        project = services.project_create(**form.cleaned_data, user=request.user)
         return redirect("project-detail", project_id=project.pk)
     page = Paginator(project_list(), 50).get_page(request.GET.get("page"))
     return render(request, "batches/project_list.html", {"page": page})
@@ -113,12 +114,11 @@ def batch_priority(request, project_id: str, batch_id: str):
     project = project_get(project_id=project_id)
     batch = batch_get(project=project, batch_id=batch_id)
     raw = request.POST.get("priority", "").strip()
+    form = BatchPriorityForm(request.POST)
     try:
-        try:
-            priority = int(raw) if raw else None
-        except ValueError:
-            raise Invalid("Priority must be a whole number or empty.", field="priority") from None
-        services.batch_update(batch=batch, priority=priority)
+        if not form.is_valid():
+            raise first_error(form)
+        services.batch_update(batch=batch, **form.cleaned_data)
     except ApplicationError as exc:
         messages.error(request, f"{batch.name}: {exc.message}")
         if request.htmx:
@@ -139,44 +139,12 @@ def batch_priority(request, project_id: str, batch_id: str):
 def batch_move(request, project_id: str, batch_id: str):
     project = project_get(project_id=project_id)
     batch = batch_get(project=project, batch_id=batch_id)
-    try:
-        services.batch_move(batch=batch, direction=request.POST.get("direction", ""))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    form = BatchMoveForm(request.POST)
+    if form.is_valid():
+        services.batch_move(batch=batch, **form.cleaned_data)
+    else:
+        messages.error(request, first_error(form).message)
     return _after_batch_edit(request, project)
-
-
-def _rows_from_form(request) -> dict:
-    kind = request.POST.get("kind", "global_keys")
-    if kind not in ("global_keys", "data_rows"):
-        raise Invalid("Choose global keys or data row ids.", field="kind")
-    upload = request.FILES.get("file")
-    limit = services.MAX_BATCH_ROWS
-    if upload:
-        return {kind: rows_from_upload(upload, target=kind, limit=limit)}
-    return {kind: rows_from_text(request.POST.get("rows", ""), target=kind, limit=limit)}
-
-
-def _consensus_from_form(request):
-    n = request.POST.get("number_of_labels", "").strip()
-    cover = request.POST.get("coverage_percentage", "").strip()
-    if not n and not cover:
-        return None
-    try:
-        return {"number_of_labels": int(n), "coverage_percentage": float(cover)}
-    except ValueError:
-        raise Invalid(
-            "Consensus needs a whole number of labels and a coverage between 0 and 1.",
-            field="consensus_settings",
-        ) from None
-
-
-def _priority_from_form(request):
-    raw = request.POST.get("priority", "").strip()
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        raise Invalid("Priority must be a whole number or empty.", field="priority") from None
 
 
 @role_required(Role.MANAGER)
@@ -185,14 +153,12 @@ def batch_new(request, project_id: str):
     project = project_get(project_id=project_id)
     context = {"project": project, "form": request.POST}
     if request.method == "POST":
+        form = BatchForm(request.POST, request.FILES)
         try:
+            if not form.is_valid():
+                raise first_error(form)
             batch, failed = services.batch_create(
-                project=project,
-                name=request.POST.get("name", ""),
-                priority=_priority_from_form(request),
-                consensus_settings=_consensus_from_form(request),
-                user=request.user,
-                **_rows_from_form(request),
+                project=project, user=request.user, **form.service_arguments()
             )
         except ApplicationError as exc:
             context["error"] = exc
@@ -226,15 +192,12 @@ def batches_from_dataset(request, project_id: str):
     if request.htmx and request.method == "GET":
         return render(request, "batches/from_dataset.html#version-select", context)
     if request.method == "POST":
+        form = FromDatasetForm(request.POST)
         try:
+            if not form.is_valid():
+                raise first_error(form)
             job = services.batches_create_from_dataset(
-                project=project,
-                name_prefix=request.POST.get("name_prefix", ""),
-                dataset_id=dataset_id,
-                version_id=request.POST.get("version_id") or None,
-                priority=_priority_from_form(request),
-                consensus_settings=_consensus_from_form(request),
-                user=request.user,
+                project=project, user=request.user, **form.service_arguments()
             )
         except ApplicationError as exc:
             context["error"] = exc
@@ -271,11 +234,9 @@ def _confirm(request, project_id, batch_id, *, verb: str):
 def batch_delete_labels(request, project_id: str, batch_id: str):
     project, batch, context = _confirm(request, project_id, batch_id, verb="delete-labels")
     if request.method == "POST":
-        result = services.batch_delete_labels(
-            batch=batch,
-            set_labels_as_template=request.POST.get("set_labels_as_template") == "on",
-            user=request.user,
-        )
+        form = DeleteLabelsForm(request.POST)
+        form.is_valid()  # a checkbox: always valid
+        result = services.batch_delete_labels(batch=batch, **form.cleaned_data, user=request.user)
         if isinstance(result, Job):
             messages.success(request, "Deleting the labels in the background.")
             return redirect("job-detail", job_id=result.pk)
@@ -322,13 +283,11 @@ def batch_remove_queued(request, project_id: str, batch_id: str):
 @page_errors
 def project_export(request, project_id: str):
     project = project_get(project_id=project_id)
+    form = ExportForm(request.POST)
     try:
-        job = services.export_start(
-            project=project,
-            user=request.user,
-            batch_ids=request.POST.getlist("batch_ids") or None,
-            **{k: request.POST.get(k) == "on" for k in EXPORT_SWITCHES},
-        )
+        if not form.is_valid():
+            raise first_error(form)
+        job = services.export_start(project=project, user=request.user, **form.service_arguments())
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("project-detail", project_id=project.pk)
@@ -342,28 +301,21 @@ def label_page(request, project_id: str):
     project = project_get(project_id=project_id)
     context: dict = {"project": project}
     if request.method == "POST":
-        action = request.POST.get("action")
+        form = LabelForm(request.POST)
         try:
+            if not form.is_valid():
+                raise first_error(form)
+            action, entry_id = form.cleaned_data["action"], form.cleaned_data["entry"]
             if action == "submit":
-                raw = request.POST.get("annotation", "").strip() or "{}"
-                try:
-                    annotation = json_parse(raw)
-                except json.JSONDecodeError as exc:
-                    raise Invalid(f"Malformed JSON: {exc}", field="annotation") from None
-                classes = request.POST.getlist("classes")
-                if classes and isinstance(annotation, dict):
-                    annotation["classes"] = classes
                 services.label_submit(
                     project=project,
-                    entry_id=request.POST.get("entry"),
+                    entry_id=entry_id,
                     user=request.user,
-                    annotation=annotation,
+                    annotation=form.cleaned_data["annotation"],
                 )
                 messages.success(request, "Label saved.")
             elif action == "skip":
-                services.queue_skip(
-                    project=project, entry_id=request.POST.get("entry"), user=request.user
-                )
+                services.queue_skip(project=project, entry_id=entry_id, user=request.user)
                 messages.info(request, "Skipped; you will not get this row again.")
         except ApplicationError as exc:
             context["error"] = exc.message

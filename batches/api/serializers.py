@@ -1,6 +1,5 @@
-"""API shapes for projects, batches, queue items and labels (output), and request bodies
-(`InputSerializer`s: their fields are the only ones a body may have; the services validate
-the values)."""
+"""API shapes of projects, batches, queue items and labels (output), and the input serializers
+that validate every request body and query of the batches API once (types, bounds, fields)."""
 
 from __future__ import annotations
 
@@ -8,9 +7,27 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dashboard.api.serializers import InputSerializer
+from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, validate_int32
 
-from ..models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry
-from ..selectors import batch_progress
+from ..models import (
+    CONSENSUS_MAX_LABELS,
+    NAME_MAX_LENGTH,
+    NAME_PREFIX_MAX_LENGTH,
+    NO_PRIORITY_SORT,
+    RESERVATION_SECONDS_MAX,
+    RESERVATION_SECONDS_MIN,
+    Batch,
+    Label,
+    Project,
+    QueueEntry,
+    validate_annotation,
+    validate_label_classes,
+)
+from ..row_lists import TARGETS, check_rows, max_length
+from ..selectors import MAX_PREVIEW, batch_progress
+from ..services import MAX_BATCH_ROWS, MAX_BATCHES_ROWS, MAX_PRIORITY_ROWS
+
+MAX_REORDER = 100_000  # batch ids in one reorder or export
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -29,13 +46,6 @@ class ProjectSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_by", "created_at", "updated_at"]
-
-
-class ProjectInputSerializer(InputSerializer):
-    name = serializers.CharField()
-    description = serializers.CharField(required=False, allow_blank=True)
-    label_classes = serializers.ListField(child=serializers.CharField(), required=False)
-    reservation_seconds = serializers.IntegerField(required=False, min_value=10)
 
 
 class ConsensusSerializer(serializers.Serializer):
@@ -94,53 +104,6 @@ class BatchCreatedSerializer(BatchSerializer):
         read_only_fields = fields
 
 
-class BatchInputSerializer(InputSerializer):
-    name = serializers.CharField()
-    global_keys = serializers.ListField(child=serializers.CharField(), required=False)
-    data_rows = serializers.ListField(child=serializers.CharField(), required=False)
-    priority = serializers.IntegerField(required=False, allow_null=True)
-    consensus_settings = ConsensusSerializer(required=False, allow_null=True)
-
-
-class BatchesInputSerializer(InputSerializer):
-    name_prefix = serializers.CharField()
-    global_keys = serializers.ListField(child=serializers.CharField(), required=False)
-    data_rows = serializers.ListField(child=serializers.CharField(), required=False)
-    priority = serializers.IntegerField(required=False, allow_null=True)
-    consensus_settings = ConsensusSerializer(required=False, allow_null=True)
-
-
-class FromDatasetInputSerializer(InputSerializer):
-    name_prefix = serializers.CharField()
-    dataset_id = serializers.CharField()
-    version_id = serializers.CharField(required=False, allow_null=True)
-    priority = serializers.IntegerField(required=False, allow_null=True)
-    consensus_settings = ConsensusSerializer(required=False, allow_null=True)
-
-
-class BatchPatchSerializer(InputSerializer):
-    name = serializers.CharField(required=False)
-    priority = serializers.IntegerField(required=False, allow_null=True)
-
-
-class DeleteLabelsInputSerializer(InputSerializer):
-    set_labels_as_template = serializers.BooleanField(default=False)
-
-
-class ReorderInputSerializer(InputSerializer):
-    batch_ids = serializers.ListField(child=serializers.CharField())
-
-
-class PriorityItemSerializer(serializers.Serializer):
-    data_row = serializers.CharField(required=False)
-    global_key = serializers.CharField(required=False)
-    priority = serializers.IntegerField(allow_null=True)
-
-
-class PrioritiesInputSerializer(InputSerializer):
-    items = PriorityItemSerializer(many=True)
-
-
 class PrioritiesResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     failed = FailedRowSerializer(many=True)
@@ -149,23 +112,6 @@ class PrioritiesResultSerializer(serializers.Serializer):
 class RemovedSerializer(serializers.Serializer):
     removed = serializers.IntegerField()
     held = serializers.IntegerField(help_text="Rows kept: a labeler holds them (removed later)")
-
-
-class SubmitInputSerializer(InputSerializer):
-    annotation = serializers.JSONField()
-
-
-class ExportInputSerializer(InputSerializer):
-    batch_ids = serializers.ListField(child=serializers.CharField(), required=False)
-    attachments = serializers.BooleanField(default=False)
-    metadata_fields = serializers.BooleanField(default=False)
-    data_row_details = serializers.BooleanField(default=False)
-    labels = serializers.BooleanField(default=False)
-
-
-class PublishLabelsInputSerializer(InputSerializer):
-    dataset_id = serializers.CharField()
-    version_name = serializers.CharField()
 
 
 class RowRefSerializer(serializers.Serializer):
@@ -215,3 +161,344 @@ class LabelSerializer(serializers.ModelSerializer):
         model = Label
         fields = ["id", "project", "batch", "data_row", "author", "annotation", "created_at"]
         read_only_fields = fields
+
+
+# --- Request bodies and queries -----------------------------------------------------------------
+# Each API view validates its input here once (types, bounds matching the models, unknown fields
+# refused); the services get clean keyword arguments and keep the domain rules. Errors keep the
+# API's shape `{field: [message]}`: nested values (consensus, row lists, priority items) report
+# one message naming the part that is wrong.
+
+
+def _invalid(exc: Invalid) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.message)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string (a number is not silently turned into one)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def name_field(*, max_length: int = NAME_MAX_LENGTH, **kwargs) -> StrictCharField:
+    """A name: trimmed, not blank, at most `max_length` characters."""
+    return StrictCharField(
+        max_length=max_length,
+        error_messages={
+            "blank": "This field is required.",
+            "max_length": f"At most {max_length} characters.",
+        },
+        **kwargs,
+    )
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer (not a string, a float or a boolean)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Int32Field(serializers.IntegerField):
+    """A JSON integer within 32 bits, as the database stores priorities."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=INT32_MIN, max_value=INT32_MAX, **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return validate_int32(data, field=self.field_name, allow_none=False)
+        except Invalid as exc:
+            raise _invalid(exc) from None
+
+
+class ConsensusInputSerializer(InputSerializer):
+    number_of_labels = StrictIntegerField(min_value=1, max_value=CONSENSUS_MAX_LABELS)
+    coverage_percentage = serializers.FloatField(
+        min_value=0, max_value=1, help_text="The share of rows labelled more than once: (0, 1]"
+    )
+
+    def validate_coverage_percentage(self, value):
+        if isinstance(self.initial_data.get("coverage_percentage"), bool | str) or value <= 0:
+            raise serializers.ValidationError("Must be a number in (0, 1].")
+        return float(value)
+
+
+@extend_schema_field(ConsensusInputSerializer(allow_null=True))
+class ConsensusField(serializers.Field):
+    """`{number_of_labels, coverage_percentage}` or null; one message names what is wrong."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                "Must be an object {number_of_labels, coverage_percentage} or null."
+            )
+        inner = ConsensusInputSerializer(data=data)
+        try:
+            valid = inner.is_valid()
+        except Invalid as exc:
+            raise serializers.ValidationError(f"Unknown keys: {exc.field}.") from None
+        if not valid:
+            name, messages = next(iter(inner.errors.items()))
+            raise serializers.ValidationError(f"{name}: {messages[0]}")
+        return dict(inner.validated_data)
+
+
+class StringListField(serializers.Field):
+    """A list of non-empty strings, at least one and at most `limit`; with `target`, each
+    value at most as long as the data row field it names (global_keys or data_rows)."""
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        target: str | None = None,
+        unique: bool = False,
+        message: str = "",
+        **kwargs,
+    ):
+        self.limit, self.target, self.unique = limit, target, unique
+        self.message = message or "Must be a list of non-empty strings."
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list) or not all(isinstance(v, str) and v for v in data):
+            raise serializers.ValidationError(self.message)
+        if not data:
+            raise serializers.ValidationError(
+                "Give at least one row." if self.target else self.message
+            )
+        if len(data) > self.limit:
+            raise serializers.ValidationError(
+                f"At most {self.limit} {'rows' if self.target else 'items'} are accepted; "
+                f"got {len(data)}."
+            )
+        if self.unique and len(set(data)) != len(data):
+            raise serializers.ValidationError("An item may be listed only once.")
+        if self.target:
+            try:
+                check_rows(data, target=self.target, limit=self.limit)
+            except Invalid as exc:
+                raise _invalid(exc) from None
+        return data
+
+
+def with_schema(field_class: type, spec: dict) -> type:
+    """A subclass of `field_class` that the schema describes as `spec`."""
+    return extend_schema_field(spec)(type(field_class.__name__, (field_class,), {}))
+
+
+def row_list_field(*, target: str, limit: int) -> StringListField:
+    what = "global key" if target == "global_keys" else "data row id"
+    return with_schema(
+        StringListField,
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": max_length(target)},
+            "minItems": 1,
+            "maxItems": limit,
+            "description": f"One {what} per row, at most {limit}",
+        },
+    )(target=target, limit=limit, required=False, allow_null=True)
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
+)
+class LabelClassesField(serializers.Field):
+    """The ontology: unique, non-empty strings (`validate_label_classes`)."""
+
+    def to_internal_value(self, data):
+        return validate_label_classes(data)
+
+    def to_representation(self, value):
+        return value
+
+
+class ProjectInputSerializer(InputSerializer):
+    name = name_field()
+    description = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    label_classes = LabelClassesField(required=False, allow_null=True)
+    reservation_seconds = StrictIntegerField(
+        required=False,
+        min_value=RESERVATION_SECONDS_MIN,
+        max_value=RESERVATION_SECONDS_MAX,
+        error_messages={
+            key: "Must be a whole number of seconds between 10 and 604800 (a week)."
+            for key in ("invalid", "min_value", "max_value")
+        },
+    )
+
+
+class RowListInput(InputSerializer):
+    """A create-batch body: exactly one of `global_keys` / `data_rows`."""
+
+    def validate(self, attrs):
+        given = [t for t in ("global_keys", "data_rows") if attrs.get(t) is not None]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                {
+                    "global_keys": "Give exactly one of global_keys or data_rows"
+                    + (", not both." if given else ".")
+                }
+            )
+        attrs = {k: v for k, v in attrs.items() if v is not None or k not in TARGETS}
+        return attrs
+
+
+class BatchInputSerializer(RowListInput):
+    name = name_field()
+    global_keys = row_list_field(target="global_keys", limit=MAX_BATCH_ROWS)
+    data_rows = row_list_field(target="data_rows", limit=MAX_BATCH_ROWS)
+    priority = Int32Field(required=False, allow_null=True)
+    consensus_settings = ConsensusField(required=False, allow_null=True)
+
+
+class BatchesInputSerializer(RowListInput):
+    name_prefix = name_field(max_length=NAME_PREFIX_MAX_LENGTH)
+    global_keys = row_list_field(target="global_keys", limit=MAX_BATCHES_ROWS)
+    data_rows = row_list_field(target="data_rows", limit=MAX_BATCHES_ROWS)
+    priority = Int32Field(required=False, allow_null=True)
+    consensus_settings = ConsensusField(required=False, allow_null=True)
+
+
+class FromDatasetInputSerializer(InputSerializer):
+    name_prefix = name_field(max_length=NAME_PREFIX_MAX_LENGTH)
+    dataset_id = StrictCharField(error_messages={"blank": "This field is required."})
+    version_id = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    priority = Int32Field(required=False, allow_null=True)
+    consensus_settings = ConsensusField(required=False, allow_null=True)
+
+
+class BatchPatchSerializer(InputSerializer):
+    name = name_field(required=False)
+    priority = Int32Field(required=False, allow_null=True)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false (not "yes", 1 or "on")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            raise serializers.ValidationError("Must be true or false.")
+        return data
+
+
+class DeleteLabelsInputSerializer(InputSerializer):
+    set_labels_as_template = StrictBooleanField(default=False)
+
+
+class ReorderInputSerializer(InputSerializer):
+    batch_ids = with_schema(
+        StringListField,
+        {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
+    )(limit=MAX_REORDER, unique=True, message="Must be a non-empty list of batch ids.")
+
+
+class PriorityItemSerializer(serializers.Serializer):
+    """One row override (the schema of an item; `PriorityItemsField` reads them)."""
+
+    data_row = serializers.CharField(required=False)
+    global_key = serializers.CharField(required=False)
+    priority = serializers.IntegerField(
+        allow_null=True, min_value=INT32_MIN, max_value=INT32_MAX, help_text="null removes it"
+    )
+
+
+@extend_schema_field(PriorityItemSerializer(many=True))
+class PriorityItemsField(serializers.Field):
+    """`[{data_row | global_key, priority}]`, each checked (one of the two keys, a non-empty
+    row, an int32 or null). Read in one loop, not a serializer per item: a million items stay
+    fast."""
+
+    def to_internal_value(self, items):
+        if not isinstance(items, list) or not items:
+            raise serializers.ValidationError(
+                "Must be a non-empty list of {data_row | global_key, priority}."
+            )
+        if len(items) > MAX_PRIORITY_ROWS:
+            raise serializers.ValidationError(
+                f"At most {MAX_PRIORITY_ROWS} rows are accepted; got {len(items)}."
+            )
+        return [priority_item(i, item) for i, item in enumerate(items)]
+
+
+def priority_item(i: int, item) -> dict:
+    if not isinstance(item, dict):
+        raise serializers.ValidationError(f"Item {i} must be an object.")
+    unknown = set(item) - {"data_row", "global_key", "priority"}
+    if unknown:
+        raise serializers.ValidationError(
+            f"Item {i} has unknown keys: {', '.join(sorted(unknown))}."
+        )
+    has_id, has_key = item.get("data_row") is not None, item.get("global_key") is not None
+    if has_id == has_key:
+        raise serializers.ValidationError(f"Item {i} needs exactly one of data_row or global_key.")
+    if "priority" not in item:
+        raise serializers.ValidationError(
+            f"Item {i} needs a priority (an integer, or null to remove)."
+        )
+    value = item["data_row"] if has_id else item["global_key"]
+    if not isinstance(value, str) or not value:
+        raise serializers.ValidationError(f"Item {i}: the row must be a non-empty string.")
+    try:
+        priority = validate_int32(item["priority"], field="priority")
+    except Invalid as exc:
+        raise serializers.ValidationError(f"Item {i}: {exc.message}") from None
+    return {"data_row" if has_id else "global_key": value, "priority": priority}
+
+
+class PrioritiesInputSerializer(InputSerializer):
+    items = PriorityItemsField()
+
+
+class SubmitInputSerializer(InputSerializer):
+    annotation = serializers.JSONField(help_text="A JSON object; `classes` a list of strings")
+
+    def validate_annotation(self, annotation):
+        return validate_annotation(annotation)
+
+
+class ExportInputSerializer(InputSerializer):
+    batch_ids = with_schema(
+        StringListField, {"type": "array", "items": {"type": "string"}, "nullable": True}
+    )(limit=MAX_REORDER, required=False, allow_null=True, message="Must be a list of batch ids.")
+    attachments = serializers.BooleanField(default=False)
+    metadata_fields = serializers.BooleanField(default=False)
+    data_row_details = serializers.BooleanField(default=False)
+    labels = serializers.BooleanField(default=False)
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    """The stream's query (other parameters are left alone, as links may carry them)."""
+
+    batch_ids = serializers.CharField(required=False, allow_blank=True, help_text="Comma-separated")
+    attachments = serializers.BooleanField(default=False)
+    metadata_fields = serializers.BooleanField(default=False)
+    data_row_details = serializers.BooleanField(default=False)
+    labels = serializers.BooleanField(default=False)
+
+
+class QueueQuerySerializer(serializers.Serializer):
+    """The queue preview's query (other parameters are left alone)."""
+
+    limit = serializers.IntegerField(
+        default=10,
+        min_value=1,
+        max_value=MAX_PREVIEW,
+        error_messages={
+            "invalid": "Must be a whole number.",
+            "min_value": f"Must be between 1 and {MAX_PREVIEW}.",
+            "max_value": f"Must be between 1 and {MAX_PREVIEW}.",
+        },
+    )
+
+
+class PublishLabelsInputSerializer(InputSerializer):
+    dataset_id = StrictCharField(error_messages={"blank": "This field is required."})
+    version_name = name_field()

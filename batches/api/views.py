@@ -9,7 +9,7 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from dashboard.api.pagination import CursorPagination
 from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
 from dashboard.api.responses import job_accepted
-from dashboard.api.serializers import InputSerializer, JobSerializer, refuse_unknown
+from dashboard.api.serializers import JobSerializer
 from dashboard.errors import Invalid
 from dashboard.models import Job
 from dashboard.roles import Role, user_has_role
@@ -26,9 +26,15 @@ from dashboard.strict_json import json_parse
 
 from .. import services
 from ..export import export_lines, export_options
-from ..row_lists import TARGETS, check_rows, refuse_long_lists, rows_from_upload
-from ..selectors import batch_get, batch_list, project_get, project_list, queue_preview
-from ..services import UNSET
+from ..row_lists import refuse_long_lists, rows_from_upload
+from ..selectors import (
+    batch_get,
+    batch_in_serving_order,
+    batch_list,
+    project_get,
+    project_list,
+    queue_preview,
+)
 from . import serializers as s
 
 JOB_202 = OpenApiResponse(JobSerializer, description="Accepted: the job (Location header).")
@@ -85,11 +91,11 @@ class RowListInput:
     rows_limit: int
 
 
-def _body(request, *, list_ok: bool = False, rows_limit: int | None = None) -> Any:
-    """The request body as plain data (JSON; multipart only where the view takes a file).
-    Multipart forms (each field once: StrictMultiPartParser, for sessions too): `priority` and
-    `consensus_settings` are decoded, an uploaded `file` becomes `global_keys` (or `data_rows`
-    with `?key=id`), read and counted up to `rows_limit` rows."""
+def request_body(request, *, rows_limit: int | None = None) -> Any:
+    """The request body as plain data (JSON; multipart only where the view takes a file), for
+    the view's input serializer. Multipart forms (each field once: StrictMultiPartParser, for
+    sessions too): `priority` and `consensus_settings` are decoded, an uploaded `file` becomes
+    `global_keys` (or `data_rows` with `?key=id`), read and counted up to `rows_limit` rows."""
     data = request.data
     if request.content_type and request.content_type.startswith("multipart/"):
         body: dict[str, Any] = {k: data.get(k) for k in data if k not in request.FILES}
@@ -117,20 +123,16 @@ def _body(request, *, list_ok: bool = False, rows_limit: int | None = None) -> A
                 limit=rows_limit,
             )
         return body
-    if isinstance(data, list) and list_ok:
-        return data
+    return data
+
+
+def valid(serializer_class: type[serializers.Serializer], data: Any, **kwargs) -> dict:
+    """`data` validated by the view's input serializer (a 400 naming the field otherwise)."""
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.", field="non_field_errors")
-    if rows_limit is not None:
-        for target in TARGETS:
-            check_rows(data.get(target), target=target, limit=rows_limit)
-    return dict(data)
-
-
-def _only(body: dict, serializer_class: type[InputSerializer]) -> dict:
-    """The body, if it has no field the endpoint's input serializer does not name."""
-    refuse_unknown(body, serializer_class)
-    return body
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 class OldestFirst(CursorPagination):
@@ -146,14 +148,8 @@ class ProjectListApi(ListAPIView):
 
     @extend_schema(request=s.ProjectInputSerializer, responses={201: s.ProjectSerializer, **ERRORS})
     def post(self, request):
-        body = _only(_body(request), s.ProjectInputSerializer)
-        project = services.project_create(
-            name=body.get("name"),
-            description=body.get("description", ""),
-            label_classes=body.get("label_classes"),
-            reservation_seconds=body.get("reservation_seconds", 600),
-            user=request.user,
-        )
+        body = valid(s.ProjectInputSerializer, request_body(request))
+        project = services.project_create(**body, user=request.user)
         return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
@@ -165,7 +161,7 @@ class ProjectDetailApi(APIView):
     @extend_schema(request=s.ProjectInputSerializer, responses={200: s.ProjectSerializer, **ERRORS})
     def patch(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), s.ProjectInputSerializer)
+        body = valid(s.ProjectInputSerializer, request_body(request), partial=True)
         project = services.project_update(project=project, **body)
         return Response(s.ProjectSerializer(project).data)
 
@@ -189,10 +185,10 @@ class BatchListApi(RowListInput, ListAPIView):
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request, rows_limit=self.rows_limit), s.BatchInputSerializer)
+        body = valid(s.BatchInputSerializer, request_body(request, rows_limit=self.rows_limit))
         batch, failed = services.batch_create(project=project, user=request.user, **body)
         if batch is None:
-            field = "global_keys" if body.get("global_keys") is not None else "data_rows"
+            field = "global_keys" if "global_keys" in body else "data_rows"
             raise Invalid(
                 "No batch was created: every row failed.",
                 field=field,
@@ -216,7 +212,7 @@ class BatchBulkApi(RowListInput, APIView):
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request, rows_limit=self.rows_limit), s.BatchesInputSerializer)
+        body = valid(s.BatchesInputSerializer, request_body(request, rows_limit=self.rows_limit))
         job = services.batches_create(project=project, user=request.user, **body)
         return job_accepted(job, request)
 
@@ -225,7 +221,7 @@ class BatchFromDatasetApi(APIView):
     @extend_schema(request=s.FromDatasetInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), s.FromDatasetInputSerializer)
+        body = valid(s.FromDatasetInputSerializer, request_body(request))
         job = services.batches_create_from_dataset(project=project, user=request.user, **body)
         return job_accepted(job, request)
 
@@ -241,10 +237,8 @@ class BatchDetailApi(APIView):
     @extend_schema(request=s.BatchPatchSerializer, responses={200: s.BatchSerializer, **ERRORS})
     def patch(self, request, project_id: str, batch_id: str):
         batch = self._batch(project_id, batch_id)
-        body = _only(_body(request), s.BatchPatchSerializer)
-        services.batch_update(
-            batch=batch, name=body.get("name", UNSET), priority=body.get("priority", UNSET)
-        )
+        body = valid(s.BatchPatchSerializer, request_body(request))
+        services.batch_update(batch=batch, **body)
         return Response(s.BatchSerializer(self._batch(project_id, batch_id)).data)
 
     @extend_schema(
@@ -270,13 +264,8 @@ class BatchDeleteLabelsApi(APIView):
     @extend_schema(request=s.DeleteLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str, batch_id: str):
         batch = batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
-        body = _only(_body(request), s.DeleteLabelsInputSerializer)
-        job = services.batch_delete_labels(
-            batch=batch,
-            set_labels_as_template=body.get("set_labels_as_template", False),
-            user=request.user,
-            force_job=True,
-        )
+        body = valid(s.DeleteLabelsInputSerializer, request_body(request))
+        job = services.batch_delete_labels(batch=batch, **body, user=request.user, force_job=True)
         return job_accepted(job, request)
 
 
@@ -286,10 +275,8 @@ class BatchReorderApi(APIView):
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), s.ReorderInputSerializer)
-        services.batches_reorder(project=project, batch_ids=body.get("batch_ids"))
-        from ..selectors import batch_in_serving_order
-
+        body = valid(s.ReorderInputSerializer, request_body(request))
+        services.batches_reorder(project=project, **body)
         return Response(s.BatchSerializer(batch_in_serving_order(project=project), many=True).data)
 
 
@@ -300,10 +287,11 @@ class PrioritiesApi(APIView):
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _body(request, list_ok=True)
-        if isinstance(body, dict):
-            body = _only(body, s.PrioritiesInputSerializer).get("items")
-        result = services.priorities_set(project=project, items=body, user=request.user)
+        body = request_body(request)  # the item list, or {"items": the list}
+        if isinstance(body, list):
+            body = {"items": body}
+        body = valid(s.PrioritiesInputSerializer, body)
+        result = services.priorities_set(project=project, **body, user=request.user)
         if isinstance(result, Job):
             return job_accepted(result, request)
         return Response(result)
@@ -311,12 +299,13 @@ class PrioritiesApi(APIView):
 
 class QueueApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("limit", int, description="1…1000, default 10")],
+        parameters=[s.QueueQuerySerializer],
         responses={200: s.QueueItemSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        entries = queue_preview(project=project, limit=request.query_params.get("limit", 10))
+        query = valid(s.QueueQuerySerializer, request.query_params.dict())
+        entries = queue_preview(project=project, **query)
         return Response(s.QueueItemSerializer(entries, many=True).data)
 
 
@@ -344,12 +333,8 @@ class QueueSubmitApi(APIView):
     @extend_schema(request=s.SubmitInputSerializer, responses={201: s.LabelSerializer, **ERRORS})
     def post(self, request, project_id: str, entry_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), s.SubmitInputSerializer)
-        if "annotation" not in body:
-            raise Invalid("This field is required.", field="annotation")
-        label = services.label_submit(
-            project=project, entry_id=entry_id, user=request.user, annotation=body["annotation"]
-        )
+        body = valid(s.SubmitInputSerializer, request_body(request))
+        label = services.label_submit(project=project, entry_id=entry_id, user=request.user, **body)
         return Response(s.LabelSerializer(label).data, status=status.HTTP_201_CREATED)
 
 
@@ -363,24 +348,18 @@ class QueueSkipApi(APIView):
         return Response(s.QueueItemSerializer(entry).data)
 
 
-EXPORT_SWITCHES = ("attachments", "metadata_fields", "data_row_details", "labels")
-
-
 class ExportApi(APIView):
     @extend_schema(request=s.ExportInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), s.ExportInputSerializer)
+        body = valid(s.ExportInputSerializer, request_body(request))
         job = services.export_start(project=project, user=request.user, **body)
         return job_accepted(job, request)
 
 
 class ExportStreamApi(APIView):
     @extend_schema(
-        parameters=[
-            OpenApiParameter("batch_ids", str, description="Comma-separated; all when omitted"),
-            *[OpenApiParameter(name, bool) for name in EXPORT_SWITCHES],
-        ],
+        parameters=[s.ExportQuerySerializer],
         responses={
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR, description="One JSON object per data row, streamed."
@@ -392,11 +371,8 @@ class ExportStreamApi(APIView):
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        options = export_options(
-            project=project,
-            batch_ids=request.query_params.get("batch_ids"),
-            **{k: request.query_params.get(k) for k in EXPORT_SWITCHES},
-        )
+        query = {k: v for k, v in request.query_params.dict().items() if v != ""}
+        options = export_options(project=project, **valid(s.ExportQuerySerializer, query))
         if options.labels and not user_has_role(request.user, Role.MANAGER):
             # Other labelers' annotations (consensus rows still being labelled among them).
             raise PermissionDenied("Only managers export labels.")
@@ -412,6 +388,6 @@ class PublishLabelsApi(APIView):
     @extend_schema(request=s.PublishLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = _only(_body(request), s.PublishLabelsInputSerializer)
+        body = valid(s.PublishLabelsInputSerializer, request_body(request))
         job = services.labels_publish_start(project=project, user=request.user, **body)
         return job_accepted(job, request)

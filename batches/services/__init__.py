@@ -14,7 +14,6 @@ from .batches import (
     batches_create,
     batches_create_from_dataset,
     consensus_covers,
-    consensus_validate,
     removed_text,
 )
 from .exports import export_start, label_rois, labels_publish_start
@@ -46,7 +45,6 @@ __all__ = [
     "batches_create_from_dataset",
     "batches_reorder",
     "consensus_covers",
-    "consensus_validate",
     "export_start",
     "label_create",
     "label_rois",

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from dashboard.errors import Conflict, Invalid, NotFound, validate_int32
+from dashboard.errors import Conflict, Invalid, NotFound
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
 from versions.models import DataRow, Dataset, DatasetVersion
@@ -32,51 +32,10 @@ NAME_SUFFIX_DIGITS = 4
 # --- Creating batches --------------------------------------------------------------------------
 
 
-def consensus_validate(settings: Any) -> dict | None:
-    if settings is None:
-        return None
-    if not isinstance(settings, dict):
-        raise Invalid(
-            "Must be an object {number_of_labels, coverage_percentage} or null.",
-            field="consensus_settings",
-        )
-    unknown = set(settings) - {"number_of_labels", "coverage_percentage"}
-    if unknown:
-        raise Invalid(f"Unknown keys: {', '.join(sorted(unknown))}.", field="consensus_settings")
-    n, cover = settings.get("number_of_labels"), settings.get("coverage_percentage")
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100:
-        raise Invalid(
-            "number_of_labels must be an integer between 1 and 100.", field="consensus_settings"
-        )
-    if isinstance(cover, bool) or not isinstance(cover, int | float) or not 0 < cover <= 1:
-        raise Invalid("coverage_percentage must be a number in (0, 1].", field="consensus_settings")
-    return {"number_of_labels": n, "coverage_percentage": float(cover)}
-
-
 def consensus_covers(*, batch_id: str, data_row_id: str, coverage: float) -> bool:
     """Reproducible choice of the consensus share: a hash of batch and row, not a die roll."""
     digest = hashlib.sha1(f"{batch_id}:{data_row_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < coverage
-
-
-def _row_input(*, global_keys: Any, data_rows: Any, limit: int) -> tuple[str, list[str]]:
-    """Check the row list: exactly one of the two, a list of strings, at most `limit`."""
-    if global_keys is not None and data_rows is not None:
-        raise Invalid(
-            "Give exactly one of global_keys or data_rows, not both.", field="global_keys"
-        )
-    if global_keys is None and data_rows is None:
-        raise Invalid("Give exactly one of global_keys or data_rows.", field="global_keys")
-    field, values = (
-        ("global_keys", global_keys) if global_keys is not None else ("data_rows", data_rows)
-    )
-    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
-        raise Invalid("Must be a list of non-empty strings.", field=field)
-    if not values:
-        raise Invalid("Give at least one row.", field=field)
-    if len(values) > limit:
-        raise Invalid(f"At most {limit} rows are accepted; got {len(values)}.", field=field)
-    return field, values
 
 
 def _insert_entries(
@@ -203,19 +162,10 @@ def batch_create_from_ids(
     return batch, failed
 
 
-def name_clean(name: Any, *, field: str = "name", max_length: int = 255) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise Invalid("This field is required.", field=field)
-    name = name.strip()
-    if len(name) > max_length:
-        raise Invalid(f"At most {max_length} characters.", field=field)
-    return name
-
-
 def batch_create(
     *,
     project: Project,
-    name: str = "",
+    name: str,
     global_keys: list | None = None,
     data_rows: list | None = None,
     priority: int | None = None,
@@ -224,12 +174,10 @@ def batch_create(
     dataset=None,
     version=None,
 ) -> tuple[Batch | None, list[dict]]:
-    """Create a batch of rows not yet in the project; returns (batch, failed rows). If every
-    row fails, no batch is left behind (batch None)."""
-    name = name_clean(name)
-    priority = validate_int32(priority, field="priority")
-    consensus = consensus_validate(consensus_settings)
-    field, values = _row_input(global_keys=global_keys, data_rows=data_rows, limit=MAX_BATCH_ROWS)
+    """Create a batch of rows not yet in the project, from `global_keys` or else `data_rows`
+    (validated by the door: at most 100,000); returns (batch, failed rows). If every row
+    fails, no batch is left behind (batch None)."""
+    field, values = row_list(global_keys=global_keys, data_rows=data_rows)
     ids, failed = rows_resolve(field=field, values=values)
     with transaction.atomic():
         if Batch.objects.filter(project=project, name=name).exists():
@@ -241,12 +189,19 @@ def batch_create(
             name=name,
             ids=ids,
             priority=priority,
-            consensus=consensus,
+            consensus=consensus_settings,
             user=user,
             dataset=dataset,
             version=version,
         )
     return batch, failed_without_index(failed + more)
+
+
+def row_list(*, global_keys: list[str] | None, data_rows: list[str] | None) -> tuple[str, list]:
+    """The row list a create verb was given: (`global_keys`, keys), else (`data_rows`, ids)."""
+    if global_keys is not None:
+        return "global_keys", global_keys
+    return "data_rows", data_rows or []
 
 
 def batch_names(*, prefix: str, count: int) -> list[str]:
@@ -271,7 +226,7 @@ def _batch_names_free(*, project: Project, prefix: str, count: int) -> None:
 def batches_create(
     *,
     project: Project,
-    name_prefix: str = "",
+    name_prefix: str,
     global_keys: list | None = None,
     data_rows: list | None = None,
     priority: int | None = None,
@@ -280,21 +235,18 @@ def batches_create(
 ) -> Job:
     """Start a `create_batches` job: up to 1,000,000 rows in batches of at most 100,000 named
     `<prefix>0000`, `<prefix>0001`, …. Refused before anything is created if a name is taken."""
-    prefix = name_clean(name_prefix, field="name_prefix", max_length=240)
-    priority = validate_int32(priority, field="priority")
-    consensus = consensus_validate(consensus_settings)
-    field, values = _row_input(global_keys=global_keys, data_rows=data_rows, limit=MAX_BATCHES_ROWS)
+    field, values = row_list(global_keys=global_keys, data_rows=data_rows)
     count = math.ceil(len(values) / MAX_BATCH_ROWS)
-    _batch_names_free(project=project, prefix=prefix, count=count)
+    _batch_names_free(project=project, prefix=name_prefix, count=count)
     return job_create_with_rows(
         kind="create_batches",
         params={
             "project_id": project.pk,
-            "name_prefix": prefix,
+            "name_prefix": name_prefix,
             "field": field,
             "rows": len(values),
             "priority": priority,
-            "consensus_settings": consensus,
+            "consensus_settings": consensus_settings,
         },
         rows=values,
         user=user,
@@ -306,27 +258,20 @@ def batches_create(
 def batches_create_from_dataset(
     *,
     project: Project,
-    name_prefix: str = "",
-    dataset_id: Any = None,
-    version_id: Any = None,
+    name_prefix: str,
+    dataset_id: str,
+    version_id: str | None = None,
     priority: int | None = None,
     consensus_settings: dict | None = None,
     user=None,
 ) -> Job:
     """Start a `create_batches_from_dataset` job: every row of the dataset (or of one of its
     versions) not already in the project, chunked and named as `batches_create`."""
-    prefix = name_clean(name_prefix, field="name_prefix", max_length=240)
-    priority = validate_int32(priority, field="priority")
-    consensus = consensus_validate(consensus_settings)
-    if not isinstance(dataset_id, str) or not dataset_id:
-        raise Invalid("This field is required.", field="dataset_id")
     dataset = Dataset.objects.filter(pk=dataset_id).first()
     if dataset is None:
         raise NotFound(f"No dataset with id {dataset_id!r}.", field="dataset_id")
     version = None
-    if version_id not in (None, ""):
-        if not isinstance(version_id, str):
-            raise Invalid("Must be a version id.", field="version_id")
+    if version_id:
         version = DatasetVersion.objects.filter(
             pk=version_id, dataset=dataset, removed=False
         ).first()
@@ -341,16 +286,17 @@ def batches_create_from_dataset(
             "Every row of this dataset is already in the project (or it has none).",
             field="dataset_id",
         )
-    _batch_names_free(project=project, prefix=prefix, count=math.ceil(total / MAX_BATCH_ROWS))
+    count = math.ceil(total / MAX_BATCH_ROWS)
+    _batch_names_free(project=project, prefix=name_prefix, count=count)
     return job_create(
         kind="create_batches_from_dataset",
         params={
             "project_id": project.pk,
-            "name_prefix": prefix,
+            "name_prefix": name_prefix,
             "dataset_id": dataset.pk,
             "version_id": version.pk if version else None,
             "priority": priority,
-            "consensus_settings": consensus,
+            "consensus_settings": consensus_settings,
         },
         user=user,
         total=total,
@@ -369,14 +315,12 @@ def batch_update(*, batch: Batch, name: Any = UNSET, priority: Any = UNSET) -> B
     batch = Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
     fields = []
     if name is not UNSET:
-        name = name_clean(name)
         if name != batch.name:
             if Batch.objects.filter(project_id=batch.project_id, name=name).exists():
                 raise Conflict(f"The project already has a batch named {name!r}.", field="name")
             batch.name = name
             fields.append("name")
     if priority is not UNSET:
-        priority = validate_int32(priority, field="priority")
         if priority != batch.priority:
             batch.priority = priority
             fields.append("priority")
@@ -456,8 +400,6 @@ def batch_delete_labels(
     """Delete every label of the batch and re-queue its rows (with templates, the deleted
     labels pre-fill the rows when served again). Small batches are done at once and answer
     `{"labels_deleted", "rows_requeued"}`; large ones (or `force_job`) start a job."""
-    if not isinstance(set_labels_as_template, bool):
-        raise Invalid("Must be true or false.", field="set_labels_as_template")
     count = Label.objects.filter(batch=batch).count()
     if force_job or count > DELETE_LABELS_SYNC_LIMIT:
         with transaction.atomic():

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dashboard.errors import Conflict, Invalid, NotFound
+from dashboard.errors import Conflict, NotFound
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
 from versions.models import Dataset, DatasetVersion
@@ -15,7 +15,6 @@ from versions.models import Dataset, DatasetVersion
 from ..export import export_count, export_options
 from ..models import Project
 from ..selectors import labels_to_publish
-from .batches import name_clean
 
 
 def export_start(*, project: Project, user=None, batch_ids: Any = None, **switches: Any) -> Job:
@@ -33,19 +32,14 @@ def export_start(*, project: Project, user=None, batch_ids: Any = None, **switch
 # --- Publishing labels into a dataset version --------------------------------------------------
 
 
-def labels_publish_start(
-    *, project: Project, dataset_id: Any = None, version_name: Any = None, user=None
-) -> Job:
+def labels_publish_start(*, project: Project, dataset_id: str, version_name: str, user=None) -> Job:
     """Start a `publish_labels` job: a new draft version of the dataset (child of its newest
     published version) whose frames carry the labels of the project's done rows as `rois`."""
     from versions.services import version_create
 
-    if not isinstance(dataset_id, str) or not dataset_id:
-        raise Invalid("This field is required.", field="dataset_id")
     dataset = Dataset.objects.filter(pk=dataset_id).first()
     if dataset is None:
         raise NotFound(f"No dataset with id {dataset_id!r}.", field="dataset_id")
-    name = name_clean(version_name, field="version_name")
     parent = (
         DatasetVersion.objects.filter(dataset=dataset, status="published", removed=False)
         .order_by("-published_at", "-id")
@@ -65,7 +59,7 @@ def labels_publish_start(
     with transaction.atomic():
         version, _ = version_create(
             dataset=dataset,
-            name=name,
+            name=version_name,
             parent=parent,
             description=f"Labels of project {project.name!r}",
             raise_if_exists=True,

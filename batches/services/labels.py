@@ -89,19 +89,15 @@ def _check_annotation_size(annotation: Any) -> None:
         )
 
 
-def _check_annotation(*, project: Project, annotation: Any) -> dict:
-    if not isinstance(annotation, dict):
-        raise Invalid("Must be a JSON object.", field="annotation")
-    classes = annotation.get("classes")
-    if classes is not None:
-        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-            raise Invalid("classes must be a list of strings.", field="annotation")
-        unknown = [c for c in classes if project.label_classes and c not in project.label_classes]
-        if unknown:
-            raise Invalid(
-                f"Not label classes of this project: {', '.join(unknown)}.", field="annotation"
-            )
-    return annotation
+def _check_classes(*, project: Project, annotation: dict) -> None:
+    """The label names only classes of the project's ontology (when it has one). The door
+    has checked the shape: a JSON object whose `classes` is a list of strings."""
+    classes = annotation.get("classes") or []
+    unknown = [c for c in classes if project.label_classes and c not in project.label_classes]
+    if unknown:
+        raise Invalid(
+            f"Not label classes of this project: {', '.join(unknown)}.", field="annotation"
+        )
 
 
 def _label_record(
@@ -151,10 +147,10 @@ def label_create(*, entry: QueueEntry, author, annotation: dict) -> Label:
     )
 
 
-def label_submit(*, project: Project, entry_id: Any, user, annotation: Any) -> Label:
+def label_submit(*, project: Project, entry_id: Any, user, annotation: dict) -> Label:
     """Submit the caller's label for a row they hold (even past its expiry, as long as nobody
     took it); the reservation ends. 400 bad annotation, 404 unknown entry, 409 not held."""
-    annotation = _check_annotation(project=project, annotation=annotation)
+    _check_classes(project=project, annotation=annotation)
     return _label_record(
         project=project, entry_id=_entry_id(entry_id), author=user, annotation=annotation, held=True
     )

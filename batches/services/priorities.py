@@ -3,11 +3,9 @@ row priority overrides in bulk (at once up to 10,000 rows, else a `set_prioritie
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import connection, transaction
 
-from dashboard.errors import Invalid, validate_int32
+from dashboard.errors import Invalid
 from dashboard.models import Job
 from versions.models import DataRow
 
@@ -28,17 +26,9 @@ def batch_rows_reprioritise(batch_id: str, priority: int | None) -> int:
 
 
 @transaction.atomic
-def batches_reorder(*, project: Project, batch_ids: Any) -> list[Batch]:
+def batches_reorder(*, project: Project, batch_ids: list[str]) -> list[Batch]:
     """Serve the listed batches first, in the given order, the rest after them in their old
     order: priorities 1, 2, … are assigned; only batches whose priority changes are written."""
-    if (
-        not isinstance(batch_ids, list)
-        or not batch_ids
-        or not all(isinstance(b, str) for b in batch_ids)
-    ):
-        raise Invalid("Must be a non-empty list of batch ids.", field="batch_ids")
-    if len(set(batch_ids)) != len(batch_ids):
-        raise Invalid("A batch may be listed only once.", field="batch_ids")
     # FOR NO KEY UPDATE: see `batch_update` (a concurrent submit must not deadlock with us).
     locked = Batch.objects.select_for_update(no_key=True).filter(project=project)
     batches = {b.pk: b for b in locked}
@@ -58,8 +48,6 @@ def batches_reorder(*, project: Project, batch_ids: Any) -> list[Batch]:
 
 def batch_move(*, batch: Batch, direction: str) -> list[Batch]:
     """Move a batch one place up or down in the serving order (the pages' reorder buttons)."""
-    if direction not in ("up", "down"):
-        raise Invalid("Must be up or down.", field="direction")
     order = sorted(Batch.objects.filter(project_id=batch.project_id), key=batch_order_key)
     ids = [b.pk for b in order]
     i = ids.index(batch.pk)
@@ -67,43 +55,6 @@ def batch_move(*, batch: Batch, direction: str) -> list[Batch]:
     if 0 <= j < len(ids):
         ids[i], ids[j] = ids[j], ids[i]
     return batches_reorder(project=batch.project, batch_ids=ids)
-
-
-def _priority_items(items: Any) -> list[tuple[str, str, int | None]]:
-    """Validate `[{data_row | global_key, priority}]` → (column, value, priority) triples."""
-    if not isinstance(items, list) or not items:
-        raise Invalid(
-            "Must be a non-empty list of {data_row | global_key, priority}.", field="items"
-        )
-    if len(items) > MAX_PRIORITY_ROWS:
-        raise Invalid(
-            f"At most {MAX_PRIORITY_ROWS} rows are accepted; got {len(items)}.", field="items"
-        )
-    clean = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise Invalid(f"Item {i} must be an object.", field="items")
-        unknown = set(item) - {"data_row", "global_key", "priority"}
-        if unknown:
-            raise Invalid(
-                f"Item {i} has unknown keys: {', '.join(sorted(unknown))}.", field="items"
-            )
-        has_id, has_key = item.get("data_row") is not None, item.get("global_key") is not None
-        if has_id == has_key:
-            raise Invalid(f"Item {i} needs exactly one of data_row or global_key.", field="items")
-        if "priority" not in item:
-            raise Invalid(
-                f"Item {i} needs a priority (an integer, or null to remove).", field="items"
-            )
-        value = item["data_row"] if has_id else item["global_key"]
-        if not isinstance(value, str) or not value:
-            raise Invalid(f"Item {i}: the row must be a non-empty string.", field="items")
-        try:
-            priority = validate_int32(item["priority"], field="priority")
-        except Invalid as exc:
-            raise Invalid(f"Item {i}: {exc.message}", field="items") from None
-        clean.append(("id" if has_id else "global_key", value, priority))
-    return clean
 
 
 def priorities_apply(
@@ -175,19 +126,25 @@ def priorities_apply(
     return len(wanted), failed
 
 
-def priorities_set(*, project: Project, items: Any, user=None) -> dict | Job:
-    """Row priority overrides in bulk (`null` removes one). Up to 10,000 rows answer at once
-    `{"updated", "failed"}`; more (≤ 1,000,000) start a `set_priorities` job."""
-    clean = _priority_items(items)
-    if len(clean) > PRIORITIES_SYNC_LIMIT:
+def priorities_set(*, project: Project, items: list[dict], user=None) -> dict | Job:
+    """Row priority overrides in bulk: `[{data_row | global_key, priority}]` as the door
+    checked them (`null` removes one). Up to 10,000 rows answer at once `{"updated",
+    "failed"}`; more (≤ 1,000,000) start a `set_priorities` job."""
+    items = [
+        ("id", item["data_row"], item["priority"])
+        if "data_row" in item
+        else ("global_key", item["global_key"], item["priority"])
+        for item in items
+    ]
+    if len(items) > PRIORITIES_SYNC_LIMIT:
         with transaction.atomic():
             return job_create_with_rows(
                 kind="set_priorities",
-                params={"project_id": project.pk, "rows": len(clean)},
-                rows=[list(item) for item in clean],
+                params={"project_id": project.pk, "rows": len(items)},
+                rows=[list(item) for item in items],
                 user=user,
-                total=len(clean),
+                total=len(items),
             )
     with transaction.atomic():
-        updated, failed = priorities_apply(project=project, items=clean)
+        updated, failed = priorities_apply(project=project, items=items)
     return {"updated": updated, "failed": failed_without_index(failed)}

@@ -7,8 +7,6 @@ from typing import Any
 
 from django.db import transaction
 
-from dashboard.errors import Invalid
-
 from ..models import Project
 
 UNSET: Any = object()
@@ -20,65 +18,25 @@ def user_or_none(user):
 
 
 # --- Projects ---------------------------------------------------------------------------------
-
-
-def _project_fields(
-    *,
-    name: Any = UNSET,
-    description: Any = UNSET,
-    label_classes: Any = UNSET,
-    reservation_seconds: Any = UNSET,
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if name is not UNSET:
-        if not isinstance(name, str) or not name.strip():
-            raise Invalid("A project needs a name.", field="name")
-        if len(name.strip()) > 255:
-            raise Invalid("At most 255 characters.", field="name")
-        fields["name"] = name.strip()
-    if description is not UNSET:
-        if not isinstance(description, str):
-            raise Invalid("Must be a string.", field="description")
-        fields["description"] = description
-    if label_classes is not UNSET:
-        if label_classes is None:
-            label_classes = []
-        if not isinstance(label_classes, list) or not all(
-            isinstance(c, str) and c.strip() for c in label_classes
-        ):
-            raise Invalid("Must be a list of non-empty strings.", field="label_classes")
-        if len(set(label_classes)) != len(label_classes):
-            raise Invalid("Label classes must be unique.", field="label_classes")
-        fields["label_classes"] = list(label_classes)
-    if reservation_seconds is not UNSET:
-        if (
-            isinstance(reservation_seconds, bool)
-            or not isinstance(reservation_seconds, int)
-            or not 10 <= reservation_seconds <= 7 * 24 * 3600
-        ):
-            raise Invalid(
-                "Must be a whole number of seconds between 10 and 604800 (a week).",
-                field="reservation_seconds",
-            )
-        fields["reservation_seconds"] = reservation_seconds
-    return fields
+# The doors validate the fields (API: ProjectInputSerializer; page: ProjectForm; admin:
+# ProjectAdminForm): names trimmed and bounded, label classes unique, reservation in bounds.
 
 
 def project_create(
     *,
     name: str,
     description: str = "",
-    label_classes: list | None = None,
+    label_classes: list[str] | None = None,
     reservation_seconds: int = 600,
     user=None,
 ) -> Project:
-    fields = _project_fields(
+    return Project.objects.create(
         name=name,
         description=description,
-        label_classes=label_classes,
+        label_classes=list(label_classes or []),
         reservation_seconds=reservation_seconds,
+        created_by=user_or_none(user),
     )
-    return Project.objects.create(**fields, created_by=user_or_none(user))
 
 
 @transaction.atomic
@@ -91,12 +49,15 @@ def project_update(
     reservation_seconds: Any = UNSET,
 ) -> Project:
     """Edit a project; only the fields given change."""
-    fields = _project_fields(
-        name=name,
-        description=description,
-        label_classes=label_classes,
-        reservation_seconds=reservation_seconds,
-    )
+    given = {
+        "name": name,
+        "description": description,
+        "label_classes": label_classes,
+        "reservation_seconds": reservation_seconds,
+    }
+    fields = {key: value for key, value in given.items() if value is not UNSET}
+    if "label_classes" in fields:
+        fields["label_classes"] = list(fields["label_classes"] or [])
     for key, value in fields.items():
         setattr(project, key, value)
     if fields:

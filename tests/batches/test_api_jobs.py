@@ -212,15 +212,18 @@ def test_delete_labels_requeues_rows_with_optional_templates(
     assert taken["template"] == ({"who": "lab1"} if as_template else None)
 
 
-def test_delete_labels_small_batches_at_once_and_bad_flag(project, make_rows, labelers):
+def test_delete_labels_small_batches_at_once_and_bad_flag(
+    manager_api, project, make_rows, labelers
+):
     rows = make_rows(1)
     batch, _ = batch_create(project=project, name="b", data_rows=[rows[0].pk])
     entry = queue_next(project=project, user=labelers[0])
     label_submit(project=project, entry_id=entry.pk, user=labelers[0], annotation={})
-    from dashboard.errors import Invalid
-
-    with pytest.raises(Invalid):
-        services.batch_delete_labels(batch=batch, set_labels_as_template="yes")
+    bad = {"set_labels_as_template": "yes"}
+    response = manager_api.post(
+        url(project, f"batches/{batch.pk}/delete-labels/"), bad, format="json"
+    )
+    assert response.status_code == 400 and "set_labels_as_template" in response.json()
     assert services.batch_delete_labels(batch=batch) == {"labels_deleted": 1, "rows_requeued": 1}
 
 

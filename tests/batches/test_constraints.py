@@ -1,11 +1,11 @@
-"""Database constraints hold on both engines, and services refuse bad input before them."""
+"""Database constraints hold on both engines, and the doors refuse bad input before them."""
 
 import pytest
 from django.db import DataError, IntegrityError, transaction
 
 from batches.models import Batch, QueueEntry
 from batches.services import batch_create
-from dashboard.errors import Conflict, Invalid
+from dashboard.errors import Conflict
 from versions.models import DataRow
 
 from ..factories import BatchFactory, DataRowFactory, ProjectFactory, QueueEntryFactory
@@ -50,20 +50,25 @@ def test_global_key_is_unique_when_set_and_null_repeats():
     DataRow.objects.create(id="n2", dataset=row.dataset, global_key=None)
 
 
-def test_service_names_the_priority_field_when_out_of_range():
+def test_the_api_names_the_priority_field_when_out_of_range(manager_api):
     project = ProjectFactory()
     row = DataRowFactory()
-    with pytest.raises(Invalid) as exc:
-        batch_create(project=project, name="b", data_rows=[row.pk], priority=2**31)
-    assert exc.value.field == "priority" and "32-bit" in exc.value.message
+    response = manager_api.post(
+        f"/api/v1/projects/{project.pk}/batches/",
+        {"name": "b", "data_rows": [row.pk], "priority": 2**31},
+        format="json",
+    )
+    assert response.status_code == 400 and "32-bit" in response.json()["priority"][0]
     assert not Batch.objects.exists()
 
 
-def test_service_refuses_both_or_neither_row_lists():
+@pytest.mark.parametrize("rows", [{}, {"data_rows": ["a"], "global_keys": ["b"]}])
+def test_the_api_refuses_both_or_neither_row_lists(manager_api, rows):
     project = ProjectFactory()
-    for kwargs in ({}, {"data_rows": ["a"], "global_keys": ["b"]}):
-        with pytest.raises(Invalid, match="exactly one"):
-            batch_create(project=project, name="b", **kwargs)
+    response = manager_api.post(
+        f"/api/v1/projects/{project.pk}/batches/", {"name": "b", **rows}, format="json"
+    )
+    assert response.status_code == 400 and "exactly one" in response.json()["global_keys"][0]
 
 
 def test_service_answers_a_duplicate_name_with_conflict():

@@ -6,7 +6,6 @@ import pytest
 from batches.models import NO_PRIORITY_SORT, QueueEntry
 from batches.selectors import queue_preview
 from batches.services import batch_create, batch_update, priorities_set, queue_next
-from dashboard.errors import Invalid
 
 pytestmark = pytest.mark.django_db
 
@@ -78,10 +77,12 @@ def test_override_null_removes_the_override(project, make_rows):
         [{"data_row": "a", "priority": 1, "colour": "red"}],
     ],
 )
-def test_bad_override_items_are_refused_naming_items(project, items):
-    with pytest.raises(Invalid) as exc:
-        priorities_set(project=project, items=items)
-    assert exc.value.field == "items"
+def test_bad_override_items_are_refused_naming_items(manager_api, project, items):
+    response = manager_api.post(
+        f"/api/v1/projects/{project.pk}/priorities/", {"items": items}, format="json"
+    )
+    assert response.status_code == 400 and list(response.json()) == ["items", "code"]
+    assert len(response.json()["items"]) == 1  # one message, naming the item
 
 
 def test_preview_skips_live_reservations_and_done_rows(project, make_rows, labelers):
@@ -92,8 +93,7 @@ def test_preview_skips_live_reservations_and_done_rows(project, make_rows, label
     assert keys(queue_preview(project=project)) == ["r-00001"]
 
 
-@pytest.mark.parametrize("limit", [0, 1001, "x"])
-def test_preview_limit_is_checked(project, limit):
-    with pytest.raises(Invalid) as exc:
-        queue_preview(project=project, limit=limit)
-    assert exc.value.field == "limit"
+@pytest.mark.parametrize("limit", ["0", "1001", "x", ""])
+def test_preview_limit_is_checked(viewer_api, project, limit):
+    response = viewer_api.get(f"/api/v1/projects/{project.pk}/queue/", {"limit": limit})
+    assert response.status_code == 400 and "limit" in response.json()

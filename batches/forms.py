@@ -1,0 +1,241 @@
+"""The batches pages' and admin's forms: each page validates its POST here once, with the bounds
+of the API's input serializers (names, int32 priorities, consensus, row lists), then calls one
+service with clean keyword arguments."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from dashboard.errors import INT32_MAX, INT32_MIN, Invalid
+from dashboard.strict_json import json_parse
+
+from .export import SWITCHES as EXPORT_SWITCHES
+from .models import (
+    CONSENSUS_MAX_LABELS,
+    NAME_MAX_LENGTH,
+    NAME_PREFIX_MAX_LENGTH,
+    RESERVATION_SECONDS_MAX,
+    RESERVATION_SECONDS_MIN,
+    Batch,
+    Project,
+    validate_annotation,
+    validate_label_classes,
+)
+from .row_lists import rows_from_text, rows_from_upload
+from .services import MAX_BATCH_ROWS
+
+INT32_MESSAGE = "Must be a 32-bit signed integer between {} and {}; got %(show_value)s."
+
+
+def first_error(form: forms.Form) -> Invalid:
+    """The form's first error as the templates show a refusal (`error.field`, `.message`)."""
+    field, messages = next(iter(form.errors.items()))
+    field = getattr(form, "error_fields", {}).get(field, field)
+    return Invalid(messages[0], field=None if field == "__all__" else field)
+
+
+class StringListField(forms.MultipleChoiceField):
+    """Repeated form values, any strings (the service says which ones it knows)."""
+
+    def valid_value(self, value) -> bool:
+        return bool(value)
+
+
+def priority_field(**kwargs) -> forms.IntegerField:
+    """A priority: empty (lowest) or a whole number within 32 bits, as the database keeps it."""
+    return forms.IntegerField(
+        required=False,
+        error_messages={"invalid": "Priority must be a whole number or empty."},
+        validators=[
+            MinValueValidator(INT32_MIN, INT32_MESSAGE.format(INT32_MIN, INT32_MAX)),
+            MaxValueValidator(INT32_MAX, INT32_MESSAGE.format(INT32_MIN, INT32_MAX)),
+        ],
+        **kwargs,
+    )
+
+
+class ProjectForm(forms.Form):
+    """The projects page: name, description, label classes as comma-separated text."""
+
+    name = forms.CharField(
+        max_length=NAME_MAX_LENGTH, error_messages={"required": "A project needs a name."}
+    )
+    description = forms.CharField(required=False, strip=False)
+    label_classes = forms.CharField(required=False)
+
+    def clean_label_classes(self) -> list[str]:
+        raw = self.cleaned_data["label_classes"]
+        return validate_label_classes([c.strip() for c in raw.split(",") if c.strip()])
+
+
+class ProjectAdminForm(forms.ModelForm):
+    """The admin's project form: the API's rules for the ontology and the reservation time."""
+
+    reservation_seconds = forms.IntegerField(
+        min_value=RESERVATION_SECONDS_MIN, max_value=RESERVATION_SECONDS_MAX, initial=600
+    )
+
+    class Meta:
+        model = Project
+        fields = ["name", "description", "label_classes", "reservation_seconds"]
+
+    def clean_label_classes(self):
+        return validate_label_classes(self.cleaned_data.get("label_classes"))
+
+
+class BatchAdminForm(forms.ModelForm):
+    """The admin's batch form (rename, re-prioritise): the priority within 32 bits."""
+
+    priority = priority_field()
+
+    class Meta:
+        model = Batch
+        fields = ["name", "priority"]
+
+
+class BatchPriorityForm(forms.Form):
+    priority = priority_field()
+
+
+class BatchMoveForm(forms.Form):
+    direction = forms.ChoiceField(
+        choices=[("up", "up"), ("down", "down")],
+        error_messages={"invalid_choice": "Must be up or down.", "required": "Must be up or down."},
+    )
+
+
+CONSENSUS_MESSAGE = (
+    f"Consensus needs a whole number of labels (1–{CONSENSUS_MAX_LABELS}) and a coverage in (0, 1]."
+)
+
+
+class ConsensusForm(forms.Form):
+    """Priority and consensus, as the create-batch pages ask for them; `consensus_settings`
+    is `{number_of_labels, coverage_percentage}` when both are given, else None."""
+
+    # Where a field's error is shown (the templates mark `consensus_settings`).
+    error_fields = {
+        "number_of_labels": "consensus_settings",
+        "coverage_percentage": "consensus_settings",
+    }
+    priority = priority_field()
+    number_of_labels = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=CONSENSUS_MAX_LABELS,
+        error_messages={"invalid": CONSENSUS_MESSAGE},
+    )
+    coverage_percentage = forms.FloatField(
+        required=False, min_value=0, max_value=1, error_messages={"invalid": CONSENSUS_MESSAGE}
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if {"number_of_labels", "coverage_percentage"} & set(self.errors):
+            return cleaned
+        n, cover = cleaned.get("number_of_labels"), cleaned.get("coverage_percentage")
+        if n is None and cover is None:
+            cleaned["consensus_settings"] = None
+        elif n is None or cover is None or cover <= 0:
+            self.add_error("coverage_percentage", CONSENSUS_MESSAGE)
+        else:
+            cleaned["consensus_settings"] = {"number_of_labels": n, "coverage_percentage": cover}
+        return cleaned
+
+
+class BatchForm(ConsensusForm):
+    """The new-batch page: a name, the rows (text or a file, keys or ids), priority, consensus."""
+
+    name = forms.CharField(
+        max_length=NAME_MAX_LENGTH, error_messages={"required": "This field is required."}
+    )
+    kind = forms.ChoiceField(
+        choices=[("global_keys", "global keys"), ("data_rows", "data row ids")],
+        required=False,
+        error_messages={"invalid_choice": "Choose global keys or data row ids."},
+    )
+    rows = forms.CharField(required=False, strip=False)
+    file = forms.FileField(required=False)
+    field_order = ["name", "kind", "rows", "file", "priority"]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or "global_keys"
+        if "kind" in self.errors:
+            return cleaned
+        try:
+            if cleaned.get("file"):
+                values = rows_from_upload(cleaned["file"], target=kind, limit=MAX_BATCH_ROWS)
+            else:
+                values = rows_from_text(cleaned.get("rows", ""), target=kind, limit=MAX_BATCH_ROWS)
+        except Invalid as exc:
+            raise ValidationError({"rows": exc.message}) from None
+        if not values:
+            raise ValidationError({"rows": "Give at least one row."})
+        cleaned[kind] = values
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        keys = ("name", "priority", "consensus_settings", "global_keys", "data_rows")
+        return {key: data[key] for key in keys if key in data}
+
+
+class FromDatasetForm(ConsensusForm):
+    name_prefix = forms.CharField(
+        max_length=NAME_PREFIX_MAX_LENGTH, error_messages={"required": "This field is required."}
+    )
+    dataset_id = forms.CharField(error_messages={"required": "This field is required."})
+    version_id = forms.CharField(required=False)
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        keys = ("name_prefix", "dataset_id", "priority", "consensus_settings")
+        return {**{key: data[key] for key in keys}, "version_id": data["version_id"] or None}
+
+
+class DeleteLabelsForm(forms.Form):
+    set_labels_as_template = forms.BooleanField(required=False)
+
+
+class ExportForm(forms.Form):
+    batch_ids = StringListField(required=False)
+    attachments = forms.BooleanField(required=False)
+    metadata_fields = forms.BooleanField(required=False)
+    data_row_details = forms.BooleanField(required=False)
+    labels = forms.BooleanField(required=False)
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {"batch_ids": data["batch_ids"] or None, **{k: data[k] for k in EXPORT_SWITCHES}}
+
+
+class LabelForm(forms.Form):
+    """The labeling page: take the next row, submit a label (JSON and/or classes), skip."""
+
+    action = forms.CharField(required=False)
+    entry = forms.CharField(required=False)
+    annotation = forms.CharField(required=False)
+    classes = StringListField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") != "submit":
+            return cleaned
+        raw = cleaned.get("annotation", "").strip() or "{}"
+        try:
+            annotation = json_parse(raw)
+        except json.JSONDecodeError as exc:
+            self.add_error("annotation", f"Malformed JSON: {exc}")
+            return cleaned
+        if cleaned.get("classes") and isinstance(annotation, dict):
+            annotation["classes"] = cleaned["classes"]
+        try:
+            cleaned["annotation"] = validate_annotation(annotation)
+        except ValidationError as exc:
+            self.add_error("annotation", exc)
+        return cleaned
