@@ -45,6 +45,14 @@ class StringListField(forms.MultipleChoiceField):
         return bool(value)
 
 
+def name_field(*, max_length: int = NAME_MAX_LENGTH, required: str = "This field is required."):
+    """A name: trimmed, not blank, at most `max_length` characters (the API says the same)."""
+    return forms.CharField(
+        max_length=max_length,
+        error_messages={"required": required, "max_length": f"At most {max_length} characters."},
+    )
+
+
 def priority_field(**kwargs) -> forms.IntegerField:
     """A priority: empty (lowest) or a whole number within 32 bits, as the database keeps it."""
     return forms.IntegerField(
@@ -61,9 +69,7 @@ def priority_field(**kwargs) -> forms.IntegerField:
 class ProjectForm(forms.Form):
     """The projects page: name, description, label classes as comma-separated text."""
 
-    name = forms.CharField(
-        max_length=NAME_MAX_LENGTH, error_messages={"required": "A project needs a name."}
-    )
+    name = name_field(required="A project needs a name.")
     description = forms.CharField(required=False, strip=False)
     label_classes = forms.CharField(required=False)
 
@@ -73,8 +79,10 @@ class ProjectForm(forms.Form):
 
 
 class ProjectAdminForm(forms.ModelForm):
-    """The admin's project form: the API's rules for the ontology and the reservation time."""
+    """The admin's project form: the API's rules for the name, the ontology and the
+    reservation time."""
 
+    name = name_field(required="A project needs a name.")
     reservation_seconds = forms.IntegerField(
         min_value=RESERVATION_SECONDS_MIN, max_value=RESERVATION_SECONDS_MAX, initial=600
     )
@@ -88,8 +96,9 @@ class ProjectAdminForm(forms.ModelForm):
 
 
 class BatchAdminForm(forms.ModelForm):
-    """The admin's batch form (rename, re-prioritise): the priority within 32 bits."""
+    """The admin's batch form (rename, re-prioritise): the API's rules for both fields."""
 
+    name = name_field()
     priority = priority_field()
 
     class Meta:
@@ -150,9 +159,7 @@ class ConsensusForm(forms.Form):
 class BatchForm(ConsensusForm):
     """The new-batch page: a name, the rows (text or a file, keys or ids), priority, consensus."""
 
-    name = forms.CharField(
-        max_length=NAME_MAX_LENGTH, error_messages={"required": "This field is required."}
-    )
+    name = name_field()
     kind = forms.ChoiceField(
         choices=[("global_keys", "global keys"), ("data_rows", "data row ids")],
         required=False,
@@ -186,9 +193,7 @@ class BatchForm(ConsensusForm):
 
 
 class FromDatasetForm(ConsensusForm):
-    name_prefix = forms.CharField(
-        max_length=NAME_PREFIX_MAX_LENGTH, error_messages={"required": "This field is required."}
-    )
+    name_prefix = name_field(max_length=NAME_PREFIX_MAX_LENGTH)
     dataset_id = forms.CharField(error_messages={"required": "This field is required."})
     version_id = forms.CharField(required=False)
 
