@@ -1,4 +1,5 @@
-"""Admin for projects, batches, the queue, labels and skips: the API's roles and services.
+"""Admin for projects, batches, the queue, labels and skips: the API's roles and services,
+and the API's input rules (ProjectAdminForm, BatchAdminForm in batches/forms.py).
 
 Projects are added and edited through `project_create` / `project_update` (there is no project
 deletion: it would cascade past the "batch with labels" refusal). Batches are renamed,

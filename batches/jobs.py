@@ -1,6 +1,8 @@
 """Job kinds of the batches app: create_batches, create_batches_from_dataset, set_priorities,
-delete_labels and export_batches. Each works in chunks whose writes commit with the job's
-checkpoint, so a retried task resumes after the last committed chunk and never repeats one.
+delete_labels, export_batches and publish_labels. Their params and row lists were validated
+when the service created the job; each calls the services' public chunk functions in chunks
+whose writes commit with the job's checkpoint, so a retried task resumes after the last
+committed chunk and never repeats one.
 """
 
 from __future__ import annotations

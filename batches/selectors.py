@@ -1,4 +1,5 @@
-"""Reads on projects, batches, the queue and labels (lists, one object, the queue preview)."""
+"""Reads on projects, batches, the queue and labels: lists, one object, the serving order and
+the queue preview, and the dataset rows and versions the create-batch verbs choose from."""
 
 from __future__ import annotations
 

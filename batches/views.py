@@ -1,6 +1,7 @@
 """Project, batch and queue pages (htmx): the project page with its batch table, inline
 priority edits and up/down reordering (plain forms without JS), the queue preview, the
 create-batch and from-dataset forms, confirmations for destructive verbs, and a labeling page.
+Each POST is validated by its form (batches/forms.py), then one service is called.
 """
 
 from __future__ import annotations

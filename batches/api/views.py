@@ -1,5 +1,5 @@
-"""Project, batch, queue and label endpoints: validate the request's shape, call one service or
-selector, render the result. Errors come from the services (400/404/409, never a 500)."""
+"""Project, batch, queue and label endpoints: validate the request with the view's input
+serializer, call one service or selector, render the result (400/404/409, never a 500)."""
 
 from __future__ import annotations
 
