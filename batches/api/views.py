@@ -158,7 +158,10 @@ class ProjectDetailApi(APIView):
     def get(self, request, project_id: str):
         return Response(s.ProjectSerializer(project_get(project_id=project_id)).data)
 
-    @extend_schema(request=s.ProjectInputSerializer, responses={200: s.ProjectSerializer, **ERRORS})
+    @extend_schema(
+        request=s.ProjectInputSerializer(partial=True),
+        responses={200: s.ProjectSerializer, **ERRORS},
+    )
     def patch(self, request, project_id: str):
         project = project_get(project_id=project_id)
         body = valid(s.ProjectInputSerializer, request_body(request), partial=True)
