@@ -279,7 +279,7 @@ class StringListField(serializers.Field):
                 f"got {len(data)}."
             )
         if self.unique and len(set(data)) != len(data):
-            raise serializers.ValidationError("An item may be listed only once.")
+            raise serializers.ValidationError("A batch may be listed only once.")
         if self.target:
             try:
                 check_rows(data, target=self.target, limit=self.limit)
