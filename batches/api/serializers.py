@@ -403,8 +403,8 @@ class ReorderInputSerializer(InputSerializer):
 class PriorityItemSerializer(serializers.Serializer):
     """One row override (the schema of an item; `PriorityItemsField` reads them)."""
 
-    data_row = serializers.CharField(required=False)
-    global_key = serializers.CharField(required=False)
+    data_row = serializers.CharField(required=False, allow_null=True)
+    global_key = serializers.CharField(required=False, allow_null=True)
     priority = serializers.IntegerField(
         allow_null=True, min_value=INT32_MIN, max_value=INT32_MAX, help_text="null removes it"
     )

@@ -57,15 +57,11 @@ UPLOAD = {
     },
     "application/json": {
         "type": "object",
-        "description": "The records as JSON (a bare array of records is read too).",
-        "properties": {
-            "records": {
-                "type": "array",
-                "items": {},
-                "description": "Objects; any other value is a row error of the job.",
-            }
-        },
+        "description": 'The records as `{"records": [...]}` (a bare JSON array of records is '
+        "read too, as API.md's bulk inputs); a record that is not an object is a row error.",
+        "properties": {"records": {"type": "array", "items": {}}},
         "required": ["records"],
+        "additionalProperties": False,
     },
 }
 
@@ -103,11 +99,19 @@ def _import(request, *, record_type: str, **target):
     return job_accepted(job, request)
 
 
+def export_format(request) -> str:
+    """`?format=` of an export: csv, json or ndjson (the default when it is left out)."""
+    fmt = request.query_params.get("format", "ndjson")
+    if fmt not in ("csv", "json", "ndjson"):
+        raise Invalid("Must be csv, json or ndjson.", field="format")
+    return fmt
+
+
 def _stream(request, *, version, record_type: str, stem: str, q=None, projection=None):
     fmt, pieces = rows_export(
         version=version,
         record_type=record_type,
-        format=request.query_params.get("format"),
+        format=export_format(request),
         q=q,
         projection=projection,
     )

@@ -124,9 +124,9 @@ class FrameSerializer(serializers.Serializer):
     id = serializers.CharField(required=False)
     global_key = serializers.CharField(required=False, allow_null=True)
     sources = SourceSerializer(many=True)
-    meta = serializers.JSONField(required=False)
-    rois = serializers.JSONField(required=False)
-    attachments = serializers.JSONField(required=False)
+    meta = serializers.JSONField(required=False, allow_null=True, help_text="null: none")
+    rois = serializers.JSONField(required=False, allow_null=True, help_text="null: none")
+    attachments = serializers.JSONField(required=False, allow_null=True, help_text="null: none")
 
 
 class FramesBodySerializer(InputSerializer):
@@ -156,7 +156,7 @@ class FramesUpdatedSerializer(serializers.Serializer):
 
 
 class IdsSerializer(InputSerializer):
-    ids = serializers.ListField(child=serializers.CharField())
+    ids = serializers.ListField(child=serializers.CharField(max_length=255))
 
 
 class RefusedFrameSerializer(serializers.Serializer):

@@ -429,8 +429,7 @@ class FrameDeleteApi(APIView):
     @extend_schema(request=IdsSerializer, responses=DeletedSerializer)
     def post(self, request, version_id: str):
         version = selectors.version_get(version_id=version_id)
-        refuse_unknown(request.data, IdsSerializer)
-        ids = request.data.get("ids") if isinstance(request.data, dict) else None
+        ids = validated(IdsSerializer, request.data)["ids"]
         return Response(services.frames_delete(version=version, ids=ids))
 
 
