@@ -4,9 +4,8 @@ lists, on the default client."""
 
 import warnings
 
-import pytest
-
 import labelops_client as lo
+import pytest
 from labelops_client import DatasetVersion, SingleFrame
 
 from .seeds import run_example

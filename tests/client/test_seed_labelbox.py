@@ -1,10 +1,10 @@
+# ruff: noqa: E501 - the seed page's examples keep their own line lengths
 """The Labelbox "Batch" seed page's code examples, run through labelops_client with only the
 import and the connection changed (`import labelbox as lb` → `import labelops_client as lb`;
 `lb.Client(api_key=…)` → `lb.Client(url=…, api_key=…)`)."""
 
-import pytest
-
 import labelops_client
+import pytest
 
 from .seeds import run_example
 
