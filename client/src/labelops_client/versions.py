@@ -426,8 +426,16 @@ class DatasetVersion:
         for start in range(0, len(frames), batch_size):
             chunk = [frame_body(f) for f in frames[start : start + batch_size]]
             response = self.client.post(self.path + "frames/", {"frames": chunk})
-            if response.status_code == 202:
-                failed += Task(self.client, response.json()).errors()
+            if response.status_code == 202:  # a job: its row errors, in the seed's shape
+                failed += [
+                    {
+                        "frame": e.get("input"),
+                        "error": e.get("message"),
+                        "error_type": e.get("error_type"),
+                        "index": e["index"] + start if e.get("index") is not None else None,
+                    }
+                    for e in Task(self.client, response.json()).errors()
+                ]
             else:
                 body = response.json()
                 failed += [{**f, "index": f["index"] + start} for f in body["failed"]]
