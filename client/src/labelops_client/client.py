@@ -216,6 +216,22 @@ class Task:
         return f"<Task {self.uid} {self.status}>"
 
 
+class Resource:
+    """An object of the API as the server shaped it (`.body`), with the seeds' common names:
+    `.uid` (Labelbox) and `.id`, `.name`, and times as `datetime`s."""
+
+    def __init__(self, client: Client, body: dict) -> None:
+        self.client = client
+        self.body = body
+
+    uid = property(lambda self: self.body["id"])
+    id = uid
+    name = property(lambda self: self.body["name"])
+    description = property(lambda self: self.body.get("description", ""))
+    created_at = property(lambda self: parse_time(self.body.get("created_at")))
+    updated_at = property(lambda self: parse_time(self.body.get("updated_at")))
+
+
 _default: Client | None = None
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from .client import Client, Task, parse_time
+from .client import Client, Resource, Task
 from .errors import Conflict
 
 
@@ -29,19 +28,8 @@ def selection(global_keys: Sequence[str] | None, data_rows: Sequence[Any] | None
     return body
 
 
-class Project:
+class Project(Resource):
     """A labeling project (Labelbox `Project`)."""
-
-    def __init__(self, client: Client, body: dict) -> None:
-        self.client = client
-        self.body = body
-
-    uid = property(lambda self: self.body["id"])
-    id = uid
-    name = property(lambda self: self.body["name"])
-    description = property(lambda self: self.body.get("description", ""))
-    created_at = property(lambda self: parse_time(self.body.get("created_at")))
-    updated_at = property(lambda self: parse_time(self.body.get("updated_at")))
 
     @property
     def path(self) -> str:
@@ -135,29 +123,14 @@ class Project:
         return f"<Project {self.uid} {self.name!r}>"
 
 
-class Batch:
+class Batch(Resource):
     """A batch of a project (Labelbox `Batch`)."""
 
-    def __init__(self, client: Client, body: dict) -> None:
-        self.client = client
-        self.body = body
-
-    uid = property(lambda self: self.body["id"])
-    id = uid
-    name = property(lambda self: self.body["name"])
     size = property(lambda self: self.body.get("size"))
     priority = property(lambda self: self.body.get("priority"))
     consensus_settings = property(lambda self: self.body.get("consensus_settings"))
     failed_data_rows = property(lambda self: self.body.get("failed_data_rows", []))
     project_id = property(lambda self: self.body["project"])
-
-    @property
-    def created_at(self) -> datetime | None:
-        return parse_time(self.body.get("created_at"))
-
-    @property
-    def updated_at(self) -> datetime | None:
-        return parse_time(self.body.get("updated_at"))
 
     @property
     def path(self) -> str:

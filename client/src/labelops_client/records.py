@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .client import Client, Task, parse_time
+from .client import Resource, Task, parse_time
 from .errors import InvalidInput
 
 
@@ -175,19 +175,10 @@ class DataRows:
         return self._finish(BulkResult.of(Task(self.client, response.json())), on_error)
 
 
-class Dataset:
+class Dataset(Resource):
     """A dataset (`.uid`, `.name`, `.tags`) with its `data_rows`."""
 
-    def __init__(self, client: Client, body: dict) -> None:
-        self.client = client
-        self.body = body
-
-    uid = property(lambda self: self.body["id"])
-    id = uid
-    name = property(lambda self: self.body["name"])
-    description = property(lambda self: self.body.get("description", ""))
     tags = property(lambda self: self.body.get("tags", []))
-    created_at = property(lambda self: parse_time(self.body.get("created_at")))
 
     @property
     def data_rows(self) -> DataRows:

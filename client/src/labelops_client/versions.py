@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from .client import Client, Task, default_client, parse_time, quote
+from .client import Client, Resource, Task, default_client, parse_time, quote
 from .errors import Conflict, LabelopsError
 
 
@@ -160,21 +160,18 @@ class BulkContext:
             self.version.delete_frames(deletes)
 
 
-class DatasetVersion:
+class DatasetVersion(Resource):
     """A dataset version (ClearML `DatasetVersion`). Do not instantiate: use the class
     methods (`get_version`, `get_current`, `create_version`, …)."""
 
     def __init__(self, client: Client, body: dict, dataset_name: str | None = None) -> None:
-        self.client = client
-        self.body = body
+        super().__init__(client, body)
         self._dataset_name = dataset_name
         self._added_ids: set[str] = set()
         self._bulk: BulkContext | None = None
 
-    id = property(lambda self: self.body["id"])
-    version_id = id
-    name = property(lambda self: self.body["name"])
-    version_name = name
+    version_id = Resource.uid
+    version_name = Resource.name
     dataset_id = property(lambda self: self.body["dataset"])
     comment = property(lambda self: self.body.get("description", ""))
     is_draft = property(lambda self: self.body.get("status") == "draft")
