@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dashboard.errors import Invalid
-from versions.copy_on_write import version_chain
-from versions.models import Dataset, DatasetVersion, FrameEntry
+from versions.copy_on_write import nearest_contents, version_chain
+from versions.models import Dataset, DatasetVersion
 from versions.selectors import version_for_reading
 
 from .models import Batch, Label, Project, QueueEntry
@@ -106,17 +106,8 @@ class _Contents:
         found: dict[str, dict] = {}
         for version_id, ids in wanted.items():
             chain = self.chain(version_id)
-            if not chain:
-                continue
-            rank = {vid: i for i, vid in enumerate(chain)}
-            best: dict[str, tuple[int, Any]] = {}
-            rows = FrameEntry.objects.filter(version_id__in=chain, data_row_id__in=ids)
-            for row_id, vid, content in rows.values_list(
-                "data_row_id", "version_id", "revision__content"
-            ):
-                if row_id not in best or rank[vid] < best[row_id][0]:
-                    best[row_id] = (rank[vid], content)
-            found.update({rid: c for rid, (_, c) in best.items() if c is not None})
+            if chain:
+                found.update(nearest_contents(chain, ids))
         return found
 
 

@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 from dashboard.errors import Invalid
-from dashboard.jsontext import json_parse
+from dashboard.strict_json import json_parse
 from versions.models import DataRow
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, Invalid, NotFound
-from dashboard.jsontext import json_parse
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
+from dashboard.strict_json import json_parse
 from versions.models import Dataset, DatasetVersion
 
 from . import services

@@ -44,7 +44,7 @@ def write_ndjson(path: str, indices) -> None:
 
 def run_import(version, path: str, mode: str):
     from dashboard.models import Job
-    from versions.bulk_services import rows_import_start
+    from versions.bulk.start import rows_import_start
 
     job = rows_import_start(
         version=version, record_type="data_rows", local_path=path, format="ndjson", mode=mode
@@ -164,7 +164,7 @@ def export_in_child(version_id: str) -> None:
 
     def run():
         from dashboard.bulk.export import export_stream
-        from versions.bulk import export_records
+        from versions.bulk.export import export_records
         from versions.models import DatasetVersion
 
         version = DatasetVersion.objects.get(pk=version_id)

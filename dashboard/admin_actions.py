@@ -23,8 +23,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from .errors import ApplicationError
-from .jsontext import json_parse
 from .roles import role_needed, user_has_role
+from .strict_json import json_parse
 
 
 class StrictJSONFormField(forms.JSONField):

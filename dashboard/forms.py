@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from .errors import ApplicationError
-from .jsontext import json_parse
+from .strict_json import json_parse
 
 
 def form_call(form: forms.Form, service: Callable[..., Any], **kwargs: Any) -> Any:

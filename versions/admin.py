@@ -60,37 +60,23 @@ class DataRowAdmin(RoleAdmin):
     def import_view(self, request):
         """Import data rows into a dataset's current draft: starts the `import` job."""
         from django.core.exceptions import PermissionDenied
-        from django.db import transaction
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
 
-        from .bulk import data_rows_version_for_writing
-        from .bulk_services import rows_import_start
-        from .bulk_views import DataRowImportForm
+        from .bulk.start import rows_import_start
+        from .forms import DataRowImportForm
 
         if not self.has_manager_permission(request):
             raise PermissionDenied("Your role does not allow this action.")
         form = DataRowImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    version = data_rows_version_for_writing(
-                        dataset=data["dataset"], user=request.user
-                    )
-                    job = rows_import_start(
-                        version=version,
-                        record_type="data_rows",
-                        fileobj=data["file"],
-                        filename=data["file"].name,
-                        size=data["file"].size,
-                        format=data["format"] or None,
-                        mode=data["mode"],
-                        key=data["key"],
-                        on_error=data["on_error"],
-                        unknown="ignore" if data["ignore_unknown"] else None,
-                        user=request.user,
-                    )
+                job = rows_import_start(
+                    record_type="data_rows",
+                    dataset=form.cleaned_data["dataset"],
+                    **form.upload(),
+                    user=request.user,
+                )
             except ApplicationError as exc:
                 form.add_error("file" if exc.field in (None, "file") else None, exc.message)
             else:
@@ -111,7 +97,8 @@ class DataRowAdmin(RoleAdmin):
 
         from dashboard.bulk.export import content_type, export_filename, export_stream
 
-        from .bulk import DATA_ROWS, export_records
+        from .bulk.export import export_records
+        from .bulk.records import DATA_ROWS
         from .selectors import version_for_reading
 
         by_dataset: dict[str, list[str]] = {}

@@ -11,6 +11,8 @@ Reads stay fast however deep the chain:
   index, a bounded window at a time (keyset paging), keeping the nearest entry per row. Each
   step costs O(window × chain length) and memory stays flat; a 10-generation chain that changes
   1 % per generation reads ~1.1 entries per frame.
+- `nearest_revision_ids` / `nearest_contents` apply the rule to a given set of data rows (the
+  bulk writer's classification, the batch export), one IN list per call.
 - `effective_entries` is the same rule as one SQL statement (a window function, portable to
   PostgreSQL and SQLite) for filtered reads (`?source=`, metadata filters, counts).
 - `version_diff_rows` compares two versions in the database, looking only at data rows that
@@ -20,11 +22,14 @@ Reads stay fast however deep the chain:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from django.db import connection
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
+
+from dashboard.bulk.staging import select_in
 
 from .models import DatasetVersion, FrameEntry, FrameRevision
 
@@ -39,6 +44,41 @@ def version_chain(version: DatasetVersion) -> list[str]:
             DatasetVersion.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
         )
     return chain
+
+
+def nearest(entries: Iterable[tuple[str, str, Any]], chain: list[str]) -> dict[str, Any]:
+    """The chain rule: for (data_row_id, version_id, value) entries of versions on `chain`,
+    {data_row_id: value of the nearest version's entry}, in the entries' data-row order; a
+    tombstone's value (None) is kept here so that it hides the ancestors' entries."""
+    rank = {vid: i for i, vid in enumerate(chain)}
+    best: dict[str, tuple[int, Any]] = {}
+    for data_row_id, version_id, value in entries:
+        generation = rank[version_id]
+        if data_row_id not in best or generation < best[data_row_id][0]:
+            best[data_row_id] = (generation, value)
+    return {data_row_id: value for data_row_id, (_, value) in best.items()}
+
+
+def nearest_revision_ids(chain: list[str], ids: Sequence[str]) -> dict[str, int]:
+    """{data_row_id: revision id} of the frames that the version whose chain is `chain` has
+    among `ids` (tombstoned and absent rows left out)."""
+    found = select_in(
+        f"SELECT data_row_id, version_id, revision_id FROM {FrameEntry._meta.db_table}"
+        f" WHERE version_id IN ({', '.join(['%s'] * len(chain))}) AND data_row_id {{in}}",
+        list(ids),
+        chain,
+    )
+    return {k: v for k, v in nearest(found, chain).items() if v is not None}
+
+
+def nearest_contents(chain: list[str], ids: Sequence[str]) -> dict[str, dict]:
+    """{data_row_id: content} of the frames that the version whose chain is `chain` has among
+    `ids`."""
+    revisions = nearest_revision_ids(chain, ids)
+    contents = dict(
+        FrameRevision.objects.filter(pk__in=list(revisions.values())).values_list("pk", "content")
+    )
+    return {row_id: contents[revision_id] for row_id, revision_id in revisions.items()}
 
 
 def _generation(chain: list[str]) -> Case:
@@ -79,7 +119,6 @@ def iter_revision_ids(
     """(data_row_id, revision_id) of the version's frames in data-row order after `after`, or
     with `before`, in reverse data-row order before it."""
     chain = chain or version_chain(version)
-    rank = {vid: i for i, vid in enumerate(chain)}
     # A data row has at most one entry per chain version, so a window one chain longer than
     # `window` always holds complete rows besides (possibly) the last, which is re-read.
     limit = window + len(chain)
@@ -99,12 +138,7 @@ def iter_revision_ids(
             # The last data row's entries may continue past the window: read it next time.
             last = batch[-1][0]
             batch = [row for row in batch if row[0] != last]
-        best: dict[str, tuple[int, int | None]] = {}
-        for data_row_id, version_id, revision_id in batch:
-            generation = rank[version_id]
-            if data_row_id not in best or generation < best[data_row_id][0]:
-                best[data_row_id] = (generation, revision_id)
-        for data_row_id, (_, revision_id) in best.items():  # dicts keep data-row order
+        for data_row_id, revision_id in nearest(batch, chain).items():  # in data-row order
             if revision_id is not None:
                 yield data_row_id, revision_id
         bound = batch[-1][0]

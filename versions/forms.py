@@ -2,7 +2,11 @@
 
 from django import forms
 
+from dashboard.bulk.formats import FORMATS
+from dashboard.bulk.records import MODES, ON_ERROR, UNKNOWN
 from dashboard.forms import JSONTextField
+
+from .models import Dataset
 
 
 class DatasetForm(forms.Form):
@@ -53,3 +57,51 @@ class MaskLabelsForm(forms.Form):
 
 class FramesForm(forms.Form):
     frames = JSONTextField(expect=list, help_text='[{"sources": [{"uri": "s3://…"}], "meta": {}}]')
+
+
+IMPORT_OPTIONS = ("format", "mode", "key", "on_error", "unknown")
+FORMAT_CHOICES = [("", "from the file name"), *((f, f.upper()) for f in FORMATS)]
+
+
+def _choices(values) -> list[tuple[str, str]]:
+    return [(v, v) for v in values]
+
+
+class ImportForm(forms.Form):
+    """The import form of the dataset and version pages: a file and the options as chosen
+    (blank: the service's default). The file's content is checked by `upload_accept`."""
+
+    file = forms.FileField(
+        allow_empty_file=True, error_messages={"required": "Choose a file to import."}
+    )
+    format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
+    mode = forms.ChoiceField(choices=[("", ""), *_choices(MODES)], required=False)
+    key = forms.ChoiceField(choices=[("", ""), *_choices(("global_key", "id"))], required=False)
+    on_error = forms.ChoiceField(choices=[("", ""), *_choices(ON_ERROR)], required=False)
+    unknown = forms.ChoiceField(choices=[("", ""), *_choices(UNKNOWN)], required=False)
+
+    def upload(self) -> dict:
+        """The file and options as `rows_import_start` keywords."""
+        file = self.cleaned_data["file"]
+        options = {name: self.cleaned_data.get(name) or None for name in IMPORT_OPTIONS}
+        return {"fileobj": file, "filename": file.name, "size": file.size, **options}
+
+
+class DataRowImportForm(ImportForm):
+    """The admin's import page: a dataset (its current draft is written) and the options."""
+
+    field_order = ["dataset", "file", "format", "mode", "key", "on_error", "ignore_unknown"]
+
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"))
+    file = forms.FileField(allow_empty_file=True, help_text="CSV, JSON array or NDJSON, UTF-8")
+    mode = forms.ChoiceField(choices=_choices(MODES))
+    key = forms.ChoiceField(choices=_choices(("global_key", "id")))
+    on_error = forms.ChoiceField(choices=_choices(ON_ERROR))
+    unknown = None
+    ignore_unknown = forms.BooleanField(required=False, label="Ignore unknown columns")
+
+    def upload(self) -> dict:
+        return {
+            **super().upload(),
+            "unknown": "ignore" if self.cleaned_data["ignore_unknown"] else None,
+        }

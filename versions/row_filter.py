@@ -19,7 +19,7 @@ from django.db.models import JSONField, Q
 from django.db.models.fields.json import KeyTransform
 
 from dashboard.errors import Invalid
-from dashboard.jsontext import json_parse
+from dashboard.strict_json import json_parse
 
 from .models import DataRow
 

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import bulk_views, views
+from . import views
+from .bulk import views as bulk_views
 
 urlpatterns = [
     path("datasets/", views.datasets_page, name="dataset-list"),

@@ -20,9 +20,9 @@ from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import InputSerializer, JobSerializer, refuse_unknown
 from dashboard.errors import Invalid
-from dashboard.jsontext import json_parse
 from dashboard.models import Job
 from dashboard.roles import Role, user_has_role
+from dashboard.strict_json import json_parse
 
 from .. import services
 from ..export import export_lines, export_options

@@ -1,4 +1,4 @@
-"""The API's body parsers: strict JSON everywhere (see dashboard.jsontext), multipart only on
+"""The API's body parsers: strict JSON everywhere (see dashboard.strict_json), multipart only on
 upload endpoints (`UPLOAD_PARSERS`). A form body where JSON is expected is a 400 that says so
 (never misread); a multipart field may not hold NUL (PostgreSQL cannot store it) nor be given
 twice (it would be dropped silently) — a 400 naming the field."""
@@ -8,8 +8,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, DataAndFiles, MultiPartParser
 
 from dashboard.errors import Invalid
-from dashboard.jsontext import json_parse
 from dashboard.middleware import refuse_nul
+from dashboard.strict_json import json_parse
 
 
 class StrictJSONParser(BaseParser):

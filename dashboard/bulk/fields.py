@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from . import json_text
+from dashboard import strict_json
 
 TYPES = ("str", "int", "float", "bool", "dict", "list")
 TRUE = {"true", "1", "yes", "y", "t", "on"}
@@ -126,7 +126,7 @@ def _json_container(kind: type, label: str):
             return value
         if isinstance(value, str):
             try:
-                parsed = json_text.loads_text(value)
+                parsed = strict_json.loads_text(value)
             except ValueError as exc:
                 raise FieldError(field.name, f"must be a JSON {label}: {exc}.") from None
             if isinstance(parsed, kind):

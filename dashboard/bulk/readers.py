@@ -24,7 +24,8 @@ from typing import IO, Any
 
 from django.conf import settings
 
-from . import json_text
+from dashboard import strict_json
+
 from .csv_cells import csv_unescape
 
 READ_SIZE = 1 << 20
@@ -127,7 +128,7 @@ def _ndjson_records(fileobj: IO[bytes], limit: int) -> Iterator[RawRecord]:
         if not line.strip():
             continue
         try:
-            data = json_text.loads(line)
+            data = strict_json.loads(line)
         except UnicodeDecodeError as exc:
             yield RawRecord(index, error=f"Line {line_no} is not valid UTF-8 ({exc.reason}).")
         except ValueError as exc:
@@ -500,8 +501,8 @@ def _json_records(fileobj: IO[bytes], limit: int) -> Iterator[RawRecord]:
 def _json_record(index: int, text: bytes, limit: int) -> RawRecord:
     if len(text) > limit:
         return RawRecord(index, error=too_large(f"Record {index}", limit))
-    try:  # the same strict reading as every other input (json_text)
-        data = json_text.loads(text)
+    try:  # the same strict reading as every other input (strict_json)
+        data = strict_json.loads(text)
     except ValueError as exc:
         return RawRecord(index, error=f"Record {index} is not valid JSON: {exc}.")
     if not isinstance(data, dict):

@@ -66,7 +66,7 @@ def rows(n, start=0, **meta):
 @pytest.fixture
 def run_import(run_jobs, manager):
     """run_import(version, body_bytes, fmt, **options) → the finished Job."""
-    from versions.bulk_services import rows_import_start
+    from versions.bulk.start import rows_import_start
 
     def run(version, body, fmt, record_type="data_rows", **options):
         with run_jobs():
@@ -93,7 +93,7 @@ def errors_of(job: Job) -> list[dict]:
 
 def state_of(version: DatasetVersion) -> dict:
     """{id: (global_key, row_data, content)} of the version's frames."""
-    from versions.bulk import export_records
+    from versions.bulk.export import export_records
 
     return {
         r["id"]: (r["global_key"], r["row_data"], r["metadata"], r["attachments"])

@@ -10,8 +10,8 @@ from dashboard.jobs.runner import run_job
 from dashboard.jobs.services import job_cancel
 from dashboard.models import Job
 from tests.dashboard.job_kinds import WorkerDied
-from versions import bulk
-from versions.bulk_services import rows_delete_start, rows_import_start, rows_update_start
+from versions.bulk import writes as bulk
+from versions.bulk.start import rows_delete_start, rows_import_start, rows_update_start
 from versions.models import DataRow, FrameEntry, FrameRevision
 
 from .conftest import ENCODERS, errors_of, rows, state_of
@@ -151,7 +151,7 @@ def test_cancel_of_an_atomic_import_writes_nothing(draft, small_chunks, monkeypa
 
 
 def test_update_and_delete_resume_after_a_dead_worker(draft, run_jobs, monkeypatch):
-    from versions import bulk_jobs
+    from versions.bulk import jobs as bulk_jobs
 
     monkeypatch.setattr(bulk_jobs, "ROWS_CHUNK", 2)
     with run_jobs():

@@ -22,7 +22,7 @@ from batches.services import (
 from dashboard.jobs.services import job_retry
 from dashboard.models import Job, JobError
 from dashboard.roles import Role
-from versions.bulk_services import rows_import_start
+from versions.bulk.start import rows_import_start
 from versions.models import DataRow, FrameEntry, FrameRevision
 from versions.services import dataset_create, version_create
 

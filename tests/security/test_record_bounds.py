@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dashboard.bulk.readers import count_records, read_records
 from dashboard.models import Job
-from versions.bulk_services import rows_import_start
+from versions.bulk.start import rows_import_start
 from versions.models import DataRow
 from versions.services import dataset_create, version_create
 

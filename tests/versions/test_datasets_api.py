@@ -113,11 +113,11 @@ def test_a_use_that_appears_during_the_delete_is_a_409_and_nothing_goes(
     manager_api, published, monkeypatch
 ):
     from batches.services import batch_create, project_create
-    from versions import services
     from versions.models import DataRow
+    from versions.services import datasets
 
     batch_create(project=project_create(name="p"), name="b", data_rows=["f1"])
-    monkeypatch.setattr(services, "_external_references", lambda rows: [])  # missed it
+    monkeypatch.setattr(datasets, "_external_references", lambda rows: [])  # missed it
     response = manager_api.delete(f"/api/v1/datasets/{published.dataset_id}/")
     assert response.status_code == 409 and "came into use" in response.json()["detail"]
     assert Dataset.objects.filter(pk=published.dataset_id).exists()

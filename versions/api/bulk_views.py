@@ -1,9 +1,8 @@
 """Bulk endpoints for data rows and frames: import (202 + job), update and delete by filter
-(202 + job), streamed export. Thin: read the request, call one service in `bulk_services`."""
+(202 + job), streamed export. Thin: read the request, call one service in `versions.bulk`."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,10 +14,9 @@ from dashboard.api.serializers import JobSerializer, refuse_unknown
 from dashboard.bulk.export import content_type, export_filename
 from dashboard.errors import Invalid
 from versions import selectors
-from versions.bulk import data_rows_version_for_writing
-from versions.bulk_services import (
+from versions.bulk.export import rows_export
+from versions.bulk.start import (
     rows_delete_start,
-    rows_export,
     rows_import_start,
     rows_update_start,
 )
@@ -79,13 +77,14 @@ def _option(request, name: str) -> str | None:
     return value or None
 
 
-def _import(request, *, version_for, record_type: str):
+def _import(request, *, record_type: str, **target):
     """Read a multipart `file` or a JSON array (or {"frames"/"records": [...]}) and start the
-    import job; the version is resolved inside the same transaction."""
+    import job into the target (`dataset=` or `version=`)."""
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
-    records = None
+    options = {name: _option(request, name) for name in OPTIONS}
     if upload is not None:
         refuse_unknown(request.data, ("file", *OPTIONS))
+        given = {"fileobj": upload, "filename": upload.name, "size": upload.size}
     else:
         body = data = request.data
         if isinstance(data, dict):
@@ -96,29 +95,11 @@ def _import(request, *, version_for, record_type: str):
                 field="file",
             )
         refuse_unknown(body, ("records", record_type, "frames"))
-        records = data
-    options = {name: _option(request, name) for name in OPTIONS}
-    with transaction.atomic():
-        version = version_for()
-        if upload is not None:
-            job = rows_import_start(
-                version=version,
-                record_type=record_type,
-                fileobj=upload,
-                filename=upload.name,
-                size=upload.size,
-                user=request.user,
-                **options,
-            )
-        else:
-            options.pop("format")
-            job = rows_import_start(
-                version=version,
-                record_type=record_type,
-                records=records,
-                user=request.user,
-                **options,
-            )
+        options.pop("format")
+        given = {"records": data}
+    job = rows_import_start(
+        record_type=record_type, **target, **given, **options, user=request.user
+    )
     return job_accepted(job, request)
 
 
@@ -144,11 +125,7 @@ class DataRowImportApi(APIView):
     @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
-        return _import(
-            request,
-            version_for=lambda: data_rows_version_for_writing(dataset=dataset, user=request.user),
-            record_type="data_rows",
-        )
+        return _import(request, record_type="data_rows", dataset=dataset)
 
 
 class DataRowUpdateApi(APIView):
@@ -159,11 +136,9 @@ class DataRowUpdateApi(APIView):
         refuse_unknown(body, ("filter", "set"))
         if "set" not in body:
             raise Invalid('Send {"filter": {...}, "set": {...}}.', field="set")
-        with transaction.atomic():
-            version = data_rows_version_for_writing(dataset=dataset, user=request.user)
-            job = rows_update_start(
-                version=version, filter=body.get("filter"), set=body["set"], user=request.user
-            )
+        job = rows_update_start(
+            dataset=dataset, filter=body.get("filter"), set=body["set"], user=request.user
+        )
         return job_accepted(job, request)
 
 
@@ -173,11 +148,9 @@ class DataRowDeleteApi(APIView):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}
         refuse_unknown(body, ("filter", "ids"))
-        with transaction.atomic():
-            version = data_rows_version_for_writing(dataset=dataset, user=request.user)
-            job = rows_delete_start(
-                version=version, filter=body.get("filter"), ids=body.get("ids"), user=request.user
-            )
+        job = rows_delete_start(
+            dataset=dataset, filter=body.get("filter"), ids=body.get("ids"), user=request.user
+        )
         return job_accepted(job, request)
 
 
@@ -201,7 +174,7 @@ class FrameImportApi(APIView):
     @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
     def post(self, request, version_id: str):
         version = selectors.version_get(version_id=version_id)
-        return _import(request, version_for=lambda: version, record_type="frames")
+        return _import(request, record_type="frames", version=version)
 
 
 class FrameExportApi(APIView):

@@ -159,8 +159,16 @@ class IdsSerializer(InputSerializer):
     ids = serializers.ListField(child=serializers.CharField())
 
 
+class RefusedFrameSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    reason = serializers.CharField()
+
+
 class DeletedSerializer(serializers.Serializer):
+    """`frames/delete/`: a row with labels is not deleted; it is listed in `failed`."""
+
     deleted = serializers.IntegerField()
+    failed = RefusedFrameSerializer(many=True)
 
 
 class MaskLabelSerializer(serializers.Serializer):

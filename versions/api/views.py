@@ -431,7 +431,7 @@ class FrameDeleteApi(APIView):
         version = selectors.version_get(version_id=version_id)
         refuse_unknown(request.data, IdsSerializer)
         ids = request.data.get("ids") if isinstance(request.data, dict) else None
-        return Response({"deleted": services.frames_delete(version=version, ids=ids)})
+        return Response(services.frames_delete(version=version, ids=ids))
 
 
 class FrameDetailApi(APIView):

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     def handle(self, *args, **options):
-        from versions.bulk_services import rows_export
+        from versions.bulk.export import rows_export
         from versions.selectors import (
             dataset_get,
             entries_count,

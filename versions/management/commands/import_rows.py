@@ -8,7 +8,7 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection
 
 from dashboard.errors import ApplicationError
 from dashboard.jobs.runner import run_job
@@ -85,30 +85,26 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from versions.bulk import data_rows_version_for_writing
-        from versions.bulk_services import rows_import_start
+        from versions.bulk.start import rows_import_start
         from versions.selectors import dataset_get, version_get
 
-        record_type = "frames" if options["frames"] else "data_rows"
+        if options["dataset"] and options["frames"]:
+            raise CommandError("--frames needs --version-id.")
         try:
-            with transaction.atomic():
-                if options["dataset"]:
-                    if options["frames"]:
-                        raise CommandError("--frames needs --version-id.")
-                    dataset = dataset_get(dataset_id=options["dataset"])
-                    version = data_rows_version_for_writing(dataset=dataset)
-                else:
-                    version = version_get(version_id=options["version_id"])
-                job = rows_import_start(
-                    version=version,
-                    record_type=record_type,
-                    local_path=options["file"],
-                    format=options["format"],
-                    mode=options["mode"],
-                    key=options["key"],
-                    on_error=options["on_error"],
-                    unknown=options["unknown"],
-                )
+            if options["dataset"]:
+                target = {"dataset": dataset_get(dataset_id=options["dataset"])}
+            else:
+                target = {"version": version_get(version_id=options["version_id"])}
+            job = rows_import_start(
+                record_type="frames" if options["frames"] else "data_rows",
+                **target,
+                local_path=options["file"],
+                format=options["format"],
+                mode=options["mode"],
+                key=options["key"],
+                on_error=options["on_error"],
+                unknown=options["unknown"],
+            )
         except ApplicationError as exc:
             raise CommandError(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None
         except OSError as exc:

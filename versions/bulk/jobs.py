@@ -10,14 +10,10 @@ from dashboard.bulk.records import ImportOptions
 from dashboard.jobs.registry import job_kind
 from dashboard.jobs.runner import JobRun
 
-from .bulk import (
-    RECORD_TYPES,
-    delete_filter_chunk,
-    delete_ids_chunk,
-    update_chunk,
-)
-from .copy_on_write import effective_entries
-from .selectors import version_get
+from ..copy_on_write import effective_entries
+from ..selectors import version_get
+from .chunks import delete_filter_chunk, delete_ids_chunk, update_chunk
+from .records import RECORD_TYPES
 
 ROWS_CHUNK = 5000
 
@@ -38,8 +34,20 @@ def import_records(run: JobRun) -> dict:
     return {**result, "version_id": params["version_id"], "record_type": params["record_type"]}
 
 
+@job_kind("add_frames", label="Add frames to a version")
+def add_frames(run: JobRun) -> dict:
+    """An `add_frames` job queued before large add-frames requests became imports: its spooled
+    NDJSON of frames is imported as `frames_add` writes (upsert by id, replacing frames)."""
+    run.params["merge"] = "replace"  # read by the writer (in memory; the stored params stay)
+    options = ImportOptions(format="ndjson", mode="upsert", key="id", unknown="ignore")
+    result = run_import(
+        run, record_type=RECORD_TYPES["frames"], options=options, path=run.params["path"]
+    )
+    return {**result, "version_id": run.params["version_id"], "record_type": "frames"}
+
+
 def _matching_total(run: JobRun) -> None:
-    from .bulk import filter_validate
+    from .chunks import filter_validate
 
     if run.job.progress_total is None:
         version = version_get(version_id=run.params["version_id"])
