@@ -155,3 +155,14 @@ def test_job_wait_refuses_out_of_range(manager_api, wait):
     response = manager_api.get(f"/api/v1/jobs/{job.pk}/?wait={wait}")
     assert response.status_code == 400
     assert response.json()["code"] and "wait" in response.json()
+
+
+def test_a_frame_with_the_id_query_is_still_read_by_id(manager_api):
+    dataset = manager_api.post("/api/v1/datasets/", {"name": "q"}, format="json").json()
+    version = manager_api.post(
+        f"/api/v1/datasets/{dataset['id']}/versions/", {"name": "v"}, format="json"
+    ).json()
+    body = {"frames": [{"id": "query", "sources": [{"uri": "s3://b/q.jpg"}]}]}
+    manager_api.post(f"/api/v1/versions/{version['id']}/frames/", body, format="json")
+    got = manager_api.get(f"/api/v1/versions/{version['id']}/frames/query/?projection=id")
+    assert got.status_code == 200 and got.json() == {"id": "query"}

@@ -486,6 +486,11 @@ class FrameQueryApi(APIView):
 
     write_role = Role.VIEWER
 
+    @extend_schema(exclude=True)
+    def get(self, request, version_id: str):
+        """This path shadows `frames/{frame_id}/` for a frame whose id is "query": read it."""
+        return FrameDetailApi().get(request, version_id=version_id, frame_id="query")
+
     @extend_schema(request=FrameQueryInputSerializer, responses=FrameQueryResultSerializer)
     def post(self, request, version_id: str):
         version = selectors.version_get(version_id=version_id)
