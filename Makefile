@@ -8,10 +8,10 @@ HOST ?= 127.0.0.1:8000
 .PHONY: run setup test lint fmt bench fuzz worker clean
 
 # Re-install only when the dependency declarations change.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml client/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev]' -e ./client
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -1,16 +1,25 @@
 """The API root, and job endpoints: list, detail, per-row errors, cancel, produced file."""
 
+import time
+
+from django.db import connection
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from dashboard.errors import NotFound
+from dashboard.errors import Invalid, NotFound
 from dashboard.filters import JobFilter
 from dashboard.jobs.services import job_cancel, job_retry
+from dashboard.models import Job
 from dashboard.roles import Role
 from dashboard.selectors import job_file_readable, job_get, job_list
 
@@ -59,11 +68,80 @@ class JobListApi(generics.ListAPIView):
         return job_list()
 
 
+MAX_WAIT_SECONDS = 60
+WAIT_POLL_SECONDS = 0.25
+RETRY_AFTER_SECONDS = 1
+
+
+def wait_seconds(request) -> float:
+    """`?wait=N`: 0 to MAX_WAIT_SECONDS seconds (a number), else a 400 naming `wait`."""
+    raw = request.query_params.get("wait")
+    if raw is None:
+        return 0.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT_SECONDS:  # also refuses nan and inf
+        raise Invalid(f"Must be a number of seconds from 0 to {MAX_WAIT_SECONDS}.", field="wait")
+    return seconds
+
+
+def job_wait(*, job_id: str, seconds: float) -> Job:
+    """The job once it has ended, or as it is after `seconds`: re-reads its status every
+    WAIT_POLL_SECONDS, giving the database connection back between reads when it may."""
+    deadline = time.monotonic() + seconds
+    job = job_get(job_id=job_id)
+    while job.status not in Job.ENDED and time.monotonic() < deadline:
+        release_connection()
+        time.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        if status is None or status in Job.ENDED:
+            job = job_get(job_id=job_id)
+            break
+    return job
+
+
+def release_connection() -> None:
+    """Close the request's connection while it sleeps (reopened on the next query), unless a
+    transaction holds it or it is an in-memory SQLite database (closing would drop it)."""
+    if connection.in_atomic_block:
+        return
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return
+    connection.close()
+
+
 class JobDetailApi(generics.RetrieveAPIView):
+    """GET jobs/{id}/ (`?wait=N` waits up to N seconds for the job to end); a job still queued
+    or running answers with `Retry-After`."""
+
     serializer_class = JobSerializer
 
     def get_object(self):
-        return job_get(job_id=self.kwargs["job_id"])
+        return job_wait(job_id=self.kwargs["job_id"], seconds=wait_seconds(self.request))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                float,
+                description=f"wait up to this many seconds (0-{MAX_WAIT_SECONDS}) for the job "
+                "to end",
+            )
+        ],
+        responses={
+            200: OpenApiResponse(
+                JobSerializer,
+                description="The job; `Retry-After` (seconds) while it is queued or running.",
+            )
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if response.data.get("status") not in Job.ENDED:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
 
 class JobErrorPagination(CursorPagination):

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
 SAFE = {"GET", "HEAD", "OPTIONS"}
 SKIP_PREFIXES = ("admin/", "api/schema/", "api/docs/", "accounts/", "static/", "media/")
 LABELER_WRITES = re.compile(r"(queue/next/|queue/[^/]+/(submit|skip)/|/label/)$")
+# Reads that take their question in a POST body (too many ids for a URL): viewers read.
+READS_BY_POST = re.compile(r"/frames/query/$")
 
 
 # Pages that perform, or show the form / confirmation of, a manager's action.
@@ -38,6 +40,8 @@ def policy(path: str, method: str, kind: str = "api") -> Role:
         return Role.LABELER if re.search(r"/label/$", path) else Role.VIEWER
     if LABELER_WRITES.search(path):
         return Role.LABELER
+    if kind == "api" and READS_BY_POST.search(path):
+        return Role.VIEWER
     if path == "/profile/":
         return Role.VIEWER  # anyone signed in manages their own API token
     return Role.MANAGER

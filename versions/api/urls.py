@@ -91,3 +91,18 @@ urlpatterns = [
     ),
     path("versions/<str:version_id>/diff/", views.VersionDiffApi.as_view(), name="version-diff"),
 ]
+
+# Seed parity additions, first so that no `<id>` pattern above takes their paths (a dataset
+# named "versions", a frame id "query").
+urlpatterns[:0] = [
+    path(
+        "datasets/by-name/<path:name>/",
+        views.DatasetByNameApi.as_view(),
+        name="dataset-by-name",
+    ),
+    path(
+        "versions/<str:version_id>/frames/query/",
+        views.FrameQueryApi.as_view(),
+        name="frame-query",
+    ),
+]
