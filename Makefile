@@ -43,7 +43,7 @@ fmt: setup
 
 # The long fuzzing run (≥ 5,000 requests): the same test with 100 examples per operation.
 fuzz: setup
-	FUZZ_EXAMPLES=100 FUZZ_TIMEOUT=7200 $(VENV)/bin/pytest tests/security/test_fuzz.py -q -s
+	FUZZ_EXAMPLES=100 FUZZ_PHASES=examples,coverage,fuzzing FUZZ_TIMEOUT=7200 $(VENV)/bin/pytest tests/security/test_fuzz.py -q -s
 
 bench: setup
 	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done
