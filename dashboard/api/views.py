@@ -4,6 +4,7 @@ import time
 
 from django.db import connection
 from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -197,8 +198,14 @@ DOWNLOAD_TYPES = {
 class JobFileApi(APIView):
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                description="The produced file, streamed."
+            (200, media_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The produced file, streamed (an attachment)."
+            )
+            for media_type in (
+                "application/x-ndjson",
+                "text/csv",
+                "application/json",
+                "application/octet-stream",
             )
         }
     )
