@@ -91,6 +91,7 @@ class DeliveryAdmin(RoleAdmin):
 
 
 class WebhookAdminForm(forms.ModelForm):
+    url = forms.CharField(max_length=2000, help_text="http:// or https://")
     secret = forms.CharField(
         required=False, max_length=128, help_text="Leave empty to generate one (shown once)."
     )
