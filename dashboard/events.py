@@ -6,6 +6,7 @@ Dependencies point batches → versions → dashboard: projects and datasets are
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,7 +71,7 @@ def event_record(
 ) -> Event:
     """Record an event inside the change's transaction, and one pending delivery for each
     active webhook that wants it (or only `only_webhook`: a test ping). The deliveries leave
-    from the workers once the transaction commits; a rollback leaves neither."""
+    from the workers once the transaction commits; a rollback leaves none of them."""
     if not connection.in_atomic_block:
         with transaction.atomic():
             return event_record(
@@ -100,23 +101,43 @@ def event_record(
         deliveries = Delivery.objects.bulk_create(
             [Delivery(webhook=hook, event=event, next_attempt_at=event.at) for hook in hooks]
         )
-        ids = [d.pk for d in deliveries]
-        from .webhooks_outbox import deliveries_enqueue
+        from .webhooks_outbox import deliveries_dispatch
 
-        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=ids))
+        deliveries_dispatch(delivery_ids=[d.pk for d in deliveries])
     return event
+
+
+# The active subscriptions, read at most once a second per process (every event asks):
+# cleared at once by this process's webhook writes, so a change elsewhere applies within 1 s.
+SUBSCRIPTIONS_TTL = 1.0
+_subscriptions: tuple[float, list[tuple[str, str, list[str]]]] = (0.0, [])
+
+
+def webhooks_changed() -> None:
+    """Forget the cached subscriptions (called by every webhook write)."""
+    global _subscriptions
+    _subscriptions = (0.0, [])
 
 
 def webhooks_for(event: Event) -> list[Webhook]:
     """The active webhooks subscribed to the event's type (or `*`) and to its project."""
-    scope = models.Q(project="")
-    if event.project:
-        scope |= models.Q(project=event.project)
-    return [
-        hook
-        for hook in Webhook.objects.filter(scope, active=True).only("id", "events")
-        if event.type in hook.events or ALL_EVENTS in hook.events
+    global _subscriptions
+    read_at, subscriptions = _subscriptions
+    if time.monotonic() - read_at > SUBSCRIPTIONS_TTL:
+        subscriptions = list(
+            Webhook.objects.filter(active=True).values_list("id", "project", "events")
+        )
+        _subscriptions = (time.monotonic(), subscriptions)
+    wanted = [
+        hook_id
+        for hook_id, project, events in subscriptions
+        if (not project or project == event.project)
+        and (event.type in events or ALL_EVENTS in events)
     ]
+    if not wanted:
+        return []
+    # Still there and active (the cache may be a second old): by primary key, cheap.
+    return list(Webhook.objects.filter(pk__in=wanted, active=True).only("id"))
 
 
 _datetime = DateTimeField()

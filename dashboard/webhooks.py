@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from .errors import Conflict, Invalid, NotFound
-from .events import ALL_EVENTS, event_record, event_type_check
+from .events import ALL_EVENTS, event_record, event_type_check, webhooks_changed
 from .models import Delivery, Webhook
 from .webhooks_outbox import deliveries_enqueue
 
@@ -93,6 +93,8 @@ def webhook_create(
         created_by=user if user is not None and user.pk else None,
     )
     webhook.save()
+    transaction.on_commit(webhooks_changed)
+    webhooks_changed()
     return webhook
 
 
@@ -119,12 +121,16 @@ def webhook_update(
         setattr(webhook, name, checks[name](given[name]))
     if changed:
         webhook.save(update_fields=[*changed, "updated_at"])
+        transaction.on_commit(webhooks_changed)
+        webhooks_changed()
     return webhook
 
 
 def webhook_delete(*, webhook: Webhook) -> None:
     """Delete a webhook and its delivery log; pending deliveries are not sent."""
     webhook.delete()
+    transaction.on_commit(webhooks_changed)
+    webhooks_changed()
 
 
 def webhook_test(*, webhook: Webhook, user=None) -> Delivery:
@@ -155,7 +161,7 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
         delivery.duration_ms = None
         delivery.next_attempt_at = timezone.now()
         delivery.save()
-        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=[delivery.pk]))
+        transaction.on_commit(lambda: deliveries_enqueue([delivery.pk]))
     return delivery
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from .events import event_payload
@@ -29,19 +30,46 @@ from .models import Delivery
 log = logging.getLogger(__name__)
 
 TASK_PATH = "dashboard.webhooks_outbox.delivery_send"
+FAN_OUT_PATH = "dashboard.webhooks_outbox.deliveries_enqueue"
 LEASE_GRACE_SECONDS = 30  # past timeout: a delivery still "sending" after this was lost
 SWEEP_LIMIT = 1000  # deliveries enqueued per sweep (the next sweep takes the rest)
 ERROR_BODY_BYTES = 200  # of a refusing receiver's answer, kept in `error`
 
 
-def deliveries_enqueue(*, delivery_ids: list[str]) -> None:
-    """One task per delivery: a slow receiver holds up only its own."""
+def deliveries_dispatch(*, delivery_ids: list[str]) -> None:
+    """Called in the transaction that records the event: one task for its deliveries (one
+    delivery's own task, or a fan-out task for several). With the database broker the task row
+    is written in this transaction (no extra commit; a rollback takes it too), with another
+    broker (or in-process tasks) it is enqueued when the transaction commits."""
+    if len(delivery_ids) == 1:
+        args = (TASK_PATH, delivery_ids[0])
+        options = {"task_name": f"delivery-{delivery_ids[0]}", "timeout": send_timeout()}
+    else:
+        args = (FAN_OUT_PATH, delivery_ids)
+        options = {"task_name": f"deliveries-{delivery_ids[0]}"}
+
+    def enqueue():
+        async_task(*args, **options)
+
+    if Conf.ORM and not Conf.SYNC:
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
+
+
+def send_timeout() -> int:
+    """How long a send task may run before django-q2 stops it."""
+    return int(settings.WEBHOOK_TIMEOUT) + LEASE_GRACE_SECONDS
+
+
+def deliveries_enqueue(delivery_ids: list[str]) -> None:
+    """One task per delivery: a slow receiver holds up only its own (also the fan-out task)."""
     for delivery_id in delivery_ids:
         async_task(
             TASK_PATH,
             delivery_id,
             task_name=f"delivery-{delivery_id}",
-            timeout=int(settings.WEBHOOK_TIMEOUT) + LEASE_GRACE_SECONDS,
+            timeout=send_timeout(),
         )
 
 
@@ -57,7 +85,7 @@ def deliveries_sweep() -> int:
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:SWEEP_LIMIT]
     )
-    deliveries_enqueue(delivery_ids=due)
+    deliveries_enqueue(due)
     return len(due)
 
 

@@ -1,6 +1,7 @@
 """The event log: job events written in the transaction that ends the job (and delivered),
 none for a rolled-back change, the audit trail's API and Activity page, retention."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -128,6 +129,7 @@ def trail(manager, labeler):
         )
         Event.objects.filter(pk=event.pk).update(at=base + timedelta(hours=i))
         made.append(event.pk)
+        time.sleep(0.002)  # ids sort by the millisecond: one event per millisecond here
     return base, made
 
 
