@@ -18,6 +18,7 @@ from .jobs.services import job_cancel, job_retry
 from .models import Delivery, Event, Job, JobError, Webhook
 from .roles import Role
 from .webhooks import delivery_redeliver, webhook_create, webhook_delete, webhook_update
+from .webhooks_forms import webhook_form_values
 
 
 class JobErrorInline(ReadOnlyInline):
@@ -122,14 +123,7 @@ class WebhookAdmin(RoleAdmin):
         return [*self.change_fields, "id", "created_by", "created_at", "updated_at"]
 
     def service_add(self, request, data: dict):
-        webhook = webhook_create(
-            url=data["url"],
-            events=data["events"],
-            project=data["project"],
-            active=data["active"],
-            secret=data["secret"] or None,
-            user=request.user,
-        )
+        webhook = webhook_create(**webhook_form_values(data), user=request.user)
         self.message_user(
             request, f"The webhook's secret (shown only now): {webhook.secret}", messages.WARNING
         )

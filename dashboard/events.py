@@ -7,6 +7,7 @@ Dependencies point batches → versions → dashboard: projects and datasets are
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,38 +73,28 @@ def event_record(
     """Record an event inside the change's transaction, and one pending delivery for each
     active webhook that wants it (or only `only_webhook`: a test ping). The deliveries leave
     from the workers once the transaction commits; a rollback leaves none of them."""
-    if not connection.in_atomic_block:
-        with transaction.atomic():
-            return event_record(
-                type=type,
-                actor=actor,
-                project=project,
-                dataset=dataset,
-                object_type=object_type,
-                object_id=object_id,
-                data=data,
-                only_webhook=only_webhook,
-            )
     event_type_check(type, field="type")
     signed_in = actor is not None and getattr(actor, "pk", None) is not None
-    event = Event.objects.create(
-        type=type,
-        actor_user_id=actor.pk if signed_in else None,
-        actor_username=actor.get_username() if signed_in else "",
-        project=project or "",
-        dataset=dataset or "",
-        object_type=object_type,
-        object_id=str(object_id),
-        data=data or {},
-    )
-    hooks = [only_webhook] if only_webhook is not None else webhooks_for(event)
-    if hooks:
-        deliveries = Delivery.objects.bulk_create(
-            [Delivery(webhook=hook, event=event, next_attempt_at=event.at) for hook in hooks]
+    # A change calls this inside its transaction; alone (say, a ping) it opens its own.
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        event = Event.objects.create(
+            type=type,
+            actor_user_id=actor.pk if signed_in else None,
+            actor_username=actor.get_username() if signed_in else "",
+            project=project or "",
+            dataset=dataset or "",
+            object_type=object_type,
+            object_id=str(object_id),
+            data=data or {},
         )
-        from .webhooks_outbox import deliveries_dispatch
+        hooks = [only_webhook] if only_webhook is not None else webhooks_for(event)
+        if hooks:
+            deliveries = Delivery.objects.bulk_create(
+                [Delivery(webhook=hook, event=event, next_attempt_at=event.at) for hook in hooks]
+            )
+            from .webhooks_outbox import deliveries_dispatch
 
-        deliveries_dispatch(delivery_ids=[d.pk for d in deliveries])
+            deliveries_dispatch(delivery_ids=[d.pk for d in deliveries])
     return event
 
 

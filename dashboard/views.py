@@ -29,7 +29,7 @@ from .webhooks import (
     webhook_test,
     webhook_update,
 )
-from .webhooks_forms import ActivityForm, WebhookForm
+from .webhooks_forms import ActivityForm, WebhookForm, webhook_form_values
 
 JOBS_PER_PAGE = 25
 
@@ -145,17 +145,8 @@ def webhooks_page(request):
     form = WebhookForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        created = form_call(
-            form,
-            webhook_create,
-            url=data["url"],
-            events=data["events"],
-            project=data["project"],
-            active=data["active"],
-            secret=data["secret"] or None,
-            user=request.user,
-        )
+        values = webhook_form_values(form.cleaned_data)
+        created = form_call(form, webhook_create, **values, user=request.user)
         if created is not None:
             form = WebhookForm()
     context = {"form": form, "webhooks": webhook_list(), "created": created}
@@ -173,11 +164,8 @@ def webhook_page(request, webhook_id: str):
     }
     form = WebhookForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        fields = {name: data[name] for name in ("url", "events", "project", "active")}
-        if data["secret"]:
-            fields["secret"] = data["secret"]
-        if form_call(form, webhook_update, webhook=webhook, **fields) is not None:
+        values = webhook_form_values(form.cleaned_data)
+        if form_call(form, webhook_update, webhook=webhook, **values) is not None:
             messages.success(request, "Webhook saved.")
             return redirect("webhook-detail", webhook_id=webhook.pk)
     context = {

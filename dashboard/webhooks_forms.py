@@ -35,6 +35,14 @@ class WebhookForm(forms.Form):
         self.fields["project"].choices = project_choices(blank="every project")
 
 
+def webhook_form_values(data: dict) -> dict:
+    """A webhook form's cleaned data as the services take it (an empty secret: none given)."""
+    values = {name: data[name] for name in ("url", "events", "project", "active") if name in data}
+    if data.get("secret"):
+        values["secret"] = data["secret"]
+    return values
+
+
 class ActivityForm(forms.Form):
     type = forms.ChoiceField(required=False)
     project = forms.ChoiceField(required=False)

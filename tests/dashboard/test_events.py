@@ -17,17 +17,9 @@ from dashboard.models import Delivery, Event, Job
 from dashboard.webhooks import webhook_create
 
 from . import job_kinds  # noqa: F401 - registers the test job kinds
-from .receiver import Receiver
+from .conftest import SECRET
 
 pytestmark = pytest.mark.django_db
-SECRET = "k" * 32
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver(SECRET)
-    yield r
-    r.close()
 
 
 @pytest.fixture

@@ -17,17 +17,9 @@ from dashboard.models import Delivery, Event, Webhook
 from dashboard.webhooks import webhook_create
 from dashboard.webhooks_outbox import deliveries_sweep
 
-from .receiver import Receiver
+from .conftest import SECRET
 
 pytestmark = pytest.mark.django_db
-SECRET = "s" * 32
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver(SECRET)
-    yield r
-    r.close()
 
 
 @pytest.fixture
