@@ -363,3 +363,35 @@ def test_admin_reads_deliveries_and_managers_edit_webhooks(client, receiver, run
     assert client.get("/admin/dashboard/webhook/").status_code == 403
     assert client.get("/admin/dashboard/delivery/").status_code == 403
     assert client.get("/admin/dashboard/event/").status_code == 403
+
+
+def test_with_the_database_broker_the_task_is_written_in_the_change_transaction(
+    monkeypatch, receiver
+):
+    """No extra commit for the outbox: the one task for the event's deliveries (a fan-out
+    for several) is a row of the change's transaction, and goes with its rollback."""
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    from dashboard.webhooks_outbox import deliveries_enqueue
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    for _ in range(3):
+        webhook_create(url=receiver.url, events=["ping"], secret=SECRET)
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        event_record(type="ping", object_type="x", object_id="1")
+        assert OrmQ.objects.count() == 1
+        raise Boom
+    assert not OrmQ.objects.exists() and not Delivery.objects.exists()
+    with transaction.atomic():
+        event_record(type="ping", object_type="x", object_id="2")
+    task = OrmQ.objects.get().task
+    assert task["func"] == "dashboard.webhooks_outbox.deliveries_enqueue"
+    monkeypatch.setattr(Conf, "SYNC", True)
+    deliveries_enqueue(*task["args"])  # the worker's fan-out: one send task per delivery
+    assert len(receiver.requests) == 3
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"succeeded"}
