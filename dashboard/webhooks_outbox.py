@@ -1,5 +1,5 @@
-"""The outbox: each delivery is its own short django-q2 task (`delivery_send`), enqueued after
-the commit; a sweeper (`deliveries_sweep`, every minute) sends what is due or was lost.
+"""The outbox: each delivery is its own short django-q2 task (`delivery_send`), which runs only
+after the change commits; a sweeper (`deliveries_sweep`, every minute) sends what is due or lost.
 
 A delivery is claimed before it is sent: its attempt is counted and `next_attempt_at` becomes a
 lease (timeout + grace). A worker killed mid-send leaves it `pending` with an expired lease, so
