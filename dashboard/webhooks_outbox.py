@@ -89,7 +89,7 @@ def deliveries_sweep() -> int:
     return len(due)
 
 
-def delivery_claim(delivery_id: str) -> Delivery | None:
+def delivery_claim(*, delivery_id: str) -> Delivery | None:
     """Take a due pending delivery for one attempt (None if it is not due, done, or another
     worker holds it): count the attempt and set the lease, committed before the send."""
     now = timezone.now()
@@ -149,7 +149,7 @@ def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float)
 def delivery_send(delivery_id: str) -> str | None:
     """The task: claim, POST the signed event, record the outcome (delivered, to be retried
     after WEBHOOK_RETRY_SECONDS doubling, or failed after WEBHOOK_MAX_ATTEMPTS)."""
-    delivery = delivery_claim(delivery_id)
+    delivery = delivery_claim(delivery_id=delivery_id)
     if delivery is None:
         return None
     body = delivery_body(delivery)
@@ -163,10 +163,10 @@ def delivery_send(delivery_id: str) -> str | None:
     started = time.monotonic()
     status, error = http_post(delivery.webhook.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
     duration_ms = int((time.monotonic() - started) * 1000)
-    return delivery_outcome(delivery, status=status, error=error, duration_ms=duration_ms)
+    return delivery_outcome(delivery=delivery, status=status, error=error, duration_ms=duration_ms)
 
 
-def delivery_outcome(delivery: Delivery, *, status: int | None, error: str, duration_ms: int):
+def delivery_outcome(*, delivery: Delivery, status: int | None, error: str, duration_ms: int):
     """Record one attempt's outcome; returns the delivery's status."""
     now = timezone.now()
     if not error:

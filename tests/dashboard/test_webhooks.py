@@ -224,8 +224,8 @@ def test_a_lost_send_is_sent_again_once_its_lease_expires(hook, receiver, run_jo
     delivery = event.deliveries.get()
     from dashboard.webhooks_outbox import delivery_claim
 
-    assert delivery_claim(delivery.pk) is not None  # the dead worker's claim
-    assert delivery_claim(delivery.pk) is None  # held: nobody else sends it
+    assert delivery_claim(delivery_id=delivery.pk) is not None  # the dead worker's claim
+    assert delivery_claim(delivery_id=delivery.pk) is None  # held: nobody else sends it
     assert deliveries_sweep() == 0
     due_now(delivery)
     with run_jobs():
