@@ -1,18 +1,24 @@
-"""Admin for jobs: read the truth, cancel or run again from a list action (managers).
+"""Admin for jobs: read the truth, cancel or run again from a list action (managers); the
+event log and webhook deliveries (read-only, managers), webhooks (managers, via the services).
 
 Jobs and their row errors are written by the job runner and the job services only: view-only.
 Users and groups (the role groups) keep Django's admin, under the same roles: only a manager
 changes who holds which role.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
 from .admin_actions import ReadOnlyInline, RoleAdmin, RoleGuard, each_selected
+from .events import EVENT_TYPES
 from .jobs.services import job_cancel, job_retry
-from .models import Job, JobError
+from .models import Delivery, Event, Job, JobError, Webhook
+from .roles import Role
+from .webhooks import delivery_redeliver, webhook_create, webhook_delete, webhook_update
+from .webhooks_forms import webhook_form_values
 
 
 class JobErrorInline(ReadOnlyInline):
@@ -58,6 +64,76 @@ class JobErrorAdmin(RoleAdmin):
     search_fields = ["job__id", "key", "message"]
     list_select_related = ["job"]
     raw_id_fields = ["job"]
+
+
+@admin.register(Event)
+class EventAdmin(RoleAdmin):
+    read_role = Role.MANAGER
+    list_display = ["id", "type", "at", "actor_username", "project", "dataset", "object_id"]
+    list_filter = ["type", "at"]
+    search_fields = ["id", "type", "actor_username", "project", "dataset", "object_id"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(RoleAdmin):
+    read_role = Role.MANAGER
+    list_display = ["id", "webhook", "event", "status", "attempts", "response_status", "error"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["id", "webhook__url", "event__type"]
+    list_select_related = ["webhook", "event"]
+    raw_id_fields = ["webhook", "event"]
+    actions = ["redeliver"]
+
+    @admin.action(description="Redeliver selected deliveries", permissions=["manager"])
+    def redeliver(self, request, queryset):
+        each_selected(
+            self, request, queryset, lambda d: delivery_redeliver(delivery=d), done="Redelivered"
+        )
+
+
+class WebhookAdminForm(forms.ModelForm):
+    url = forms.CharField(max_length=2000, help_text="http:// or https://")
+    secret = forms.CharField(
+        required=False, max_length=128, help_text="Leave empty to generate one (shown once)."
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["url", "events", "project", "active", "secret"]
+        help_texts = {"events": f'A JSON list of types or ["*"]: {", ".join(EVENT_TYPES)}.'}
+
+
+@admin.register(Webhook)
+class WebhookAdmin(RoleAdmin):
+    """Managers only, reading too: a webhook's URL is where events go. The secret is never
+    shown again after the add form (a new one may be set from the API or the page)."""
+
+    read_role = Role.MANAGER
+    form = WebhookAdminForm
+    service_writes = ("add", "change", "delete")
+    add_fields = ("url", "events", "project", "active", "secret")
+    change_fields = ("url", "events", "project", "active")
+    list_display = ["url", "events", "project", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "project"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(self.add_fields)
+        return [*self.change_fields, "id", "created_by", "created_at", "updated_at"]
+
+    def service_add(self, request, data: dict):
+        webhook = webhook_create(**webhook_form_values(data), user=request.user)
+        self.message_user(
+            request, f"The webhook's secret (shown only now): {webhook.secret}", messages.WARNING
+        )
+        return webhook
+
+    def service_change(self, request, obj, changed: dict) -> None:
+        webhook_update(webhook=obj, **changed)
+
+    def service_delete(self, request, obj) -> None:
+        webhook_delete(webhook=obj)
 
 
 # Roles are groups: a staff user who is not a manager must not make themselves one.

@@ -1,10 +1,12 @@
-"""The core models: `Job` (one background operation) and its per-row `JobError`s.
+"""The core models: `Job` (one background operation) and its per-row `JobError`s; the event
+log (`Event`) and the webhooks it feeds (`Webhook`, and `Delivery`, the outbox).
 
 A Job row is the truth for background work; the django-q2 task only carries its id.
 """
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .ids import new_id
 
@@ -106,3 +108,81 @@ class JobError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}[{self.index}]: {self.message}"
+
+
+class Event(models.Model):
+    """One recorded change (the audit trail, and what webhooks deliver). Written only by
+    `dashboard.events.event_record`, in the transaction of the change. The project, dataset and
+    actor are plain values, not foreign keys: the trail outlives what it names."""
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    type = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    project = models.CharField(max_length=26, blank=True)
+    dataset = models.CharField(max_length=26, blank=True)
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["type", "id"], name="event_type_id"),
+            models.Index(fields=["project", "id"], name="event_project_id"),
+            models.Index(fields=["dataset", "id"], name="event_dataset_id"),
+            models.Index(fields=["actor_user_id", "id"], name="event_actor_id"),
+            models.Index(fields=["at"], name="event_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.object_type} {self.object_id} ({self.id})"
+
+
+class Webhook(PublicModel):
+    """A URL that receives the events of some types (or all: "*"), optionally of one project."""
+
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list)
+    project = models.CharField(max_length=26, blank=True)
+    active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({', '.join(self.events)})"
+
+
+class Delivery(models.Model):
+    """One event sent to one webhook (the outbox row): the same id on every attempt. While a
+    worker sends it, `next_attempt_at` is its lease: past it, the sweeper sends it again."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    id = models.CharField(primary_key=True, max_length=26, default=new_id, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.IntegerField(null=True, blank=True)
+    duration_ms = models.IntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["webhook", "id"], name="delivery_webhook_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} → {self.webhook_id} ({self.status})"

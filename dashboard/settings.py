@@ -292,6 +292,12 @@ if os.environ.get("Q_BROKER", "").startswith("redis://"):
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Events and webhooks (API.md "Events, audit trail and webhooks").
+EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "365"))
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_RETRY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_SECONDS", "30"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -26,6 +26,16 @@ urlpatterns = [
     path("jobs/<str:job_id>/cancel/", views.job_cancel_view, name="job-cancel"),
     path("jobs/<str:job_id>/retry/", views.job_retry_view, name="job-retry"),
     path("profile/", views.profile, name="profile"),
+    path("activity/", views.activity_page, name="activity"),
+    path("webhooks/", views.webhooks_page, name="webhook-list"),
+    path("webhooks/<str:webhook_id>/", views.webhook_page, name="webhook-detail"),
+    path("webhooks/<str:webhook_id>/test/", views.webhook_test_view, name="webhook-test"),
+    path("webhooks/<str:webhook_id>/delete/", views.webhook_delete_view, name="webhook-delete"),
+    path(
+        "webhooks/<str:webhook_id>/deliveries/<str:delivery_id>/redeliver/",
+        views.delivery_redeliver_view,
+        name="webhook-redeliver",
+    ),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

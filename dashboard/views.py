@@ -1,4 +1,5 @@
-"""Core pages: overview, jobs (list, detail with live progress), profile with the API token."""
+"""Core pages: overview, jobs (list, detail with live progress), profile with the API token,
+the Activity page (the audit trail) and the Webhooks pages (managers)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -8,13 +9,27 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 from rest_framework.authtoken.models import Token
 
-from .errors import ApplicationError
+from .errors import ApplicationError, Conflict
+from .events import events_list
 from .filters import JobFilter
+from .forms import form_call
 from .jobs.services import job_cancel, job_retry
 from .models import Job
 from .overview import overview_activity, overview_counts, overview_panels
 from .roles import Role, role_required
 from .selectors import job_file_readable, job_get, job_list_summary
+from .webhooks import (
+    delivery_get,
+    delivery_redeliver,
+    webhook_create,
+    webhook_delete,
+    webhook_deliveries,
+    webhook_get,
+    webhook_list,
+    webhook_test,
+    webhook_update,
+)
+from .webhooks_forms import ActivityForm, WebhookForm, webhook_form_values
 
 JOBS_PER_PAGE = 25
 
@@ -89,3 +104,103 @@ def profile(request):
         return redirect("profile")
     token = Token.objects.filter(user=request.user).first()
     return render(request, "dashboard/profile.html", {"token": token})
+
+
+# --- the audit trail and webhooks (managers) ------------------------------------------------
+
+ACTIVITY_PER_PAGE = 50
+DELIVERIES_SHOWN = 50
+
+
+@role_required(Role.MANAGER)
+def activity_page(request):
+    form = ActivityForm(request.GET or None)
+    events, older = [], None
+    if not form.is_bound or form.is_valid():
+        clean = form.cleaned_data if form.is_bound else {}
+        events = list(
+            events_list(
+                types=[clean["type"]] if clean.get("type") else None,
+                project=clean.get("project"),
+                dataset=clean.get("dataset"),
+                actor=clean.get("actor"),
+                since=clean.get("since"),
+                until=clean.get("until"),
+                before=clean.get("before"),
+            )[: ACTIVITY_PER_PAGE + 1]
+        )
+        if len(events) > ACTIVITY_PER_PAGE:
+            events = events[:ACTIVITY_PER_PAGE]
+            query = request.GET.copy()
+            query["before"] = events[-1].pk
+            older = query.urlencode()
+    template = "dashboard/activity.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#activity-table"
+    return render(request, template, {"form": form, "events": events, "older": older})
+
+
+@role_required(Role.MANAGER)
+def webhooks_page(request):
+    form = WebhookForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        values = webhook_form_values(form.cleaned_data)
+        created = form_call(form, webhook_create, **values, user=request.user)
+        if created is not None:
+            form = WebhookForm()
+    context = {"form": form, "webhooks": webhook_list(), "created": created}
+    return render(request, "dashboard/webhook_list.html", context)
+
+
+@role_required(Role.MANAGER)
+def webhook_page(request, webhook_id: str):
+    webhook = webhook_get(webhook_id=webhook_id)
+    initial = {
+        "url": webhook.url,
+        "events": webhook.events,
+        "project": webhook.project,
+        "active": webhook.active,
+    }
+    form = WebhookForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        values = webhook_form_values(form.cleaned_data)
+        if form_call(form, webhook_update, webhook=webhook, **values) is not None:
+            messages.success(request, "Webhook saved.")
+            return redirect("webhook-detail", webhook_id=webhook.pk)
+    context = {
+        "webhook": webhook,
+        "form": form,
+        "deliveries": webhook_deliveries(webhook=webhook)[:DELIVERIES_SHOWN],
+    }
+    if request.htmx and request.htmx.target == "deliveries":
+        return render(request, "dashboard/webhook_detail.html#deliveries", context)
+    return render(request, "dashboard/webhook_detail.html", context)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def webhook_test_view(request, webhook_id: str):
+    webhook_test(webhook=webhook_get(webhook_id=webhook_id), user=request.user)
+    messages.success(request, "A ping event is on its way.")
+    return redirect("webhook-detail", webhook_id=webhook_id)
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def webhook_delete_view(request, webhook_id: str):
+    webhook_delete(webhook=webhook_get(webhook_id=webhook_id))
+    messages.success(request, "Webhook deleted.")
+    return redirect("webhook-list")
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def delivery_redeliver_view(request, webhook_id: str, delivery_id: str):
+    webhook = webhook_get(webhook_id=webhook_id)
+    try:
+        delivery_redeliver(delivery=delivery_get(webhook=webhook, delivery_id=delivery_id))
+        messages.success(request, "The delivery is sent again.")
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect("webhook-detail", webhook_id=webhook_id)

@@ -4,6 +4,7 @@ Delivery is at least once (django-q2 hands a task out again when its worker dies
 resumable: a handler works in chunks, and each chunk's writes, the job's progress, counts,
 per-row errors and the checkpoint (where to resume) commit in ONE transaction. A retried task
 reads the checkpoint and continues after the last committed chunk: nothing is lost or done twice.
+The transaction that ends a job records its `job.succeeded|failed|cancelled` event.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.errors import ApplicationError
+from dashboard.events import event_record
 from dashboard.models import COUNT_KEYS, Job, JobError
 
 from .registry import job_kind_get
@@ -152,6 +154,7 @@ def _start(job_id: str) -> Job | None:
         if job.cancel_requested:
             job.status, job.finished_at = Job.Status.CANCELLED, now
             job.save(update_fields=["status", "finished_at", "updated_at"])
+            job_event_record(job)
             return None
         job.attempts += 1
         if max_attempts and job.attempts >= max_attempts and job.attempts > 1:
@@ -163,6 +166,7 @@ def _start(job_id: str) -> Job | None:
                 "work committed so far is kept. Run the job again to finish it."
             )
             job.save(update_fields=["status", "finished_at", "error", "attempts", "updated_at"])
+            job_event_record(job)
             return None
         job.status = Job.Status.RUNNING
         job.started_at = job.started_at or now
@@ -171,13 +175,30 @@ def _start(job_id: str) -> Job | None:
 
 
 def _finish(job: Job, status: str, *, result: Any = None, error: str = "") -> None:
-    Job.objects.filter(pk=job.pk).update(
-        status=status,
-        result=result,
-        error=error,
-        finished_at=timezone.now(),
-        updated_at=timezone.now(),
-        progress_done=job.progress_done,
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(
+            status=status,
+            result=result,
+            error=error,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            progress_done=job.progress_done,
+        )
+        job.refresh_from_db(fields=["status", "counts", "result", "error", "created_by"])
+        job_event_record(job)
+
+
+def job_event_record(job: Job) -> None:
+    """The event of a job that has just ended (call inside the transaction that ends it)."""
+    params = job.params or {}
+    event_record(
+        type=f"job.{job.status}",
+        actor=job.created_by,
+        project=params.get("project_id") if isinstance(params.get("project_id"), str) else None,
+        dataset=params.get("dataset_id") if isinstance(params.get("dataset_id"), str) else None,
+        object_type="job",
+        object_id=job.pk,
+        data={"kind": job.kind, "counts": job.counts, "result": job.result},
     )
 
 

@@ -1,4 +1,5 @@
-"""Writes on jobs: create-and-enqueue, cancel, run again."""
+"""Writes on jobs: create-and-enqueue, cancel, run again, fail the stale (with their
+`job.*` event)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dashboard.errors import Conflict
 from dashboard.models import Job
 
 from .registry import job_kind_get
+from .runner import job_event_record
 
 TASK_PATH = "dashboard.jobs.tasks.run_job"
 
@@ -54,6 +56,8 @@ def job_cancel(*, job: Job) -> Job:
             job.finished_at = timezone.now()
             fields += ["status", "finished_at"]
         job.save(update_fields=fields)
+        if job.is_ended:
+            job_event_record(job)
     return job
 
 
@@ -100,12 +104,20 @@ def jobs_reap() -> int:
     stale_before = timezone.now() - timedelta(
         seconds=settings.Q_CLUSTER["retry"] + STALE_GRACE_SECONDS
     )
-    return Job.objects.filter(status=Job.Status.RUNNING, updated_at__lt=stale_before).update(
-        status=Job.Status.FAILED,
-        finished_at=timezone.now(),
-        updated_at=timezone.now(),
-        error=(
-            "The job stopped without finishing (its worker timed out or was lost). Work "
-            "committed so far is kept; run it again to finish."
-        ),
-    )
+    stale = Job.objects.filter(status=Job.Status.RUNNING, updated_at__lt=stale_before)
+    reaped = 0
+    for job_id in stale.values_list("id", flat=True):
+        with transaction.atomic():
+            if not stale.filter(pk=job_id).update(
+                status=Job.Status.FAILED,
+                finished_at=timezone.now(),
+                updated_at=timezone.now(),
+                error=(
+                    "The job stopped without finishing (its worker timed out or was lost). "
+                    "Work committed so far is kept; run it again to finish."
+                ),
+            ):
+                continue
+            job_event_record(Job.objects.get(pk=job_id))
+            reaped += 1
+    return reaped

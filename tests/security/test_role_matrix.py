@@ -32,8 +32,14 @@ MANAGER_PAGES = re.compile(
 )
 
 
+# The audit trail and webhooks are managers' only, reading included (API.md).
+MANAGER_ONLY = re.compile(r"^/(api/v1/)?(events|webhooks|activity)/")
+
+
 def policy(path: str, method: str, kind: str = "api") -> Role:
     """The least role DESIGN.md allows for this request."""
+    if MANAGER_ONLY.search(path):
+        return Role.MANAGER
     if kind == "page" and MANAGER_PAGES.search(path):
         return Role.MANAGER
     if method in SAFE:

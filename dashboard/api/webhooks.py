@@ -1,0 +1,180 @@
+"""Webhooks under /api/v1/ (managers): CRUD (the secret only in the create answer), a test
+ping, the delivery log and redeliver. Views validate the body's shape and call one service."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboard.models import Delivery, Webhook
+from dashboard.roles import Role
+from dashboard.webhooks import (
+    delivery_get,
+    delivery_redeliver,
+    webhook_create,
+    webhook_delete,
+    webhook_deliveries,
+    webhook_get,
+    webhook_list,
+    webhook_test,
+    webhook_update,
+)
+
+from .pagination import CursorPagination
+from .serializers import InputSerializer, refuse_unknown
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input, naming the field."),
+    404: OpenApiResponse(description="Unknown webhook or delivery."),
+}
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    project = serializers.SerializerMethodField()
+    events = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "events", "project", "active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_project(self, webhook) -> str | None:
+        return webhook.project or None
+
+
+class WebhookCreatedSerializer(WebhookSerializer):
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookInputSerializer(InputSerializer):
+    url = serializers.CharField(max_length=2000)
+    events = serializers.ListField(child=serializers.CharField(max_length=64), max_length=100)
+    project = serializers.CharField(max_length=26, required=False, allow_null=True)
+    active = serializers.BooleanField(required=False)
+    secret = serializers.CharField(max_length=128, required=False)
+
+
+class WebhookUpdateInputSerializer(WebhookInputSerializer):
+    url = serializers.CharField(max_length=2000, required=False)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=100, required=False
+    )
+
+
+class DeliveryEventSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField()
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    event = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "event",
+            "status",
+            "attempts",
+            "response_status",
+            "duration_ms",
+            "error",
+            "created_at",
+            "next_attempt_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(DeliveryEventSerializer)
+    def get_event(self, delivery) -> dict:
+        return {"id": delivery.event_id, "type": delivery.event.type}
+
+
+def _body(request, serializer_class) -> dict:
+    """The validated body: unknown fields and wrong JSON types are a 400 naming the field."""
+    refuse_unknown(request.data, serializer_class)
+    body = serializer_class(
+        data=request.data, partial=serializer_class is not WebhookInputSerializer
+    )
+    body.is_valid(raise_exception=True)
+    return {name: request.data[name] for name in body.validated_data}
+
+
+class WebhookListApi(generics.ListAPIView):
+    read_role = Role.MANAGER
+    serializer_class = WebhookSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return webhook_list()
+
+    @extend_schema(
+        request=WebhookInputSerializer, responses={201: WebhookCreatedSerializer, **ERRORS}
+    )
+    def post(self, request):
+        webhook = webhook_create(**_body(request, WebhookInputSerializer), user=request.user)
+        return Response(WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailApi(APIView):
+    read_role = Role.MANAGER
+
+    @extend_schema(responses={200: WebhookSerializer, 404: ERRORS[404]})
+    def get(self, request, webhook_id: str):
+        return Response(WebhookSerializer(webhook_get(webhook_id=webhook_id)).data)
+
+    @extend_schema(
+        request=WebhookUpdateInputSerializer, responses={200: WebhookSerializer, **ERRORS}
+    )
+    def patch(self, request, webhook_id: str):
+        webhook = webhook_get(webhook_id=webhook_id)
+        webhook = webhook_update(webhook=webhook, **_body(request, WebhookUpdateInputSerializer))
+        return Response(WebhookSerializer(webhook).data)
+
+    @extend_schema(responses={204: None, 404: ERRORS[404]})
+    def delete(self, request, webhook_id: str):
+        webhook_delete(webhook=webhook_get(webhook_id=webhook_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookTestApi(APIView):
+    read_role = Role.MANAGER
+
+    @extend_schema(request=None, responses={202: DeliverySerializer, 404: ERRORS[404]})
+    def post(self, request, webhook_id: str):
+        delivery = webhook_test(webhook=webhook_get(webhook_id=webhook_id), user=request.user)
+        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DeliveryPagination(CursorPagination):
+    ordering = "-id"
+
+
+class DeliveryListApi(generics.ListAPIView):
+    read_role = Role.MANAGER
+    serializer_class = DeliverySerializer
+    pagination_class = DeliveryPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return webhook_deliveries(webhook=webhook_get(webhook_id=self.kwargs["webhook_id"]))
+
+
+class DeliveryRedeliverApi(APIView):
+    read_role = Role.MANAGER
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: DeliverySerializer,
+            404: ERRORS[404],
+            409: OpenApiResponse(description="The delivery is still pending."),
+        },
+    )
+    def post(self, request, webhook_id: str, delivery_id: str):
+        webhook = webhook_get(webhook_id=webhook_id)
+        delivery = delivery_redeliver(
+            delivery=delivery_get(webhook=webhook, delivery_id=delivery_id)
+        )
+        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,191 @@
+"""The event log: the event types, `event_record` (the one way an event is written, in the
+change's transaction, with its outbox deliveries), the event's JSON, the audit-trail reads.
+
+Dependencies point batches → versions → dashboard: projects and datasets are plain id strings.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+from rest_framework.fields import DateTimeField
+
+from .errors import Invalid
+from .models import Delivery, Event, Webhook
+
+EVENT_TYPES = (
+    "project.created",
+    "project.updated",
+    "dataset.created",
+    "dataset.deleted",
+    "version.created",
+    "version.published",
+    "version.removed",
+    "batch.created",
+    "batch.updated",
+    "batch.deleted",
+    "batch.completed",
+    "batch.rows_removed",
+    "labels.deleted",
+    "label.submitted",
+    "label.accepted",
+    "label.rejected",
+    "priorities.changed",
+    "job.succeeded",
+    "job.failed",
+    "job.cancelled",
+    "ping",
+)
+ALL_EVENTS = "*"
+
+
+def event_type_check(value: Any, *, field: str, wildcard: bool = False) -> str:
+    """`value` if it is a known event type (or `*` where `wildcard`), else Invalid naming
+    `field`."""
+    if wildcard and value == ALL_EVENTS:
+        return value
+    if not isinstance(value, str) or value not in EVENT_TYPES:
+        raise Invalid(
+            f"Unknown event type {value!r}: the types are {', '.join(EVENT_TYPES)}"
+            + (" (or * for all)." if wildcard else "."),
+            field=field,
+        )
+    return value
+
+
+def event_record(
+    *,
+    type: str,
+    actor=None,
+    project: str | None = None,
+    dataset: str | None = None,
+    object_type: str,
+    object_id: str,
+    data: dict[str, Any] | None = None,
+    only_webhook: Webhook | None = None,
+) -> Event:
+    """Record an event inside the change's transaction, and one pending delivery for each
+    active webhook that wants it (or only `only_webhook`: a test ping). The deliveries leave
+    from the workers once the transaction commits; a rollback leaves none of them."""
+    event_type_check(type, field="type")
+    signed_in = actor is not None and getattr(actor, "pk", None) is not None
+    # A change calls this inside its transaction; alone (say, a ping) it opens its own.
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        event = Event.objects.create(
+            type=type,
+            actor_user_id=actor.pk if signed_in else None,
+            actor_username=actor.get_username() if signed_in else "",
+            project=project or "",
+            dataset=dataset or "",
+            object_type=object_type,
+            object_id=str(object_id),
+            data=data or {},
+        )
+        hooks = [only_webhook] if only_webhook is not None else webhooks_for(event)
+        if hooks:
+            deliveries = Delivery.objects.bulk_create(
+                [Delivery(webhook=hook, event=event, next_attempt_at=event.at) for hook in hooks]
+            )
+            from .webhooks_outbox import deliveries_dispatch
+
+            deliveries_dispatch(delivery_ids=[d.pk for d in deliveries])
+    return event
+
+
+# The active subscriptions, read at most once a second per process (every event asks):
+# cleared at once by this process's webhook writes, so a change elsewhere applies within 1 s.
+SUBSCRIPTIONS_TTL = 1.0
+_subscriptions: tuple[float, list[tuple[str, str, list[str]]]] = (0.0, [])
+
+
+def webhooks_changed() -> None:
+    """Forget the cached subscriptions (called by every webhook write)."""
+    global _subscriptions
+    _subscriptions = (0.0, [])
+
+
+def webhooks_for(event: Event) -> list[Webhook]:
+    """The active webhooks subscribed to the event's type (or `*`) and to its project."""
+    global _subscriptions
+    read_at, subscriptions = _subscriptions
+    if time.monotonic() - read_at > SUBSCRIPTIONS_TTL:
+        subscriptions = list(
+            Webhook.objects.filter(active=True).values_list("id", "project", "events")
+        )
+        _subscriptions = (time.monotonic(), subscriptions)
+    wanted = [
+        hook_id
+        for hook_id, project, events in subscriptions
+        if (not project or project == event.project)
+        and (event.type in events or ALL_EVENTS in events)
+    ]
+    if not wanted:
+        return []
+    # Still there and active (the cache may be a second old): by primary key, cheap.
+    return list(Webhook.objects.filter(pk__in=wanted, active=True).only("id"))
+
+
+_datetime = DateTimeField()
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """The event as the API shows it and as webhooks receive it."""
+    actor = None
+    if event.actor_user_id is not None or event.actor_username:
+        actor = {"id": event.actor_user_id, "username": event.actor_username}
+    return {
+        "id": event.id,
+        "type": event.type,
+        "at": _datetime.to_representation(event.at),
+        "actor": actor,
+        "project": event.project or None,
+        "dataset": event.dataset or None,
+        "object": {"type": event.object_type, "id": event.object_id},
+        "data": event.data,
+    }
+
+
+def events_list(
+    *,
+    types: list[str] | None = None,
+    project: str | None = None,
+    dataset: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: str | None = None,
+) -> models.QuerySet[Event]:
+    """Events newest first, filtered; `actor` is a user id (digits) or a username; `since` is
+    inclusive, `until` exclusive; `before` an event id (keyset paging of the Activity page)."""
+    events = Event.objects.all()
+    if types:
+        events = events.filter(type__in=[event_type_check(t, field="type") for t in types])
+    if project:
+        events = events.filter(project=project)
+    if dataset:
+        events = events.filter(dataset=dataset)
+    if actor:
+        if actor.isascii() and actor.isdigit():
+            events = events.filter(actor_user_id=int(actor))
+        else:
+            events = events.filter(actor_username=actor)
+    if since:
+        events = events.filter(at__gte=since)
+    if until:
+        events = events.filter(at__lt=until)
+    if before:
+        events = events.filter(id__lt=before)
+    return events.order_by("-id")
+
+
+def events_prune() -> int:
+    """Delete events older than EVENT_RETENTION_DAYS (and their deliveries). Scheduled daily."""
+    cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
+    deleted, _ = Event.objects.filter(at__lt=cutoff).delete()
+    return deleted

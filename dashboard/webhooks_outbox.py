@@ -1,0 +1,189 @@
+"""The outbox: each delivery is its own short django-q2 task (`delivery_send`), which runs only
+after the change commits; a sweeper (`deliveries_sweep`, every minute) sends what is due or lost.
+
+A delivery is claimed before it is sent: its attempt is counted and `next_attempt_at` becomes a
+lease (timeout + grace). A worker killed mid-send leaves it `pending` with an expired lease, so
+the sweeper sends it again, with the same id (at least once). Claims take row locks with SKIP
+LOCKED on PostgreSQL; on SQLite the claim is one conditional UPDATE (writes are serialized).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.tasks import async_task
+
+from .events import event_payload
+from .models import Delivery
+
+log = logging.getLogger(__name__)
+
+TASK_PATH = "dashboard.webhooks_outbox.delivery_send"
+FAN_OUT_PATH = "dashboard.webhooks_outbox.deliveries_enqueue"
+LEASE_GRACE_SECONDS = 30  # past timeout: a delivery still "sending" after this was lost
+SWEEP_LIMIT = 1000  # deliveries enqueued per sweep (the next sweep takes the rest)
+ERROR_BODY_BYTES = 200  # of a refusing receiver's answer, kept in `error`
+
+
+def deliveries_dispatch(*, delivery_ids: list[str]) -> None:
+    """Called in the transaction that records the event: one task for its deliveries (one
+    delivery's own task, or a fan-out task for several). With the database broker the task row
+    is written in this transaction (no extra commit; a rollback takes it too), with another
+    broker (or in-process tasks) it is enqueued when the transaction commits."""
+    if len(delivery_ids) == 1:
+        args = (TASK_PATH, delivery_ids[0])
+        options = {"task_name": f"delivery-{delivery_ids[0]}", "timeout": send_timeout()}
+    else:
+        args = (FAN_OUT_PATH, delivery_ids)
+        options = {"task_name": f"deliveries-{delivery_ids[0]}"}
+
+    def enqueue():
+        async_task(*args, **options)
+
+    if Conf.ORM and not Conf.SYNC:
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
+
+
+def send_timeout() -> int:
+    """How long a send task may run before django-q2 stops it."""
+    return int(settings.WEBHOOK_TIMEOUT) + LEASE_GRACE_SECONDS
+
+
+def deliveries_enqueue(delivery_ids: list[str]) -> None:
+    """One task per delivery: a slow receiver holds up only its own (also the fan-out task)."""
+    for delivery_id in delivery_ids:
+        async_task(
+            TASK_PATH,
+            delivery_id,
+            task_name=f"delivery-{delivery_id}",
+            timeout=send_timeout(),
+        )
+
+
+def deliveries_sweep() -> int:
+    """Enqueue the pending deliveries that are due: retries whose time has come and sends whose
+    worker died (lease expired). Also resumes lost jobs under brokers that do not redeliver.
+    Scheduled every minute; returns the number of deliveries enqueued."""
+    from .jobs.resume import jobs_resume
+
+    jobs_resume()
+    due = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:SWEEP_LIMIT]
+    )
+    deliveries_enqueue(due)
+    return len(due)
+
+
+def delivery_claim(*, delivery_id: str) -> Delivery | None:
+    """Take a due pending delivery for one attempt (None if it is not due, done, or another
+    worker holds it): count the attempt and set the lease, committed before the send."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT + LEASE_GRACE_SECONDS)
+    due = Delivery.objects.filter(
+        pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            locked = due.select_for_update(skip_locked=True).values_list("id", flat=True)
+            due = Delivery.objects.filter(pk__in=list(locked))
+        claimed = due.update(attempts=models.F("attempts") + 1, next_attempt_at=lease)
+    if not claimed:
+        return None
+    return Delivery.objects.select_related("webhook", "event").get(pk=delivery_id)
+
+
+def delivery_body(delivery: Delivery) -> bytes:
+    """The exact bytes sent (and signed): the event's JSON."""
+    return json.dumps(event_payload(delivery.event), separators=(",", ":")).encode()
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float):
+    """POST without following redirects; (status or None, error message or "")."""
+    parts = urlsplit(url)
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    client = connection_class(parts.hostname, parts.port, timeout=timeout)
+    try:
+        client.request("POST", target, body=body, headers=headers)
+        response = client.getresponse()
+        answer = response.read(ERROR_BODY_BYTES)
+    except TimeoutError:
+        return None, f"No answer within {settings.WEBHOOK_TIMEOUT:g} seconds."
+    except http.client.RemoteDisconnected:
+        return None, "The receiver closed the connection without answering."
+    except (OSError, http.client.HTTPException) as exc:
+        return None, f"Could not deliver: {type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    status = response.status
+    if 200 <= status < 300:
+        return status, ""
+    if 300 <= status < 400:
+        where = response.getheader("Location", "")
+        return status, f"HTTP {status}: redirects are not followed (Location: {where[:200]})."
+    text = answer.decode("utf-8", "replace").strip()
+    return status, f"HTTP {status}" + (f": {text}" if text else ".")
+
+
+def delivery_send(delivery_id: str) -> str | None:
+    """The task: claim, POST the signed event, record the outcome (delivered, to be retried
+    after WEBHOOK_RETRY_SECONDS doubling, or failed after WEBHOOK_MAX_ATTEMPTS)."""
+    delivery = delivery_claim(delivery_id=delivery_id)
+    if delivery is None:
+        return None
+    body = delivery_body(delivery)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Labelops-Webhooks",
+        "X-Labelops-Event": delivery.event.type,
+        "X-Labelops-Delivery": delivery.id,
+        "X-Labelops-Signature-256": signature(delivery.webhook.secret, body),
+    }
+    started = time.monotonic()
+    status, error = http_post(delivery.webhook.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return delivery_outcome(delivery=delivery, status=status, error=error, duration_ms=duration_ms)
+
+
+def delivery_outcome(*, delivery: Delivery, status: int | None, error: str, duration_ms: int):
+    """Record one attempt's outcome; returns the delivery's status."""
+    now = timezone.now()
+    if not error:
+        result, next_at = Delivery.Status.SUCCEEDED, None
+    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        result, next_at = Delivery.Status.FAILED, None
+        error = f"{error} Gave up after {delivery.attempts} attempts."
+    else:
+        wait = settings.WEBHOOK_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
+        result, next_at = Delivery.Status.PENDING, now + timedelta(seconds=wait)
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
+        status=result,
+        response_status=status,
+        duration_ms=duration_ms,
+        error=error[:2000],
+        next_attempt_at=next_at,
+    )
+    if error:
+        log.info("delivery %s to %s: %s", delivery.pk, delivery.webhook.url, error)
+    return result

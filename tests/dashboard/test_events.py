@@ -1,0 +1,218 @@
+"""The event log: job events written in the transaction that ends the job (and delivered),
+none for a rolled-back change, the audit trail's API and Activity page, retention."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from django_q.models import Schedule
+
+from dashboard.errors import Invalid
+from dashboard.events import EVENT_TYPES, event_record, events_prune
+from dashboard.jobs import runner
+from dashboard.jobs.services import job_cancel, job_create, jobs_reap
+from dashboard.models import Delivery, Event, Job
+from dashboard.webhooks import webhook_create
+
+from . import job_kinds  # noqa: F401 - registers the test job kinds
+from .conftest import SECRET
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job_hook(receiver):
+    return webhook_create(
+        url=receiver.url, events=["job.succeeded", "job.failed", "job.cancelled"], secret=SECRET
+    )
+
+
+def test_job_succeeded_failed_and_cancelled_are_recorded_and_delivered(
+    job_hook, receiver, run_jobs, manager
+):
+    with run_jobs():
+        ok = job_create(kind="test_count", params={"items": [1, 2, "x"]}, user=manager)
+    with run_jobs():
+        failed = job_create(kind="test_boom")
+    queued = job_create(kind="test_count", params={"items": [1]})
+    job_cancel(job=queued)
+    events = {e.object_id: e for e in Event.objects.filter(type__startswith="job.")}
+    assert events[ok.pk].type == "job.succeeded" and events[ok.pk].actor_username == "manager"
+    assert events[ok.pk].data == {
+        "kind": "test_count",
+        "counts": {"created": 2, "updated": 0, "unchanged": 0, "deleted": 0, "failed": 1},
+        "result": {"total": 3},
+    }
+    assert events[failed.pk].type == "job.failed" and events[failed.pk].actor_user_id is None
+    assert events[queued.pk].type == "job.cancelled"
+    assert len(events) == 3
+    assert [r["json"]["type"] for r in receiver.requests] == ["job.succeeded", "job.failed"]
+    assert all(r["signed"] for r in receiver.requests)
+    sent = receiver.requests[0]["json"]
+    assert sent["object"] == {"type": "job", "id": ok.pk}
+    assert sent["actor"] == {"id": manager.pk, "username": "manager"}
+    assert sent["data"]["result"] == {"total": 3}
+    # the cancel's delivery leaves when its transaction commits (here: the test's, never)
+    assert Delivery.objects.filter(event=events[queued.pk], status="pending").exists()
+
+
+def test_a_job_cancelled_while_running_and_a_reaped_job_have_their_event(run_jobs, settings):
+    with run_jobs():
+        job = job_create(kind="test_count", params={"items": [1, 2, 3, 4], "cancel_at": [2]})
+    assert Job.objects.get(pk=job.pk).status == "cancelled"
+    assert Event.objects.get(object_id=job.pk).type == "job.cancelled"
+    stale = Job.objects.create(kind="test_count", status="running")
+    Job.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=1))
+    assert jobs_reap() == 1
+    assert Event.objects.get(object_id=stale.pk).type == "job.failed"
+
+
+def test_the_job_event_rolls_back_with_the_job_end(monkeypatch, job_hook, receiver, run_jobs):
+    """The transaction that ends the job fails after the event was written: neither the end
+    nor the event nor its delivery remain."""
+
+    def broken(job):
+        runner.event_record(type=f"job.{job.status}", object_type="job", object_id=job.pk)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(runner, "job_event_record", broken)
+    job = job_create(kind="test_count", params={"items": [1]})
+    with run_jobs(), pytest.raises(RuntimeError, match="disk full"):
+        runner.run_job(job.pk)
+    assert Job.objects.get(pk=job.pk).status == "running"
+    assert not Event.objects.exists() and not Delivery.objects.exists()
+    assert not receiver.requests
+
+
+def test_event_record_opens_a_transaction_and_checks_the_type():
+    event = event_record(type="ping", object_type="x", object_id=1)
+    assert event.object_id == "1" and event.actor_user_id is None
+    with pytest.raises(Invalid) as refused:
+        event_record(type="thing.happened", object_type="x", object_id="1")
+    assert refused.value.field == "type"
+    assert "ping" in EVENT_TYPES and len(set(EVENT_TYPES)) == len(EVENT_TYPES)
+
+
+# --- the audit trail ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trail(manager, labeler):
+    base = timezone.now() - timedelta(hours=10)
+    made = []
+    for i, (type_, actor, project, dataset) in enumerate(
+        [
+            ("project.created", manager, "p1", None),
+            ("dataset.created", manager, None, "d1"),
+            ("label.submitted", labeler, "p1", "d1"),
+            ("label.submitted", labeler, "p2", "d1"),
+            ("job.failed", None, None, None),
+        ]
+    ):
+        event = event_record(
+            type=type_,
+            actor=actor,
+            project=project,
+            dataset=dataset,
+            object_type="thing",
+            object_id=str(i),
+        )
+        Event.objects.filter(pk=event.pk).update(at=base + timedelta(hours=i))
+        made.append(event.pk)
+        time.sleep(0.002)  # ids sort by the millisecond: one event per millisecond here
+    return base, made
+
+
+def ids(answer):
+    assert answer.status_code == 200, answer.data
+    return [int(e["object"]["id"]) for e in answer.data["results"]]
+
+
+def test_events_api_filters_newest_first(manager_api, trail, labeler):
+    base, _ = trail
+    assert ids(manager_api.get("/api/v1/events/")) == [4, 3, 2, 1, 0]
+    assert ids(manager_api.get("/api/v1/events/?type=label.submitted,job.failed")) == [4, 3, 2]
+    assert ids(manager_api.get("/api/v1/events/?project=p1")) == [2, 0]
+    assert ids(manager_api.get("/api/v1/events/?dataset=d1")) == [3, 2, 1]
+    assert ids(manager_api.get("/api/v1/events/?actor=labeler")) == [3, 2]
+    assert ids(manager_api.get(f"/api/v1/events/?actor={labeler.pk}")) == [3, 2]
+    since = (base + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    until = (base + timedelta(hours=3)).isoformat().replace("+00:00", "Z")
+    assert ids(manager_api.get(f"/api/v1/events/?since={since}&until={until}")) == [2, 1]
+    first = manager_api.get("/api/v1/events/?page_size=2")
+    assert ids(first) == [4, 3]
+    assert ids(manager_api.get(first.data["next"])) == [2, 1]
+    event = manager_api.get("/api/v1/events/?page_size=1").data["results"][0]
+    assert set(event) == {"id", "type", "at", "actor", "project", "dataset", "object", "data"}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("type=nope", "type"),
+        ("type=,", "type"),
+        ("since=yesterday", "since"),
+        ("until=1e9", "until"),
+    ],
+)
+def test_events_api_bad_filters_are_400_naming_the_field(manager_api, query, field):
+    answer = manager_api.get(f"/api/v1/events/?{query}")
+    assert answer.status_code == 400 and field in answer.data, answer.data
+
+
+def test_events_are_managers_only(viewer_api, labeler_api, client, viewer):
+    assert viewer_api.get("/api/v1/events/").status_code == 403
+    assert labeler_api.get("/api/v1/events/").status_code == 403
+    client.force_login(viewer)
+    assert client.get("/activity/").status_code == 403
+
+
+def test_activity_page_filters(client, manager, trail):
+    client.force_login(manager)
+    page = client.get("/").content.decode()
+    assert 'href="/activity/"' in page and 'href="/webhooks/"' in page
+    html = client.get("/activity/").content.decode()
+    assert html.count("<code>label.submitted</code>") == 2 and "project.created" in html
+    html = client.get("/activity/?actor=manager").content.decode()
+    assert "<code>label.submitted</code>" not in html and "<code>dataset.created</code>" in html
+    html = client.get("/activity/?type=job.failed").content.decode()
+    assert "<code>job.failed</code>" in html and "<code>dataset.created</code>" not in html
+    partial = client.get("/activity/?dataset=d1", headers={"HX-Request": "true"})
+    body = partial.content.decode()
+    assert body.lstrip().startswith('<div id="activity-table"') and body.count("<tr>") == 4
+    assert "Enter a valid date" in client.get("/activity/?since=never").content.decode()
+
+
+def test_activity_page_pages_by_keyset(client, manager, trail, monkeypatch):
+    from dashboard import views
+
+    monkeypatch.setattr(views, "ACTIVITY_PER_PAGE", 2)
+    client.force_login(manager)
+    first = client.get("/activity/")
+    older = first.context["older"]
+    assert [e.object_id for e in first.context["events"]] == ["4", "3"]
+    second = client.get(f"/activity/?{older}")
+    assert [e.object_id for e in second.context["events"]] == ["2", "1"]
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def test_old_events_and_their_deliveries_are_deleted(settings, receiver):
+    settings.EVENT_RETENTION_DAYS = 30
+    hook = webhook_create(url=receiver.url, events=["*"], secret=SECRET)
+    with transaction.atomic():
+        old = event_record(type="ping", object_type="x", object_id="old")
+        new = event_record(type="ping", object_type="x", object_id="new")
+    Event.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=31))
+    assert events_prune() >= 1
+    assert list(Event.objects.values_list("pk", flat=True)) == [new.pk]
+    assert list(Delivery.objects.values_list("event_id", flat=True)) == [new.pk]
+    assert hook.deliveries.count() == 1
+
+
+def test_the_sweeper_and_the_retention_are_scheduled():
+    funcs = set(Schedule.objects.values_list("func", flat=True))
+    assert {"dashboard.webhooks_outbox.deliveries_sweep", "dashboard.events.events_prune"} <= funcs

@@ -1,0 +1,397 @@
+"""Webhooks against a real receiver on 127.0.0.1: signed deliveries after the commit, retries
+with backoff on a 500, a timeout, a closed connection and a redirect, then `failed` with the
+reason; redeliver and replay (same delivery id); every door (API, page, admin) for managers."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from batches.services import project_create
+from dashboard.events import event_record
+from dashboard.models import Delivery, Event, Webhook
+from dashboard.webhooks import webhook_create
+from dashboard.webhooks_outbox import deliveries_sweep
+
+from .conftest import SECRET
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hook(receiver):
+    return webhook_create(url=receiver.url, events=["*"], secret=SECRET)
+
+
+def record(run_jobs, **kwargs):
+    """An event in its own committed transaction (its deliveries leave on commit)."""
+    with run_jobs():
+        return event_record(object_type="thing", object_id="t1", **kwargs)
+
+
+def due_now(delivery):
+    """Fast-forward: as if the delivery's next attempt (or lease) were due."""
+    Delivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+def test_create_answers_the_secret_once_and_never_again(manager_api, receiver):
+    created = manager_api.post(
+        "/api/v1/webhooks/", {"url": receiver.url, "events": ["job.failed"]}, format="json"
+    )
+    assert created.status_code == 201, created.data
+    assert len(created.data["secret"]) == 64
+    assert created.data["project"] is None and created.data["active"] is True
+    webhook_id = created.data["id"]
+    detail = manager_api.get(f"/api/v1/webhooks/{webhook_id}/")
+    assert detail.status_code == 200 and "secret" not in detail.data
+    listed = manager_api.get("/api/v1/webhooks/")
+    assert [w["id"] for w in listed.data["results"]] == [webhook_id]
+    assert "secret" not in listed.data["results"][0]
+    given = manager_api.post(
+        "/api/v1/webhooks/",
+        {"url": receiver.url, "events": ["*"], "secret": SECRET, "active": False},
+        format="json",
+    )
+    assert given.status_code == 201 and given.data["secret"] == SECRET
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "ftp://example.com/x", "events": ["*"]}, "url"),
+        ({"url": "http://user:pw@example.com/x", "events": ["*"]}, "url"),
+        ({"url": "not a url", "events": ["*"]}, "url"),
+        ({"url": "http://example.com/x", "events": ["label.exploded"]}, "events"),
+        ({"url": "http://example.com/x", "events": []}, "events"),
+        ({"url": "http://example.com/x", "events": "*"}, "events"),
+        ({"url": "http://example.com/x", "events": ["*"], "project": "nope"}, "project"),
+        ({"url": "http://example.com/x", "events": ["*"], "secret": "short"}, "secret"),
+        ({"url": "http://example.com/x", "events": ["*"], "colour": "red"}, "colour"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(manager_api, body, field):
+    answer = manager_api.post("/api/v1/webhooks/", body, format="json")
+    assert answer.status_code == 400, answer.data
+    assert field in answer.data, answer.data
+    assert not Webhook.objects.exists()
+
+
+def test_patch_and_delete(manager_api, hook):
+    project = project_create(name="p")
+    answer = manager_api.patch(
+        f"/api/v1/webhooks/{hook.pk}/",
+        {"events": ["batch.created"], "project": project.pk, "active": False},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.data
+    assert answer.data["events"] == ["batch.created"] and answer.data["project"] == project.pk
+    assert answer.data["active"] is False and "secret" not in answer.data
+    bad = manager_api.patch(f"/api/v1/webhooks/{hook.pk}/", {"url": "gopher://x"}, format="json")
+    assert bad.status_code == 400 and "url" in bad.data
+    assert manager_api.delete(f"/api/v1/webhooks/{hook.pk}/").status_code == 204
+    assert manager_api.get(f"/api/v1/webhooks/{hook.pk}/").status_code == 404
+
+
+def test_viewers_and_labelers_are_refused(viewer_api, labeler_api, hook):
+    for client in (viewer_api, labeler_api):
+        assert client.get("/api/v1/webhooks/").status_code == 403
+        assert client.get(f"/api/v1/webhooks/{hook.pk}/deliveries/").status_code == 403
+        assert client.post(f"/api/v1/webhooks/{hook.pk}/test/").status_code == 403
+
+
+# --- deliveries ---------------------------------------------------------------------------------
+
+
+def test_a_test_ping_is_delivered_signed_after_the_commit(manager_api, hook, receiver, run_jobs):
+    with run_jobs():
+        answer = manager_api.post(f"/api/v1/webhooks/{hook.pk}/test/")
+        assert answer.status_code == 202, answer.data
+        assert not receiver.requests  # never inside the request's transaction
+    assert len(receiver.requests) == 1
+    sent = receiver.requests[0]
+    assert sent["signed"] and sent["path"] == "/hook"
+    assert sent["headers"]["Content-Type"] == "application/json"
+    assert sent["headers"]["X-Labelops-Event"] == "ping"
+    assert sent["headers"]["X-Labelops-Delivery"] == answer.data["id"]
+    event = sent["json"]
+    assert event["type"] == "ping" and event["object"] == {"type": "webhook", "id": hook.pk}
+    assert event["actor"]["username"] == "manager"
+    assert event == manager_api.get("/api/v1/events/").data["results"][0]
+    log = manager_api.get(f"/api/v1/webhooks/{hook.pk}/deliveries/").data["results"]
+    assert len(log) == 1
+    assert log[0]["id"] == answer.data["id"] and log[0]["event"]["type"] == "ping"
+    assert log[0]["status"] == "succeeded" and log[0]["attempts"] == 1
+    assert log[0]["response_status"] == 200 and log[0]["duration_ms"] >= 0
+    assert log[0]["error"] == "" and log[0]["next_attempt_at"] is None
+
+
+def test_subscriptions_by_type_project_and_active(receiver, run_jobs):
+    project, other = project_create(name="a"), project_create(name="b")
+    by_type = webhook_create(url=receiver.url, events=["label.submitted"], secret=SECRET)
+    by_project = webhook_create(url=receiver.url, events=["*"], project=project.pk, secret=SECRET)
+    webhook_create(url=receiver.url, events=["*"], active=False, secret=SECRET)
+    record(run_jobs, type="label.submitted", project=project.pk)
+    record(run_jobs, type="label.submitted", project=other.pk)
+    record(run_jobs, type="batch.created", project=project.pk)
+    record(run_jobs, type="batch.created", project=other.pk)
+    got = sorted((d.webhook_id, d.event.type, d.event.project) for d in Delivery.objects.all())
+    assert got == sorted(
+        [
+            (by_type.pk, "label.submitted", project.pk),
+            (by_type.pk, "label.submitted", other.pk),
+            (by_project.pk, "label.submitted", project.pk),
+            (by_project.pk, "batch.created", project.pk),
+        ]
+    )
+    assert len(receiver.requests) == 4 and all(r["signed"] for r in receiver.requests)
+
+
+def test_a_500_is_retried_with_doubling_backoff_then_failed(hook, receiver, run_jobs, settings):
+    settings.WEBHOOK_RETRY_SECONDS = 30
+    settings.WEBHOOK_MAX_ATTEMPTS = 3
+    receiver.default = 500
+    record(run_jobs, type="batch.created")
+    delivery = Delivery.objects.get()
+    waits = []
+    for attempt in (1, 2):
+        delivery.refresh_from_db()
+        assert delivery.status == "pending" and delivery.attempts == attempt
+        assert delivery.response_status == 500 and delivery.error == "HTTP 500: nope"
+        waits.append((delivery.next_attempt_at - timezone.now()).total_seconds())
+        assert deliveries_sweep() == 0  # not due yet: nothing sent
+        due_now(delivery)
+        with run_jobs():
+            assert deliveries_sweep() == 1
+    assert 25 < waits[0] <= 30 and 55 < waits[1] <= 60
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempts == 3
+    assert delivery.error == "HTTP 500: nope Gave up after 3 attempts."
+    assert delivery.next_attempt_at is None
+    ids = {r["headers"]["X-Labelops-Delivery"] for r in receiver.requests}
+    assert len(receiver.requests) == 3 and ids == {delivery.pk}
+    assert len({r["body"] for r in receiver.requests}) == 1  # the same exact body each time
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "reason"),
+    [
+        (("sleep", 1.5), None, "No answer within 0.3 seconds."),
+        ("close", None, "The receiver closed the connection without answering."),
+        ("redirect", 302, "HTTP 302: redirects are not followed (Location: /elsewhere)."),
+    ],
+)
+def test_timeout_closed_connection_and_redirect_are_retried_then_failed(
+    hook, receiver, run_jobs, settings, action, status, reason
+):
+    settings.WEBHOOK_TIMEOUT = 0.3
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    receiver.plan = [action, action]
+    record(run_jobs, type="job.failed")
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert delivery.response_status == status and delivery.error == reason
+    due_now(delivery)
+    with run_jobs():
+        deliveries_sweep()
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempts == 2
+    assert delivery.error == f"{reason} Gave up after 2 attempts."
+    assert [r["path"] for r in receiver.requests] == ["/hook", "/hook"]  # no redirect followed
+
+
+def test_a_dead_receiver_is_retried(hook, run_jobs, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    Webhook.objects.filter(pk=hook.pk).update(url="http://127.0.0.1:9/nothing-listens")
+    record(run_jobs, type="ping")
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed" and "Could not deliver" in delivery.error
+
+
+def test_a_lost_send_is_sent_again_once_its_lease_expires(hook, receiver, run_jobs):
+    """A worker that died mid-send left the delivery pending with its lease: the sweeper sends
+    it again after the lease, with the same id, and not before."""
+    with transaction.atomic():
+        event = event_record(type="ping", object_type="thing", object_id="x")
+    delivery = event.deliveries.get()
+    from dashboard.webhooks_outbox import delivery_claim
+
+    assert delivery_claim(delivery_id=delivery.pk) is not None  # the dead worker's claim
+    assert delivery_claim(delivery_id=delivery.pk) is None  # held: nobody else sends it
+    assert deliveries_sweep() == 0
+    due_now(delivery)
+    with run_jobs():
+        assert deliveries_sweep() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.attempts == 2
+    assert [r["headers"]["X-Labelops-Delivery"] for r in receiver.requests] == [delivery.pk]
+
+
+def test_no_event_and_no_delivery_for_a_rolled_back_change(hook, receiver, run_jobs):
+    class Boom(Exception):
+        pass
+
+    with run_jobs(), pytest.raises(Boom), transaction.atomic():
+        event_record(type="batch.deleted", object_type="batch", object_id="b1")
+        assert Delivery.objects.count() == 1
+        raise Boom
+    assert not Event.objects.exists() and not Delivery.objects.exists()
+    assert not receiver.requests
+
+
+def test_redeliver_sends_the_same_delivery_again(manager_api, hook, receiver, run_jobs, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver.plan = [503]
+    record(run_jobs, type="job.failed")
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed"
+    url = f"/api/v1/webhooks/{hook.pk}/deliveries/{delivery.pk}/redeliver/"
+    with run_jobs():
+        answer = manager_api.post(url)
+    assert answer.status_code == 202 and answer.data["id"] == delivery.pk
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.attempts == 1
+    assert [r["headers"]["X-Labelops-Delivery"] for r in receiver.requests] == [delivery.pk] * 2
+    Delivery.objects.filter(pk=delivery.pk).update(status="pending")
+    assert manager_api.post(url).status_code == 409
+    assert (
+        manager_api.post(f"/api/v1/webhooks/{hook.pk}/deliveries/nope/redeliver/").status_code
+        == 404
+    )
+
+
+def test_replay_deliveries_command(hook, receiver, run_jobs, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    other = webhook_create(url=receiver.url, events=["ping"], secret=SECRET)
+    receiver.plan = [500, 500]
+    record(run_jobs, type="ping")
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
+    out = StringIO()
+    with run_jobs():
+        call_command("replay_deliveries", "--webhook", other.pk, stdout=out)
+    assert "1 failed deliveries sent again" in out.getvalue()
+    assert Delivery.objects.get(webhook=other).status == "succeeded"
+    assert Delivery.objects.get(webhook=hook).status == "failed"
+    with run_jobs():
+        call_command("replay_deliveries", "--since", "2000-01-01", stdout=out)
+    assert Delivery.objects.get(webhook=hook).status == "succeeded"
+    with run_jobs():
+        call_command("replay_deliveries", stdout=out)
+    assert out.getvalue().endswith("0 failed deliveries sent again.\n")
+
+
+# --- the page and the admin ---------------------------------------------------------------------
+
+
+def test_webhooks_page_creates_edits_tests_and_redelivers(client, manager, receiver, run_jobs):
+    client.force_login(manager)
+    page = client.post(
+        "/webhooks/", {"url": receiver.url, "events": ["ping", "job.failed"], "active": "on"}
+    )
+    assert page.status_code == 200
+    hook = Webhook.objects.get()
+    assert hook.secret in page.content.decode() and hook.events == ["ping", "job.failed"]
+    assert hook.secret not in client.get("/webhooks/").content.decode()
+    bad = client.post("/webhooks/", {"url": "ftp://x/y", "events": ["ping"]})
+    assert "Only http:// and https:// URLs" in bad.content.decode()
+    assert Webhook.objects.count() == 1
+    edited = client.post(f"/webhooks/{hook.pk}/", {"url": receiver.url, "events": ["*"]})
+    assert edited.status_code == 302
+    hook.refresh_from_db()
+    assert hook.events == ["*"] and hook.active is False  # unchecked: disabled
+    with run_jobs():
+        client.post(f"/webhooks/{hook.pk}/test/")
+    delivery = Delivery.objects.get()
+    assert delivery.status == "succeeded" and receiver.events() == ["ping"]
+    detail = client.get(f"/webhooks/{hook.pk}/").content.decode()
+    assert delivery.pk in detail and "Redeliver" in detail
+    with run_jobs():
+        client.post(f"/webhooks/{hook.pk}/deliveries/{delivery.pk}/redeliver/")
+    assert receiver.events() == ["ping", "ping"]
+    partial = client.get(
+        f"/webhooks/{hook.pk}/", headers={"HX-Request": "true", "HX-Target": "deliveries"}
+    )
+    assert partial.content.decode().lstrip().startswith('<div id="deliveries"')
+    client.post(f"/webhooks/{hook.pk}/delete/")
+    assert not Webhook.objects.exists()
+
+
+def test_pages_are_managers_only(client, viewer, labeler, hook):
+    for user in (viewer, labeler):
+        client.force_login(user)
+        assert client.get("/webhooks/").status_code == 403
+        assert client.get(f"/webhooks/{hook.pk}/").status_code == 403
+        assert "/webhooks/" not in client.get("/").content.decode()
+
+
+def test_admin_reads_deliveries_and_managers_edit_webhooks(client, receiver, run_jobs):
+    from dashboard.roles import Role
+
+    from ..factories import UserFactory
+
+    manager = UserFactory(username="boss", role=Role.MANAGER, is_staff=True, is_superuser=True)
+    # Django's permissions all given: the role alone refuses.
+    viewer = UserFactory(username="peek", role=Role.VIEWER, is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(content_type__app_label="dashboard"))
+    client.force_login(manager)
+    added = client.post(
+        "/admin/dashboard/webhook/add/",
+        {"url": receiver.url, "events": '["ping"]', "project": "", "active": "on", "secret": ""},
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    hook = Webhook.objects.get()
+    assert len(hook.secret) == 64
+    record(run_jobs, type="ping")
+    delivery = Delivery.objects.get()
+    assert client.get("/admin/dashboard/delivery/").status_code == 200
+    change = client.get(f"/admin/dashboard/delivery/{delivery.pk}/change/")
+    assert change.status_code == 200 and b'name="_save"' not in change.content
+    assert client.get(f"/admin/dashboard/webhook/{hook.pk}/change/").status_code == 200
+    assert (
+        hook.secret.encode()
+        not in client.get(f"/admin/dashboard/webhook/{hook.pk}/change/").content
+    )
+    client.force_login(viewer)
+    assert client.get("/admin/dashboard/webhook/").status_code == 403
+    assert client.get("/admin/dashboard/delivery/").status_code == 403
+    assert client.get("/admin/dashboard/event/").status_code == 403
+
+
+def test_with_the_database_broker_the_task_is_written_in_the_change_transaction(
+    monkeypatch, receiver
+):
+    """No extra commit for the outbox: the one task for the event's deliveries (a fan-out
+    for several) is a row of the change's transaction, and goes with its rollback."""
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    from dashboard.webhooks_outbox import deliveries_enqueue
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    for _ in range(3):
+        webhook_create(url=receiver.url, events=["ping"], secret=SECRET)
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        event_record(type="ping", object_type="x", object_id="1")
+        assert OrmQ.objects.count() == 1
+        raise Boom
+    assert not OrmQ.objects.exists() and not Delivery.objects.exists()
+    with transaction.atomic():
+        event_record(type="ping", object_type="x", object_id="2")
+    task = OrmQ.objects.get().task
+    assert task["func"] == "dashboard.webhooks_outbox.deliveries_enqueue"
+    monkeypatch.setattr(Conf, "SYNC", True)
+    deliveries_enqueue(*task["args"])  # the worker's fan-out: one send task per delivery
+    assert len(receiver.requests) == 3
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"succeeded"}
