@@ -123,15 +123,19 @@ class BatchAdmin(RoleAdmin):
         for batch in queryset.select_related("project"):
             by_project.setdefault(batch.project, []).append(batch.pk)
         for project, ids in by_project.items():
-            job = services.export_start(
-                project=project,
-                user=request.user,
-                batch_ids=ids,
-                attachments=True,
-                metadata_fields=True,
-                data_row_details=True,
-                labels=True,
-            )
+            try:
+                job = services.export_start(
+                    project=project,
+                    user=request.user,
+                    batch_ids=ids,
+                    attachments=True,
+                    metadata_fields=True,
+                    data_row_details=True,
+                    labels=True,
+                )
+            except ApplicationError as exc:  # refused for this project: say so, go on
+                self.message_user(request, f"{project.name}: {exc.message}", messages.ERROR)
+                continue
             link = reverse("job-detail", args=[job.pk])
             self.message_user(
                 request,

@@ -1,5 +1,5 @@
 """The admin's doors checked like the API's: `RoleAdmin` is the base of every ModelAdmin, and
-`each_selected` the one way an admin action applies a service to each selected object.
+`each_selected` applies a service to each selected object, reporting each refusal.
 
 - Seeing a model needs Django's view permission *and* the API's read role (viewer); adding,
   changing and deleting need Django's permission *and* the API's write role (manager), and are

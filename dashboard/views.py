@@ -140,6 +140,7 @@ def activity_page(request):
     return render(request, template, {"form": form, "events": events, "older": older})
 
 
+@never_cache  # the page shows a new webhook's secret once: no browser or proxy may keep it
 @role_required(Role.MANAGER)
 def webhooks_page(request):
     form = WebhookForm(request.POST or None)

@@ -44,8 +44,11 @@ def webhook_url_check(url: Any) -> str:
         )
     try:
         _url_validator(url)
-    except ValidationError:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except (ValidationError, ValueError):
         raise Invalid("Not a valid URL.", field="url") from None
+    if not url.isascii():
+        raise Invalid("Percent-encode non-ASCII characters in the URL.", field="url")
     return url
 
 
@@ -161,7 +164,7 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
         delivery.duration_ms = None
         delivery.next_attempt_at = timezone.now()
         delivery.save()
-        transaction.on_commit(lambda: deliveries_enqueue([delivery.pk]))
+        transaction.on_commit(lambda: deliveries_enqueue([delivery.pk]), robust=True)
     return delivery
 
 

@@ -54,7 +54,9 @@ def deliveries_dispatch(*, delivery_ids: list[str]) -> None:
     if Conf.ORM and not Conf.SYNC:
         enqueue()
     else:
-        transaction.on_commit(enqueue)
+        # robust: a broker that cannot be reached must not turn a committed change into an
+        # error; the sweeper sends pending deliveries anyway.
+        transaction.on_commit(enqueue, robust=True)
 
 
 def send_timeout() -> int:
@@ -101,7 +103,16 @@ def delivery_claim(*, delivery_id: str) -> Delivery | None:
         if connection.vendor == "postgresql":
             locked = due.select_for_update(skip_locked=True).values_list("id", flat=True)
             due = Delivery.objects.filter(pk__in=list(locked))
-        claimed = due.update(attempts=models.F("attempts") + 1, next_attempt_at=lease)
+        # A delivery whose every attempt was taken and lost (the send never recorded an
+        # outcome: its worker died or overran) fails instead of being claimed forever.
+        due.filter(attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS).update(
+            status=Delivery.Status.FAILED,
+            next_attempt_at=None,
+            error="No outcome after the last attempt (the sending worker stopped).",
+        )
+        claimed = due.filter(attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS).update(
+            attempts=models.F("attempts") + 1, next_attempt_at=lease
+        )
     if not claimed:
         return None
     return Delivery.objects.select_related("webhook", "event").get(pk=delivery_id)
@@ -118,12 +129,15 @@ def signature(secret: str, body: bytes) -> str:
 
 def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float):
     """POST without following redirects; (status or None, error message or "")."""
-    parts = urlsplit(url)
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    client = connection_class(parts.hostname, parts.port, timeout=timeout)
+    try:
+        parts = urlsplit(url)
+        connection_class = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        client = connection_class(parts.hostname, parts.port, timeout=timeout)
+    except ValueError as exc:
+        return None, f"Could not deliver: {exc}"
     try:
         client.request("POST", target, body=body, headers=headers)
         response = client.getresponse()
@@ -132,7 +146,7 @@ def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float)
         return None, f"No answer within {settings.WEBHOOK_TIMEOUT:g} seconds."
     except http.client.RemoteDisconnected:
         return None, "The receiver closed the connection without answering."
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         return None, f"Could not deliver: {type(exc).__name__}: {exc}"
     finally:
         client.close()

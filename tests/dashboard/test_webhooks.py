@@ -70,6 +70,8 @@ def test_create_answers_the_secret_once_and_never_again(manager_api, receiver):
         ({"url": "ftp://example.com/x", "events": ["*"]}, "url"),
         ({"url": "http://user:pw@example.com/x", "events": ["*"]}, "url"),
         ({"url": "not a url", "events": ["*"]}, "url"),
+        ({"url": "http://example.com:99999/x", "events": ["*"]}, "url"),
+        ({"url": "http://example.com/\u00fc", "events": ["*"]}, "url"),
         ({"url": "http://example.com/x", "events": ["label.exploded"]}, "events"),
         ({"url": "http://example.com/x", "events": []}, "events"),
         ({"url": "http://example.com/x", "events": "*"}, "events"),
@@ -395,3 +397,39 @@ def test_with_the_database_broker_the_task_is_written_in_the_change_transaction(
     deliveries_enqueue(*task["args"])  # the worker's fan-out: one send task per delivery
     assert len(receiver.requests) == 3
     assert set(Delivery.objects.values_list("status", flat=True)) == {"succeeded"}
+
+
+def test_a_delivery_whose_every_attempt_was_lost_fails_instead_of_looping(hook, settings):
+    """A send that never records an outcome (its worker died or overran, every time) is not
+    claimed again past WEBHOOK_MAX_ATTEMPTS: it fails with the reason."""
+    from dashboard.webhooks_outbox import delivery_claim
+
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    with transaction.atomic():
+        event = event_record(type="ping", object_type="thing", object_id="x")
+    delivery = event.deliveries.get()
+    for _ in range(2):
+        assert delivery_claim(delivery_id=delivery.pk) is not None
+        due_now(delivery)
+    assert delivery_claim(delivery_id=delivery.pk) is None
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempts == 2
+    assert "No outcome" in delivery.error
+
+
+def test_an_unreachable_broker_does_not_fail_the_committed_change(hook, monkeypatch, run_jobs):
+    """The enqueue after the commit is robust: the change stands and the sweeper sends later."""
+    import dashboard.webhooks_outbox as outbox
+
+    calls = []
+
+    def broker_down(*args, **kwargs):
+        calls.append(args)
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(outbox, "async_task", broker_down)
+    with run_jobs(), transaction.atomic():
+        event = event_record(type="ping", object_type="thing", object_id="x")
+    assert calls, "the enqueue ran after the commit"
+    assert Event.objects.filter(pk=event.pk).exists()
+    assert event.deliveries.get().status == "pending"
