@@ -143,7 +143,13 @@ admin.site.unregister(Group)
 
 @admin.register(get_user_model())
 class RoleUserAdmin(RoleGuard, UserAdmin):
-    pass
+    # Only a superuser makes superusers or staff, or grants permissions one by one: a manager
+    # changes who holds which role (groups), never their own way around the roles.
+    SUPERUSER_ONLY = ("is_superuser", "is_staff", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else fields + self.SUPERUSER_ONLY
 
 
 @admin.register(Group)

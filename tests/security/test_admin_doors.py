@@ -513,3 +513,26 @@ def test_a_staff_user_who_is_not_a_manager_cannot_give_themselves_a_role(client,
     )
     assert user_role(type(user).objects.get(pk=user.pk)) == Role.LABELER
     assert Group.objects.filter(name="manager").exists()
+
+
+def test_a_manager_cannot_make_anyone_a_superuser_in_the_admin(client):
+    """Only a superuser grants superuser, staff or single permissions; a manager changes roles."""
+    from django.contrib.auth.models import Permission as AuthPermission
+
+    boss = staff("boss2", Role.MANAGER)
+    boss.user_permissions.add(*AuthPermission.objects.filter(content_type__app_label="auth"))
+    logged_in(client, boss)
+    response = client.post(
+        f"/admin/auth/user/{boss.pk}/change/",
+        {
+            "username": boss.username,
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    boss.refresh_from_db()
+    assert not boss.is_superuser and boss.is_staff
