@@ -16,7 +16,7 @@ from ..frames import check_metadata_keys, content_hash, frame_content
 from ..models import DatasetVersion
 from . import writes
 from .records import error_message
-from .writes import batches, delete_staged_into, stage_ids, touch
+from .writes import batches, delete_staged_into, stage_ids
 
 SETTABLE = ("row_data", "metadata", "attachments")
 
@@ -104,9 +104,8 @@ def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, li
             continue
         outcome.count("updated")
         items.append((row_id, gk, new_row_data, new, h, False, new_row_data != row_data, None))
-    writes.write_frames(version, items)
-    if items:
-        touch(version)
+    replaced = {row_id: content for row_id, _, _, content, _ in entries}
+    writes.write_frames_counted(version, items, replaced)
     return outcome, len(entries), entries[-1][0] if entries else after
 
 

@@ -19,8 +19,9 @@ from dashboard import strict_json
 from dashboard.bulk import staging
 from dashboard.bulk.records import Outcome, RowError
 
-from ..copy_on_write import version_chain
+from ..copy_on_write import nearest_contents, version_chain
 from ..models import DataRow, DatasetVersion, FrameEntry, FrameRevision
+from ..stats import StatsDelta, stats_apply
 
 LOOKUP_BATCH = 5000
 
@@ -108,6 +109,23 @@ def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
         staging.empty(STAGE)
 
 
+def write_frames_counted(version: DatasetVersion, items: list[tuple], replaced: dict) -> None:
+    """`write_frames`, then the version's `updated_at` and statistics in the same transaction:
+    `replaced` maps the id of each item that changes a frame the version has to that frame's
+    content (the item's content replaces it), so the counts change by the difference only."""
+    if not items:
+        return
+    write_frames(version, items)
+    delta = StatsDelta()
+    for item in items:
+        if item[0] in replaced:
+            delta.remove(replaced[item[0]])
+        delta.add(item[3])
+    touch(version)
+    if delta:
+        stats_apply(version.pk, delta)
+
+
 def _stage_row(item: tuple) -> tuple:
     frame_id, gk, row_data, content, h, new_row, row_changed, text = item
     uris = "\n".join(s["uri"] for s in content["sources"])
@@ -141,7 +159,10 @@ def delete_staged(version: DatasetVersion) -> tuple[int, list[str]]:
             cursor.execute(f"DELETE FROM {IDS} WHERE id IN (SELECT {column} FROM {table})")
         cursor.execute(f"SELECT COUNT(*) FROM {IDS}")
         deleted = int(cursor.fetchone()[0])
-        if len(version_chain(version)) == 1:
+        chain = version_chain(version)
+        if deleted:
+            stats_apply(version.pk, _removed_delta(chain))
+        if len(chain) == 1:
             cursor.execute(
                 f"DELETE FROM {entries} WHERE version_id = %s"
                 f" AND data_row_id IN (SELECT id FROM {IDS})",
@@ -156,6 +177,23 @@ def delete_staged(version: DatasetVersion) -> tuple[int, list[str]]:
             )
         cursor.execute(f"DELETE FROM {IDS}")
     return deleted, sorted(set(refused))
+
+
+def _removed_delta(chain: list[str]) -> StatsDelta:
+    """The statistics the staged ids' frames account for (a window of ids at a time)."""
+    delta = StatsDelta()
+    after = ""
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT id FROM {IDS} WHERE id > %s ORDER BY id LIMIT %s", [after, LOOKUP_BATCH]
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return delta
+            for content in nearest_contents(chain, ids).values():
+                delta.remove(content)
+            after = ids[-1]
 
 
 def delete_staged_into(
@@ -181,14 +219,14 @@ def delete_staged_into(
 
 def stage_ids_from_sql(sql: str, params: list) -> None:
     """Fill the ids staging table from a query (for `delete_staged`)."""
-    staging.temp_table(IDS, [("id", "text")])
+    staging.temp_table(IDS, [("id", "text")], index="id")
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {IDS} (id) {sql}", params)
 
 
 def stage_ids(ids: list[str]) -> None:
     """Fill the ids staging table with `ids` (for `delete_staged`)."""
-    staging.temp_table(IDS, [("id", "text")])
+    staging.temp_table(IDS, [("id", "text")], index="id")
     staging.load(IDS, ["id"], ((i,) for i in ids))
 
 
