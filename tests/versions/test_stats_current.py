@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dashboard.models import Job
-from versions.models import DatasetVersion
+from versions.models import DataRow, DatasetVersion
 from versions.services import (
     frames_add,
     frames_bulk,
@@ -160,8 +160,10 @@ def test_data_row_import_update_delete_and_sync_jobs_count(dataset, manager_api,
         run_jobs,
     )
     assert job.counts["updated"] == 1 and exact(draft)["frame_count"] == 6
-    ids = list(draft.entries.order_by("data_row_id").values_list("data_row_id", flat=True))
-    job = data_rows_call(manager_api, dataset, "delete", {"ids": ids[:2]}, run_jobs)
+    ids = list(
+        DataRow.objects.filter(global_key__in=["gk-0", "gk-1"]).values_list("pk", flat=True)
+    )
+    job = data_rows_call(manager_api, dataset, "delete", {"ids": ids}, run_jobs)
     assert job.counts["deleted"] == 2 and exact(draft)["frame_count"] == 4
     job = data_rows_call(
         manager_api, dataset, "delete", {"filter": {"global_key__in": ["gk-5"]}}, run_jobs
