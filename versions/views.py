@@ -256,7 +256,8 @@ def version_frames_add_view(request, version_id: str):
         for failure in result["failed"][:10]:
             messages.warning(
                 request,
-                f"Frame {failure['index']} not added ({failure['error_type']}): {failure['error']}",
+                f"Frame {failure['index']} not added ({failure['error_type']}): "
+                f"{failure['message']}",
             )
     return redirect(_back(version))
 

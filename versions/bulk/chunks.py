@@ -125,13 +125,22 @@ def delete_filter_chunk(version_id: str, filters: dict, *, after: str, limit: in
     return outcome, len(ids), ids[-1] if ids else after
 
 
-def delete_ids_chunk(version_id: str, ids: list[str], *, offset: int) -> Outcome:
-    """Delete the listed ids (a slice of the input starting at `offset`)."""
-    version = version_lock_draft(version_id)
-    outcome = Outcome()
+def ids_present(version: DatasetVersion, ids: list[str]) -> set[str]:
+    """Those of `ids` that are frames of the version."""
     present: set[str] = set()
     for part in batches(list(dict.fromkeys(ids))):
         present.update(row_id for row_id, _ in iter_revision_ids(version, ids=part))
+    return present
+
+
+def delete_ids_chunk(
+    version_id: str, ids: list[str], *, offset: int, delete_sources: bool = False
+) -> Outcome:
+    """Delete the listed ids (a slice of the input starting at `offset`): an id the version
+    lacks is a row error `not_found`, a repeated one `duplicate`."""
+    version = version_lock_draft(version_id)
+    outcome = Outcome()
+    present = ids_present(version, ids)
     seen: dict[str, int] = {}
     for position, row_id in enumerate(ids):
         index = offset + position
@@ -158,7 +167,7 @@ def delete_ids_chunk(version_id: str, ids: list[str], *, offset: int) -> Outcome
         seen.setdefault(row_id, index)
     if present:
         stage_ids(sorted(present))
-        delete_staged_into(version, outcome, positions=seen)
+        delete_staged_into(version, outcome, positions=seen, delete_sources=delete_sources)
     return outcome
 
 

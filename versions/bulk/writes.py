@@ -147,9 +147,13 @@ def _label_relations() -> list[tuple[str, str]]:
     return found
 
 
-def delete_staged(version: DatasetVersion) -> tuple[int, list[str]]:
+def delete_staged(
+    version: DatasetVersion, *, delete_sources: bool = False
+) -> tuple[int, list[str], int]:
     """Delete from the version the frames whose ids are in the ids staging table, except rows
-    that carry labels. Returns (deleted, refused ids)."""
+    that carry labels. With `delete_sources`, also the deleted rows' source records that no
+    version still holds (see `_purge_sources`). Returns (deleted, refused ids, data rows whose
+    source records were removed)."""
     entries = FrameEntry._meta.db_table
     refused: list[str] = []
     with connection.cursor() as cursor:
@@ -175,8 +179,39 @@ def delete_staged(version: DatasetVersion) -> tuple[int, list[str]]:
                 " ON CONFLICT (version_id, data_row_id) DO UPDATE SET revision_id = NULL",
                 [version.pk],
             )
+        purged = _purge_sources(cursor) if delete_sources and deleted else 0
         cursor.execute(f"DELETE FROM {IDS}")
-    return deleted, sorted(set(refused))
+    return deleted, sorted(set(refused)), purged
+
+
+def _purge_sources(cursor) -> int:
+    """The seed's `delete_sources` for the staged (just deleted) rows: the stored frame
+    contents (their source records) that no version's entry points at any more, and the data
+    row itself (its global_key freed) once no version holds it and nothing else refers to it.
+    What a published version holds stays: it never changes. Returns how many rows lost their
+    source records."""
+    entries, revisions, rows = (
+        FrameEntry._meta.db_table,
+        FrameRevision._meta.db_table,
+        DataRow._meta.db_table,
+    )
+    unused = (
+        f" FROM {revisions} WHERE data_row_id IN (SELECT id FROM {IDS}) AND NOT EXISTS"
+        f" (SELECT 1 FROM {entries} e WHERE e.revision_id = {revisions}.id)"
+    )
+    cursor.execute(f"SELECT COUNT(DISTINCT data_row_id){unused}")
+    purged = int(cursor.fetchone()[0])
+    cursor.execute(f"DELETE{unused}")
+    referrers = [
+        (relation.related_model._meta.db_table, relation.field.column)
+        for relation in DataRow._meta.related_objects
+    ]
+    unreferenced = " ".join(
+        f"AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.{column} = {rows}.id)"
+        for table, column in referrers
+    )
+    cursor.execute(f"DELETE FROM {rows} WHERE id IN (SELECT id FROM {IDS}) {unreferenced}")
+    return purged
 
 
 def _removed_delta(chain: list[str]) -> StatsDelta:
@@ -197,12 +232,18 @@ def _removed_delta(chain: list[str]) -> StatsDelta:
 
 
 def delete_staged_into(
-    version: DatasetVersion, outcome: Outcome, *, positions: dict[str, int] | None = None
+    version: DatasetVersion,
+    outcome: Outcome,
+    *,
+    positions: dict[str, int] | None = None,
+    delete_sources: bool = False,
 ) -> None:
     """Delete the staged ids (see `delete_staged`) and record the result in `outcome`: the
     count, and a row error per refused id (with its input position when known)."""
-    deleted, refused = delete_staged(version)
+    deleted, refused, purged = delete_staged(version, delete_sources=delete_sources)
     outcome.count("deleted", deleted)
+    if delete_sources:
+        outcome.count("sources_deleted", purged)
     for row_id in refused:
         outcome.errors.append(
             RowError(
