@@ -23,7 +23,7 @@ from .services.batches import (
     batch_names,
 )
 from .services.priorities import priorities_apply
-from .services.rows import rows_resolve
+from .services.rows import failure_type, rows_resolve
 
 PRIORITY_CHUNK = 10_000
 DELETE_LABELS_CHUNK = 5_000
@@ -51,7 +51,7 @@ def _report(chunk: Chunk, failed: list[dict]) -> None:
             key=key,
             input=key,
             message=f["reason"],
-            error_type="already_queued" if "already" in f["reason"] else "row",
+            error_type=failure_type(f["reason"]),
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.serializers import InputSerializer
+from dashboard.api.serializers import InputSerializer, RowFailureSerializer
 from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, validate_int32
 
 from ..models import (
@@ -90,7 +90,9 @@ class BatchSerializer(serializers.ModelSerializer):
         return round(batch_progress(batch) / 100, 2) if batch.size else 0.0
 
 
-class FailedRowSerializer(serializers.Serializer):
+class FailedRowSerializer(RowFailureSerializer):
+    """The one row-failure shape, with Labelbox's names beside it."""
+
     data_row = serializers.CharField(allow_null=True)
     global_key = serializers.CharField(allow_null=True)
     reason = serializers.CharField()

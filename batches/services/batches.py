@@ -184,10 +184,15 @@ def batch_create(
             raise Conflict(f"The project already has a batch named {name!r}.", field="name")
         if not ids:
             return None, failed_without_index(failed)
+        # Each taken id's input index (rows_resolve keeps input order, leaving failed ones out).
+        failed_at = {f["index"] for f in failed}
+        taken_at = [i for i in range(len(values)) if i not in failed_at]
+        positions = dict(zip(ids, taken_at, strict=True))
         batch, more = batch_create_from_ids(
             project=project,
             name=name,
             ids=ids,
+            positions=positions,
             priority=priority,
             consensus=consensus_settings,
             user=user,

@@ -70,10 +70,38 @@ def test_create_batch_reports_failed_rows(manager_api, project, make_rows):
     assert body["size"] == 2 and body["priority"] == 4 and body["progress"] == 0.0
     assert body["consensus_settings"] == {"number_of_labels": 2, "coverage_percentage": 0.5}
     assert sorted(body["failed_data_rows"], key=lambda f: f["reason"]) == [
-        {"data_row": "r-00002", "global_key": "k-r-00002", "reason": "already in this project"},
-        {"data_row": "r-00000", "global_key": "k-r-00000", "reason": "duplicate in input"},
-        {"data_row": None, "global_key": "nope", "reason": "unknown"},
+        {
+            "data_row": "r-00002",
+            "global_key": "k-r-00002",
+            "reason": "already in this project",
+            **failure(2, "k-r-00002", "already in this project", "already_queued"),
+        },
+        {
+            "data_row": "r-00000",
+            "global_key": "k-r-00000",
+            "reason": "duplicate in input",
+            **failure(4, "k-r-00000", "duplicate in input", "duplicate"),
+        },
+        {
+            "data_row": None,
+            "global_key": "nope",
+            "reason": "unknown",
+            **failure(3, "nope", "unknown", "not_found"),
+        },
     ]
+
+
+def failure(index, key, message, code):
+    """The one row-failure shape (issue 16) beside Labelbox's names."""
+    error_type = "already_queued" if code == "already_queued" else code
+    return {
+        "index": index,
+        "key": key,
+        "input": key,
+        "message": message,
+        "error_type": error_type,
+        "code": code,
+    }
 
 
 @pytest.mark.parametrize(
@@ -113,7 +141,12 @@ def test_all_rows_failing_answers_400_with_the_failures(manager_api, project):
     )
     assert response.status_code == 400
     assert response.json()["failed_data_rows"] == [
-        {"data_row": None, "global_key": "x", "reason": "unknown"}
+        {
+            "data_row": None,
+            "global_key": "x",
+            "reason": "unknown",
+            **failure(0, "x", "unknown", "not_found"),
+        }
     ]
 
 
