@@ -352,10 +352,13 @@ def test_a_data_row_import_is_the_same_through_every_door(tmp_path, manager):
         dataset = dataset_create(name="doors")[0]
         response = door(dataset)
         assert response is None or response.status_code in (202, 302), door.__name__
-        outcomes.append(imported(dataset, Job.objects.get(params__dataset_id=dataset.pk)))
+        outcome = imported(dataset, Job.objects.get(params__dataset_id=dataset.pk))
+        # Statistics are current right after the import, whatever the door (no commit).
+        frame_count = DatasetVersion.objects.get(dataset=dataset).stats["frame_count"]
+        outcomes.append((*outcome, frame_count))
         dataset_delete(dataset=dataset)
     assert outcomes[0][0] == "draft" and outcomes[0][2]["created"] == 3
-    assert outcomes[0][3] == [(3, "validation")]
+    assert outcomes[0][3] == [(3, "validation")] and outcomes[0][4] == 3
     assert all(outcome == outcomes[0] for outcome in outcomes)
 
 
@@ -387,7 +390,9 @@ def test_a_frame_import_is_the_same_through_every_door(tmp_path, manager):
                 call_command("import_rows", str(path), "--version-id", version.pk, "--frames")
         job = Job.objects.get(params__version_id=version.pk)
         errors = list(job.row_errors.values_list("index", "error_type"))
-        outcomes.append((frames_of(version), job.counts, errors))
+        version.refresh_from_db()
+        outcomes.append((frames_of(version), job.counts, errors, version.stats["frame_count"]))
     assert outcomes[0][0]["f1"]["meta"] == {"new": 1}  # an import replaces the fields it gives
     assert outcomes[0][2] == [(2, "validation")]
+    assert outcomes[0][3] == 4  # 3 inherited + f8: current right after the import
     assert all(outcome == outcomes[0] for outcome in outcomes)
