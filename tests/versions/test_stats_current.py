@@ -12,6 +12,7 @@ from versions.models import DataRow, DatasetVersion
 from versions.services import (
     frames_add,
     frames_bulk,
+    frames_delete,
     version_create,
     version_publish,
 )
@@ -160,9 +161,7 @@ def test_data_row_import_update_delete_and_sync_jobs_count(dataset, manager_api,
         run_jobs,
     )
     assert job.counts["updated"] == 1 and exact(draft)["frame_count"] == 6
-    ids = list(
-        DataRow.objects.filter(global_key__in=["gk-0", "gk-1"]).values_list("pk", flat=True)
-    )
+    ids = list(DataRow.objects.filter(global_key__in=["gk-0", "gk-1"]).values_list("pk", flat=True))
     job = data_rows_call(manager_api, dataset, "delete", {"ids": ids}, run_jobs)
     assert job.counts["deleted"] == 2 and exact(draft)["frame_count"] == 4
     job = data_rows_call(
@@ -264,3 +263,33 @@ def test_a_recount_during_writes_does_not_store_a_stale_count(root, run_jobs, mo
     job.refresh_from_db()
     assert job.status == "succeeded" and job.result["skipped"]
     assert exact(root)["frame_count"] == 4
+
+
+def test_the_migration_counts_every_existing_version(dataset):
+    """Versions written before statistics were kept current are counted once."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module("versions.migrations.0004_stats_kept_current")
+    parent = version_create(dataset=dataset, name="v1")[0]
+    frames_add(version=parent, frames=[frame(i, "car", sources=2) for i in range(4)])
+    parent = version_publish(version=parent)
+    child = version_create(dataset=dataset, name="v2", parent=parent)[0]
+    frames_add(version=child, frames=[frame(0, "bike"), frame(7)])
+    frames_delete(version=child, ids=["f1"])
+    DatasetVersion.objects.update(stats={})  # as before: stale until a commit
+
+    class Editor:
+        pass
+
+    editor = Editor()
+    editor.connection = connection
+    migration.count_all(apps, editor)
+    assert exact(parent) == {"frame_count": 4, "source_count": 8, "label_counts": {"car": 4}}
+    assert exact(child) == {
+        "frame_count": 4,
+        "source_count": 6,
+        "label_counts": {"bike": 1, "car": 2},
+    }
