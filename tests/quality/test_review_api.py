@@ -447,3 +447,38 @@ def test_a_labeler_lists_only_their_own_labels(project, labelled, labelers):
 
 def test_viewers_do_not_list_labels(viewer_api, project, labelled):
     assert viewer_api.get(url(project, "labels/")).status_code == 403
+
+
+def test_the_labels_list_costs_the_same_queries_for_1_or_50_labels(
+    reviewer_api, project, make_rows, labelers, django_assert_max_num_queries
+):
+    from batches.services import batch_create
+
+    rows = make_rows(50, prefix="q")
+    batch_create(project=project, name="many", data_rows=[r.pk for r in rows])
+    label_next(project, labelers[0])
+    with django_assert_max_num_queries(6) as one:
+        assert len(reviewer_api.get(url(project, "labels/")).json()["results"]) == 1
+    for i in range(49):
+        label = label_next(project, labelers[i % 3])
+        if i % 2:
+            label_accept(project=project, label_id=label.pk, user=labelers[(i + 1) % 3])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(reviewer_api.get(url(project, "labels/")).json()["results"]) == 50
+
+
+def test_deleting_a_batchs_labels_clears_rejected_rows_too(
+    reviewer_api, manager_api, project, batch, labelled, run_jobs
+):
+    reviewer_api.post(
+        url(project, f"labels/{labelled[0].pk}/reject/"), {"reason": "r"}, format="json"
+    )
+    with run_jobs():
+        response = manager_api.post(
+            url(project, f"batches/{batch.pk}/delete-labels/"), format="json"
+        )
+    assert response.status_code == 202
+    assert not Label.objects.exists()
+    entry = QueueEntry.objects.get(data_row_id=labelled[0].data_row_id)
+    assert (entry.labels_count, entry.rework_label_id, entry.state) == (0, None, "queued")
+    assert manager_api.delete(url(project, f"batches/{batch.pk}/")).status_code == 204
