@@ -65,3 +65,17 @@ def test_review_without_javascript(new_page, to_review):
         "pending_review",
         "rejected",
     ]
+
+
+def test_the_labeler_sees_the_rework_note(new_page, to_review, browser_users, shot):
+    from batches.services import label_reject
+
+    reviewer = UserFactory(username="reviewer", role=Role.REVIEWER)
+    first = Label.objects.order_by("id").first()
+    label_reject(project=to_review, label_id=first.pk, user=reviewer, reason="n must be 10")
+    page = new_page(browser_users["labeler"])
+    page.goto(page.base + f"/projects/{to_review.pk}/label/")
+    page.get_by_role("button", name="Take the next row").click()
+    expect(page.locator("#rework-note")).to_contain_text("n must be 10")
+    expect(page.locator("#id_annotation")).to_have_value('{\n  "n": 0\n}')
+    shot(page, "label-rework-note")

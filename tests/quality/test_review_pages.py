@@ -180,3 +180,26 @@ def test_labels_stay_view_only_in_the_admin(admin_manager, project, labelled):
     posted = client.post(f"/admin/batches/label/{labelled[0].pk}/change/", {"status": "accepted"})
     assert posted.status_code == 403
     assert Label.objects.get(pk=labelled[0].pk).status == "pending_review"
+
+
+def test_the_admin_edits_the_review_share_within_bounds(admin_manager, project):
+    client = signed_in(admin_manager)
+    path = f"/admin/batches/project/{project.pk}/change/"
+    form = {
+        "name": project.name,
+        "description": "",
+        "label_classes": '["car", "person"]',
+        "reservation_seconds": 600,
+        "review_percentage": "0.4",
+        "batches-TOTAL_FORMS": "0",
+        "batches-INITIAL_FORMS": "0",
+        "batches-MIN_NUM_FORMS": "0",
+        "batches-MAX_NUM_FORMS": "1000",
+    }
+    assert client.post(path, form).status_code == 302
+    project.refresh_from_db()
+    assert project.review_percentage == 0.4
+    refused = client.post(path, {**form, "review_percentage": "1.5"})
+    assert refused.status_code == 200 and b"review_percentage" in refused.content
+    project.refresh_from_db()
+    assert project.review_percentage == 0.4
