@@ -302,6 +302,19 @@ class MetadataSchema:
             out[spec.name] = spec.default
         return meta if out is None else out
 
+    def set_values(self, given: dict, *, field: str) -> dict:
+        """The metadata of a bulk `set`, converted; removing (null) a required field that has
+        no default → `Invalid`."""
+        try:
+            clean = self.clean(given, prefix="metadata")
+        except Invalid as exc:
+            raise Invalid(f"{exc.field}: {exc.message}", field=field) from None
+        for key, value in given.items():
+            spec = self.fields.get(key)
+            if value is None and spec and spec.required and spec.default is _MISSING:
+                raise Invalid(f"metadata.{key}: a required field cannot be removed.", field=field)
+        return clean
+
     def filter_value(self, key: str, value: Any, *, raw_key: str) -> Any:
         """A filter's value for a schema field, of the field's type (text converted): so that
         numbers compare as numbers and datetimes as instants. Free-form keys: as given."""
@@ -326,3 +339,11 @@ def metadata_merge(base: dict, given: dict) -> dict:
 
 def without_nulls(meta: dict) -> dict:
     return {k: v for k, v in meta.items() if v is not None} if None in meta.values() else meta
+
+
+def dataset_metadata_schema(dataset_id: str) -> MetadataSchema:
+    """The compiled schema of a dataset (one query)."""
+    from .models import Dataset
+
+    fields = Dataset.objects.filter(pk=dataset_id).values_list("metadata_schema", flat=True).first()
+    return MetadataSchema(fields or [])

@@ -20,6 +20,7 @@ from versions.bulk.start import (
     rows_import_start,
     rows_update_start,
 )
+from versions.metadata_schema import MetadataSchema
 from versions.projection import parse_projection
 from versions.row_filter import query_filter_q
 
@@ -162,7 +163,7 @@ class DataRowExportApi(APIView):
     @extend_schema(parameters=EXPORT_PARAMETERS, responses=EXPORT_RESPONSES)
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
-        q = query_filter_q(request.query_params)
+        q = query_filter_q(request.query_params, schema=MetadataSchema(dataset.metadata_schema))
         return _stream(
             request,
             version=selectors.version_for_reading(dataset=dataset),

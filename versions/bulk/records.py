@@ -23,8 +23,13 @@ from ..frames import (
     frame_id_for_uri,
     merge_content,
 )
-from ..metadata_schema import MetadataSchema, metadata_merge, without_nulls
-from ..models import DataRow, Dataset, DatasetVersion, FrameEntry
+from ..metadata_schema import (
+    MetadataSchema,
+    dataset_metadata_schema,
+    metadata_merge,
+    without_nulls,
+)
+from ..models import DataRow, DatasetVersion, FrameEntry
 from . import writes
 from .writes import (
     canonical_json,
@@ -124,12 +129,7 @@ class FrameWriter:
     def schema(self) -> MetadataSchema:
         """The dataset's metadata schema, compiled once per writer (once per import)."""
         if self._schema is None:
-            fields = (
-                Dataset.objects.filter(pk=self.dataset_id)
-                .values_list("metadata_schema", flat=True)
-                .first()
-            )
-            self._schema = MetadataSchema(fields or [])
+            self._schema = dataset_metadata_schema(self.dataset_id)
         return self._schema
 
     # -- shape
@@ -154,8 +154,8 @@ class FrameWriter:
     def content(self, values: dict[str, Any], base: dict | None) -> dict:
         """The frame content the record asks for: given fields replace, others keep their
         value (or take their default for a new row), and a data row's given metadata merges
-        key by key (a null removes the key); see `merge` for frames. The metadata is converted and checked
-        against the dataset's schema; the whole validated by `frame_content`."""
+        key by key (a null removes the key); see `merge` for frames. The metadata is converted
+        and checked against the dataset's schema; the whole validated by `frame_content`."""
         name = self.meta_field
         try:
             if name in values:
