@@ -179,14 +179,16 @@ def schema_validate(fields: Any) -> list[dict]:
     """The schema as stored: `[{name, type, required, default?, options?}]`, or `Invalid`
     (field `fields`) naming the metadata field at fault."""
     if not isinstance(fields, list):
-        raise Invalid("Must be a list of {name, type, default?, required?, options?}.", "fields")
+        raise Invalid(
+            "Must be a list of {name, type, default?, required?, options?}.", field="fields"
+        )
     if len(fields) > MAX_FIELDS:
         raise Invalid(f"At most {MAX_FIELDS} fields; got {len(fields)}.", field="fields")
     clean: list[dict] = []
     seen: set[str] = set()
     for position, spec in enumerate(fields):
         if not isinstance(spec, dict):
-            raise Invalid(f"Field {position}: must be an object {{name, type, …}}.", "fields")
+            raise Invalid(f"Field {position}: must be an object {{name, type, …}}.", field="fields")
         name = _valid_name(spec.get("name"), position)
         unknown = sorted(set(spec) - set(ATTRIBUTES))
         if unknown:

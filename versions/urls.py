@@ -13,6 +13,11 @@ urlpatterns = [
         bulk_views.dataset_import_view,
         name="dataset-import",
     ),
+    path(
+        "datasets/<str:dataset_id>/metadata-schema/",
+        views.dataset_metadata_schema_view,
+        name="dataset-metadata-schema",
+    ),
     path("versions/<str:version_id>/", views.version_page, name="version-detail"),
     path(
         "versions/<str:version_id>/import/",

@@ -20,6 +20,7 @@ from .forms import (
     FramesForm,
     MaskLabelsForm,
     MetadataForm,
+    MetadataSchemaForm,
     SnapshotForm,
     VersionForm,
 )
@@ -135,11 +136,31 @@ def dataset_page(request, dataset_id: str):
         "dataset": dataset,
         "tree": _tree(dataset),
         "form": form,
+        "schema_form": MetadataSchemaForm(initial={"fields_json": dataset.metadata_schema}),
         "version_count": DatasetVersion.objects.filter(dataset=dataset, removed=False).count(),
     }
     return render(
         request, "versions/dataset_detail.html", context, status=400 if form.errors else 200
     )
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def dataset_metadata_schema_view(request, dataset_id: str):
+    """The dataset page's metadata-fields editor: replace the schema, say what happened."""
+    dataset = selectors.dataset_get(dataset_id=dataset_id)
+    form = MetadataSchemaForm(request.POST)
+    if form.is_valid() and form_call(
+        form,
+        services.dataset_set_metadata_schema,
+        dataset=dataset,
+        fields=form.cleaned_data["fields_json"],
+        user=request.user,
+    ):
+        messages.success(request, "Metadata fields saved.")
+    else:
+        messages.error(request, "Metadata fields not saved: " + _errors(form))
+    return redirect("dataset-detail", dataset_id=dataset.pk)
 
 
 def _frame_preview(frame: dict) -> str | None:
