@@ -191,13 +191,13 @@ def test_json_import_converts_fills_defaults_and_reports_row_errors(manager_api,
 
 def test_csv_cells_are_converted_to_the_fields_type(manager_api, typed, run_jobs):
     body = (
-        "global_key,row_data,metadata.age,metadata.score,metadata.active,metadata.seen,"
-        "metadata.note,metadata.free,metadata.other,metadata\n"
-        'a,s3://a,28,1.5,no,2024-05-01,007,28,"{""k"": [1]}",\n'
-        'b,s3://b,29,,yes,,true,"""28""",text,"{""extra"": 1, ""free"": 5}"\n'
-        "c,s3://c,old,,,,,,,\n"
-        "d,s3://d,,,,,,,,\n"
-    ).encode()
+        b"global_key,row_data,metadata.age,metadata.score,metadata.active,metadata.seen,"
+        b"metadata.note,metadata.free,metadata.other,metadata\n"
+        b'a,s3://a,28,1.5,no,2024-05-01,007,28,"{""k"": [1]}",\n'
+        b'b,s3://b,29,,yes,,true,"""28""",text,"{""extra"": 1, ""free"": 5}"\n'
+        b"c,s3://c,old,,,,,,,\n"
+        b"d,s3://d,,,,,,,,\n"
+    )
     job = import_file(manager_api, typed, "people.csv", body, run_jobs, mode="create")
     assert job.counts["created"] == 2, errors_of(job)
     errors = dict(errors_of(job))
