@@ -159,7 +159,10 @@ class FrameWriter:
         name = self.meta_field
         try:
             if name in values:
-                values = {**values, name: self.schema.clean(values[name], prefix=name)}
+                given = values[name]
+                clean = self.schema.clean(given, prefix=name)
+                if clean is not given:
+                    values = {**values, name: clean}
             frame = self._frame(values, base)
             frame["meta"] = self.schema.complete(frame.get("meta") or {}, prefix=name)
             return frame_content(frame)
