@@ -25,7 +25,11 @@ FLAT = (
     "server: a data row needs row_data and takes its fields under `metadata` only; a flat ORM "
     "record ({name, email, age}) is refused (no typed per-dataset metadata schema yet)"
 )
-SCHEMA = "server: no per-dataset metadata schema with types and defaults (metadata-schema/)"
+SCHEMA = (
+    "client: no `@airtable_model` class mapping a model's typed fields and defaults onto the "
+    "dataset's metadata schema (the server serves it: metadata-schema/, see test_records.py); "
+    "and its records are flat (see FLAT)"
+)
 RECORD = (
     "server: no per-record create/save/delete by a record's own fields (records are data rows "
     "keyed by global_key; CLIENT.md offers bulk verbs only)"
