@@ -160,7 +160,8 @@ class DataRowListApi(APIView):
             OpenApiParameter(
                 "metadata__KEY",
                 str,
-                description="any metadata key, with __in, __lt, __gt, __contains, __isnull",
+                description="any metadata key, with __in, __lt, __gt, __contains, __isnull; "
+                "a field of the dataset's metadata schema compares by its type",
             ),
             LIST_PAGE,
             CURSOR,
