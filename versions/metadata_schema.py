@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -349,3 +351,65 @@ def dataset_metadata_schema(dataset_id: str) -> MetadataSchema:
 
     fields = Dataset.objects.filter(pk=dataset_id).values_list("metadata_schema", flat=True).first()
     return MetadataSchema(fields or [])
+
+
+# ---------------------------------------------------------------- inference (first import)
+
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def _kind_of(value: Any) -> str | None:
+    """The schema type one value suggests (a CSV cell by its text), or None (free-form)."""
+    if type(value) is TextCell:
+        text = value.strip()
+        for kind in ("integer", "number"):
+            try:
+                CONVERT[kind](text, frozenset(), True)
+                return kind
+            except ValueError:
+                pass
+        if text.lower() in ("true", "false"):
+            return "boolean"
+        value = text
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        if _ISO_DATE.match(value.strip()):
+            try:
+                _datetime(value, frozenset(), True)
+                return "datetime"
+            except ValueError:
+                pass
+        return "string"
+    return None
+
+
+def schema_infer(metadata: Iterable[dict]) -> list[dict]:
+    """Fields for the keys whose values all suggest one type (integers and numbers together:
+    number), in the order first met; keys with nested or mixed values stay free-form. Nothing
+    is required and nothing has a default."""
+    kinds: dict[str, str | None] = {}
+    for meta in metadata:
+        for key, value in meta.items():
+            if value is None or (type(value) is TextCell and not value.strip()):
+                continue
+            kind = _kind_of(value)
+            seen = kinds.get(key, kind)
+            if seen != kind:
+                kind = "number" if {seen, kind} == {"integer", "number"} else None
+            kinds[key] = kind
+    fields = [
+        {"name": key, "type": kind, "required": False}
+        for key, kind in kinds.items()
+        if kind is not None
+        and "$" not in key
+        and "." not in key
+        and 0 < len(key) <= MAX_NAME_LENGTH
+    ]
+    return fields[:MAX_FIELDS]

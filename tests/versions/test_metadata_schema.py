@@ -476,3 +476,43 @@ def test_the_admin_edits_the_schema_through_the_service(admin_client, typed):
     assert typed.metadata_schema == [
         {"name": "age", "type": "integer", "required": False, "default": 3}
     ]
+
+
+# ---------------------------------------------------------------- inference on a first import
+
+
+def test_a_first_import_may_infer_the_schema(manager_api, dataset, run_jobs):
+    body = (
+        b"global_key,row_data,metadata.age,metadata.score,metadata.ok,metadata.seen,"
+        b"metadata.name,metadata.mixed,metadata\n"
+        b'a,s3://a,28,1,true,2024-05-01,Ann,1,"{""tags"": [1]}"\n'
+        b"b,s3://b,29,1.5,false,2024-05-02T10:00:00Z,Bob,x,\n"
+    )
+    job = import_file(manager_api, dataset, "p.csv", body, run_jobs, infer_schema="true")
+    assert job.counts["created"] == 2, errors_of(job)
+    schema = manager_api.get(url(dataset, "metadata-schema/")).json()["fields"]
+    assert [(f["name"], f["type"], f["required"]) for f in schema] == [
+        ("age", "integer", False),
+        ("score", "number", False),
+        ("ok", "boolean", False),
+        ("seen", "datetime", False),
+        ("name", "string", False),
+    ]
+    stored = metadata_of(manager_api, dataset)
+    assert stored["a"]["seen"] == "2024-05-01T00:00:00.000000Z" and stored["a"]["ok"] is True
+    assert stored["b"]["mixed"] == "x" and stored["a"]["mixed"] == 1  # free-form
+    # The schema now types later writes; a second import never infers again.
+    later = import_records(
+        manager_api, dataset, [row("c", age="x", other=1)], run_jobs, infer_schema="true"
+    )
+    assert later.counts["failed"] == 1 and "metadata.age" in errors_of(later)[0][1]
+    assert len(manager_api.get(url(dataset, "metadata-schema/")).json()["fields"]) == 5
+
+
+def test_without_the_option_nothing_is_inferred(manager_api, dataset, run_jobs):
+    import_records(manager_api, dataset, [row("a", age=1)], run_jobs)
+    assert manager_api.get(url(dataset, "metadata-schema/")).json() == {"fields": []}
+    bad = manager_api.post(
+        url(dataset, "data-rows/import/?infer_schema=maybe"), {"records": [row("b")]}, format="json"
+    )
+    assert bad.status_code == 400 and "infer_schema" in bad.json()

@@ -27,6 +27,7 @@ from ..metadata_schema import (
     MetadataSchema,
     dataset_metadata_schema,
     metadata_merge,
+    schema_infer,
     without_nulls,
 )
 from ..models import DataRow, DatasetVersion, FrameEntry
@@ -111,6 +112,8 @@ class FrameWriter:
         self.merge = params.get("merge", "fields")
         self._dataset_id: str | None = None
         self._schema: MetadataSchema | None = None
+        # `?infer_schema=true`: a dataset without a schema gets one from the first chunk.
+        self.infer_schema = bool(params.get("infer_schema"))
         self.meta_field = "metadata" if shape == "data_rows" else "meta"
 
     @property
@@ -131,6 +134,20 @@ class FrameWriter:
         if self._schema is None:
             self._schema = dataset_metadata_schema(self.dataset_id)
         return self._schema
+
+    def _infer_schema(self, records: list[Record]) -> None:
+        """Give the dataset, which has no schema yet, the one its records' metadata suggests
+        (`schema_infer`; in the chunk's transaction, so a rolled-back import sets none)."""
+        from ..models import Dataset
+        from ..services.datasets import dataset_set_metadata_schema
+
+        given = (r.values.get(self.meta_field) for r in records)
+        fields = schema_infer(meta for meta in given if isinstance(meta, dict))
+        if fields:
+            dataset = Dataset.objects.get(pk=self.dataset_id)
+            self._schema = MetadataSchema(
+                dataset_set_metadata_schema(dataset=dataset, fields=fields).metadata_schema
+            )
 
     # -- shape
 
@@ -202,6 +219,8 @@ class FrameWriter:
 
     def write(self, records: list[Record], *, mode: str, key: str) -> Outcome:
         version = version_lock_draft(self.version_id)
+        if self.infer_schema and not self.schema:
+            self._infer_schema(records)
         outcome = Outcome()
         owner_of = key_owners([gk for r in records if (gk := r.values.get("global_key"))])
         plan = self._plan(records, key, owner_of, outcome)

@@ -28,6 +28,7 @@ def rows_import_start(
     dataset: Dataset | None = None,
     version: DatasetVersion | None = None,
     merge: str | None = None,
+    infer_schema: bool = False,
     user=None,
     **upload: Any,
 ) -> Job:
@@ -35,7 +36,8 @@ def rows_import_start(
     it has none) or `version` (a draft) — from one bulk input: `upload` is the keywords of
     `upload_accept` (the file or records and the options). The one service behind the API, the
     pages, the admin and `import_rows`. `merge` ("replace": `frames_add`'s rule) is how frame
-    records meet existing frames (see `FrameWriter`)."""
+    records meet existing frames (see `FrameWriter`). `infer_schema`: a dataset without a
+    metadata schema gets the one the first chunk's metadata suggests (`schema_infer`)."""
     with transaction.atomic():
         version = target_draft(dataset=dataset, version=version, user=user)
         accepted = upload_accept(RECORD_TYPES[record_type], **upload)
@@ -48,6 +50,7 @@ def rows_import_start(
                 "path": accepted.path,
                 **accepted.options.as_params(),
                 **({"merge": merge} if merge else {}),
+                **({"infer_schema": True} if infer_schema else {}),
             },
             user=user,
             total=accepted.total,
