@@ -117,7 +117,13 @@ def _datetime(value: Any, options, text: bool) -> str:
         raise ValueError(f"must be an ISO 8601 date-time, not {raw!r}.")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 lies before the first UTC instant
+        raise ValueError(
+            f"must be a date-time between the years 1 and 9999, not {raw!r}."
+        ) from None
+    return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")
 
 
 def _enum(value: Any, options, text: bool) -> str:

@@ -516,3 +516,27 @@ def test_without_the_option_nothing_is_inferred(manager_api, dataset, run_jobs):
         url(dataset, "data-rows/import/?infer_schema=maybe"), {"records": [row("b")]}, format="json"
     )
     assert bad.status_code == 400 and "infer_schema" in bad.json()
+
+
+@pytest.mark.parametrize(
+    "value, stored",
+    [
+        ("2024-05-01T14:00:00+02:00", "2024-05-01T12:00:00.000000Z"),
+        ("2024-05-01 14:00:00.25", "2024-05-01T14:00:00.250000Z"),
+        ("0999-01-01", "0999-01-01T00:00:00.000000Z"),
+        ("0001-01-01T00:00:00+01:00", None),  # before the first UTC instant
+        ("2024-13-01", None),
+        ("", None),
+    ],
+)
+def test_datetimes_are_stored_as_utc_text_of_one_width(dataset, value, stored):
+    from dashboard.errors import Invalid
+    from versions.metadata_schema import MetadataSchema
+
+    schema = MetadataSchema([{"name": "t", "type": "datetime"}])
+    if stored is None:
+        with pytest.raises(Invalid) as raised:
+            schema.clean({"t": value}, prefix="metadata")
+        assert raised.value.field == "metadata.t"
+    else:
+        assert schema.clean({"t": value}, prefix="metadata") == {"t": stored}
