@@ -214,8 +214,6 @@ def schema_validate(fields: Any) -> list[dict]:
                 f"Field {name!r}: unknown type {kind!r}; use {', '.join(TYPES)}.", field="fields"
             )
         required = spec.get("required", False)
-        if required is None:
-            required = False
         if not isinstance(required, bool):
             raise Invalid(f"Field {name!r}: required must be true or false.", field="fields")
         item: dict[str, Any] = {"name": name, "type": kind, "required": required}
