@@ -167,6 +167,27 @@ def _row_condition(name: str, lookup: str, value: Any, *, raw_key: str, from_que
     return Q(**{f"{column}{suffix}": checked(value)})
 
 
+def _typed_condition(
+    key: str, lookup: str, value: Any, schema: MetadataSchema, raw_key: str, from_query: bool
+) -> Q:
+    """A condition on a schema field: the value (each of an `__in`) of the field's type."""
+    column = f"{META}__{key}"
+    if lookup == "isnull":
+        return Q(**{f"{column}__isnull": _isnull(value, raw_key=raw_key, from_query=from_query)})
+    if lookup == "contains":
+        return Q(**{f"{column}__icontains": str(_scalar(value, raw_key=raw_key))})
+    if lookup == "in":
+        listed = _listed(value, raw_key=raw_key, from_query=from_query)
+        values = [
+            schema.filter_value(key, _scalar(v, raw_key=raw_key), raw_key=raw_key) for v in listed
+        ]
+        return Q(**{f"{column}__in": values})
+    if value is None and not from_query:
+        return Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__exact": None})
+    typed = schema.filter_value(key, _scalar(value, raw_key=raw_key), raw_key=raw_key)
+    return Q(**{f"{column}__{lookup}": typed})
+
+
 def _meta_condition(
     keys: list[str], lookup: str, value: Any, *, raw_key: str, from_query: bool
 ) -> Q:
@@ -203,24 +224,3 @@ def _meta_condition(
         if literal != value:
             return where(lookup, value) | where(lookup, literal)
     return where(lookup, value)
-
-
-def _typed_condition(
-    key: str, lookup: str, value: Any, schema: MetadataSchema, raw_key: str, from_query: bool
-) -> Q:
-    """A condition on a schema field: the value (each of an `__in`) of the field's type."""
-    column = f"{META}__{key}"
-    if lookup == "isnull":
-        return Q(**{f"{column}__isnull": _isnull(value, raw_key=raw_key, from_query=from_query)})
-    if lookup == "contains":
-        return Q(**{f"{column}__icontains": str(_scalar(value, raw_key=raw_key))})
-    if lookup == "in":
-        listed = _listed(value, raw_key=raw_key, from_query=from_query)
-        values = [
-            schema.filter_value(key, _scalar(v, raw_key=raw_key), raw_key=raw_key) for v in listed
-        ]
-        return Q(**{f"{column}__in": values})
-    if value is None and not from_query:
-        return Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__exact": None})
-    typed = schema.filter_value(key, _scalar(value, raw_key=raw_key), raw_key=raw_key)
-    return Q(**{f"{column}__{lookup}": typed})

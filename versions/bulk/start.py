@@ -28,6 +28,7 @@ def rows_import_start(
     dataset: Dataset | None = None,
     version: DatasetVersion | None = None,
     merge: str | None = None,
+    # A dataset without a metadata schema gets the one its first records suggest.
     infer_schema: bool = False,
     user=None,
     **upload: Any,
@@ -36,8 +37,7 @@ def rows_import_start(
     it has none) or `version` (a draft) — from one bulk input: `upload` is the keywords of
     `upload_accept` (the file or records and the options). The one service behind the API, the
     pages, the admin and `import_rows`. `merge` ("replace": `frames_add`'s rule) is how frame
-    records meet existing frames (see `FrameWriter`). `infer_schema`: a dataset without a
-    metadata schema gets the one the first chunk's metadata suggests (`schema_infer`)."""
+    records meet existing frames (see `FrameWriter`)."""
     with transaction.atomic():
         version = target_draft(dataset=dataset, version=version, user=user)
         accepted = upload_accept(RECORD_TYPES[record_type], **upload)
@@ -48,9 +48,9 @@ def rows_import_start(
                 "dataset_id": version.dataset_id,
                 "version_id": version.pk,
                 "path": accepted.path,
+                **({"infer_schema": True} if infer_schema else {}),
                 **accepted.options.as_params(),
                 **({"merge": merge} if merge else {}),
-                **({"infer_schema": True} if infer_schema else {}),
             },
             user=user,
             total=accepted.total,
