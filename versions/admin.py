@@ -8,7 +8,7 @@ imports and frame services only, so they are view-only here.
 from django.contrib import admin
 
 from dashboard.admin_actions import RoleAdmin, each_selected
-from dashboard.errors import ApplicationError
+from dashboard.errors import ApplicationError, Invalid
 
 from . import services
 from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
@@ -20,7 +20,8 @@ class DatasetAdmin(RoleAdmin):
     search_fields = ["id", "name", "dataset_project", "description"]
     list_filter = ["created_at"]
     service_writes = ("add", "change", "delete")
-    add_fields = change_fields = ("name", "dataset_project", "description", "tags")
+    add_fields = ("name", "dataset_project", "description", "tags")
+    change_fields = (*add_fields, "metadata_schema")
 
     def service_add(self, request, data):
         dataset, _ = services.dataset_create(
@@ -29,7 +30,15 @@ class DatasetAdmin(RoleAdmin):
         return dataset
 
     def service_change(self, request, obj, changed):
-        services.dataset_update(dataset=obj, **changed)
+        if "metadata_schema" in changed:
+            try:
+                services.dataset_set_metadata_schema(
+                    dataset=obj, fields=changed.pop("metadata_schema") or [], user=request.user
+                )
+            except ApplicationError as exc:  # shown on the schema's own form field
+                raise Invalid(exc.message, field="metadata_schema") from None
+        if changed:
+            services.dataset_update(dataset=obj, **changed)
 
     def service_delete(self, request, obj):
         services.dataset_delete(dataset=obj)

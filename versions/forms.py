@@ -55,6 +55,17 @@ class MaskLabelsForm(forms.Form):
     )
 
 
+class MetadataSchemaForm(forms.Form):
+    fields_json = JSONTextField(
+        expect=list,
+        required=False,
+        label="Metadata fields",
+        help_text='[{"name": "age", "type": "integer", "default": 0, "required": false}, '
+        '{"name": "split", "type": "enum", "options": ["train", "val"]}] — types: string, '
+        "number, integer, boolean, datetime, enum. Empty: free-form metadata.",
+    )
+
+
 class FramesForm(forms.Form):
     frames = JSONTextField(expect=list, help_text='[{"sources": [{"uri": "s3://…"}], "meta": {}}]')
 

@@ -86,7 +86,9 @@ def frame_content(frame: dict[str, Any]) -> dict[str, Any]:
 def _deep_merge(base: dict, given: dict) -> dict:
     out = dict(base)
     for key, value in given.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None:
+            out.pop(key, None)  # a key sent as null is removed
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _deep_merge(out[key], value)
         else:
             out[key] = value
@@ -94,8 +96,9 @@ def _deep_merge(base: dict, given: dict) -> dict:
 
 
 def merge_content(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    """An update merges: `meta` key by key (at any depth); sources, rois and attachments are
-    replaced when given; anything not given keeps its value. Nothing can be removed."""
+    """An update merges: `meta` key by key (at any depth; a key sent as null is removed);
+    sources, rois and attachments are replaced when given; anything not given keeps its
+    value."""
     merged = {
         "sources": given.get("sources") or base.get("sources", []),
         "meta": _deep_merge(base.get("meta") or {}, given.get("meta") or {}),

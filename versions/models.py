@@ -17,6 +17,9 @@ class Dataset(PublicModel):
     dataset_project = models.CharField(max_length=255, blank=True, help_text="Folder")
     description = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # Typed metadata fields `[{name, type, default?, required?, options?}]` every write of the
+    # dataset's rows converts and checks (`versions/metadata_schema.py`); [] = free-form.
+    metadata_schema = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -21,6 +21,7 @@ from django.db.models.fields.json import KeyTransform
 from dashboard.errors import Invalid
 from dashboard.strict_json import json_parse
 
+from .metadata_schema import MetadataSchema
 from .models import DataRow
 
 ROW_FIELDS = {
@@ -80,18 +81,22 @@ def _metadata_path(parts: list[str], raw_key: str) -> tuple[list[str], str]:
     return keys, lookup
 
 
-def query_filter_q(query_params) -> Q:
+def query_filter_q(query_params, *, schema: MetadataSchema | None = None) -> Q:
     """`row_filter_q` of a query string; a filter given twice is a 400 (not the last one kept)."""
     for key in query_params:
         if key not in QUERY_ONLY and len(query_params.getlist(key)) > 1:
             raise Invalid("Give each filter once (several values: __in=a,b).", field=key)
-    return row_filter_q(query_params.dict(), from_query=True)
+    return row_filter_q(query_params.dict(), from_query=True, schema=schema)
 
 
-def row_filter_q(filters: dict[str, Any], *, from_query: bool = False) -> Q:
+def row_filter_q(
+    filters: dict[str, Any], *, from_query: bool = False, schema: MetadataSchema | None = None
+) -> Q:
     """Build a Q from `{"metadata__split": "train", "global_key__in": [...]}`. From a query
     string, values are strings: `__in` splits on commas, metadata values are read as JSON
-    literals when they parse (5, true) and also matched as strings."""
+    literals when they parse (5, true) and also matched as strings. A field of the dataset's
+    metadata `schema` compares by its type: the value converted to it (text too), so numbers
+    compare as numbers and datetimes as instants; a value that is not of the type → 400."""
     q = Q()
     for raw_key, value in filters.items():
         if from_query and raw_key in QUERY_ONLY:
@@ -99,6 +104,9 @@ def row_filter_q(filters: dict[str, Any], *, from_query: bool = False) -> Q:
         parts = raw_key.split("__")
         if parts[0] == "metadata":
             keys, lookup = _metadata_path(parts[1:], raw_key)
+            if schema and len(keys) == 1 and keys[0] in schema.fields:
+                q &= _typed_condition(keys[0], lookup, value, schema, raw_key, from_query)
+                continue
             q &= _meta_condition(keys, lookup, value, raw_key=raw_key, from_query=from_query)
             continue
         if parts[0] not in ROW_FIELDS:
@@ -157,6 +165,27 @@ def _row_condition(name: str, lookup: str, value: Any, *, raw_key: str, from_que
         return Q(**{f"{column}__icontains": str(_scalar(value, raw_key=raw_key))})
     suffix = "" if lookup == "exact" else f"__{lookup}"
     return Q(**{f"{column}{suffix}": checked(value)})
+
+
+def _typed_condition(
+    key: str, lookup: str, value: Any, schema: MetadataSchema, raw_key: str, from_query: bool
+) -> Q:
+    """A condition on a schema field: the value (each of an `__in`) of the field's type."""
+    column = f"{META}__{key}"
+    if lookup == "isnull":
+        return Q(**{f"{column}__isnull": _isnull(value, raw_key=raw_key, from_query=from_query)})
+    if lookup == "contains":
+        return Q(**{f"{column}__icontains": str(_scalar(value, raw_key=raw_key))})
+    if lookup == "in":
+        listed = _listed(value, raw_key=raw_key, from_query=from_query)
+        values = [
+            schema.filter_value(key, _scalar(v, raw_key=raw_key), raw_key=raw_key) for v in listed
+        ]
+        return Q(**{f"{column}__in": values})
+    if value is None and not from_query:
+        return Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__exact": None})
+    typed = schema.filter_value(key, _scalar(value, raw_key=raw_key), raw_key=raw_key)
+    return Q(**{f"{column}__{lookup}": typed})
 
 
 def _meta_condition(

@@ -9,6 +9,11 @@ urlpatterns = [
     path("datasets/", views.datasets_page, name="dataset-list"),
     path("datasets/<str:dataset_id>/", views.dataset_page, name="dataset-detail"),
     path(
+        "datasets/<str:dataset_id>/metadata-schema/",
+        views.dataset_metadata_schema_view,
+        name="dataset-metadata-schema",
+    ),
+    path(
         "datasets/<str:dataset_id>/import/",
         bulk_views.dataset_import_view,
         name="dataset-import",

@@ -20,6 +20,7 @@ from .forms import (
     FramesForm,
     MaskLabelsForm,
     MetadataForm,
+    MetadataSchemaForm,
     SnapshotForm,
     VersionForm,
 )
@@ -94,6 +95,25 @@ def _tree(dataset) -> list[dict]:
     return [node(root) for root in children.get(None, [])]
 
 
+@require_POST
+@role_required(Role.MANAGER)
+def dataset_metadata_schema_view(request, dataset_id: str):
+    """The dataset page's metadata-fields editor: replace the schema, say what happened."""
+    dataset = selectors.dataset_get(dataset_id=dataset_id)
+    form = MetadataSchemaForm(request.POST)
+    if form.is_valid() and form_call(
+        form,
+        services.dataset_set_metadata_schema,
+        dataset=dataset,
+        fields=form.cleaned_data["fields_json"],
+        user=request.user,
+    ):
+        messages.success(request, "Metadata fields saved.")
+    else:
+        messages.error(request, "Metadata fields not saved: " + _errors(form))
+    return redirect("dataset-detail", dataset_id=dataset.pk)
+
+
 @role_required(Role.VIEWER)
 def dataset_page(request, dataset_id: str):
     dataset = selectors.dataset_get(dataset_id=dataset_id)
@@ -136,6 +156,7 @@ def dataset_page(request, dataset_id: str):
         "dataset": dataset,
         "tree": _tree(dataset),
         "form": form,
+        "schema_form": MetadataSchemaForm(initial={"fields_json": dataset.metadata_schema}),
         "version_count": DatasetVersion.objects.filter(dataset=dataset, removed=False).count(),
     }
     return render(

@@ -30,6 +30,13 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+class TextCell(str):
+    """The text of a CSV cell kept for its record type to convert (a `<field>.<key>` column,
+    e.g. `metadata.age`, whose type only the target knows)."""
+
+    __slots__ = ()
+
+
 class FieldError(ValueError):
     """A value that cannot be converted; names the field."""
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from dashboard.errors import Invalid
 
-from .fields import MISSING, Field, FieldError
+from .fields import MISSING, Field, FieldError, TextCell
 
 MODES = ("create", "upsert", "sync")
 ON_ERROR = ("continue", "atomic")
@@ -124,6 +124,9 @@ class RecordType:
     writer: Callable[[dict[str, Any]], ChunkWriter]
     # The fields `key_of` reads: a record whose other fields are bad still claims its key.
     key_fields: tuple[str, ...] = ()
+    # A dict field whose keys may also come as `<dotted>.<key>` columns (`metadata.age`): each
+    # sets one key, over the field's own JSON; CSV cells stay `TextCell`s for the writer.
+    dotted: str | None = None
 
     @property
     def field_names(self) -> list[str]:
@@ -131,6 +134,12 @@ class RecordType:
 
     def field(self, name: str) -> Field | None:
         return self._by_name.get(name)
+
+    def dotted_key(self, column: str) -> str | None:
+        """`age` for the column `metadata.age` of a type whose `dotted` field is metadata."""
+        if self.dotted and column.startswith(self.dotted + "."):
+            return column[len(self.dotted) + 1 :]
+        return None
 
     @property
     def _by_name(self) -> dict[str, Field]:
@@ -192,11 +201,20 @@ def check_columns(record_type: RecordType, columns: Iterable[str], *, unknown: s
         if name in seen:
             raise Invalid(f"Column {name!r} appears twice in the header.", field="file")
         seen.add(name)
-    extra = [c for c in columns if record_type.field(c) is None]
+    for name in columns:
+        key = record_type.dotted_key(name)
+        if key is not None and (not key or "." in key or "$" in key):
+            raise Invalid(
+                f"Column {name!r}: name one key, {record_type.dotted}.<key>, without '.' or '$' "
+                "in the key.",
+                field="file",
+            )
+    extra = [c for c in columns if record_type.field(c) is None and not record_type.dotted_key(c)]
     if extra and unknown != "ignore":
+        dotted = f", {record_type.dotted}.<key>" if record_type.dotted else ""
         raise Invalid(
             f"Unknown column(s) {', '.join(map(repr, extra))}: the columns are "
-            f"{', '.join(record_type.field_names)} (or send ?unknown=ignore).",
+            f"{', '.join(record_type.field_names)}{dotted} (or send ?unknown=ignore).",
             field="file",
         )
 
@@ -209,8 +227,18 @@ def convert_record(
         raise RecordError("A record must be an object.", error_type="parse")
     values: dict[str, Any] = {}
     problems: list[str] = []
+    dotted: dict[str, Any] = {}
     for name, value in raw.items():
         spec = record_type.field(name)
+        if spec is None and (key := record_type.dotted_key(name)):
+            if "." in key or "$" in key:
+                problems.append(f"{name}: name one key, without '.' or '$'.")
+            elif from_text and isinstance(value, str):
+                if value != "":  # an empty cell is missing
+                    dotted[key] = TextCell(value)
+            else:
+                dotted[key] = value
+            continue
         if spec is None:
             if unknown != "ignore":
                 problems.append(
@@ -226,6 +254,8 @@ def convert_record(
             values[name] = converted
     if problems:
         raise RecordError(" ".join(problems))
+    if dotted:
+        values[record_type.dotted] = {**values.get(record_type.dotted, {}), **dotted}
     return values
 
 

@@ -53,7 +53,8 @@ def test_export_fields_are_the_import_fields(dataset, draft, run_import, manager
     run_import(draft, ENCODERS["ndjson"](rows(2)), "ndjson", mode="create")
     response = manager_api.get(f"/api/v1/datasets/{dataset.pk}/data-rows/export/?format=csv")
     header = next(csv.reader(io.StringIO(body_of(response).decode())))
-    assert header == ["id", "global_key", "row_data", "metadata", "attachments"]
+    # One column per metadata key (the rows' only key is `n`), and `metadata` for the rest.
+    assert header == ["id", "global_key", "row_data", "metadata.n", "metadata", "attachments"]
     response = manager_api.get(f"/api/v1/datasets/{dataset.pk}/data-rows/export/?format=json")
     items = json.loads(body_of(response))
     assert [i["global_key"] for i in items] == sorted(

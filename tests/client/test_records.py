@@ -88,7 +88,6 @@ def test_export_streams_and_import_file_streams(rows, tmp_path):
     assert rows.first(global_key="u9").age == 9
 
 
-@pytest.mark.xfail(strict=True, reason="server: no datasets/{id}/metadata-schema/ yet")
 def test_metadata_schema_gives_types_and_defaults(rows):
     rows.dataset.set_metadata_schema(
         [
@@ -100,14 +99,12 @@ def test_metadata_schema_gives_types_and_defaults(rows):
     assert rows.first(global_key="t1").metadata == {"status": "pending", "priority": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="server: upsert replaces metadata whole (no merge)")
 def test_upsert_merges_metadata_key_by_key(rows):
     rows.bulk_create([row(1, age=28, email="a@x")])
     rows.upsert([row(1, age=29)])
     assert rows.first(global_key="u1").metadata == {"age": 29, "email": "a@x"}
 
 
-@pytest.mark.xfail(strict=True, reason="server: CSV import refuses metadata.<field> columns")
 def test_csv_import_reads_metadata_columns(rows, tmp_path):
     csv = tmp_path / "users.csv"
     csv.write_text("global_key,row_data,metadata.age\nu1,https://img/1.jpg,28\n")

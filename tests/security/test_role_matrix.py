@@ -28,7 +28,7 @@ READS_BY_POST = re.compile(r"/frames/query/$")
 
 # Pages that perform, or show the form / confirmation of, a manager's action.
 MANAGER_PAGES = re.compile(
-    r"/(cancel|retry|metadata|mask-labels|frames|commit|snapshot|remove|new|from-dataset|priority|"
+    r"/(cancel|retry|metadata|metadata-schema|mask-labels|frames|commit|snapshot|remove|new|from-dataset|priority|"
     r"move|delete-labels|delete|remove-queued|export|import|reorder|update)/$"
 )
 

@@ -20,6 +20,7 @@ from versions.bulk.start import (
     rows_import_start,
     rows_update_start,
 )
+from versions.metadata_schema import MetadataSchema
 from versions.projection import parse_projection
 from versions.row_filter import query_filter_q
 
@@ -73,13 +74,25 @@ def _option(request, name: str) -> str | None:
     return value or None
 
 
+def _infer_schema(request) -> bool:
+    """`?infer_schema=true|false` of a data-row import (default false)."""
+    raw = _option(request, "infer_schema")
+    if raw is None:
+        return False
+    if raw.strip().lower() not in ("true", "false", "1", "0"):
+        raise Invalid("Must be true or false.", field="infer_schema")
+    return raw.strip().lower() in ("true", "1")
+
+
 def _import(request, *, record_type: str, **target):
     """Read a multipart `file` or a JSON array (or {"frames"/"records": [...]}) and start the
     import job into the target (`dataset=` or `version=`)."""
     upload = request.FILES.get("file") if hasattr(request, "FILES") else None
     options = {name: _option(request, name) for name in OPTIONS}
+    if "dataset" in target:
+        options["infer_schema"] = _infer_schema(request)
     if upload is not None:
-        refuse_unknown(request.data, ("file", *OPTIONS))
+        refuse_unknown(request.data, ("file", *OPTIONS, "infer_schema"))
         given = {"fileobj": upload, "filename": upload.name, "size": upload.size}
     else:
         body = data = request.data
@@ -123,10 +136,22 @@ def _stream(request, *, version, record_type: str, stem: str, q=None, projection
     return response
 
 
+INFER_SCHEMA = OpenApiParameter(
+    "infer_schema",
+    bool,
+    description="a dataset without a metadata schema gets the one the first records' metadata "
+    "suggests (types only: nothing required, no defaults)",
+)
+
+
 class DataRowImportApi(APIView):
     parser_classes = UPLOAD_PARSERS
 
-    @extend_schema(parameters=IMPORT_PARAMETERS, request=UPLOAD, responses={202: JobSerializer})
+    @extend_schema(
+        parameters=[*IMPORT_PARAMETERS, INFER_SCHEMA],
+        request=UPLOAD,
+        responses={202: JobSerializer},
+    )
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         return _import(request, record_type="data_rows", dataset=dataset)
@@ -162,7 +187,7 @@ class DataRowExportApi(APIView):
     @extend_schema(parameters=EXPORT_PARAMETERS, responses=EXPORT_RESPONSES)
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
-        q = query_filter_q(request.query_params)
+        q = query_filter_q(request.query_params, schema=MetadataSchema(dataset.metadata_schema))
         return _stream(
             request,
             version=selectors.version_for_reading(dataset=dataset),

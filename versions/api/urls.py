@@ -101,6 +101,11 @@ urlpatterns[:0] = [
         name="dataset-by-name",
     ),
     path(
+        "datasets/<str:dataset_id>/metadata-schema/",
+        views.DatasetMetadataSchemaApi.as_view(),
+        name="dataset-metadata-schema",
+    ),
+    path(
         "versions/<str:version_id>/frames/query/",
         views.FrameQueryApi.as_view(),
         name="frame-query",

@@ -24,6 +24,7 @@ from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer, refuse_unknown
 from dashboard.errors import Invalid
 from versions import selectors, services
+from versions.metadata_schema import MetadataSchema
 from versions.projection import parse_projection, project
 from versions.row_filter import query_filter_q
 
@@ -159,7 +160,8 @@ class DataRowListApi(APIView):
             OpenApiParameter(
                 "metadata__KEY",
                 str,
-                description="any metadata key, with __in, __lt, __gt, __contains, __isnull",
+                description="any metadata key, with __in, __lt, __gt, __contains, __isnull; "
+                "a field of the dataset's metadata schema compares by its type",
             ),
             LIST_PAGE,
             CURSOR,
@@ -169,7 +171,9 @@ class DataRowListApi(APIView):
     def get(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         limit, cursor = page_size(request), keyset_cursor(request)
-        condition = query_filter_q(request.query_params)
+        condition = query_filter_q(
+            request.query_params, schema=MetadataSchema(dataset.metadata_schema)
+        )
         version = selectors.version_for_reading(dataset=dataset)
         if version is None:
             return Response(keyset_page(request, [], key="id", cursor=cursor, has_more=False))
@@ -457,6 +461,7 @@ from rest_framework import serializers  # noqa: E402
 from dashboard.api.serializers import InputSerializer  # noqa: E402
 from dashboard.errors import NotFound  # noqa: E402
 from dashboard.roles import Role  # noqa: E402
+from versions.metadata_schema import MAX_FIELDS, TYPES  # noqa: E402
 
 
 class DatasetByNameApi(APIView):
@@ -514,3 +519,56 @@ class FrameQueryApi(APIView):
                 "missing": [i for i in ids if i not in found],
             }
         )
+
+
+METADATA_FIELD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 100},
+        "type": {"type": "string", "enum": list(TYPES)},
+        "default": {"description": "a value of the field's type", "nullable": True},
+        "required": {"type": "boolean", "default": False},
+        "options": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 255},
+            "maxItems": 1000,
+            "description": "the values of an enum (required for an enum, refused otherwise)",
+        },
+    },
+    "required": ["name", "type"],
+    "additionalProperties": False,
+}
+METADATA_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "fields": {"type": "array", "items": METADATA_FIELD_SCHEMA, "maxItems": MAX_FIELDS}
+    },
+    "required": ["fields"],
+    "additionalProperties": False,
+}
+
+
+class DatasetMetadataSchemaApi(APIView):
+    """GET, PUT datasets/{id}/metadata-schema/: the dataset's typed metadata fields. PUT
+    replaces them; every later write of the dataset's rows converts and checks metadata
+    against them (types, defaults, required)."""
+
+    @extend_schema(responses={200: METADATA_SCHEMA})
+    def get(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        return Response({"fields": dataset.metadata_schema or []})
+
+    @extend_schema(
+        request={"application/json": METADATA_SCHEMA},
+        responses={200: METADATA_SCHEMA, 400: OpenApiResponse(description="A field is invalid")},
+    )
+    def put(self, request, dataset_id: str):
+        dataset = selectors.dataset_get(dataset_id=dataset_id)
+        body = request.data
+        if not isinstance(body, dict) or "fields" not in body:
+            raise Invalid('Send {"fields": [{"name", "type", …}, …]}.', field="fields")
+        refuse_unknown(body, ("fields",))
+        dataset = services.dataset_set_metadata_schema(
+            dataset=dataset, fields=body["fields"], user=request.user
+        )
+        return Response({"fields": dataset.metadata_schema})

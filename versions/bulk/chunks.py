@@ -13,6 +13,7 @@ from dashboard.errors import ApplicationError, Invalid
 from ..copy_on_write import effective_entries, iter_revision_ids
 from ..drafts import version_lock_draft
 from ..frames import check_metadata_keys, content_hash, frame_content
+from ..metadata_schema import MetadataSchema, dataset_metadata_schema
 from ..models import DatasetVersion
 from . import writes
 from .records import error_message
@@ -21,9 +22,10 @@ from .writes import batches, delete_staged_into, stage_ids
 SETTABLE = ("row_data", "metadata", "attachments")
 
 
-def update_set_validate(values: Any) -> dict[str, Any]:
-    """`set` of a bulk update: row_data, metadata (merged key by key; null removes a key),
-    attachments (replaced). Unique fields cannot be set on many rows."""
+def update_set_validate(values: Any, schema: MetadataSchema | None = None) -> dict[str, Any]:
+    """`set` of a bulk update: row_data, metadata (merged key by key; null removes a key;
+    converted and checked against the dataset's `schema`), attachments (replaced). Unique
+    fields cannot be set on many rows."""
     if not isinstance(values, dict) or not values:
         raise Invalid('Give the values to set, e.g. {"metadata": {"split": "val"}}.', field="set")
     for name in values:
@@ -39,26 +41,36 @@ def update_set_validate(values: Any) -> dict[str, Any]:
         if not isinstance(values["metadata"], dict):
             raise Invalid("metadata must be an object.", field="set")
         check_metadata_keys(values["metadata"], field="set")
+        if schema:
+            values = {**values, "metadata": schema.set_values(values["metadata"], field="set")}
     if "attachments" in values and not isinstance(values["attachments"], list):
         raise Invalid("attachments must be a list of {type, value}.", field="set")
     return values
 
 
-def filter_validate(filters: Any, *, field: str = "filter") -> Q:
+def filter_validate(
+    filters: Any, *, field: str = "filter", schema: MetadataSchema | None = None
+) -> Q:
     from ..row_filter import row_filter_q
 
     if not isinstance(filters, dict):
         raise Invalid(
             'Must be an object of lookups, e.g. {"metadata__split": "train"}.', field=field
         )
-    return row_filter_q(filters)
+    return row_filter_q(filters, schema=schema)
 
 
-def updated_content(content: dict, values: dict[str, Any]) -> dict:
+def _typed_filter(filters: dict, version: DatasetVersion) -> Q:
+    return filter_validate(filters, schema=dataset_metadata_schema(version.dataset_id))
+
+
+def updated_content(content: dict, values: dict[str, Any], schema: MetadataSchema | None = None):
     new = dict(content)
     if "metadata" in values:
         meta = {**(content.get("meta") or {}), **values["metadata"]}
         new["meta"] = {k: v for k, v in meta.items() if v is not None}
+        if schema:  # a key removed by `set` takes its default again
+            new["meta"] = schema.complete(new["meta"], prefix="metadata")
     if "attachments" in values:
         new["attachments"] = values["attachments"]
     if "row_data" in values:
@@ -75,7 +87,7 @@ def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, li
     version = version_lock_draft(version_id)
     entries = list(
         data_rows_of_version(version)
-        .filter(filter_validate(filters), data_row_id__gt=after)
+        .filter(_typed_filter(filters, version), data_row_id__gt=after)
         .order_by("data_row_id")
         .values_list(
             "data_row_id",
@@ -87,9 +99,10 @@ def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, li
     )
     outcome = Outcome()
     items = []
+    schema = dataset_metadata_schema(version.dataset_id)
     for row_id, gk, row_data, content, old_hash in entries:
         try:
-            new = updated_content(content, values)
+            new = updated_content(content, values, schema)
         except ApplicationError as exc:
             outcome.errors.append(
                 RowError(
@@ -114,7 +127,7 @@ def delete_filter_chunk(version_id: str, filters: dict, *, after: str, limit: in
     version = version_lock_draft(version_id)
     ids = list(
         data_rows_of_version(version)
-        .filter(filter_validate(filters), data_row_id__gt=after)
+        .filter(_typed_filter(filters, version), data_row_id__gt=after)
         .order_by("data_row_id")
         .values_list("data_row_id", flat=True)[:limit]
     )

@@ -3,7 +3,9 @@ streamed export in CSV, JSON or NDJSON with an optional projection."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from itertools import chain, islice
 from typing import Any
 
 from django.db.models import Q
@@ -12,6 +14,7 @@ from dashboard.bulk.export import export_stream
 from dashboard.bulk.formats import format_detect
 
 from ..copy_on_write import effective_entries, iter_revision_ids
+from ..metadata_schema import MetadataSchema, dataset_metadata_schema, text_needs_quotes
 from ..models import DataRow, DatasetVersion, FrameRevision
 from .records import RECORD_TYPES
 
@@ -88,4 +91,49 @@ def rows_export(
     if projection:
         fields = list(dict.fromkeys(path[0] for path in projection))
         records = (project(r, projection) for r in records)
+    elif fmt == "csv" and record_type == "data_rows":
+        schema = dataset_metadata_schema(version.dataset_id) if version is not None else None
+        fields, records = metadata_columns(records, fields, schema)
     return fmt, export_stream(records, fmt=fmt, fields=fields)
+
+
+SCAN_ROWS = 1000  # the rows whose metadata keys become columns (with the schema's fields)…
+MAX_KEY_COLUMNS = 200  # …at most this many; other keys stay in the `metadata` column
+
+
+def metadata_columns(
+    records: Iterator[dict], fields: list[str], schema: MetadataSchema | None
+) -> tuple[list[str], Iterator[dict]]:
+    """CSV columns `metadata.<key>`: one per field of the schema (in its order), then one per
+    other key met in the first SCAN_ROWS rows (in the order met), at most MAX_KEY_COLUMNS in
+    all. The header is written before the rows stream, so keys that only later rows have —
+    or past the limit — stay in the `metadata` column as JSON: nothing is lost, and the
+    import reads both. Free-form text that would read back as another JSON value (`28`,
+    `true`, `""`) is written JSON-quoted."""
+    head = list(islice(records, SCAN_ROWS))
+    typed = schema.fields if schema else {}
+    keys = dict.fromkeys(list(typed)[:MAX_KEY_COLUMNS])
+    for record in head:
+        for key in record.get("metadata") or ():
+            if len(keys) >= MAX_KEY_COLUMNS:
+                break
+            keys.setdefault(key)
+    at = fields.index("metadata")
+    columns = [*fields[:at], *(f"metadata.{k}" for k in keys), *fields[at:]]
+
+    def flat(record: dict) -> dict:
+        meta = record.get("metadata") or {}
+        out = {**record, "metadata": None}
+        rest = {}
+        for key, value in meta.items():
+            if key not in keys:
+                rest[key] = value
+            elif isinstance(value, str) and key not in typed and text_needs_quotes(value):
+                out[f"metadata.{key}"] = json.dumps(value, ensure_ascii=False)
+            else:
+                out[f"metadata.{key}"] = value
+        if rest:
+            out["metadata"] = rest
+        return out
+
+    return columns, (flat(r) for r in chain(head, records))

@@ -47,12 +47,19 @@ def add_frames(run: JobRun) -> dict:
 
 
 def _matching_total(run: JobRun) -> None:
+    from ..metadata_schema import dataset_metadata_schema
     from .chunks import filter_validate
 
     if run.job.progress_total is None:
         version = version_get(version_id=run.params["version_id"])
         run.set_total(
-            effective_entries(version).filter(filter_validate(run.params["filter"])).count()
+            effective_entries(version)
+            .filter(
+                filter_validate(
+                    run.params["filter"], schema=dataset_metadata_schema(version.dataset_id)
+                )
+            )
+            .count()
         )
 
 

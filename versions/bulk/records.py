@@ -23,6 +23,13 @@ from ..frames import (
     frame_id_for_uri,
     merge_content,
 )
+from ..metadata_schema import (
+    MetadataSchema,
+    dataset_metadata_schema,
+    metadata_merge,
+    schema_infer,
+    without_nulls,
+)
 from ..models import DataRow, DatasetVersion, FrameEntry
 from . import writes
 from .writes import (
@@ -72,7 +79,8 @@ def _fail(
 
 def _new_data_row_content(values: dict[str, Any]) -> dict:
     """`frame_content` of a new data row, without its checks that converted values always
-    pass (row_data a string, metadata a dict, attachments a list)."""
+    pass (row_data a string, metadata a dict, attachments a list); the metadata is checked
+    against the schema by the caller."""
     if not values.get("row_data"):
         raise RecordError("row_data: this field is required to create a data row.")
     meta = values.get("metadata") or {}
@@ -102,6 +110,10 @@ class FrameWriter:
         # frame) or "deep" (`frames_update`: `merge_content`, meta merged key by key).
         self.merge = params.get("merge", "fields")
         self._dataset_id: str | None = None
+        self._schema: MetadataSchema | None = None
+        # `?infer_schema=true`: a dataset without a schema gets one from the first chunk.
+        self.infer_schema = bool(params.get("infer_schema"))
+        self.meta_field = "metadata" if shape == "data_rows" else "meta"
 
     @property
     def dataset_id(self) -> str:
@@ -114,6 +126,27 @@ class FrameWriter:
             if self._dataset_id is None:
                 raise Invalid(f"No version with id {self.version_id!r}.", field="version")
         return self._dataset_id
+
+    @property
+    def schema(self) -> MetadataSchema:
+        """The dataset's metadata schema, compiled once per writer (once per import)."""
+        if self._schema is None:
+            self._schema = dataset_metadata_schema(self.dataset_id)
+        return self._schema
+
+    def _infer_schema(self, records: list[Record]) -> None:
+        """Give the dataset, which has no schema yet, the one its records' metadata suggests
+        (`schema_infer`; in the chunk's transaction, so a rolled-back import sets none)."""
+        from ..models import Dataset
+        from ..services.datasets import dataset_set_metadata_schema
+
+        given = (r.values.get(self.meta_field) for r in records)
+        fields = schema_infer(meta for meta in given if isinstance(meta, dict))
+        if fields:
+            dataset = Dataset.objects.get(pk=self.dataset_id)
+            self._schema = MetadataSchema(
+                dataset_set_metadata_schema(dataset=dataset, fields=fields).metadata_schema
+            )
 
     # -- shape
 
@@ -136,40 +169,57 @@ class FrameWriter:
 
     def content(self, values: dict[str, Any], base: dict | None) -> dict:
         """The frame content the record asks for: given fields replace, others keep their
-        value (or take their default for a new row); see `merge` for frames. Validated by
-        `frame_content`."""
+        value (or take their default for a new row), and a data row's given metadata merges
+        key by key (a null removes the key); see `merge` for frames. The metadata is converted
+        and checked against the dataset's schema; the whole validated by `frame_content`."""
+        name = self.meta_field
+        try:
+            if name in values:
+                given = values[name]
+                clean = self.schema.clean(given, prefix=name)
+                if clean is not given:
+                    values = {**values, name: clean}
+            frame = self._frame(values, base)
+            frame["meta"] = self.schema.complete(frame.get("meta") or {}, prefix=name)
+            return frame_content(frame)
+        except ApplicationError as exc:
+            raise RecordError(error_message(exc)) from None
+
+    def _frame(self, values: dict[str, Any], base: dict | None) -> dict:
         if self.shape == "data_rows" and base is None:
-            return _new_data_row_content(values)
+            given = values.get("metadata")
+            return _new_data_row_content(
+                {**values, "metadata": without_nulls(given)} if given else values
+            )
         if self.shape == "data_rows":
             sources = list(base.get("sources") or [])
             if "row_data" in values and (not sources or sources[0]["uri"] != values["row_data"]):
                 first = {"id": sources[0]["id"]} if sources else {}
                 sources[:1] = [{**first, "uri": values["row_data"]}]
-            frame = {
+            meta = base.get("meta") or {}
+            return {
                 "sources": sources,
-                "meta": values.get("metadata", base.get("meta") or {}),
+                "meta": metadata_merge(meta, values["metadata"]) if "metadata" in values else meta,
                 "rois": base.get("rois") or [],
                 "attachments": values.get("attachments", base.get("attachments") or []),
             }
-        else:
-            fields = ("sources", "meta", "rois", "attachments")
-            if base is None or self.merge == "replace":
-                if not values.get("sources"):
-                    raise RecordError("sources: this field is required to create a frame.")
-                frame = {f: values[f] for f in fields if f in values}
-            elif self.merge == "deep":
-                frame = merge_content(base, values)
-            else:
-                frame = {f: values.get(f, base.get(f)) for f in fields}
-        try:
-            return frame_content(frame)
-        except ApplicationError as exc:
-            raise RecordError(error_message(exc)) from None
+        fields = ("sources", "meta", "rois", "attachments")
+        if base is None or self.merge == "replace":
+            if not values.get("sources"):
+                raise RecordError("sources: this field is required to create a frame.")
+            frame = {f: values[f] for f in fields if f in values}
+            return frame
+        if self.merge == "deep":
+            return merge_content(base, values)
+        # A frame import gives whole fields, meta too (as `frames_add`; PATCH merges).
+        return {f: values.get(f, base.get(f)) for f in fields}
 
     # -- import
 
     def write(self, records: list[Record], *, mode: str, key: str) -> Outcome:
         version = version_lock_draft(self.version_id)
+        if self.infer_schema and not self.schema:
+            self._infer_schema(records)
         outcome = Outcome()
         owner_of = key_owners([gk for r in records if (gk := r.values.get("global_key"))])
         plan = self._plan(records, key, owner_of, outcome)
@@ -343,6 +393,7 @@ DATA_ROWS = RecordType(
     default_key="global_key",
     writer=data_row_writer,
     key_fields=("id", "global_key", "row_data"),
+    dotted="metadata",
 )
 FRAMES = RecordType(
     name="frames",

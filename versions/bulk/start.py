@@ -14,6 +14,7 @@ from dashboard.jobs.services import job_create
 from dashboard.models import Job
 
 from ..drafts import version_ensure_draft
+from ..metadata_schema import dataset_metadata_schema
 from ..models import Dataset, DatasetVersion
 from .chunks import filter_validate, update_set_validate
 from .records import RECORD_TYPES
@@ -27,6 +28,8 @@ def rows_import_start(
     dataset: Dataset | None = None,
     version: DatasetVersion | None = None,
     merge: str | None = None,
+    # A dataset without a metadata schema gets the one its first records suggest.
+    infer_schema: bool = False,
     user=None,
     **upload: Any,
 ) -> Job:
@@ -45,6 +48,7 @@ def rows_import_start(
                 "dataset_id": version.dataset_id,
                 "version_id": version.pk,
                 "path": accepted.path,
+                **({"infer_schema": True} if infer_schema else {}),
                 **accepted.options.as_params(),
                 **({"merge": merge} if merge else {}),
             },
@@ -67,8 +71,9 @@ def rows_update_start(
     version = target_draft(dataset=dataset, version=version, user=user)
     if filter is None:
         filter = {}
-    filter_validate(filter)
-    update_set_validate(set)
+    schema = dataset_metadata_schema(version.dataset_id)
+    filter_validate(filter, schema=schema)
+    set = update_set_validate(set, schema)
     return job_create(
         kind="update_rows",
         params={"version_id": version.pk, "filter": filter, "set": set},
@@ -107,7 +112,7 @@ def rows_delete_start(
                 "An empty filter would delete every row; give at least one lookup.",
                 field="filter",
             )
-        filter_validate(filter)
+        filter_validate(filter, schema=dataset_metadata_schema(version.dataset_id))
         params["filter"] = filter
     return job_create(kind="delete_rows", params=params, user=user, total=total)
 

@@ -1,7 +1,12 @@
 """The verbs on datasets, versions and frames (`<thing>_<verb>`, keyword-only, atomic), used
 alike by the API, the admin, the pages, jobs and commands; one module per subject."""
 
-from .datasets import dataset_create, dataset_delete, dataset_update
+from .datasets import (
+    dataset_create,
+    dataset_delete,
+    dataset_set_metadata_schema,
+    dataset_update,
+)
 from .frames import (
     FRAMES_SYNC_LIMIT,
     FrameBulk,
@@ -30,6 +35,7 @@ __all__ = [
     "FrameBulk",
     "dataset_create",
     "dataset_delete",
+    "dataset_set_metadata_schema",
     "dataset_update",
     "frames_add",
     "frames_add_start",

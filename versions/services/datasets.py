@@ -112,3 +112,19 @@ def dataset_delete(*, dataset: Dataset) -> None:
         raise Conflict(
             "The dataset's data rows came into use while it was being deleted; try again."
         ) from None
+
+
+def dataset_set_metadata_schema(*, dataset: Dataset, fields: Any, user=None) -> Dataset:
+    """Replace the dataset's typed metadata fields (`metadata_schema.schema_validate`: a bad
+    type, a default of the wrong type, an enum without options or a name given twice → 400
+    naming the field). Later writes of the dataset's rows convert and check their metadata
+    against it; rows already stored are not rewritten."""
+    from ..metadata_schema import schema_validate
+
+    clean = schema_validate(fields)
+    with transaction.atomic():
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        locked.metadata_schema = clean
+        locked.save(update_fields=["metadata_schema", "updated_at"])
+    dataset.metadata_schema = clean
+    return dataset
