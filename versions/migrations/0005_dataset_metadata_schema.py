@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('versions', '0003_lean_frame_indexes'),
+        ('versions', '0004_stats_kept_current'),
     ]
 
     operations = [
