@@ -7,7 +7,8 @@ Dependencies point batches → versions → dashboard: projects and datasets are
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,10 +60,48 @@ def event_type_check(value: Any, *, field: str, wildcard: bool = False) -> str:
     return value
 
 
+# Who is acting, when a service records an event without naming the actor: the request being
+# served (its user is read when the event is written: DRF's token authentication sets it on the
+# request late), or the creator of the job being run. Set by `EventActorMiddleware` and the job
+# runner; nothing (a management command, a worker's own work) records the system.
+_current_actor: ContextVar[Any] = ContextVar("labelops_event_actor", default=None)
+CURRENT_ACTOR: Any = object()
+
+
+@contextmanager
+def events_actor(actor):
+    """Events recorded inside (without an explicit actor) name `actor`: a user, or a request
+    whose user is read when the event is written."""
+    token = _current_actor.set(actor)
+    try:
+        yield
+    finally:
+        _current_actor.reset(token)
+
+
+def current_actor():
+    """The user events are recorded for now (None: the system)."""
+    actor = _current_actor.get()
+    if actor is not None and hasattr(actor, "META"):  # a request
+        actor = getattr(actor, "user", None)
+    return actor
+
+
+class EventActorMiddleware:
+    """Events recorded while a request is served name its user (session or API token)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with events_actor(request):
+            return self.get_response(request)
+
+
 def event_record(
     *,
     type: str,
-    actor=None,
+    actor=CURRENT_ACTOR,
     project: str | None = None,
     dataset: str | None = None,
     object_type: str,
@@ -72,8 +111,11 @@ def event_record(
 ) -> Event:
     """Record an event inside the change's transaction, and one pending delivery for each
     active webhook that wants it (or only `only_webhook`: a test ping). The deliveries leave
-    from the workers once the transaction commits; a rollback leaves none of them."""
+    from the workers once the transaction commits; a rollback leaves none of them. Without
+    `actor`, the current one (`events_actor`: the request's user, a job's creator)."""
     event_type_check(type, field="type")
+    if actor is CURRENT_ACTOR:
+        actor = current_actor()
     signed_in = actor is not None and getattr(actor, "pk", None) is not None
     # A change calls this inside its transaction; alone (say, a ping) it opens its own.
     with nullcontext() if connection.in_atomic_block else transaction.atomic():

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "dashboard.middleware.RequestBodyGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.events.EventActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dashboard.middleware.NulCharacterMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

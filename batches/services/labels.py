@@ -7,11 +7,13 @@ import json
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.errors import Conflict, Invalid, NotFound
+from dashboard.events import event_record
 
+from ..events import batch_completed_check
 from ..models import Label, Project, QueueEntry
 from .serving import (
     db_time,
@@ -104,7 +106,9 @@ def _label_record(
     *, project: Project, entry_id: int, author, annotation: dict, held: bool
 ) -> Label:
     """Record `author`'s label on the entry and count it (with `held`, only on the entry they
-    hold, whose reservation ends). One statement on PostgreSQL."""
+    hold, whose reservation ends), with its `label.submitted` event (and `batch.completed` when
+    it was the batch's last row) in the same transaction. One statement on PostgreSQL, and the
+    event's."""
     _check_annotation_size(annotation)
     db, now = serving_db(), timezone.now()
     params = {
@@ -115,8 +119,20 @@ def _label_record(
         "now": db_time(db, now),
     }
     try:
-        with serving_transaction(db), db.cursor() as cursor:
-            row = label_insert(cursor, params, held=held)
+        with transaction.atomic(using=db.alias):
+            with db.cursor() as cursor:
+                row = label_insert(cursor, params, held=held)
+            if row is not None:
+                label_id, batch_id, row_id = row
+                event_record(
+                    type="label.submitted",
+                    actor=author,
+                    project=project.pk,
+                    object_type="label",
+                    object_id=label_id,
+                    data={"label": label_id, "batch": batch_id, "data_row": row_id},
+                )
+                batch_completed_check(batch_id)
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
         if conflict is None:
@@ -124,7 +140,6 @@ def _label_record(
         raise conflict from None
     if row is None:
         raise _not_held(project=project, entry_id=entry_id)
-    label_id, batch_id, row_id = row
     label = loaded(
         db,
         Label,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ..events import project_event
 from ..models import Project
 
 UNSET: Any = object()
@@ -22,6 +23,7 @@ def user_or_none(user):
 # ProjectAdminForm): names trimmed and bounded, label classes unique, reservation in bounds.
 
 
+@transaction.atomic
 def project_create(
     *,
     name: str,
@@ -30,13 +32,15 @@ def project_create(
     reservation_seconds: int = 600,
     user=None,
 ) -> Project:
-    return Project.objects.create(
+    project = Project.objects.create(
         name=name,
         description=description,
         label_classes=list(label_classes or []),
         reservation_seconds=reservation_seconds,
         created_by=user_or_none(user),
     )
+    project_event("project.created", project)
+    return project
 
 
 @transaction.atomic
@@ -62,4 +66,5 @@ def project_update(
         setattr(project, key, value)
     if fields:
         project.save(update_fields=[*fields, "updated_at"])
+        project_event("project.updated", project, fields=sorted(fields))
     return project
