@@ -62,9 +62,13 @@ def project_update(
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if "label_classes" in fields:
         fields["label_classes"] = list(fields["label_classes"] or [])
+    # What changes, against the stored row (an admin form has set the instance's fields).
+    stored = Project.objects.filter(pk=project.pk).values(*fields).first() or {} if fields else {}
+    changed = sorted(key for key, value in fields.items() if stored.get(key) != value)
     for key, value in fields.items():
         setattr(project, key, value)
     if fields:
         project.save(update_fields=[*fields, "updated_at"])
-        project_event("project.updated", project, fields=sorted(fields))
+    if changed:
+        project_event("project.updated", project, fields=changed)
     return project
