@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard.events import event_record
+from dashboard.events import CURRENT_ACTOR, event_record
 
 from .models import Batch, Project, QueueEntry
 
@@ -20,10 +20,11 @@ def project_event(type: str, project: Project, **data: Any) -> None:
     )
 
 
-def batch_event(type: str, batch: Batch, **data: Any) -> None:
+def batch_event(type: str, batch: Batch, actor=CURRENT_ACTOR, **data: Any) -> None:
     """An event about a batch: its project and dataset (a deleted batch's too), its name."""
     event_record(
         type=type,
+        actor=actor,
         project=batch.project_id,
         dataset=batch.dataset_id,
         object_type="batch",
@@ -32,7 +33,7 @@ def batch_event(type: str, batch: Batch, **data: Any) -> None:
     )
 
 
-def batch_completed_check(batch_id: str) -> None:
+def batch_completed_check(batch_id: str, *, actor=CURRENT_ACTOR) -> None:
     """Record `batch.completed` if every row of the batch is done now (called after a row became
     done, in that transaction). Two index probes; when nothing queued is left, the batch row is
     locked before the final look, so two concurrent last submits cannot both miss it."""
@@ -48,4 +49,4 @@ def batch_completed_check(batch_id: str) -> None:
     )
     if batch is None or live.exists():
         return
-    batch_event("batch.completed", batch, size=batch.size)
+    batch_event("batch.completed", batch, actor=actor, size=batch.size)

@@ -231,3 +231,45 @@ def events_prune() -> int:
     cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
     deleted, _ = Event.objects.filter(at__lt=cutoff).delete()
     return deleted
+
+
+# What an event says in words (the overview's feed, the Activity page): `{key}` from its data.
+SUMMARIES = {
+    "project.created": "created project {name}",
+    "project.updated": "edited project {name}",
+    "dataset.created": "created dataset {name}",
+    "dataset.deleted": "deleted dataset {name}",
+    "version.created": "created version {name}",
+    "version.published": "published version {name}",
+    "version.removed": "removed version {name}",
+    "batch.created": "created batch {name} ({size} rows)",
+    "batch.updated": "edited batch {name}",
+    "batch.deleted": "deleted batch {name}",
+    "batch.completed": "completed batch {name} ({size} rows)",
+    "batch.rows_removed": "removed {removed} queued rows from batch {name}",
+    "labels.deleted": "deleted {count} labels of batch {name}",
+    "label.submitted": "labelled row {data_row}",
+    "label.accepted": "accepted label {label}",
+    "label.rejected": "rejected label {label}",
+    "priorities.changed": "changed the serving order",
+    "job.succeeded": "job {kind} succeeded",
+    "job.failed": "job {kind} failed",
+    "job.cancelled": "job {kind} cancelled",
+    "ping": "ping",
+}
+
+
+class _Data(dict):
+    def __missing__(self, key):
+        return "?"
+
+
+def event_summary(event: Event) -> str:
+    """One line: who did what (`labeler labelled row r-1`; `Created batch b (4 rows)` when
+    nobody signed in did it)."""
+    data = _Data(event.data if isinstance(event.data, dict) else {})
+    data.setdefault("label", event.object_id)
+    text = SUMMARIES.get(event.type, event.type).format_map(data)
+    if event.actor_username:
+        return f"{event.actor_username} {text}"
+    return text[:1].upper() + text[1:]

@@ -132,7 +132,7 @@ def _label_record(
                     object_id=label_id,
                     data={"label": label_id, "batch": batch_id, "data_row": row_id},
                 )
-                batch_completed_check(batch_id)
+                batch_completed_check(batch_id, actor=author)
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
         if conflict is None:

@@ -432,3 +432,51 @@ def test_a_rolled_back_change_leaves_no_event(monkeypatch):
     assert not Event.objects.exists()
     label_submit(project=project, entry_id=entry.pk, user=labeler, annotation={})
     assert [e.type for e in Event.objects.order_by("id")] == ["label.submitted", "batch.completed"]
+
+
+# --- The overview's recent activity and the Activity page read the log ---------------------------
+
+
+def test_overview_activity_shows_changes_deletions_and_removals(page, api, boss):
+    project = project_with_batch("v", rows=1)
+    project.name = "Cams"
+    project.save()
+    dataset = DatasetFactory(name="street")
+    label_one(project, UserFactory(username="lab", role=Role.LABELER))
+    batch_create(project=project, name="gone", data_rows=["v-1"])
+    api.delete(api_url(project, f"batches/{batch_of(project, 'gone').pk}/"))
+    api.delete(f"/api/v1/datasets/{dataset.pk}/")
+    feed = page.get("/").context["activity"]
+    texts = [a.text for a in feed]
+    assert texts[:4] == [
+        "boss deleted dataset street",
+        "boss deleted batch gone in Cams",
+        "Created batch gone (1 rows) in Cams",
+        "lab completed batch b (1 rows) in Cams",
+    ]
+    assert "lab labelled row v-0 in Cams" in texts
+    by_text = {a.text: a for a in feed}
+    # the deleted batch links to its project, the deleted dataset nowhere
+    assert by_text["boss deleted batch gone in Cams"].url == f"/projects/{project.pk}/"
+    assert by_text["boss deleted dataset street"].url is None
+    assert by_text["boss deleted batch gone in Cams"].kind == "removed"
+
+
+def test_activity_page_links_objects_that_still_exist(page, api):
+    kept, gone = project_with_batch("k"), project_with_batch("g")
+    dataset = DatasetFactory(name="street")
+    version = version_create(dataset=dataset, name="v1")[0]
+    api.delete(api_url(gone, f"batches/{batch_of(gone).pk}/"))
+    html = page.get("/activity/").content.decode()
+    assert f'<a href="/projects/{kept.pk}/">batch {batch_of(kept).pk}</a>' in html
+    assert f"<td>batch {Event.objects.get(type='batch.deleted').object_id}</td>" in html
+    assert f'<a href="/projects/{gone.pk}/">p-g</a>' in html  # the project is still there
+    assert f'<a href="/versions/{version.pk}/">version {version.pk}</a>' in html
+    assert f'<a href="/datasets/{dataset.pk}/">street</a>' in html
+    api.delete(f"/api/v1/datasets/{dataset.pk}/")
+    html = page.get("/activity/").content.decode()
+    assert (
+        f'href="/datasets/{dataset.pk}/"' not in html
+        and f'href="/versions/{version.pk}/"' not in html
+    )
+    assert f"<td>version {version.pk}</td>" in html and "deleted dataset street" in html
