@@ -109,17 +109,22 @@ def event_record(
     data: dict[str, Any] | None = None,
     only_webhook: Webhook | None = None,
 ) -> Event:
-    """Record an event inside the change's transaction, and one pending delivery for each
-    active webhook that wants it (or only `only_webhook`: a test ping). The deliveries leave
-    from the workers once the transaction commits; a rollback leaves none of them. Without
-    `actor`, the current one (`events_actor`: the request's user, a job's creator)."""
+    """Record an event inside the change's transaction. Without `actor`, the current one
+    (`events_actor`: the request's user, a job's creator).
+
+    Webhooks cost the change one flag: an event some active webhook wants is marked for fan-out
+    (`Event.fanout`, in the same row), and once the transaction commits a worker writes its
+    deliveries (one per webhook, each with its id for every attempt) and sends them; a rollback
+    leaves nothing. `only_webhook` (a test ping) writes its one delivery at once."""
     event_type_check(type, field="type")
     if actor is CURRENT_ACTOR:
         actor = current_actor()
     signed_in = actor is not None and getattr(actor, "pk", None) is not None
+    fanout = only_webhook is None and subscribed(type=type, project=project or "")
     # A change calls this inside its transaction; alone (say, a ping) it opens its own.
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
         event = Event.objects.create(
+            fanout=fanout,
             type=type,
             actor_user_id=actor.pk if signed_in else None,
             actor_username=actor.get_username() if signed_in else "",
@@ -129,14 +134,18 @@ def event_record(
             object_id=str(object_id),
             data=data or {},
         )
-        hooks = [only_webhook] if only_webhook is not None else webhooks_for(event)
-        if hooks:
-            deliveries = Delivery.objects.bulk_create(
-                [Delivery(webhook=hook, event=event, next_attempt_at=event.at) for hook in hooks]
-            )
+        if only_webhook is not None:
             from .webhooks_outbox import deliveries_dispatch
 
-            deliveries_dispatch(delivery_ids=[d.pk for d in deliveries])
+            delivery = Delivery.objects.create(
+                webhook=only_webhook, event=event, next_attempt_at=event.at
+            )
+            deliveries_dispatch(delivery_ids=[delivery.pk])
+        elif fanout:
+            from .webhooks_outbox import fan_out_kick
+
+            # After the commit, a worker is woken (at most a few times a second per process).
+            transaction.on_commit(fan_out_kick, robust=True)
     return event
 
 
@@ -152,25 +161,29 @@ def webhooks_changed() -> None:
     _subscriptions = (0.0, [])
 
 
-def webhooks_for(event: Event) -> list[Webhook]:
-    """The active webhooks subscribed to the event's type (or `*`) and to its project."""
+def subscriptions_active() -> list[tuple[str, str, list[str]]]:
+    """(id, project, events) of every active webhook, read now."""
+    return list(Webhook.objects.filter(active=True).values_list("id", "project", "events"))
+
+
+def subscribers(subscriptions, *, type: str, project: str) -> list[str]:
+    """The ids of the subscriptions that want an event of `type` in `project`."""
+    return [
+        hook_id
+        for hook_id, hook_project, events in subscriptions
+        if (not hook_project or hook_project == project)
+        and (type in events or ALL_EVENTS in events)
+    ]
+
+
+def subscribed(*, type: str, project: str) -> bool:
+    """Whether some active webhook wants the event (the subscriptions cached for a second)."""
     global _subscriptions
     read_at, subscriptions = _subscriptions
     if time.monotonic() - read_at > SUBSCRIPTIONS_TTL:
-        subscriptions = list(
-            Webhook.objects.filter(active=True).values_list("id", "project", "events")
-        )
+        subscriptions = subscriptions_active()
         _subscriptions = (time.monotonic(), subscriptions)
-    wanted = [
-        hook_id
-        for hook_id, project, events in subscriptions
-        if (not project or project == event.project)
-        and (event.type in events or ALL_EVENTS in events)
-    ]
-    if not wanted:
-        return []
-    # Still there and active (the cache may be a second old): by primary key, cheap.
-    return list(Webhook.objects.filter(pk__in=wanted, active=True).only("id"))
+    return bool(subscriptions) and bool(subscribers(subscriptions, type=type, project=project))
 
 
 _datetime = DateTimeField()
