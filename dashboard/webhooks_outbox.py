@@ -65,7 +65,10 @@ def fan_out_kick() -> None:
     if now - _last_kick < FAN_OUT_DEBOUNCE:
         return  # the fan-out woken less than FAN_OUT_DEBOUNCE ago will see this commit
     _last_kick = now
-    async_task(FAN_OUT_PATH_EVENTS, time.time(), task_name="events-fan-out")
+    # In a transaction of its own: django-q2's database broker closes a connection it is given
+    # in autocommit (CONN_MAX_AGE=0), and the request would open (and prepare) a new one.
+    with transaction.atomic():
+        async_task(FAN_OUT_PATH_EVENTS, time.time(), task_name="events-fan-out")
 
 
 def events_fan_out(kicked_at: float | None = None) -> int:
