@@ -6,9 +6,10 @@ webhook) and clears the marks in one transaction, then enqueues the sends. Each 
 own short django-q2 task (`delivery_send`); a sweeper (`deliveries_sweep`, every minute) fans out
 what no worker took (a broker that was down, a worker killed) and sends what is due or lost.
 
-A kick skipped by the debounce is covered: a woken fan-out keeps looking until FAN_OUT_DEBOUNCE +
-FAN_OUT_TAIL seconds after its kick, so it sees every change committed before the next kick
-would have been due.
+A kick skipped by the debounce is covered: kicks are decided after the commit, and a woken
+fan-out keeps looking until FAN_OUT_DEBOUNCE (+ FAN_OUT_TAIL) seconds after its kick, so it sees
+every change committed before the next kick would have been due. Latency: none added (the first
+commit after a quiet spell kicks at once); a broker that is down delays to the next sweep.
 
 A delivery is claimed before it is sent: its attempt is counted and `next_attempt_at` becomes a
 lease (timeout + grace). A worker killed mid-send leaves it `pending` with an expired lease, so
@@ -44,10 +45,13 @@ LEASE_GRACE_SECONDS = 30  # past timeout: a delivery still "sending" after this 
 SWEEP_LIMIT = 1000  # deliveries enqueued per sweep (the next sweep takes the rest)
 ERROR_BODY_BYTES = 200  # of a refusing receiver's answer, kept in `error`
 FAN_OUT_PATH_EVENTS = "dashboard.webhooks_outbox.events_fan_out"
-FAN_OUT_DEBOUNCE = 0.25  # seconds: a process wakes the fan-out at most this often
-FAN_OUT_TAIL = 0.75  # seconds a woken fan-out keeps looking past the debounce
+# A process wakes the fan-out at most once a second: under steady labeling that is one extra
+# small commit a second and about one fan-out task alive per web process (it lives
+# FAN_OUT_DEBOUNCE + FAN_OUT_TAIL), whatever the rate of events.
+FAN_OUT_DEBOUNCE = 1.0  # seconds
+FAN_OUT_TAIL = 0.1  # seconds past the debounce: room for the clocks of web and worker hosts
 FAN_OUT_BATCH = 500  # events fanned out per transaction
-FAN_OUT_IDLE = 0.05  # seconds between looks when nothing is marked
+FAN_OUT_IDLE = 0.1  # seconds between looks when nothing is marked
 
 
 # --- Fan-out: from marked events to deliveries ---------------------------------------------------

@@ -407,6 +407,7 @@ def test_the_change_writes_no_task_and_one_fan_out_task_wakes_after_the_commit(
     task = OrmQ.objects.get().task
     assert task["func"] == "dashboard.webhooks_outbox.events_fan_out"
     monkeypatch.setattr(Conf, "SYNC", True)
+    monkeypatch.setattr(webhooks_outbox, "FAN_OUT_DEBOUNCE", 0.0)  # no waiting for more
     monkeypatch.setattr(webhooks_outbox, "FAN_OUT_TAIL", 0.0)
     with run_jobs():
         assert webhooks_outbox.events_fan_out(*task["args"]) == 1  # the worker runs it
