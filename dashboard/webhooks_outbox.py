@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import logging
+import socket
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -211,10 +213,35 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def address_refusal(host: str | None, port: int | None) -> str:
+    """Why `host` may not receive webhooks ("" if it may): with WEBHOOK_ALLOW_PRIVATE false, a
+    host that is, or resolves to, an address that is not public (loopback, private, link-local,
+    reserved, multicast). A name that does not resolve is left to the send to report."""
+    if settings.WEBHOOK_ALLOW_PRIVATE or not host:
+        return ""
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, port or 80)}
+    except (OSError, UnicodeError):
+        return ""
+    for address in sorted(found):
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if not ip.is_global or ip.is_multicast:
+            return (
+                f"{host} is a non-public address ({address}): refused while "
+                "WEBHOOK_ALLOW_PRIVATE is false."
+            )
+    return ""
+
+
 def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float):
     """POST without following redirects; (status or None, error message or "")."""
     try:
         parts = urlsplit(url)
+        refusal = address_refusal(parts.hostname, parts.port)
+        if refusal:
+            return None, f"Not sent: {refusal}"
         connection_class = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )

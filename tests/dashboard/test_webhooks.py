@@ -457,3 +457,36 @@ def test_an_unreachable_broker_does_not_fail_the_committed_change(hook, monkeypa
         deliveries_sweep()  # the sweeper fans out what no worker took, and sends it
     assert not Event.objects.get(pk=event.pk).fanout
     assert event.deliveries.get().status == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+    ],
+)
+def test_private_addresses_are_refused_when_not_allowed(manager_api, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    answer = manager_api.post("/api/v1/webhooks/", {"url": url, "events": ["*"]}, format="json")
+    assert answer.status_code == 400 and "WEBHOOK_ALLOW_PRIVATE" in answer.data["url"][0]
+    hook = webhook_create(url="http://93.184.216.34/hook", events=["*"])  # a public address
+    answer = manager_api.patch(f"/api/v1/webhooks/{hook.pk}/", {"url": url}, format="json")
+    assert answer.status_code == 400 and "url" in answer.data
+
+
+def test_a_private_address_is_refused_again_at_the_send(hook, receiver, run_jobs, settings):
+    """Registered while allowed (the default), refused once WEBHOOK_ALLOW_PRIVATE is false: the
+    delivery is not sent and says why (a name could also come to resolve elsewhere)."""
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    record(run_jobs, type="batch.created")
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending" and "WEBHOOK_ALLOW_PRIVATE" in delivery.error
+    assert delivery.error.startswith("Not sent: 127.0.0.1 is a non-public address")
+    assert not receiver.requests
