@@ -4,23 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0006_schedule_events'),
+        ("dashboard", "0006_schedule_events"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='event',
-            name='fanout',
+            model_name="event",
+            name="fanout",
             field=models.BooleanField(default=False),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('fanout', True)), fields=['id'], name='event_fanout'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("fanout", True)), fields=["id"], name="event_fanout"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('event', 'webhook'), name='delivery_once_per_webhook'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(
+                fields=("event", "webhook"), name="delivery_once_per_webhook"
+            ),
         ),
     ]
