@@ -35,7 +35,7 @@ def batch_event(type: str, batch: Batch, actor=CURRENT_ACTOR, **data: Any) -> No
 
 def batch_completed_check(batch_id: str, *, actor=CURRENT_ACTOR) -> None:
     """Record `batch.completed` if every row of the batch is done now (called after a row became
-    done, in that transaction). Two index probes; when nothing queued is left, the batch row is
+    done or rows left, in that transaction); a batch left without rows is not completed. Two index probes; when nothing queued is left, the batch row is
     locked before the final look, so two concurrent last submits cannot both miss it."""
     live = QueueEntry.objects.filter(batch_id=batch_id, state__in=["queued", "reserved"])
     if live.filter(state="queued").exists():
@@ -47,6 +47,6 @@ def batch_completed_check(batch_id: str, *, actor=CURRENT_ACTOR) -> None:
         .only("id", "name", "project_id", "dataset_id", "size")
         .first()
     )
-    if batch is None or live.exists():
-        return
+    if batch is None or not batch.size or live.exists():
+        return  # gone, emptied (no row left to be done), or rows still to label
     batch_event("batch.completed", batch, actor=actor, size=batch.size)

@@ -312,6 +312,7 @@ def test_rows_removed_by_page_api_and_admin_one_event_per_call(page, api, boss):
     api.post(api_url(projects[1], f"batches/{ids[1]}/remove-queued/"))
     admin_action(page, "batches/batch", "remove_queued_rows", ids[2])
     api.post(api_url(projects[1], f"batches/{ids[1]}/remove-queued/"))  # nothing left: no event
+    assert not events("batch.completed")  # emptied, not completed
     removed = events("batch.rows_removed")
     assert_by(removed, boss)
     assert [(e.object_id, e.project, e.data["removed"], e.data["held"]) for e in removed] == [
