@@ -35,8 +35,9 @@ def batch_event(type: str, batch: Batch, actor=CURRENT_ACTOR, **data: Any) -> No
 
 def batch_completed_check(batch_id: str, *, actor=CURRENT_ACTOR) -> None:
     """Record `batch.completed` if every row of the batch is done now (called after a row became
-    done or rows left, in that transaction); a batch left without rows is not completed. Two index probes; when nothing queued is left, the batch row is
-    locked before the final look, so two concurrent last submits cannot both miss it."""
+    done or rows left, in that transaction); a batch left without rows is not completed. Two
+    index probes; when nothing queued is left, the batch row is locked before the final look,
+    so two concurrent last submits cannot both miss it."""
     live = QueueEntry.objects.filter(batch_id=batch_id, state__in=["queued", "reserved"])
     if live.filter(state="queued").exists():
         return  # rows wait to be served: their submits will look again
