@@ -1,24 +1,17 @@
 """What the batches app adds to the overview: queue depth per project, a chart of labelling
-progress, and labels and batches in the activity feed. Discovered by `dashboard.overview`."""
+progress, and the projects and batches that events name (the activity feed and page).
+Discovered by `dashboard.overview`."""
 
 from __future__ import annotations
 
 from django.db.models import Count
 from django.urls import reverse
 
-from dashboard.overview import Activity, overview_activity_register, overview_panel_register
+from dashboard.overview import EventObject, event_objects_register, overview_panel_register
 
-from .models import Batch, Label, Project, QueueEntry
+from .models import Batch, Project, QueueEntry
 
 PROJECTS_SHOWN = 12
-# What the activity feed shows of a label and of a batch (their payloads stay unread).
-LABEL_FEED_FIELDS = (
-    "created_at",
-    "project__name",
-    "data_row__global_key",
-    "author__username",
-)
-BATCH_FEED_FIELDS = ("name", "size", "created_at", "project__name", "created_by__username")
 
 
 def project_queues() -> list[dict]:
@@ -68,42 +61,24 @@ def _queues_panel() -> dict:
     return {"projects": rows, "chart": chart, "more": Project.objects.count() > len(rows)}
 
 
-def _activity(limit: int) -> list[Activity]:
-    events = []
-    # Newest labels by primary key (indexed), with what they need in the same query: only
-    # the columns shown, never the annotation (or a project's ontology, a row's data).
-    for label in (
-        Label.objects.select_related("author", "project", "data_row")
-        .only(*LABEL_FEED_FIELDS)
-        .order_by("-id")[:limit]
-    ):
-        events.append(
-            Activity(
-                when=label.created_at,
-                text=f"{label.author} labelled {label.data_row.global_key or label.data_row_id} "
-                f"in {label.project.name}",
-                url=reverse("project-detail", args=[label.project_id]),
-                kind="label",
-            )
+def _projects(ids: list[str]) -> dict[str, EventObject]:
+    return {
+        pk: EventObject(url=reverse("project-detail", args=[pk]), name=name)
+        for pk, name in Project.objects.filter(pk__in=ids).values_list("pk", "name")
+    }
+
+
+def _batches(ids: list[str]) -> dict[str, EventObject]:
+    return {
+        pk: EventObject(url=reverse("project-detail", args=[project_id]), name=f"batch {name}")
+        for pk, name, project_id in Batch.objects.filter(pk__in=ids).values_list(
+            "pk", "name", "project_id"
         )
-    for batch in (
-        Batch.objects.select_related("project", "created_by")
-        .only(*BATCH_FEED_FIELDS)
-        .order_by("-created_at")[:limit]
-    ):
-        who = f"{batch.created_by} created" if batch.created_by else "Created"
-        events.append(
-            Activity(
-                when=batch.created_at,
-                text=f"{who} batch {batch.name} ({batch.size} rows) in {batch.project.name}",
-                url=reverse("project-detail", args=[batch.project_id]),
-                kind="batch",
-            )
-        )
-    return events
+    }
 
 
 overview_panel_register(
     key="queues", template="batches/_overview_queues.html", context=_queues_panel, order=10
 )
-overview_activity_register(_activity)
+event_objects_register("project", _projects)
+event_objects_register("batch", _batches)

@@ -7,7 +7,8 @@ Dependencies point batches → versions → dashboard: projects and datasets are
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,10 +60,48 @@ def event_type_check(value: Any, *, field: str, wildcard: bool = False) -> str:
     return value
 
 
+# Who is acting, when a service records an event without naming the actor: the request being
+# served (its user is read when the event is written: DRF's token authentication sets it on the
+# request late), or the creator of the job being run. Set by `EventActorMiddleware` and the job
+# runner; nothing (a management command, a worker's own work) records the system.
+_current_actor: ContextVar[Any] = ContextVar("labelops_event_actor", default=None)
+CURRENT_ACTOR: Any = object()
+
+
+@contextmanager
+def events_actor(actor):
+    """Events recorded inside (without an explicit actor) name `actor`: a user, or a request
+    whose user is read when the event is written."""
+    token = _current_actor.set(actor)
+    try:
+        yield
+    finally:
+        _current_actor.reset(token)
+
+
+def current_actor():
+    """The user events are recorded for now (None: the system)."""
+    actor = _current_actor.get()
+    if actor is not None and hasattr(actor, "META"):  # a request
+        actor = getattr(actor, "user", None)
+    return actor
+
+
+class EventActorMiddleware:
+    """Events recorded while a request is served name its user (session or API token)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with events_actor(request):
+            return self.get_response(request)
+
+
 def event_record(
     *,
     type: str,
-    actor=None,
+    actor=CURRENT_ACTOR,
     project: str | None = None,
     dataset: str | None = None,
     object_type: str,
@@ -70,14 +109,22 @@ def event_record(
     data: dict[str, Any] | None = None,
     only_webhook: Webhook | None = None,
 ) -> Event:
-    """Record an event inside the change's transaction, and one pending delivery for each
-    active webhook that wants it (or only `only_webhook`: a test ping). The deliveries leave
-    from the workers once the transaction commits; a rollback leaves none of them."""
+    """Record an event inside the change's transaction. Without `actor`, the current one
+    (`events_actor`: the request's user, a job's creator).
+
+    Webhooks cost the change one flag: an event some active webhook wants is marked for fan-out
+    (`Event.fanout`, in the same row), and once the transaction commits a worker writes its
+    deliveries (one per webhook, each with its id for every attempt) and sends them; a rollback
+    leaves nothing. `only_webhook` (a test ping) writes its one delivery at once."""
     event_type_check(type, field="type")
+    if actor is CURRENT_ACTOR:
+        actor = current_actor()
     signed_in = actor is not None and getattr(actor, "pk", None) is not None
+    fanout = only_webhook is None and subscribed(type=type, project=project or "")
     # A change calls this inside its transaction; alone (say, a ping) it opens its own.
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
         event = Event.objects.create(
+            fanout=fanout,
             type=type,
             actor_user_id=actor.pk if signed_in else None,
             actor_username=actor.get_username() if signed_in else "",
@@ -87,14 +134,18 @@ def event_record(
             object_id=str(object_id),
             data=data or {},
         )
-        hooks = [only_webhook] if only_webhook is not None else webhooks_for(event)
-        if hooks:
-            deliveries = Delivery.objects.bulk_create(
-                [Delivery(webhook=hook, event=event, next_attempt_at=event.at) for hook in hooks]
-            )
+        if only_webhook is not None:
             from .webhooks_outbox import deliveries_dispatch
 
-            deliveries_dispatch(delivery_ids=[d.pk for d in deliveries])
+            delivery = Delivery.objects.create(
+                webhook=only_webhook, event=event, next_attempt_at=event.at
+            )
+            deliveries_dispatch(delivery_ids=[delivery.pk])
+        elif fanout:
+            from .webhooks_outbox import fan_out_kick
+
+            # After the commit, a worker is woken (at most a few times a second per process).
+            transaction.on_commit(fan_out_kick, robust=True)
     return event
 
 
@@ -110,25 +161,29 @@ def webhooks_changed() -> None:
     _subscriptions = (0.0, [])
 
 
-def webhooks_for(event: Event) -> list[Webhook]:
-    """The active webhooks subscribed to the event's type (or `*`) and to its project."""
+def subscriptions_active() -> list[tuple[str, str, list[str]]]:
+    """(id, project, events) of every active webhook, read now."""
+    return list(Webhook.objects.filter(active=True).values_list("id", "project", "events"))
+
+
+def subscribers(subscriptions, *, type: str, project: str) -> list[str]:
+    """The ids of the subscriptions that want an event of `type` in `project`."""
+    return [
+        hook_id
+        for hook_id, hook_project, events in subscriptions
+        if (not hook_project or hook_project == project)
+        and (type in events or ALL_EVENTS in events)
+    ]
+
+
+def subscribed(*, type: str, project: str) -> bool:
+    """Whether some active webhook wants the event (the subscriptions cached for a second)."""
     global _subscriptions
     read_at, subscriptions = _subscriptions
     if time.monotonic() - read_at > SUBSCRIPTIONS_TTL:
-        subscriptions = list(
-            Webhook.objects.filter(active=True).values_list("id", "project", "events")
-        )
+        subscriptions = subscriptions_active()
         _subscriptions = (time.monotonic(), subscriptions)
-    wanted = [
-        hook_id
-        for hook_id, project, events in subscriptions
-        if (not project or project == event.project)
-        and (event.type in events or ALL_EVENTS in events)
-    ]
-    if not wanted:
-        return []
-    # Still there and active (the cache may be a second old): by primary key, cheap.
-    return list(Webhook.objects.filter(pk__in=wanted, active=True).only("id"))
+    return bool(subscriptions) and bool(subscribers(subscriptions, type=type, project=project))
 
 
 _datetime = DateTimeField()
@@ -189,3 +244,45 @@ def events_prune() -> int:
     cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
     deleted, _ = Event.objects.filter(at__lt=cutoff).delete()
     return deleted
+
+
+# What an event says in words (the overview's feed, the Activity page): `{key}` from its data.
+SUMMARIES = {
+    "project.created": "created project {name}",
+    "project.updated": "edited project {name}",
+    "dataset.created": "created dataset {name}",
+    "dataset.deleted": "deleted dataset {name}",
+    "version.created": "created version {name}",
+    "version.published": "published version {name}",
+    "version.removed": "removed version {name}",
+    "batch.created": "created batch {name} ({size} rows)",
+    "batch.updated": "edited batch {name}",
+    "batch.deleted": "deleted batch {name}",
+    "batch.completed": "completed batch {name} ({size} rows)",
+    "batch.rows_removed": "removed {removed} queued rows from batch {name}",
+    "labels.deleted": "deleted {count} labels of batch {name}",
+    "label.submitted": "labelled row {data_row}",
+    "label.accepted": "accepted label {label}",
+    "label.rejected": "rejected label {label}",
+    "priorities.changed": "changed the serving order",
+    "job.succeeded": "job {kind} succeeded",
+    "job.failed": "job {kind} failed",
+    "job.cancelled": "job {kind} cancelled",
+    "ping": "ping",
+}
+
+
+class _Data(dict):
+    def __missing__(self, key):
+        return "?"
+
+
+def event_summary(event: Event) -> str:
+    """One line: who did what (`labeler labelled row r-1`; `Created batch b (4 rows)` when
+    nobody signed in did it)."""
+    data = _Data(event.data if isinstance(event.data, dict) else {})
+    data.setdefault("label", event.object_id)
+    text = SUMMARIES.get(event.type, event.type).format_map(data)
+    if event.actor_username:
+        return f"{event.actor_username} {text}"
+    return text[:1].upper() + text[1:]

@@ -125,10 +125,14 @@ class Event(models.Model):
     object_type = models.CharField(max_length=32)
     object_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)
+    # The outbox mark: True while the event awaits its fan-out to the webhooks that want it (the
+    # workers write its deliveries and clear the mark in one transaction).
+    fanout = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
         indexes = [
+            models.Index(fields=["id"], condition=models.Q(fanout=True), name="event_fanout"),
             models.Index(fields=["type", "id"], name="event_type_id"),
             models.Index(fields=["project", "id"], name="event_project_id"),
             models.Index(fields=["dataset", "id"], name="event_dataset_id"),
@@ -182,6 +186,10 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["webhook", "id"], name="delivery_webhook_id"),
+        ]
+        constraints = [
+            # One delivery per event and webhook: a fan-out done twice adds nothing.
+            models.UniqueConstraint(fields=["event", "webhook"], name="delivery_once_per_webhook")
         ]
 
     def __str__(self) -> str:

@@ -96,24 +96,94 @@ def overview_activity(*, limit: int = 15) -> list[Activity]:
     return sorted(events, key=lambda e: e.when, reverse=True)[:limit]
 
 
-def _job_activity(limit: int) -> list[Activity]:
-    """Ended jobs, newest first by the indexed creation time (no params or results read)."""
+# --- The objects events name, for the feed and the Activity page -------------------------------
+
+
+@dataclass(frozen=True)
+class EventObject:
+    """An object an event names that still exists: where to see it and what to call it."""
+
+    url: str
+    name: str
+
+
+_EVENT_OBJECTS: dict[str, Callable[[list[str]], dict[str, EventObject]]] = {}
+
+
+def event_objects_register(
+    object_type: str, resolve: Callable[[list[str]], dict[str, EventObject]]
+) -> None:
+    """`resolve(ids)` answers the objects of that type that still exist (one bounded query)."""
+    _EVENT_OBJECTS.setdefault(object_type, resolve)
+
+
+def event_objects(events) -> dict[tuple[str, str], EventObject]:
+    """{(type, id): EventObject} for the objects, projects and datasets the events name and
+    that still exist: one query per type, whatever the number of events."""
+    _discover()
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        wanted.setdefault(event.object_type, set()).add(event.object_id)
+        if event.project:
+            wanted.setdefault("project", set()).add(event.project)
+        if event.dataset:
+            wanted.setdefault("dataset", set()).add(event.dataset)
+    found = {}
+    for object_type, ids in wanted.items():
+        resolve = _EVENT_OBJECTS.get(object_type)
+        if resolve is not None:
+            for object_id, obj in resolve(sorted(ids)).items():
+                found[(object_type, object_id)] = obj
+    return found
+
+
+def event_links(events: list) -> list:
+    """The events, each with `object_link`, `project_link` and `dataset_link` (an EventObject,
+    or None once the object is gone) and `summary` (one line, in words)."""
+    from .events import event_summary
+
+    objects = event_objects(events)
+    for event in events:
+        event.object_link = objects.get((event.object_type, event.object_id))
+        event.project_link = objects.get(("project", event.project)) if event.project else None
+        event.dataset_link = objects.get(("dataset", event.dataset)) if event.dataset else None
+        event.summary = event_summary(event)
+    return events
+
+
+def _event_activity(limit: int) -> list[Activity]:
+    """The newest events of the log (the primary key is time-ordered): changes, deletions and
+    removals, labels and jobs alike."""
+    from .models import Event
+
+    activity = []
+    for event in event_links(list(Event.objects.order_by("-id")[:limit])):
+        text = event.summary
+        where = event.project_link or event.dataset_link
+        if where is not None and event.object_type not in ("project", "dataset"):
+            text += f" in {where.name}"
+        link = event.object_link or where
+        group = event.type.split(".")[0]
+        if group == "job":
+            kind = f"job-{event.type.split('.')[1]}"
+        elif event.type.endswith((".deleted", ".removed", ".rows_removed")):
+            kind = "removed"
+        else:
+            kind = group
+        activity.append(Activity(when=event.at, text=text, url=link and link.url, kind=kind))
+    return activity
+
+
+def _jobs(ids: list[str]) -> dict[str, EventObject]:
     from django.urls import reverse
 
     from .models import Job
-    from .selectors import job_list_summary
 
-    return [
-        Activity(
-            when=job.finished_at or job.created_at,
-            text=f"Job {job.kind} {job.status}"
-            + (f" ({job.progress_done} rows)" if job.progress_done else "")
-            + (f" · started by {job.created_by}" if job.created_by else ""),
-            url=reverse("job-detail", args=[job.pk]),
-            kind=f"job-{job.status}",
-        )
-        for job in job_list_summary().filter(status__in=Job.ENDED).order_by("-created_at")[:limit]
-    ]
+    return {
+        pk: EventObject(url=reverse("job-detail", args=[pk]), name=f"job {kind}")
+        for pk, kind in Job.objects.filter(pk__in=ids).values_list("pk", "kind")
+    }
 
 
-overview_activity_register(_job_activity)
+overview_activity_register(_event_activity)
+event_objects_register("job", _jobs)

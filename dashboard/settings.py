@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "dashboard.middleware.RequestBodyGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.events.EventActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dashboard.middleware.NulCharacterMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -297,6 +298,10 @@ EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "365"))
 WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
 WEBHOOK_RETRY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_SECONDS", "30"))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+# False refuses webhook URLs whose host is (or resolves to) a loopback, private, link-local or
+# otherwise non-public address, when they are registered and again at each send (SSRF). True
+# by default: a self-hosted Labelops often posts to services on its own network.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", True)
 
 LOGGING = {
     "version": 1,

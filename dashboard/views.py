@@ -15,7 +15,7 @@ from .filters import JobFilter
 from .forms import form_call
 from .jobs.services import job_cancel, job_retry
 from .models import Job
-from .overview import overview_activity, overview_counts, overview_panels
+from .overview import event_links, overview_activity, overview_counts, overview_panels
 from .roles import Role, role_required
 from .selectors import job_file_readable, job_get, job_list_summary
 from .webhooks import (
@@ -134,6 +134,7 @@ def activity_page(request):
             query = request.GET.copy()
             query["before"] = events[-1].pk
             older = query.urlencode()
+        event_links(events)  # links to the objects that still exist (one query per type)
     template = "dashboard/activity.html"
     if request.htmx and not request.htmx.boosted:
         template += "#activity-table"

@@ -21,7 +21,7 @@ from django.utils import timezone
 from .errors import Conflict, Invalid, NotFound
 from .events import ALL_EVENTS, event_record, event_type_check, webhooks_changed
 from .models import Delivery, Webhook
-from .webhooks_outbox import deliveries_enqueue
+from .webhooks_outbox import address_refusal, deliveries_enqueue
 
 URL_MAX = 2000
 SECRET_MIN, SECRET_MAX = 16, 128
@@ -49,6 +49,9 @@ def webhook_url_check(url: Any) -> str:
         raise Invalid("Not a valid URL.", field="url") from None
     if not url.isascii():
         raise Invalid("Percent-encode non-ASCII characters in the URL.", field="url")
+    refusal = address_refusal(parts.hostname, parts.port)  # checked again at each send
+    if refusal:
+        raise Invalid(refusal, field="url")
     return url
 
 

@@ -1,5 +1,15 @@
-"""The outbox: each delivery is its own short django-q2 task (`delivery_send`), which runs only
-after the change commits; a sweeper (`deliveries_sweep`, every minute) sends what is due or lost.
+"""The outbox. A change marks its event for fan-out (`Event.fanout`, in its own transaction:
+no extra row, no task, nothing but a flag in the request). Once it commits, `fan_out_kick` wakes a
+worker — at most once per FAN_OUT_DEBOUNCE seconds per process — whose `events_fan_out` writes
+the deliveries of every marked event (one per webhook that wants it, unique per event and
+webhook) and clears the marks in one transaction, then enqueues the sends. Each delivery is its
+own short django-q2 task (`delivery_send`); a sweeper (`deliveries_sweep`, every minute) fans out
+what no worker took (a broker that was down, a worker killed) and sends what is due or lost.
+
+A kick skipped by the debounce is covered: kicks are decided after the commit, and a woken
+fan-out keeps looking until FAN_OUT_DEBOUNCE (+ FAN_OUT_TAIL) seconds after its kick, so it sees
+every change committed before the next kick would have been due. Latency: none added (the first
+commit after a quiet spell kicks at once); a broker that is down delays to the next sweep.
 
 A delivery is claimed before it is sent: its attempt is counted and `next_attempt_at` becomes a
 lease (timeout + grace). A worker killed mid-send leaves it `pending` with an expired lease, so
@@ -12,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import logging
+import socket
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -24,8 +36,8 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
-from .events import event_payload
-from .models import Delivery
+from .events import event_payload, subscribers, subscriptions_active
+from .models import Delivery, Event
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +46,79 @@ FAN_OUT_PATH = "dashboard.webhooks_outbox.deliveries_enqueue"
 LEASE_GRACE_SECONDS = 30  # past timeout: a delivery still "sending" after this was lost
 SWEEP_LIMIT = 1000  # deliveries enqueued per sweep (the next sweep takes the rest)
 ERROR_BODY_BYTES = 200  # of a refusing receiver's answer, kept in `error`
+FAN_OUT_PATH_EVENTS = "dashboard.webhooks_outbox.events_fan_out"
+# A process wakes the fan-out at most once a second: under steady labeling that is one extra
+# small commit a second and about one fan-out task alive per web process (it lives
+# FAN_OUT_DEBOUNCE + FAN_OUT_TAIL), whatever the rate of events.
+FAN_OUT_DEBOUNCE = 1.0  # seconds
+FAN_OUT_TAIL = 0.1  # seconds past the debounce: room for the clocks of web and worker hosts
+FAN_OUT_BATCH = 500  # events fanned out per transaction
+FAN_OUT_IDLE = 0.1  # seconds between looks when nothing is marked
+
+
+# --- Fan-out: from marked events to deliveries ---------------------------------------------------
+
+_last_kick = 0.0
+
+
+def fan_out_kick() -> None:
+    """After a commit that marked events: wake a worker to fan them out (debounced)."""
+    global _last_kick
+    if Conf.SYNC:  # tasks run in this process (tests, benches): fan out now, no waiting
+        async_task(FAN_OUT_PATH_EVENTS)
+        return
+    now = time.monotonic()
+    if now - _last_kick < FAN_OUT_DEBOUNCE:
+        return  # the fan-out woken less than FAN_OUT_DEBOUNCE ago will see this commit
+    _last_kick = now
+    # In a transaction of its own: django-q2's database broker closes a connection it is given
+    # in autocommit (CONN_MAX_AGE=0), and the request would open (and prepare) a new one.
+    with transaction.atomic():
+        async_task(FAN_OUT_PATH_EVENTS, time.time(), task_name="events-fan-out")
+
+
+def events_fan_out(kicked_at: float | None = None) -> int:
+    """The task: fan out the marked events, looking again until FAN_OUT_DEBOUNCE + FAN_OUT_TAIL
+    after the kick (without `kicked_at`: until none is left). Returns the events fanned out."""
+    until = kicked_at + FAN_OUT_DEBOUNCE + FAN_OUT_TAIL if kicked_at else 0.0
+    total = 0
+    while True:
+        started = time.time()
+        done = events_fan_out_once()
+        total += done
+        if started >= until and done < FAN_OUT_BATCH:
+            return total  # a look begun after the deadline found every marked event
+        if not done:
+            time.sleep(min(FAN_OUT_IDLE, max(0.0, until - time.time())))
+
+
+def events_fan_out_once() -> int:
+    """One transaction: up to FAN_OUT_BATCH marked events (oldest first; on PostgreSQL locked,
+    skipping those another worker holds) get their deliveries, lose their mark, and the sends
+    are enqueued with them. Returns the number of events taken."""
+    with transaction.atomic():
+        marked = Event.objects.filter(fanout=True).order_by("id")
+        if connection.vendor == "postgresql":
+            marked = marked.select_for_update(skip_locked=True)
+        events = list(marked.only("id", "type", "project", "at")[:FAN_OUT_BATCH])
+        if not events:
+            return 0
+        subscriptions = subscriptions_active()  # as they are now: a disabled webhook gets none
+        deliveries = [
+            Delivery(webhook_id=hook_id, event_id=event.pk, next_attempt_at=event.at)
+            for event in events
+            for hook_id in subscribers(subscriptions, type=event.type, project=event.project)
+        ]
+        # ignore_conflicts: a fan-out repeated after a lost commit adds nothing (unique pair).
+        Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
+        Event.objects.filter(pk__in=[event.pk for event in events]).update(fanout=False)
+        for start in range(0, len(deliveries), SWEEP_LIMIT):
+            part = deliveries[start : start + SWEEP_LIMIT]
+            deliveries_dispatch(delivery_ids=[d.pk for d in part])
+    return len(events)
+
+
+# --- Sending ------------------------------------------------------------------------------------
 
 
 def deliveries_dispatch(*, delivery_ids: list[str]) -> None:
@@ -82,6 +167,7 @@ def deliveries_sweep() -> int:
     from .jobs.resume import jobs_resume
 
     jobs_resume()
+    events_fan_out()  # events no woken worker fanned out (their deliveries are due at once)
     due = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at")
@@ -127,10 +213,35 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def address_refusal(host: str | None, port: int | None) -> str:
+    """Why `host` may not receive webhooks ("" if it may): with WEBHOOK_ALLOW_PRIVATE false, a
+    host that is, or resolves to, an address that is not public (loopback, private, link-local,
+    reserved, multicast). A name that does not resolve is left to the send to report."""
+    if settings.WEBHOOK_ALLOW_PRIVATE or not host:
+        return ""
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, port or 80)}
+    except (OSError, UnicodeError):
+        return ""
+    for address in sorted(found):
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if not ip.is_global or ip.is_multicast:
+            return (
+                f"{host} is a non-public address ({address}): refused while "
+                "WEBHOOK_ALLOW_PRIVATE is false."
+            )
+    return ""
+
+
 def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float):
     """POST without following redirects; (status or None, error message or "")."""
     try:
         parts = urlsplit(url)
+        refusal = address_refusal(parts.hostname, parts.port)
+        if refusal:
+            return None, f"Not sent: {refusal}"
         connection_class = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )

@@ -17,6 +17,7 @@ from dashboard.jobs.services import job_create
 from dashboard.models import Job
 from versions.models import DataRow, Dataset, DatasetVersion
 
+from ..events import batch_completed_check, batch_event
 from ..models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry, Skip
 from ..selectors import dataset_rows_outside
 from .priorities import batch_rows_reprioritise
@@ -154,6 +155,7 @@ def batch_create_from_ids(
                 return None, failed
             Batch.objects.filter(pk=batch.pk).update(size=size)
             batch.size = size
+            batch_event("batch.created", batch, size=size)
     except IntegrityError as exc:
         # A concurrent writer won the name or the rows between our checks and our insert.
         raise Conflict(
@@ -332,6 +334,7 @@ def batch_update(*, batch: Batch, name: Any = UNSET, priority: Any = UNSET) -> B
             batch_rows_reprioritise(batch.pk, priority)
     if fields:
         batch.save(update_fields=[*fields, "updated_at"])
+        batch_event("batch.updated", batch, fields=fields, priority=batch.priority)
     return batch
 
 
@@ -358,6 +361,9 @@ def batch_remove_queued_data_rows(*, batch: Batch) -> dict[str, int]:
     removed, _ = removable.delete()
     held = unlabelled.count()
     Batch.objects.filter(pk=batch.pk).update(size=F("size") - removed, updated_at=timezone.now())
+    if removed:
+        batch_event("batch.rows_removed", batch, removed=removed, held=held)
+        batch_completed_check(batch.pk)  # what is left may all be done
     return {"removed": removed, "held": held}
 
 
@@ -409,6 +415,8 @@ def batch_labels_clear(
         rework_label=None,
         escalated=False,  # its labels are gone: the row starts again
     )
+    if deleted:  # one event per call (a job's chunk: its own transaction)
+        batch_event("labels.deleted", batch, count=deleted, as_template=set_labels_as_template)
     return deleted, requeued
 
 
@@ -454,4 +462,5 @@ def batch_delete(*, batch: Batch) -> None:
     rows = QueueEntry.objects.filter(batch=batch).values("data_row_id")
     Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
     QueueEntry.objects.filter(batch=batch).delete()
+    batch_event("batch.deleted", batch)
     batch.delete()

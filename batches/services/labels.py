@@ -7,11 +7,13 @@ import json
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.errors import Conflict, Invalid, NotFound
+from dashboard.events import event_record
 
+from ..events import batch_completed_check
 from ..models import Label, Project, QueueEntry, review_chosen
 from .serving import (
     db_time,
@@ -121,8 +123,10 @@ def _label_record(
     *, project: Project, entry_id: int, author, annotation: dict, held: bool
 ) -> Label:
     """Record `author`'s label on the entry and count it (with `held`, only on the entry they
-    hold, whose reservation ends). One statement on PostgreSQL (two with a review share
-    strictly between 0 and 1: the row's id is read first)."""
+    hold, whose reservation ends), with its `label.submitted` event (and `batch.completed` when
+    it was the batch's last row) in the same transaction. One statement on PostgreSQL (two
+    with a review share strictly between 0 and 1: the row's id is read first), and the
+    event's."""
     _check_annotation_size(annotation)
     db, now = serving_db(), timezone.now()
     params = {
@@ -143,10 +147,22 @@ def _label_record(
         status = status(row_id) if row_id is not None else Label.Status.SUBMITTED.value
     params["status"] = Label.Status.SUBMITTED.value if callable(status) else status
     try:
-        with serving_transaction(db), db.cursor() as cursor:
-            row = label_insert(
-                cursor, params, held=held, status=status if callable(status) else None
-            )
+        with transaction.atomic(using=db.alias):
+            with db.cursor() as cursor:
+                row = label_insert(
+                    cursor, params, held=held, status=status if callable(status) else None
+                )
+            if row is not None:
+                label_id, batch_id, row_id = row[:3]
+                event_record(
+                    type="label.submitted",
+                    actor=author,
+                    project=project.pk,
+                    object_type="label",
+                    object_id=label_id,
+                    data={"label": label_id, "batch": batch_id, "data_row": row_id},
+                )
+                batch_completed_check(batch_id, actor=author)
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
         if conflict is None:

@@ -9,6 +9,7 @@ from dashboard.errors import Invalid
 from dashboard.models import Job
 from versions.models import DataRow
 
+from ..events import project_event
 from ..models import NO_PRIORITY_SORT, Batch, Project, QueueEntry, batch_sort_value
 from ..selectors import batch_order_key
 from .rows import failed_row, failed_without_index, job_create_with_rows
@@ -39,11 +40,17 @@ def batches_reorder(*, project: Project, batch_ids: list[str]) -> list[Batch]:
     listed = [batches[b] for b in batch_ids]
     rest = sorted((b for b in batches.values() if b.pk not in set(batch_ids)), key=batch_order_key)
     ordered = listed + rest
+    changed = []
     for position, batch in enumerate(ordered, start=1):
         if batch.priority != position:
             batch.priority = position
             batch.save(update_fields=["priority", "updated_at"])
             batch_rows_reprioritise(batch.pk, position)
+            changed.append(batch.pk)
+    if changed:
+        project_event(
+            "priorities.changed", project, batches=changed[:1000], batches_changed=len(changed)
+        )
     return ordered
 
 
@@ -124,6 +131,8 @@ def priorities_apply(
                 """,
                 [(p, p, NO_PRIORITY_SORT, project.pk, r) for r, p in wanted.items()],
             )
+    # One event per call (a job's chunk of 10,000 rows: its own transaction).
+    project_event("priorities.changed", project, rows=len(wanted))
     return len(wanted), failed
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from ..events import project_event
 from ..models import Project
 
 UNSET: Any = object()
@@ -22,6 +23,7 @@ def user_or_none(user):
 # ProjectAdminForm): names trimmed and bounded, label classes unique, reservation in bounds.
 
 
+@transaction.atomic
 def project_create(
     *,
     name: str,
@@ -31,7 +33,7 @@ def project_create(
     review_percentage: float = 0,
     user=None,
 ) -> Project:
-    return Project.objects.create(
+    project = Project.objects.create(
         name=name,
         description=description,
         label_classes=list(label_classes or []),
@@ -39,6 +41,8 @@ def project_create(
         review_percentage=review_percentage,
         created_by=user_or_none(user),
     )
+    project_event("project.created", project)
+    return project
 
 
 @transaction.atomic
@@ -63,8 +67,13 @@ def project_update(
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if "label_classes" in fields:
         fields["label_classes"] = list(fields["label_classes"] or [])
+    # What changes, against the stored row (an admin form has set the instance's fields).
+    stored = Project.objects.filter(pk=project.pk).values(*fields).first() or {} if fields else {}
+    changed = sorted(key for key, value in fields.items() if stored.get(key) != value)
     for key, value in fields.items():
         setattr(project, key, value)
     if fields:
         project.save(update_fields=[*fields, "updated_at"])
+    if changed:
+        project_event("project.updated", project, fields=changed)
     return project

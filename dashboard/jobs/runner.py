@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.errors import ApplicationError
-from dashboard.events import event_record
+from dashboard.events import event_record, events_actor
 from dashboard.models import COUNT_KEYS, Job, JobError
 
 from .registry import job_kind_get
@@ -209,7 +209,8 @@ def run_job(job_id: str) -> str | None:
         return None
     run = JobRun(job)
     try:
-        result = job_kind_get(job.kind).handler(run)
+        with events_actor(job.created_by):  # the events of its work name who started it
+            result = job_kind_get(job.kind).handler(run)
     except JobCancelled:
         _finish(job, Job.Status.CANCELLED, error="Cancelled by request.")
         return Job.Status.CANCELLED

@@ -15,6 +15,7 @@ from dashboard.jobs import runner
 from dashboard.jobs.services import job_cancel, job_create, jobs_reap
 from dashboard.models import Delivery, Event, Job
 from dashboard.webhooks import webhook_create
+from dashboard.webhooks_outbox import events_fan_out_once
 
 from . import job_kinds  # noqa: F401 - registers the test job kinds
 from .conftest import SECRET
@@ -54,8 +55,8 @@ def test_job_succeeded_failed_and_cancelled_are_recorded_and_delivered(
     assert sent["object"] == {"type": "job", "id": ok.pk}
     assert sent["actor"] == {"id": manager.pk, "username": "manager"}
     assert sent["data"]["result"] == {"total": 3}
-    # the cancel's delivery leaves when its transaction commits (here: the test's, never)
-    assert Delivery.objects.filter(event=events[queued.pk], status="pending").exists()
+    # the cancel's fan-out waits for its transaction's commit (here: the test's, never)
+    assert events[queued.pk].fanout and not events[queued.pk].deliveries.exists()
 
 
 def test_a_job_cancelled_while_running_and_a_reaped_job_have_their_event(run_jobs, settings):
@@ -206,6 +207,7 @@ def test_old_events_and_their_deliveries_are_deleted(settings, receiver):
     with transaction.atomic():
         old = event_record(type="ping", object_type="x", object_id="old")
         new = event_record(type="ping", object_type="x", object_id="new")
+    events_fan_out_once()  # the workers' fan-out: one delivery each
     Event.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=31))
     assert events_prune() >= 1
     assert list(Event.objects.values_list("pk", flat=True)) == [new.pk]

@@ -33,6 +33,14 @@ def record(run_jobs, **kwargs):
         return event_record(object_type="thing", object_id="t1", **kwargs)
 
 
+def fanned_out(event):
+    """The worker's fan-out of the marked events (its sends are not run here); the delivery."""
+    from dashboard.webhooks_outbox import events_fan_out_once
+
+    events_fan_out_once()
+    return event.deliveries.get()
+
+
 def due_now(delivery):
     """Fast-forward: as if the delivery's next attempt (or lease) were due."""
     Delivery.objects.filter(pk=delivery.pk).update(
@@ -223,7 +231,7 @@ def test_a_lost_send_is_sent_again_once_its_lease_expires(hook, receiver, run_jo
     it again after the lease, with the same id, and not before."""
     with transaction.atomic():
         event = event_record(type="ping", object_type="thing", object_id="x")
-    delivery = event.deliveries.get()
+    delivery = fanned_out(event)
     from dashboard.webhooks_outbox import delivery_claim
 
     assert delivery_claim(delivery_id=delivery.pk) is not None  # the dead worker's claim
@@ -242,8 +250,8 @@ def test_no_event_and_no_delivery_for_a_rolled_back_change(hook, receiver, run_j
         pass
 
     with run_jobs(), pytest.raises(Boom), transaction.atomic():
-        event_record(type="batch.deleted", object_type="batch", object_id="b1")
-        assert Delivery.objects.count() == 1
+        event = event_record(type="batch.deleted", object_type="batch", object_id="b1")
+        assert Event.objects.get(pk=event.pk).fanout  # marked for the fan-out, in this change
         raise Boom
     assert not Event.objects.exists() and not Delivery.objects.exists()
     assert not receiver.requests
@@ -367,17 +375,19 @@ def test_admin_reads_deliveries_and_managers_edit_webhooks(client, receiver, run
     assert client.get("/admin/dashboard/event/").status_code == 403
 
 
-def test_with_the_database_broker_the_task_is_written_in_the_change_transaction(
-    monkeypatch, receiver
+def test_the_change_writes_no_task_and_one_fan_out_task_wakes_after_the_commit(
+    monkeypatch, receiver, run_jobs
 ):
-    """No extra commit for the outbox: the one task for the event's deliveries (a fan-out
-    for several) is a row of the change's transaction, and goes with its rollback."""
+    """Webhooks cost the change only the event's fan-out mark: no delivery and no task in its
+    transaction (a rollback takes the mark). After the commit, one fan-out task (debounced for
+    the events that follow) writes a delivery per webhook and sends them."""
     from django_q.conf import Conf
     from django_q.models import OrmQ
 
-    from dashboard.webhooks_outbox import deliveries_enqueue
+    from dashboard import webhooks_outbox
 
     monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(webhooks_outbox, "_last_kick", 0.0)
     for _ in range(3):
         webhook_create(url=receiver.url, events=["ping"], secret=SECRET)
 
@@ -386,17 +396,26 @@ def test_with_the_database_broker_the_task_is_written_in_the_change_transaction(
 
     with pytest.raises(Boom), transaction.atomic():
         event_record(type="ping", object_type="x", object_id="1")
-        assert OrmQ.objects.count() == 1
+        assert not OrmQ.objects.exists() and not Delivery.objects.exists()
         raise Boom
-    assert not OrmQ.objects.exists() and not Delivery.objects.exists()
+    assert not OrmQ.objects.exists() and not Event.objects.exists()
     with transaction.atomic():
-        event_record(type="ping", object_type="x", object_id="2")
+        event = event_record(type="ping", object_type="x", object_id="2")
+        assert not OrmQ.objects.exists() and not Delivery.objects.exists()
+    webhooks_outbox.fan_out_kick()  # what the commit runs
+    webhooks_outbox.fan_out_kick()  # a second commit at once: the woken fan-out covers it
     task = OrmQ.objects.get().task
-    assert task["func"] == "dashboard.webhooks_outbox.deliveries_enqueue"
+    assert task["func"] == "dashboard.webhooks_outbox.events_fan_out"
     monkeypatch.setattr(Conf, "SYNC", True)
-    deliveries_enqueue(*task["args"])  # the worker's fan-out: one send task per delivery
+    monkeypatch.setattr(webhooks_outbox, "FAN_OUT_DEBOUNCE", 0.0)  # no waiting for more
+    monkeypatch.setattr(webhooks_outbox, "FAN_OUT_TAIL", 0.0)
+    with run_jobs():
+        assert webhooks_outbox.events_fan_out(*task["args"]) == 1  # the worker runs it
+    assert not Event.objects.get(pk=event.pk).fanout
     assert len(receiver.requests) == 3
     assert set(Delivery.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert webhooks_outbox.events_fan_out_once() == 0  # done: a second fan-out adds nothing
+    assert Delivery.objects.count() == 3
 
 
 def test_a_delivery_whose_every_attempt_was_lost_fails_instead_of_looping(hook, settings):
@@ -407,7 +426,7 @@ def test_a_delivery_whose_every_attempt_was_lost_fails_instead_of_looping(hook, 
     settings.WEBHOOK_MAX_ATTEMPTS = 2
     with transaction.atomic():
         event = event_record(type="ping", object_type="thing", object_id="x")
-    delivery = event.deliveries.get()
+    delivery = fanned_out(event)
     for _ in range(2):
         assert delivery_claim(delivery_id=delivery.pk) is not None
         due_now(delivery)
@@ -427,9 +446,47 @@ def test_an_unreachable_broker_does_not_fail_the_committed_change(hook, monkeypa
         calls.append(args)
         raise ConnectionError("broker unreachable")
 
+    working = outbox.async_task
     monkeypatch.setattr(outbox, "async_task", broker_down)
     with run_jobs(), transaction.atomic():
         event = event_record(type="ping", object_type="thing", object_id="x")
     assert calls, "the enqueue ran after the commit"
-    assert Event.objects.filter(pk=event.pk).exists()
-    assert event.deliveries.get().status == "pending"
+    assert Event.objects.get(pk=event.pk).fanout  # still marked: nothing is lost
+    monkeypatch.setattr(outbox, "async_task", working)
+    with run_jobs():
+        deliveries_sweep()  # the sweeper fans out what no worker took, and sends it
+    assert not Event.objects.get(pk=event.pk).fanout
+    assert event.deliveries.get().status == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+    ],
+)
+def test_private_addresses_are_refused_when_not_allowed(manager_api, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    answer = manager_api.post("/api/v1/webhooks/", {"url": url, "events": ["*"]}, format="json")
+    assert answer.status_code == 400 and "WEBHOOK_ALLOW_PRIVATE" in answer.data["url"][0]
+    hook = webhook_create(url="http://93.184.216.34/hook", events=["*"])  # a public address
+    answer = manager_api.patch(f"/api/v1/webhooks/{hook.pk}/", {"url": url}, format="json")
+    assert answer.status_code == 400 and "url" in answer.data
+
+
+def test_a_private_address_is_refused_again_at_the_send(hook, receiver, run_jobs, settings):
+    """Registered while allowed (the default), refused once WEBHOOK_ALLOW_PRIVATE is false: the
+    delivery is not sent and says why (a name could also come to resolve elsewhere)."""
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    record(run_jobs, type="batch.created")
+    delivery = Delivery.objects.get()
+    assert delivery.status == "pending" and "WEBHOOK_ALLOW_PRIVATE" in delivery.error
+    assert delivery.error.startswith("Not sent: 127.0.0.1 is a non-public address")
+    assert not receiver.requests

@@ -91,3 +91,52 @@ def test_a_job_runs_to_the_end_on_a_real_worker_and_a_cancelled_one_never_runs(s
     assert version.stats["label_counts"] == {"car": 2000}
     cancelled.refresh_from_db()
     assert cancelled.status == Job.Status.CANCELLED and cancelled.attempts == 0
+
+
+def test_labels_submitted_in_a_burst_reach_three_webhooks_once_each(start_worker, monkeypatch):
+    """The request only marks its event; a real worker woken after the commit (once for the
+    burst: debounced) fans each event out to the 3 webhooks and sends it, signed, once."""
+    from batches.models import Project
+    from batches.services import batch_create, label_submit, queue_next
+    from dashboard import webhooks_outbox
+    from dashboard.models import Delivery, Event
+    from dashboard.roles import Role
+    from dashboard.webhooks import webhook_create
+    from versions.models import DataRow
+
+    from ..factories import DatasetFactory, UserFactory
+    from .receiver import Receiver
+
+    monkeypatch.setattr(webhooks_outbox, "_last_kick", 0.0)
+    receiver = Receiver("r" * 32)
+    try:
+        hooks = [
+            webhook_create(url=receiver.url, events=["label.submitted"], secret="r" * 32)
+            for _ in range(3)
+        ]
+        dataset = DatasetFactory()
+        DataRow.objects.bulk_create(
+            DataRow(id=f"w-{i}", dataset=dataset, global_key=f"w{i}") for i in range(20)
+        )
+        project = Project.objects.create(name="burst")
+        batch_create(project=project, name="b", data_rows=[f"w-{i}" for i in range(20)])
+        labeler = UserFactory(role=Role.LABELER)
+        start_worker()
+        for _ in range(20):
+            entry = queue_next(project=project, user=labeler)
+            label_submit(project=project, entry_id=entry.pk, user=labeler, annotation={})
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(receiver.requests) < 60:
+            time.sleep(0.1)
+        assert len(receiver.requests) == 60, len(receiver.requests)
+        assert not Event.objects.filter(fanout=True).exists()
+        ids = [r["headers"]["X-Labelops-Delivery"] for r in receiver.requests]
+        assert len(set(ids)) == 60 and all(r["signed"] for r in receiver.requests)
+        pairs = set(Delivery.objects.values_list("event_id", "webhook_id"))
+        submitted = Event.objects.filter(type="label.submitted").values_list("id", flat=True)
+        assert pairs == {(e, h.pk) for e in submitted for h in hooks}
+        time.sleep(1.5)  # nothing more arrives
+        assert len(receiver.requests) == 60
+    finally:
+        receiver.close()
+        connection.close()

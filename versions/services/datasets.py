@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from dashboard.errors import Conflict, Invalid
 
+from ..events import dataset_event
 from ..models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
 
 
@@ -22,6 +23,7 @@ def _clean_tags(tags: Any) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in tags))
 
 
+@transaction.atomic
 def dataset_create(
     *,
     name: str,
@@ -48,6 +50,7 @@ def dataset_create(
         dataset_project=dataset_project or "",
         created_by=user if user and user.pk else None,
     )
+    dataset_event("dataset.created", dataset)
     return dataset, True
 
 
@@ -102,6 +105,7 @@ def dataset_delete(*, dataset: Dataset) -> None:
         DataRow.objects.filter(dataset=dataset),
     ):
         rows._raw_delete(rows.db)
+    dataset_event("dataset.deleted", dataset)
     for version in DatasetVersion.objects.filter(dataset=dataset).order_by("-depth"):
         version.delete()  # versions reference each other (PROTECT): leaves first
     dataset.delete()

@@ -11,11 +11,13 @@ from django.utils import timezone
 from dashboard.errors import Conflict, Invalid
 
 from ..drafts import version_lock_draft
+from ..events import version_event
 from ..models import Dataset, DatasetVersion
 from ..stats import stats_empty, version_stats_compute
 from .metadata import metadata_check
 
 
+@transaction.atomic
 def version_create(
     *,
     dataset: Dataset,
@@ -59,6 +61,7 @@ def version_create(
         stats=dict(parent.stats) if parent else stats_empty(),
         created_by=user if user and user.pk else None,
     )
+    version_event("version.created", version)
     return version, True
 
 
@@ -111,6 +114,7 @@ def version_publish(
     version.status = DatasetVersion.Status.PUBLISHED
     version.published_at = timezone.now()
     version.save()
+    version_event("version.published", version)
     # Final statistics are counted in the background: publishing stays O(1) at any size.
     version_stats_refresh_start(version=version)
     return version
@@ -164,7 +168,7 @@ def version_snapshot(
         description=publish_comment or f"published at {_stamp()} by {who}",
         metadata=publish_metadata,
     )
-    return DatasetVersion.objects.create(
+    child = DatasetVersion.objects.create(
         dataset_id=published.dataset_id,
         name=child_name or original_name,
         description=child_comment or "",
@@ -174,6 +178,8 @@ def version_snapshot(
         stats=dict(published.stats),
         created_by=user if user and user.pk else None,
     )
+    version_event("version.created", child)
+    return child
 
 
 @transaction.atomic
@@ -185,6 +191,7 @@ def version_remove(*, version: DatasetVersion, force: bool = False) -> None:
         raise Conflict("This version has already been removed.")
     if version.is_published and not force:
         raise Conflict("The version is published: remove it with force=true.", field="force")
+    version_event("version.removed", version, published=version.is_published)
     if version.children.exists():
         version.removed = True
         version.save(update_fields=["removed"])

@@ -1,0 +1,53 @@
+"""The events the batches services record (`dashboard.events.event_record`, in the change's
+transaction): one call per change, whatever the number of rows it touches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard.events import CURRENT_ACTOR, event_record
+
+from .models import Batch, Project, QueueEntry
+
+
+def project_event(type: str, project: Project, **data: Any) -> None:
+    event_record(
+        type=type,
+        project=project.pk,
+        object_type="project",
+        object_id=project.pk,
+        data={"name": project.name, **data},
+    )
+
+
+def batch_event(type: str, batch: Batch, actor=CURRENT_ACTOR, **data: Any) -> None:
+    """An event about a batch: its project and dataset (a deleted batch's too), its name."""
+    event_record(
+        type=type,
+        actor=actor,
+        project=batch.project_id,
+        dataset=batch.dataset_id,
+        object_type="batch",
+        object_id=batch.pk,
+        data={"batch": batch.pk, "name": batch.name, **data},
+    )
+
+
+def batch_completed_check(batch_id: str, *, actor=CURRENT_ACTOR) -> None:
+    """Record `batch.completed` if every row of the batch is done now (called after a row became
+    done or rows left, in that transaction); a batch left without rows is not completed. Two
+    index probes; when nothing queued is left, the batch row is locked before the final look,
+    so two concurrent last submits cannot both miss it."""
+    live = QueueEntry.objects.filter(batch_id=batch_id, state__in=["queued", "reserved"])
+    if live.filter(state="queued").exists():
+        return  # rows wait to be served: their submits will look again
+    # The lock first, the look in a statement of its own (a snapshot taken after the lock).
+    batch = (
+        Batch.objects.select_for_update(no_key=True)
+        .filter(pk=batch_id)
+        .only("id", "name", "project_id", "dataset_id", "size")
+        .first()
+    )
+    if batch is None or not batch.size or live.exists():
+        return  # gone, emptied (no row left to be done), or rows still to label
+    batch_event("batch.completed", batch, actor=actor, size=batch.size)
