@@ -98,7 +98,8 @@ def _serving_sql(*, postgres: bool) -> str:
           AND NOT (q.state = 'done')
           AND (q.state = 'queued' OR q.reserved_until < %(now)s)
           AND NOT EXISTS (SELECT 1 FROM {_LABEL} AS l WHERE l.project_id = q.project_id
-                          AND l.data_row_id = q.data_row_id AND l.author_id = %(user)s{probe})
+                          AND l.data_row_id = q.data_row_id AND l.author_id = %(user)s
+                          AND NOT (l.status = 'rejected'){probe})
           AND NOT EXISTS (SELECT 1 FROM {_SKIP} AS s WHERE s.project_id = q.project_id
                           AND s.data_row_id = q.data_row_id AND s.user_id = %(user)s{probe})
         ORDER BY q.sort_priority, q.id
