@@ -37,7 +37,14 @@ class ProjectAdmin(RoleAdmin):
     inlines = [BatchInline]
     form = ProjectAdminForm  # the API's rules for the ontology and the reservation time
     service_writes = ("add", "change")
-    add_fields = change_fields = ("name", "description", "label_classes", "reservation_seconds")
+    add_fields = change_fields = (
+        "name",
+        "description",
+        "label_classes",
+        "reservation_seconds",
+        "agreement_threshold",
+        "gold_percentage",
+    )
 
     def service_add(self, request, data):
         return services.project_create(**{k: data[k] for k in self.add_fields}, user=request.user)

@@ -86,10 +86,19 @@ class ProjectAdminForm(forms.ModelForm):
     reservation_seconds = forms.IntegerField(
         min_value=RESERVATION_SECONDS_MIN, max_value=RESERVATION_SECONDS_MAX, initial=600
     )
+    agreement_threshold = forms.FloatField(required=False, min_value=0, max_value=1)
+    gold_percentage = forms.FloatField(min_value=0, max_value=1, initial=0)
 
     class Meta:
         model = Project
-        fields = ["name", "description", "label_classes", "reservation_seconds"]
+        fields = [
+            "name",
+            "description",
+            "label_classes",
+            "reservation_seconds",
+            "agreement_threshold",
+            "gold_percentage",
+        ]
 
     def clean_label_classes(self):
         return validate_label_classes(self.cleaned_data.get("label_classes"))

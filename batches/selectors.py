@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dashboard.errors import NotFound
@@ -35,8 +35,11 @@ def batch_list(*, project: Project) -> QuerySet[Batch]:
         Batch.objects.filter(project=project)
         .annotate(
             labelled_count=Count(
-                "queue_entries", filter=Q(queue_entries__state=QueueEntry.State.DONE)
+                "queue_entries",
+                filter=Q(queue_entries__state=QueueEntry.State.DONE, queue_entries__gold=False),
             ),
+            agreement=Avg("queue_entries__agreement"),
+            gold_count=Count("queue_entries", filter=Q(queue_entries__gold=True)),
         )
         .select_related("created_by")
     )
@@ -72,7 +75,16 @@ def batch_progress(batch: Batch) -> int:
     labelled = getattr(batch, "labelled_count", None)
     if labelled is None:
         labelled = batch.queue_entries.filter(state=QueueEntry.State.DONE).count()
-    return int(100 * labelled / batch.size) if batch.size else 0
+    rows = batch_rows_counted(batch)
+    return int(100 * labelled / rows) if rows else 0
+
+
+def batch_rows_counted(batch: Batch) -> int:
+    """The batch's rows that count in its progress: gold rows never become done."""
+    gold = getattr(batch, "gold_count", None)
+    if gold is None:
+        gold = QueueEntry.objects.filter(batch=batch, gold=True).count()
+    return batch.size - gold
 
 
 def queue_preview(*, project: Project, limit: int = 10) -> list[QueueEntry]:
@@ -80,7 +92,7 @@ def queue_preview(*, project: Project, limit: int = 10) -> list[QueueEntry]:
     by a live reservation are skipped, as `next` skips them)."""
     now = timezone.now()
     return list(
-        QueueEntry.objects.filter(project=project)
+        QueueEntry.objects.filter(project=project, gold=False)
         .exclude(state=QueueEntry.State.DONE)
         .filter(Q(state=QueueEntry.State.QUEUED) | Q(reserved_until__lt=now))
         .select_related("data_row", "batch")

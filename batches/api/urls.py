@@ -27,4 +27,9 @@ urlpatterns = [
     path(P + "export/", views.ExportApi.as_view(), name="project-export"),
     path(P + "export/stream/", views.ExportStreamApi.as_view(), name="project-export-stream"),
     path(P + "publish-labels/", views.PublishLabelsApi.as_view(), name="project-publish-labels"),
+    path(P + "agreement/", views.AgreementApi.as_view(), name="project-agreement"),
+    path(P + "gold/", views.GoldApi.as_view(), name="project-gold"),
+    path(P + "gold/<str:data_row_id>/", views.GoldDetailApi.as_view(), name="project-gold-row"),
+    path(P + "analytics/labelers/", views.LabelerAnalyticsApi.as_view(), name="analytics-labelers"),
+    path(P + "analytics/throughput/", views.ThroughputApi.as_view(), name="analytics-throughput"),
 ]

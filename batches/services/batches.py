@@ -389,7 +389,11 @@ def batch_labels_clear(
     Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
     deleted, _ = labels.delete()
     requeued = scope.update(
-        labels_count=0, state=QueueEntry.State.QUEUED, reserved_by=None, reserved_until=None
+        labels_count=0,
+        state=QueueEntry.State.QUEUED,
+        reserved_by=None,
+        reserved_until=None,
+        agreement=None,  # no counted labels left
     )
     return deleted, requeued
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from dashboard.errors import Conflict, Invalid, NotFound
 
 from ..models import Label, Project, QueueEntry
+from .gold import gold_next, gold_skip, gold_submit
 from .serving import (
     db_time,
     label_insert,
@@ -36,6 +37,10 @@ def queue_next(*, project: Project, user) -> QueueEntry | None:
     row and batch. A unique index allows one reservation per labeler: if two of their requests
     race, the loser retries and renews the winner's reservation.
     """
+    if project.gold_percentage > 0:
+        gold = gold_next(project=project, user=user)
+        if gold is not None:
+            return gold
     db = serving_db()
     for _attempt in range(3):
         try:
@@ -123,6 +128,13 @@ def _label_record(
             raise
         raise conflict from None
     if row is None:
+        # Not an ordinary row the caller holds: perhaps a gold row they hold.
+        if held:
+            gold = gold_submit(
+                project=project, entry_id=entry_id, user=author, annotation=annotation
+            )
+            if gold is not None:
+                return gold
         raise _not_held(project=project, entry_id=entry_id)
     label_id, batch_id, row_id = row
     label = loaded(
@@ -164,6 +176,9 @@ def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
     with serving_transaction(db), db.cursor() as cursor:
         row = skip_release(cursor, params)
     if row is None:
+        gold = gold_skip(project=project, entry_id=entry_id, user=user)
+        if gold is not None:
+            return gold
         raise _not_held(project=project, entry_id=entry_id)
     state = QueueEntry.State.QUEUED
     return served_entry(db, row, project=project, state=state, user=None, until=None)

@@ -28,6 +28,8 @@ def project_create(
     description: str = "",
     label_classes: list[str] | None = None,
     reservation_seconds: int = 600,
+    agreement_threshold: float | None = None,
+    gold_percentage: float = 0,
     user=None,
 ) -> Project:
     return Project.objects.create(
@@ -35,6 +37,8 @@ def project_create(
         description=description,
         label_classes=list(label_classes or []),
         reservation_seconds=reservation_seconds,
+        agreement_threshold=agreement_threshold,
+        gold_percentage=gold_percentage,
         created_by=user_or_none(user),
     )
 
@@ -47,13 +51,18 @@ def project_update(
     description: Any = UNSET,
     label_classes: Any = UNSET,
     reservation_seconds: Any = UNSET,
+    agreement_threshold: Any = UNSET,
+    gold_percentage: Any = UNSET,
 ) -> Project:
-    """Edit a project; only the fields given change."""
+    """Edit a project; only the fields given change. A new `agreement_threshold` applies to
+    rows whose last label arrives from now on (rows already complete are not re-judged)."""
     given = {
         "name": name,
         "description": description,
         "label_classes": label_classes,
         "reservation_seconds": reservation_seconds,
+        "agreement_threshold": agreement_threshold,
+        "gold_percentage": gold_percentage,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if "label_classes" in fields:

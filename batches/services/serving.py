@@ -97,6 +97,7 @@ def _serving_sql(*, postgres: bool) -> str:
         WHERE q.project_id = %(project)s
           AND NOT (q.state = 'done')
           AND (q.state = 'queued' OR q.reserved_until < %(now)s)
+          AND NOT q.gold
           AND NOT EXISTS (SELECT 1 FROM {_LABEL} AS l WHERE l.project_id = q.project_id
                           AND l.data_row_id = q.data_row_id AND l.author_id = %(user)s
                           AND NOT (l.status = 'rejected'){probe})
