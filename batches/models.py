@@ -4,6 +4,8 @@ The queue holds one `QueueEntry` per (project, data row), with a denormalised `s
 (row override, else batch priority, else after every int32) so `next` is one indexed statement.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -45,8 +47,19 @@ def validate_annotation(annotation) -> dict:
     return annotation
 
 
+def review_chosen(*, project_id: str, data_row_id: str, share: float) -> bool:
+    """Whether the row's labels await review under the project's `review_percentage`: a
+    reproducible choice per (project, data row), a hash like consensus coverage's."""
+    if share <= 0:
+        return False
+    digest = hashlib.sha1(f"review:{project_id}:{data_row_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
 # Rows with no priority sort after every int32 priority ("lowest" default).
 NO_PRIORITY_SORT = INT32_MAX + 1
+# A row re-queued for rework without a priority is served before every other row.
+REWORK_SORT = INT32_MIN - 1
 
 
 def batch_sort_value(priority: int | None) -> int:
