@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.errors import Conflict, Invalid, NotFound
 
 from ..models import Label, Project, QueueEntry, review_chosen
+from .agreement import agreement_refresh
 from .gold import gold_next, gold_skip, gold_submit
 from .serving import (
     db_time,
@@ -122,6 +123,11 @@ def _status_of(project: Project):
     return status
 
 
+def _status_now(label_id: int) -> str:
+    """A label's status as stored (escalation may have changed it since it was inserted)."""
+    return Label.objects.filter(pk=label_id).values_list("status", flat=True).first()
+
+
 def _label_record(
     *, project: Project, entry_id: int, author, annotation: dict, held: bool
 ) -> Label:
@@ -147,11 +153,23 @@ def _label_record(
         )
         status = status(row_id) if row_id is not None else Label.Status.SUBMITTED.value
     params["status"] = Label.Status.SUBMITTED.value if callable(status) else status
+    status = status if callable(status) else None
     try:
-        with serving_transaction(db), db.cursor() as cursor:
-            row = label_insert(
-                cursor, params, held=held, status=status if callable(status) else None
-            )
+        row = None
+        if db.vendor == "postgresql":
+            # The row's first counted label has nothing to agree with: one statement, no
+            # transaction (the common case: every row without consensus).
+            with serving_transaction(db), db.cursor() as cursor:
+                row = label_insert(cursor, params, held=held, status=status, first=True)
+        if row is None:
+            # A later label of a consensus row: its agreement (and escalation) is written in
+            # the same transaction as the label.
+            with transaction.atomic(using=db.alias), db.cursor() as cursor:
+                row = label_insert(cursor, params, held=held, status=status)
+                if row is not None:
+                    agreement_refresh(project=project, data_row_id=row[2], arrived=True)
+                    if project.agreement_threshold is not None:
+                        row = (*row[:3], _status_now(row[0]), *row[4:])
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
         if conflict is None:
