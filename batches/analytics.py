@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import Floor, Least, TruncDay, TruncHour
 from django.utils import timezone
 
@@ -38,7 +38,11 @@ def agreement_summary(*, project: Project, batch: Batch | None = None) -> dict:
         below = scope.filter(agreement__lt=threshold).count()
     buckets = dict(
         scope.annotate(
-            bucket=Least(Floor(F("agreement") * HISTOGRAM_BUCKETS + 1e-9), HISTOGRAM_BUCKETS - 1)
+            bucket=Least(
+                Floor(F("agreement") * HISTOGRAM_BUCKETS + 1e-9),
+                Value(HISTOGRAM_BUCKETS - 1.0),
+                output_field=FloatField(),
+            )
         )
         .values_list("bucket")
         .annotate(n=Count("id"))
@@ -48,7 +52,7 @@ def agreement_summary(*, project: Project, batch: Batch | None = None) -> dict:
         {
             "from": round(i / HISTOGRAM_BUCKETS, 1),
             "to": round((i + 1) / HISTOGRAM_BUCKETS, 1),
-            "rows": int(buckets.get(i, 0) or buckets.get(float(i), 0)),
+            "rows": sum(n for bucket, n in buckets.items() if int(bucket) == i),
         }
         for i in range(HISTOGRAM_BUCKETS)
     ]
