@@ -1,6 +1,9 @@
-"""Shared pieces of q15b's quality tests: rows, a project, labelers with API clients."""
+"""Shared pieces of the agreement, gold and analytics tests: rows, a project, labelers, a
+reviewer with an API client (imported by those modules: fixtures by `*`)."""
 
 import pytest
+
+__all__ = ["qlabelers", "qproject", "reviewer", "reviewer_api"]
 
 from batches.services import batch_create, label_submit, queue_next
 from dashboard.roles import Role

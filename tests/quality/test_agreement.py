@@ -6,16 +6,8 @@ import pytest
 from batches.models import Label, QueueEntry
 from batches.services import batch_delete_labels
 
-from .quality_fixtures import (  # noqa: F401  (fixtures)
-    consensus_batch,
-    label_next,
-    make_rows,
-    qlabelers,
-    qproject,
-    reviewer,
-    reviewer_api,
-    url,
-)
+from .quality_fixtures import *  # noqa: F403  (the fixtures)
+from .quality_fixtures import consensus_batch, label_next, make_rows, url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,4 +143,6 @@ def test_project_settings_round_trip(manager_api, labeler_api, qproject):
     assert answer.json()["gold_percentage"] == 0.25
     cleared = manager_api.patch(url(qproject), {"agreement_threshold": None}, format="json")
     assert cleared.json()["agreement_threshold"] is None
-    assert labeler_api.patch(url(qproject), {"gold_percentage": 0}, format="json").status_code == 403
+    assert (
+        labeler_api.patch(url(qproject), {"gold_percentage": 0}, format="json").status_code == 403
+    )

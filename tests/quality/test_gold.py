@@ -9,15 +9,8 @@ from batches.services import gold_set as set_gold
 from batches.services.labels import label_submit, queue_next, queue_skip
 from dashboard.errors import Conflict
 
-from .quality_fixtures import (  # noqa: F401  (fixtures)
-    label_next,
-    make_rows,
-    qlabelers,
-    qproject,
-    reviewer,
-    reviewer_api,
-    url,
-)
+from .quality_fixtures import *  # noqa: F403  (the fixtures)
+from .quality_fixtures import label_next, make_rows, url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +56,9 @@ def test_put_get_delete(manager_api, reviewer_api, qproject, rows):
 def test_rows_outside_the_project_fail(manager_api, qproject, rows):
     (outside,) = make_rows(1, prefix="x")
     body = manager_api.put(
-        url(qproject, "gold/"), {"rows": [{"data_row": outside.pk, "annotation": CAR}]}, format="json"
+        url(qproject, "gold/"),
+        {"rows": [{"data_row": outside.pk, "annotation": CAR}]},
+        format="json",
     ).json()
     assert body == {
         "set": 0,
@@ -124,7 +119,9 @@ def test_gold_rows_are_served_once_each_scored_and_never_done(qproject, qlabeler
         assert label.seconds is not None and label.seconds >= 0
         # Never again: the next row is an ordinary one.
         assert queue_next(project=qproject, user=user).data_row_id != rows[3].pk
-    scores = dict(Label.objects.filter(data_row_id=rows[3].pk).values_list("author_id", "gold_score"))
+    scores = dict(
+        Label.objects.filter(data_row_id=rows[3].pk).values_list("author_id", "gold_score")
+    )
     assert scores == {qlabelers[0].pk: 1.0, qlabelers[1].pk: 1.0, qlabelers[2].pk: 0.0}
     gold_entry = QueueEntry.objects.get(data_row_id=rows[3].pk)
     assert gold_entry.state == QueueEntry.State.QUEUED and gold_entry.labels_count == 0
