@@ -42,6 +42,7 @@ class ProjectAdmin(RoleAdmin):
         "description",
         "label_classes",
         "reservation_seconds",
+        "review_percentage",
         "agreement_threshold",
         "gold_percentage",
     )

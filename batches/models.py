@@ -290,7 +290,7 @@ class Label(models.Model):
         REJECT = "reject"
 
     # Written once per submit: only the indexes its queries use (project lookups go through
-    # `label_once_per_author` and `label_project_status`, batch ones through `label_batch`).
+    # `label_once_per_author` and `label_project_status`, batch ones `label_batch_status`).
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="labels", db_index=False
     )
@@ -360,7 +360,8 @@ class Label(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["batch"], name="label_batch"),
+            # Batch lookups, and a batch's labels counted by status (index-only).
+            models.Index(fields=["batch", "status"], name="label_batch_status"),
             models.Index(fields=["data_row"], name="label_data_row"),
             # The review queue (pending labels, oldest first) and counts by status.
             models.Index(fields=["project", "status", "id"], name="label_project_status"),

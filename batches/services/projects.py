@@ -28,6 +28,7 @@ def project_create(
     description: str = "",
     label_classes: list[str] | None = None,
     reservation_seconds: int = 600,
+    review_percentage: float = 0,
     agreement_threshold: float | None = None,
     gold_percentage: float = 0,
     user=None,
@@ -37,6 +38,7 @@ def project_create(
         description=description,
         label_classes=list(label_classes or []),
         reservation_seconds=reservation_seconds,
+        review_percentage=review_percentage,
         agreement_threshold=agreement_threshold,
         gold_percentage=gold_percentage,
         created_by=user_or_none(user),
@@ -51,16 +53,19 @@ def project_update(
     description: Any = UNSET,
     label_classes: Any = UNSET,
     reservation_seconds: Any = UNSET,
+    review_percentage: Any = UNSET,
     agreement_threshold: Any = UNSET,
     gold_percentage: Any = UNSET,
 ) -> Project:
-    """Edit a project; only the fields given change. A new `agreement_threshold` applies to
-    rows whose last label arrives from now on (rows already complete are not re-judged)."""
+    """Edit a project; only the fields given change. A new `review_percentage` applies to
+    labels submitted from then on, a new `agreement_threshold` to rows whose last label
+    arrives from then on (rows already complete are not re-judged)."""
     given = {
         "name": name,
         "description": description,
         "label_classes": label_classes,
         "reservation_seconds": reservation_seconds,
+        "review_percentage": review_percentage,
         "agreement_threshold": agreement_threshold,
         "gold_percentage": gold_percentage,
     }

@@ -67,7 +67,15 @@ def test_create_batch_reports_failed_rows(manager_api, project, make_rows):
     )
     body = response.json()
     assert response.status_code == 201, body
-    assert body["size"] == 2 and body["priority"] == 4 and body["progress"] == 0.0
+    assert body["size"] == 2 and body["priority"] == 4
+    assert body["progress"] == {
+        "rows": 2,
+        "done": 0,
+        "labels": 0,
+        "pending_review": 0,
+        "accepted": 0,
+        "rejected": 0,
+    }
     assert body["consensus_settings"] == {"number_of_labels": 2, "coverage_percentage": 0.5}
     assert sorted(body["failed_data_rows"], key=lambda f: f["reason"]) == [
         {"data_row": "r-00002", "global_key": "k-r-00002", "reason": "already in this project"},
@@ -139,8 +147,8 @@ def test_list_and_get_batches_with_progress(viewer_api, project, make_rows, labe
     batch, _ = batch_create(project=project, name="a", data_rows=[r.pk for r in rows])
     QueueEntry.objects.filter(data_row_id="r-00000").update(state="done", labels_count=1)
     listed = viewer_api.get(url(project, "batches/")).json()["results"]
-    assert [(b["name"], b["size"], b["labelled_count"], b["progress"]) for b in listed] == [
-        ("a", 4, 1, 0.25)
+    assert [(b["name"], b["size"], b["labelled_count"], b["progress"]["done"]) for b in listed] == [
+        ("a", 4, 1, 1)
     ]
     one = viewer_api.get(url(project, f"batches/{batch.pk}/"))
     assert one.status_code == 200 and one.json()["id"] == batch.pk

@@ -38,7 +38,7 @@ def test_next_submit_skip_round_trip(labeler_api, project, batch):
         {"annotation": {"classes": ["car"]}},
         format="json",
     )
-    assert label.status_code == 201 and label.json()["author"] == "labeler"
+    assert label.status_code == 201 and label.json()["author"]["username"] == "labeler"
     second = labeler_api.post(url(project, "queue/next/")).json()
     skipped = labeler_api.post(url(project, f"queue/{second['entry']}/skip/"))
     assert skipped.status_code == 200 and skipped.json()["entry"] == second["entry"]
