@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from dashboard.errors import Invalid, NotFound
 from dashboard.roles import Role, user_has_role
 
-from .models import Batch, Label, Project, QueueEntry
+from .models import Batch, GoldRow, Label, Project, QueueEntry
 
 MAX_OTHER_LABELS = 100  # other labels shown beside a label under review (consensus ≤ 100)
 
@@ -67,13 +67,22 @@ def label_get(*, project: Project, label_id: Any) -> Label:
 
 
 def row_agreement(*, project: Project, data_row_id: str) -> float | None:
-    """The agreement of the row's counted labels (filled in by the agreement feature)."""
-    return None
+    """The agreement of the row's counted labels, as kept current on every label write."""
+    return (
+        QueueEntry.objects.filter(project=project, data_row_id=data_row_id)
+        .values_list("agreement", flat=True)
+        .first()
+    )
 
 
 def row_gold(*, project: Project, data_row_id: str) -> dict | None:
-    """The row's gold answer, for reviewers (filled in by the gold-rows feature)."""
-    return None
+    """The row's gold answer `{annotation, created_at}`, for reviewers; None if not gold."""
+    gold = (
+        GoldRow.objects.filter(project=project, data_row_id=data_row_id)
+        .only("annotation", "created_at")
+        .first()
+    )
+    return None if gold is None else {"annotation": gold.annotation, "created_at": gold.created_at}
 
 
 def counted_labels(*, project: Project, data_row_id: str) -> QuerySet[Label]:

@@ -19,6 +19,7 @@ from dashboard.events import event_record
 from dashboard.roles import Role, user_has_role
 
 from ..models import REVIEW_REASON_MAX_LENGTH, REWORK_SORT, Label, Project, QueueEntry
+from .agreement import agreement_refresh
 from .serving import db_time, serving_db, serving_transaction
 
 LABEL_ID_LIMIT = 2**63  # label ids are bigints
@@ -147,6 +148,8 @@ def _decide(
         )
         if status == Label.Status.REJECTED:
             _requeue(label=label, priority=priority)
+            # The row's counted labels changed: its agreement follows, in this transaction.
+            agreement_refresh(project=project, data_row_id=label.data_row_id)
         event_record(
             type=f"label.{status}",
             actor=user,
@@ -185,9 +188,10 @@ def _requeue(*, label: Label, priority: int | None) -> None:
     }
     if priority is not None:
         changes["priority_override"] = priority
-    QueueEntry.objects.filter(project_id=label.project_id, data_row_id=label.data_row_id).update(
-        **changes
-    )
+    # A gold row is not re-queued: each labeler is served it once, through gold reservations.
+    QueueEntry.objects.filter(
+        project_id=label.project_id, data_row_id=label.data_row_id, gold=False
+    ).update(**changes)
 
 
 def reason_check(reason: Any, *, required: bool) -> str:

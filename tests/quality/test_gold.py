@@ -197,7 +197,8 @@ def test_gold_rows_do_not_count_in_progress(manager_api, qproject, qlabelers, ro
     for _ in range(3):
         label_next(qproject, qlabelers[0], CAR)
     batch = manager_api.get(url(qproject, "batches/")).json()["results"][0]
-    assert batch["progress"] == 1.0 and batch["labelled_count"] == 3
+    assert batch["progress"]["rows"] == 3 and batch["progress"]["done"] == 3
+    assert batch["labelled_count"] == 3
 
 
 def test_setting_gold_scores_existing_labels_and_releases_holders(qproject, qlabelers, rows):
