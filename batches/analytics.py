@@ -136,6 +136,10 @@ def _medians(*, project: Project, since, until) -> dict[int, float | None]:
         return medians
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
 def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
     """One line per user with labels or skips in the project in the range:
     `{user: {id, username}, labels, accepted, rejected, pending_review, skips,
@@ -149,9 +153,9 @@ def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
             accepted=Count("id", filter=Q(status=status.ACCEPTED)),
             rejected=Count("id", filter=Q(status=status.REJECTED)),
             pending_review=Count("id", filter=Q(status=status.PENDING_REVIEW)),
-            agreement=Avg("agreement"),
-            gold_score=Avg("gold_score"),
-            gold_labels=Count("gold_score"),
+            mean_agreement=Avg("agreement"),
+            mean_gold_score=Avg("gold_score"),
+            gold_labels=Count("id", filter=Q(gold_score__isnull=False)),
         )
     }
     skips = dict(
@@ -169,8 +173,8 @@ def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
         "accepted": 0,
         "rejected": 0,
         "pending_review": 0,
-        "agreement": None,
-        "gold_score": None,
+        "mean_agreement": None,
+        "mean_gold_score": None,
         "gold_labels": 0,
     }
     result = []
@@ -186,8 +190,8 @@ def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
                 "pending_review": line["pending_review"],
                 "skips": skips.get(user_id, 0),
                 "median_seconds": None if median is None else round(float(median), 3),
-                "agreement": None if line["agreement"] is None else round(line["agreement"], 4),
-                "gold_score": None if line["gold_score"] is None else round(line["gold_score"], 4),
+                "agreement": _rounded(line["mean_agreement"]),
+                "gold_score": _rounded(line["mean_gold_score"]),
                 "gold_labels": line["gold_labels"],
             }
         )

@@ -146,3 +146,18 @@ def test_project_settings_round_trip(manager_api, labeler_api, qproject):
     assert (
         labeler_api.patch(url(qproject), {"gold_percentage": 0}, format="json").status_code == 403
     )
+
+
+def test_a_rejection_updates_the_row_s_agreement(qproject, qlabelers, reviewer):
+    from batches.services.reviews import label_reject
+
+    (row,) = make_rows(1)
+    consensus_batch(qproject, [row], labels=3)
+    label_next(qproject, qlabelers[0], CAR)
+    label_next(qproject, qlabelers[1], CAR)
+    odd = label_next(qproject, qlabelers[2], PERSON)
+    assert entry(qproject, row).agreement == pytest.approx(1 / 3)
+    label_reject(project=qproject, label_id=odd.pk, user=reviewer, reason="wrong class")
+    assert entry(qproject, row).agreement == 1.0
+    odd.refresh_from_db()
+    assert odd.agreement == 0.0  # a rejected label keeps its last value; it no longer counts
