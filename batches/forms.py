@@ -286,3 +286,33 @@ class ReviewForm(forms.Form):
         if cleaned.get("action") == "reject" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "A rejection needs a reason.")
         return cleaned
+
+
+class AnalyticsForm(forms.Form):
+    """The analytics page's query: a time range, the throughput bucket, the table's order."""
+
+    SORTS = [
+        "user",
+        "labels",
+        "accepted",
+        "rejected",
+        "pending_review",
+        "skips",
+        "median_seconds",
+        "agreement",
+        "gold_score",
+        "gold_labels",
+    ]
+
+    since = forms.DateTimeField(required=False)
+    until = forms.DateTimeField(required=False)
+    bucket = forms.ChoiceField(choices=[("day", "day"), ("hour", "hour")], required=False)
+    sort = forms.ChoiceField(choices=[(s, s) for s in SORTS], required=False)
+    order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since >= until:
+            raise forms.ValidationError({"since": "Must be before until."})
+        return data
