@@ -625,11 +625,6 @@ class PublishLabelsInputSerializer(InputSerializer):
 MAX_GOLD_ROWS = 10_000  # rows in one `PUT gold/`
 
 
-class UserRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-
-
 class AgreementQuerySerializer(serializers.Serializer):
     """The agreement query (other parameters are left alone)."""
 
