@@ -99,7 +99,10 @@ class ProjectAdminForm(forms.ModelForm):
         return self.cleaned_data.get("review_percentage") or 0.0
 
     agreement_threshold = forms.FloatField(required=False, min_value=0, max_value=1)
-    gold_percentage = forms.FloatField(min_value=0, max_value=1, initial=0)
+    gold_percentage = forms.FloatField(required=False, min_value=0, max_value=1, initial=0)
+
+    def clean_gold_percentage(self) -> float:
+        return self.cleaned_data.get("gold_percentage") or 0.0
 
     class Meta:
         model = Project
