@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Value
-from django.db.models.functions import Floor, Least, TruncDay, TruncHour
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from dashboard.errors import Invalid
 
-from .models import Batch, GoldRow, Label, Project, QueueEntry, Skip
+from .models import AgreementBucket, Batch, GoldRow, Label, Project, QueueEntry, Skip
 from .similarity import HISTOGRAM_BUCKETS
 
 MAX_BUCKETS = {"hour": 24 * 31, "day": 3660}  # a month of hours, ten years of days
@@ -28,38 +28,33 @@ DEFAULT_SPAN = {"hour": timedelta(days=2), "day": timedelta(days=30)}
 def agreement_summary(*, project: Project, batch: Batch | None = None) -> dict:
     """`{rows, mean, below_threshold, threshold, histogram}` over the rows (of the project, or
     of one batch) with two counted labels or more; `below_threshold` is null without a
-    threshold. Three aggregates over the partial agreement index."""
-    scope = QueueEntry.objects.filter(agreement__isnull=False)
-    scope = scope.filter(batch=batch) if batch is not None else scope.filter(project=project)
-    totals = scope.aggregate(rows=Count("id"), mean=Avg("agreement"))
+    threshold. The histogram, mean and rows are a sum over the agreement buckets kept current
+    on every write (at most 10 rows per batch); the rows below the threshold are one range
+    count on the partial agreement index."""
+    scope = {"batch": batch} if batch is not None else {"project": project}
+    buckets = {
+        line["bucket"]: line
+        for line in AgreementBucket.objects.filter(**scope)
+        .values("bucket")
+        .annotate(n=Sum("rows"), sum=Sum("total"))
+    }
+    rows = sum(line["n"] for line in buckets.values())
+    total = sum(line["sum"] or 0.0 for line in buckets.values())
     threshold = project.agreement_threshold
     below = None
     if threshold is not None:
-        below = scope.filter(agreement__lt=threshold).count()
-    buckets = dict(
-        scope.annotate(
-            bucket=Least(
-                Floor(F("agreement") * HISTOGRAM_BUCKETS + 1e-9),
-                Value(HISTOGRAM_BUCKETS - 1.0),
-                output_field=FloatField(),
-            )
-        )
-        .values_list("bucket")
-        .annotate(n=Count("id"))
-        .values_list("bucket", "n")
-    )
+        below = QueueEntry.objects.filter(**scope, agreement__lt=threshold).count()
     histogram = [
         {
             "from": round(i / HISTOGRAM_BUCKETS, 1),
             "to": round((i + 1) / HISTOGRAM_BUCKETS, 1),
-            "rows": sum(n for bucket, n in buckets.items() if int(bucket) == i),
+            "rows": buckets.get(i, {}).get("n", 0),
         }
         for i in range(HISTOGRAM_BUCKETS)
     ]
-    mean = totals["mean"]
     return {
-        "rows": totals["rows"],
-        "mean": None if mean is None else round(mean, 4),
+        "rows": rows,
+        "mean": round(min(1.0, max(0.0, total / rows)), 4) if rows else None,
         "threshold": threshold,
         "below_threshold": below,
         "histogram": histogram,
@@ -67,10 +62,7 @@ def agreement_summary(*, project: Project, batch: Batch | None = None) -> dict:
 
 
 def batch_agreement(*, batch: Batch) -> float | None:
-    value = QueueEntry.objects.filter(batch=batch, agreement__isnull=False).aggregate(
-        m=Avg("agreement")
-    )["m"]
-    return None if value is None else round(value, 4)
+    return agreement_summary(project=batch.project, batch=batch)["mean"]
 
 
 # --- Time ranges --------------------------------------------------------------------------------

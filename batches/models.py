@@ -481,3 +481,26 @@ class GoldServing(models.Model):
 
     def __str__(self) -> str:
         return f"gold {self.data_row_id} for {self.user_id} ({self.state})"
+
+
+class AgreementBucket(models.Model):
+    """Agreement kept current per batch: how many of its rows (with two counted labels or
+    more) have an agreement in [bucket/10, (bucket+1)/10), and the sum of those agreements.
+    Moved by every write of a row's agreement, so the histogram, the mean and the row count of
+    a batch or a project are a sum over at most 10 rows per batch, whatever the labels."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+", db_index=False)
+    bucket = models.PositiveSmallIntegerField()
+    rows = models.IntegerField(default=0)
+    total = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "bucket"], name="agreement_bucket_once"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.batch_id} [{self.bucket / 10:.1f}, {(self.bucket + 1) / 10:.1f}): {self.rows}"
+        )

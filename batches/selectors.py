@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from dashboard.errors import NotFound
 from versions.copy_on_write import effective_entries
 from versions.models import DataRow, Dataset, DatasetVersion
 
-from .models import Batch, Label, Project, QueueEntry, batch_sort_value
+from .models import AgreementBucket, Batch, Label, Project, QueueEntry, batch_sort_value
 
 MAX_PREVIEW = 1000
 
@@ -38,10 +38,21 @@ def batch_list(*, project: Project) -> QuerySet[Batch]:
                 "queue_entries",
                 filter=Q(queue_entries__state=QueueEntry.State.DONE, queue_entries__gold=False),
             ),
-            agreement=Avg("queue_entries__agreement"),
+            agreement_rows=Subquery(_bucket_sum("rows")),
+            agreement_total=Subquery(_bucket_sum("total")),
             gold_count=Count("queue_entries", filter=Q(queue_entries__gold=True)),
         )
         .select_related("created_by")
+    )
+
+
+def _bucket_sum(field: str):
+    """The sum of a batch's agreement buckets' `field` (a subquery of `batch_list`)."""
+    return (
+        AgreementBucket.objects.filter(batch_id=OuterRef("pk"))
+        .values("batch_id")
+        .annotate(s=Sum(field))
+        .values("s")
     )
 
 

@@ -60,7 +60,7 @@ def setup() -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from batches.models import Batch, GoldRow, Label, Project, QueueEntry, Skip
+    from batches.models import AgreementBucket, Batch, GoldRow, Label, Project, QueueEntry, Skip
     from batches.similarity import agreement as row_agreement
     from dashboard.roles import Role, user_set_role
     from versions.models import DataRow, Dataset
@@ -211,10 +211,14 @@ def setup() -> dict:
                 data_row_id=f"q{total_rows - 1 - i:08d}",
                 annotation={"classes": ["car"]},
             )
+    from batches.services.agreement import agreement_buckets_recount
+
+    for batch in batches:  # the kept agreement buckets, as the writes would have left them
+        agreement_buckets_recount(batch=batch)
     load_seconds = time.perf_counter() - start_time
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in (DataRow, QueueEntry, Label, Skip):
+            for model in (DataRow, QueueEntry, Label, Skip, AgreementBucket):
                 cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     else:
         with connection.cursor() as cursor:

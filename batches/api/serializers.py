@@ -13,6 +13,7 @@ from rest_framework import serializers
 from dashboard.api.serializers import InputSerializer
 from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, validate_int32
 
+from ..analytics import batch_agreement
 from ..models import (
     CONSENSUS_MAX_LABELS,
     NAME_MAX_LENGTH,
@@ -111,8 +112,11 @@ class BatchSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_agreement(self, batch) -> float | None:
         """Mean agreement of the batch's rows with two counted labels or more (null: none)."""
-        value = getattr(batch, "agreement", None)
-        return None if value is None else round(value, 4)
+        rows = getattr(batch, "agreement_rows", None)
+        if rows is None and not hasattr(batch, "agreement_rows"):
+            return batch_agreement(batch=batch)
+        total = getattr(batch, "agreement_total", None) or 0.0
+        return round(min(1.0, max(0.0, total / rows)), 4) if rows else None
 
 
 class FailedRowSerializer(serializers.Serializer):

@@ -9,9 +9,73 @@ delete-labels): pages and endpoints then read the stored values, never recount s
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Count, F, Sum
 
-from ..models import Label, Project, QueueEntry
-from ..similarity import similarity
+from ..models import AgreementBucket, Batch, Label, Project, QueueEntry
+from ..similarity import HISTOGRAM_BUCKETS, histogram_bucket, similarity
+
+
+def _bucket_moves(*, project_id: str, batch_id: str, old: float | None, new: float | None):
+    """A row's agreement went from `old` to `new`: move it between its batch's buckets. The
+    bucket rows are updated in bucket order, so two writers never lock them crosswise."""
+    moves: dict[int, tuple[int, float]] = {}
+    if old is not None:
+        b = histogram_bucket(old)
+        moves[b] = (moves.get(b, (0, 0.0))[0] - 1, moves.get(b, (0, 0.0))[1] - old)
+    if new is not None:
+        b = histogram_bucket(new)
+        moves[b] = (moves.get(b, (0, 0.0))[0] + 1, moves.get(b, (0, 0.0))[1] + new)
+    for bucket in sorted(moves):
+        rows, total = moves[bucket]
+        if rows == 0 and total == 0:
+            continue
+        scope = AgreementBucket.objects.filter(batch_id=batch_id, bucket=bucket)
+        if not scope.update(rows=F("rows") + rows, total=F("total") + total):
+            AgreementBucket.objects.bulk_create(
+                [
+                    AgreementBucket(project_id=project_id, batch_id=batch_id, bucket=b)
+                    for b in range(HISTOGRAM_BUCKETS)
+                ],
+                ignore_conflicts=True,
+            )
+            scope.update(rows=F("rows") + rows, total=F("total") + total)
+
+
+def agreement_buckets_recount(*, batch: Batch) -> None:
+    """Count the batch's buckets again from its rows (after a bulk change of their agreement,
+    such as deleting the batch's labels): one grouped read of the batch, on a write."""
+    with transaction.atomic():
+        counted = {
+            int(line["bucket"]): line
+            for line in QueueEntry.objects.filter(batch=batch, agreement__isnull=False)
+            .annotate(bucket=_bucket_expression())
+            .values("bucket")
+            .annotate(rows=Count("id"), total=Sum("agreement"))
+        }
+        AgreementBucket.objects.filter(batch=batch).delete()
+        AgreementBucket.objects.bulk_create(
+            [
+                AgreementBucket(
+                    project_id=batch.project_id,
+                    batch=batch,
+                    bucket=b,
+                    rows=counted.get(b, {}).get("rows", 0),
+                    total=counted.get(b, {}).get("total") or 0.0,
+                )
+                for b in range(HISTOGRAM_BUCKETS)
+            ]
+        )
+
+
+def _bucket_expression():
+    from django.db.models import FloatField, Value
+    from django.db.models.functions import Floor, Least
+
+    return Least(
+        Floor(F("agreement") * HISTOGRAM_BUCKETS + 1e-9),
+        Value(HISTOGRAM_BUCKETS - 1.0),
+        output_field=FloatField(),
+    )
 
 
 def _label_agreements(annotations: list) -> tuple[list[float | None], float | None]:
@@ -42,7 +106,7 @@ def agreement_refresh(*, project: Project, data_row_id: str, arrived: bool = Fal
         entry = (
             QueueEntry.objects.select_for_update()
             .filter(project=project, data_row_id=data_row_id)
-            .only("id", "labels_required", "agreement", "escalated", "gold")
+            .only("id", "batch_id", "labels_required", "agreement", "escalated", "gold")
             .first()
         )
         if entry is None or entry.gold:
@@ -64,6 +128,9 @@ def agreement_refresh(*, project: Project, data_row_id: str, arrived: bool = Fal
         updates: dict = {}
         if entry.agreement != row:
             updates["agreement"] = row
+            _bucket_moves(
+                project_id=project.pk, batch_id=entry.batch_id, old=entry.agreement, new=row
+            )
         threshold = project.agreement_threshold
         if (
             arrived

@@ -19,6 +19,7 @@ from versions.models import DataRow, Dataset, DatasetVersion
 
 from ..models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry, Skip
 from ..selectors import dataset_rows_outside
+from .agreement import agreement_buckets_recount
 from .priorities import batch_rows_reprioritise
 from .projects import UNSET, user_or_none
 from .rows import LOOKUP_CHUNK, failed_row, failed_without_index, job_create_with_rows, rows_resolve
@@ -395,6 +396,7 @@ def batch_labels_clear(
         reserved_until=None,
         agreement=None,  # no counted labels left
     )
+    agreement_buckets_recount(batch=batch)
     return deleted, requeued
 
 

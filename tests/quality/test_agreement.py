@@ -3,6 +3,7 @@ escalation below the project's threshold, and `GET projects/{id}/agreement/`."""
 
 import pytest
 
+from batches.analytics import agreement_summary
 from batches.models import Label, QueueEntry
 from batches.services import batch_delete_labels
 
@@ -161,3 +162,32 @@ def test_a_rejection_updates_the_row_s_agreement(qproject, qlabelers, reviewer):
     assert entry(qproject, row).agreement == 1.0
     odd.refresh_from_db()
     assert odd.agreement == 0.0  # a rejected label keeps its last value; it no longer counts
+
+
+def test_the_buckets_always_match_the_rows(qproject, qlabelers, reviewer):
+    """After submits, a rejection and a rework, the kept buckets equal a recount."""
+    from batches.models import AgreementBucket
+    from batches.services.agreement import agreement_buckets_recount
+    from batches.services.reviews import label_reject
+
+    batch = consensus_batch(qproject, make_rows(4), labels=3)
+    answers = [CAR, PERSON, {"classes": ["car", "person"]}, CAR]
+    labels = []
+    for i, user in enumerate(qlabelers[:3]):
+        for j in range(4):
+            labels.append(label_next(qproject, user, answers[(i + j) % 4]))
+    label_reject(project=qproject, label_id=labels[0].pk, user=reviewer, reason="again")
+    label_next(qproject, qlabelers[3], PERSON)  # the rework
+
+    def kept():
+        return sorted(
+            AgreementBucket.objects.filter(batch=batch, rows__gt=0).values_list("bucket", "rows")
+        )
+
+    before = kept()
+    mean_before = agreement_summary(project=qproject, batch=batch)["mean"]
+    agreement_buckets_recount(batch=batch)
+    assert kept() == before and sum(n for _, n in before) == 4
+    assert agreement_summary(project=qproject, batch=batch)["mean"] == mean_before
+    stored = [e.agreement for e in QueueEntry.objects.filter(batch=batch)]
+    assert mean_before == pytest.approx(sum(stored) / len(stored), abs=1e-4)
