@@ -16,7 +16,7 @@ from django.utils import timezone
 from dashboard.errors import Invalid
 
 from .models import AgreementBucket, Batch, GoldRow, Label, Project, QueueEntry, Skip
-from .similarity import HISTOGRAM_BUCKETS
+from .similarity import HISTOGRAM_BUCKETS, histogram_bucket
 
 MAX_BUCKETS = {"hour": 24 * 31, "day": 3660}  # a month of hours, ten years of days
 DEFAULT_SPAN = {"hour": timedelta(days=2), "day": timedelta(days=30)}
@@ -43,7 +43,16 @@ def agreement_summary(*, project: Project, batch: Batch | None = None) -> dict:
     threshold = project.agreement_threshold
     below = None
     if threshold is not None:
-        below = QueueEntry.objects.filter(**scope, agreement__lt=threshold).count()
+        # Whole buckets below the threshold from the kept counts; only the rows of the bucket
+        # the threshold falls in are counted on the index (none when it is a multiple of 0.1).
+        # A row is in bucket k when agreement·10 + 1e-9 ≥ k (see `histogram_bucket`).
+        k = histogram_bucket(threshold)
+        below = sum(line["n"] for b, line in buckets.items() if b < k)
+        low = (k - 1e-9) / HISTOGRAM_BUCKETS
+        if low < threshold:
+            below += QueueEntry.objects.filter(
+                **scope, agreement__gte=low, agreement__lt=threshold
+            ).count()
     histogram = [
         {
             "from": round(i / HISTOGRAM_BUCKETS, 1),

@@ -191,3 +191,17 @@ def test_the_buckets_always_match_the_rows(qproject, qlabelers, reviewer):
     assert agreement_summary(project=qproject, batch=batch)["mean"] == mean_before
     stored = [e.agreement for e in QueueEntry.objects.filter(batch=batch)]
     assert mean_before == pytest.approx(sum(stored) / len(stored), abs=1e-4)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 0.55, 0.6, 0.99, 1.0])
+def test_below_threshold_matches_a_direct_count(qproject, qlabelers, threshold):
+    consensus_batch(qproject, make_rows(4), labels=2)
+    pairs = [(CAR, CAR), (CAR, PERSON), (CAR, {"classes": ["car", "person"]}), (PERSON, PERSON)]
+    for first, _ in pairs:
+        label_next(qproject, qlabelers[0], first)
+    for _, second in pairs:
+        label_next(qproject, qlabelers[1], second)
+    qproject.agreement_threshold = threshold
+    qproject.save()
+    direct = QueueEntry.objects.filter(project=qproject, agreement__lt=threshold).count()
+    assert agreement_summary(project=qproject)["below_threshold"] == direct
