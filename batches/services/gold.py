@@ -308,3 +308,12 @@ def gold_skip(*, project: Project, entry_id: int, user) -> QueueEntry | None:
         entry.state = QueueEntry.State.QUEUED
         entry.reserved_by_id = entry.reserved_until = entry.reserved_by = None
     return entry
+
+
+def gold_reservation_held(*, project: Project, user) -> QueueEntry | None:
+    """The gold row `user` holds by a live reservation, as `next` answered it (the labeling
+    page shows it like any held row)."""
+    held = gold_held(project=project, user=user)
+    if held is None or held.reserved_until is None or held.reserved_until < timezone.now():
+        return None
+    return _entry_for(serving_db(), project=project, serving=held, user=user)

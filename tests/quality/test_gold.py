@@ -216,3 +216,16 @@ def test_setting_gold_scores_existing_labels_and_releases_holders(qproject, qlab
     assert entry.state == QueueEntry.State.QUEUED and entry.reserved_by is None
     with pytest.raises(Conflict):
         label_submit(project=qproject, entry_id=held.pk, user=qlabelers[1], annotation=CAR)
+
+
+def test_the_labeling_page_shows_a_held_gold_row(client, qproject, qlabelers, rows):
+    from django.urls import reverse
+
+    set_gold(project=qproject, rows=[{"data_row": rows[2].pk, "annotation": CAR}])
+    qproject.gold_percentage = 1
+    qproject.save()
+    entry = queue_next(project=qproject, user=qlabelers[0])
+    client.force_login(qlabelers[0])
+    page = client.get(reverse("project-label", args=[qproject.pk]))
+    assert page.status_code == 200 and page.context["entry"].pk == entry.pk
+    assert rows[2].row_data in page.content.decode()
