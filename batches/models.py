@@ -193,12 +193,15 @@ class QueueEntry(models.Model):
     # agreement service); all its labels await review and the review queue serves it first.
     escalated = models.BooleanField(default=False, db_default=False)
     # The rejected label this row was re-queued for (its annotation is the template, its
-    # reason shown to whoever labels the row next); cleared by the next label.
+    # reason shown to whoever labels the row next); cleared by the next label. No database
+    # constraint and DO_NOTHING: deleting labels stays one DELETE (no collector pass over
+    # them); a note whose label was deleted is no note (`rework_note`).
     rework_label = models.ForeignKey(
         "Label",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
         db_index=False,
     )

@@ -21,9 +21,8 @@ MAX_OTHER_LABELS = 100  # other labels shown beside a label under review (consen
 
 
 def labels_query(*, project: Project) -> QuerySet[Label]:
-    return Label.objects.filter(project=project).select_related(
-        "author", "reviewer", "batch", "data_row"
-    )
+    """The project's labels with what their API shape shows (author, reviewer)."""
+    return Label.objects.filter(project=project).select_related("author", "reviewer")
 
 
 def label_list(

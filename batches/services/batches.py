@@ -369,13 +369,21 @@ def removed_text(result: dict[str, int]) -> str:
     return text
 
 
+def labelled_entries(*, batch: Batch):
+    """The batch's rows with labels: counted ones, or only rejected ones (rows re-queued
+    for rework count none)."""
+    return QueueEntry.objects.filter(
+        Q(labels_count__gt=0) | Q(rework_label__isnull=False), batch=batch
+    )
+
+
 def batch_labels_clear(
     *, batch: Batch, entries: Iterable[int] | None, set_labels_as_template: bool
 ) -> tuple[int, int]:
     """Delete the labels of the batch's rows (all, or the queue entries given: the chunk of the
     `delete_labels` job) and re-queue those rows; returns (labels deleted, rows re-queued).
     Safe to run again."""
-    scope = QueueEntry.objects.filter(batch=batch, labels_count__gt=0)
+    scope = labelled_entries(batch=batch)
     if entries is not None:
         scope = scope.filter(pk__in=list(entries))
     rows = scope.values("data_row_id")
@@ -394,6 +402,8 @@ def batch_labels_clear(
         state=QueueEntry.State.QUEUED,
         reserved_by=None,
         reserved_until=None,
+        rework_label=None,
+        escalated=False,  # its labels are gone: the row starts again
         agreement=None,  # no counted labels left
     )
     agreement_buckets_recount(batch=batch)
