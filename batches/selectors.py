@@ -72,6 +72,14 @@ def batch_get(*, project: Project, batch_id: Any) -> Batch:
     return batch
 
 
+def batch_ref(*, project: Project, batch_id: Any) -> Batch:
+    """One batch of the project, without the counts `batch_get` adds (404 if unknown)."""
+    batch = Batch.objects.filter(project=project, pk=str(batch_id)).first()
+    if batch is None:
+        raise NotFound(f"No batch with id {batch_id!r} in project {project.name!r}.")
+    return batch
+
+
 def batch_labels_count(*, batch: Batch) -> int:
     return Label.objects.filter(batch=batch).count()
 

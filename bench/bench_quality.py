@@ -277,6 +277,18 @@ def main() -> None:
         for name, path in paths:
             figures = measure(client, path)
             print(f"{name:34} {figures['p50']:8.1f} {figures['p95']:8.1f} {figures['max']:8.1f}")
+        project.agreement_threshold = 0.65  # not a bucket edge: one narrow index count
+        project.save(update_fields=["agreement_threshold"])
+        figures = measure(client, f"{api}agreement/")
+        print(
+            f"{'agreement (project, threshold .65)':34} {figures['p50']:8.1f} "
+            f"{figures['p95']:8.1f} {figures['max']:8.1f}"
+        )
+        figures = measure(client, f"{api}agreement/?batch_id={batch.pk}")
+        print(
+            f"{'agreement (batch, threshold .65)':34} {figures['p50']:8.1f} "
+            f"{figures['p95']:8.1f} {figures['max']:8.1f}"
+        )
         page = APIClient()
         page.force_login(data["manager"])
         figures = measure(page, f"/projects/{project.pk}/analytics/")

@@ -33,6 +33,7 @@ from ..selectors import (
     batch_get,
     batch_in_serving_order,
     batch_list,
+    batch_ref,
     project_get,
     project_list,
     queue_preview,
@@ -417,7 +418,7 @@ class AgreementApi(APIView):
         query = valid(s.AgreementQuerySerializer, request.query_params.dict())
         batch = None
         if query.get("batch_id"):
-            batch = batch_get(project=project, batch_id=query["batch_id"])
+            batch = batch_ref(project=project, batch_id=query["batch_id"])
         return Response(agreement_summary(project=project, batch=batch))
 
 
