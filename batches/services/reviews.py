@@ -164,24 +164,20 @@ def _decide(
             _requeue(label=label, priority=priority)
             # The row's counted labels changed: its agreement follows, in this transaction.
             agreement_refresh(project=project, data_row_id=label.data_row_id)
+        data = {
+            "data_row": label.data_row_id,
+            "batch": label.batch_id,
+            "author": label.author.get_username(),
+        }
+        if status == Label.Status.REJECTED:
+            data["reason"] = reason
         event_record(
             type=f"label.{status}",
             actor=user,
             project=project.pk,
             object_type="label",
             object_id=str(label.pk),
-            data={
-                "data_row": label.data_row_id,
-                "batch": label.batch_id,
-                "author": label.author.get_username(),
-                "reason": reason,
-            }
-            if status == Label.Status.REJECTED
-            else {
-                "data_row": label.data_row_id,
-                "batch": label.batch_id,
-                "author": label.author.get_username(),
-            },
+            data=data,
         )
     return label
 
@@ -256,7 +252,7 @@ def labels_review(
         )
     done, failed = 0, []
     with transaction.atomic():
-        for label_id in dict.fromkeys(label_ids):
+        for label_id in dict.fromkeys(str(label_id) for label_id in label_ids):
             try:
                 with transaction.atomic():
                     if decision == Label.Decision.ACCEPT:
