@@ -23,7 +23,16 @@ from dashboard.roles import Role
 
 from . import services
 from .forms import BatchAdminForm, ProjectAdminForm
-from .models import REVIEW_REASON_MAX_LENGTH, Batch, Label, Project, QueueEntry, Skip
+from .models import (
+    REVIEW_REASON_MAX_LENGTH,
+    Batch,
+    GoldRow,
+    GoldServing,
+    Label,
+    Project,
+    QueueEntry,
+    Skip,
+)
 from .services.reviews import REVIEW_BULK_MAX
 
 
@@ -48,6 +57,8 @@ class ProjectAdmin(RoleAdmin):
         "label_classes",
         "reservation_seconds",
         "review_percentage",
+        "agreement_threshold",
+        "gold_percentage",
     )
 
     def service_add(self, request, data):
@@ -170,8 +181,10 @@ class QueueEntryAdmin(RoleAdmin):
         "reserved_by",
         "reserved_until",
         "escalated",
+        "agreement",
+        "gold",
     ]
-    list_filter = ["state", "escalated", "project", "batch", "labels_required"]
+    list_filter = ["state", "escalated", "gold", "project", "batch", "labels_required"]
     search_fields = ["data_row__id", "data_row__global_key", "batch__name"]
     list_select_related = ["project", "batch", "reserved_by"]
     raw_id_fields = ["batch", "data_row", "reserved_by", "rework_label"]
@@ -272,3 +285,32 @@ class SkipAdmin(RoleAdmin):
     list_filter = ["project"]
     search_fields = ["data_row__id", "user__username"]
     raw_id_fields = ["data_row"]
+
+
+@admin.register(GoldRow)
+class GoldRowAdmin(RoleAdmin):
+    """Gold rows: reviewers read them; a manager removes one through `gold_delete` (its labels
+    keep their scores). Setting answers is `PUT projects/{id}/gold/` (a list, checked there)."""
+
+    read_role = Role.REVIEWER
+    list_display = ["data_row", "project", "created_by", "created_at", "updated_at"]
+    list_filter = ["project"]
+    search_fields = ["data_row__id", "data_row__global_key"]
+    list_select_related = ["project", "created_by"]
+    raw_id_fields = ["data_row"]
+    service_writes = ("delete",)
+
+    def service_delete(self, request, obj):
+        services.gold_delete(project=obj.project, data_row_id=obj.data_row_id)
+
+
+@admin.register(GoldServing)
+class GoldServingAdmin(RoleAdmin):
+    """Who was served which gold row (read-only: the queue verbs write these)."""
+
+    read_role = Role.MANAGER
+    list_display = ["data_row", "user", "project", "state", "served_at", "reserved_until"]
+    list_filter = ["project", "state"]
+    search_fields = ["data_row__id", "user__username"]
+    raw_id_fields = ["data_row"]
+    show_full_result_count = False

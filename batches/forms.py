@@ -98,6 +98,12 @@ class ProjectAdminForm(forms.ModelForm):
     def clean_review_percentage(self) -> float:
         return self.cleaned_data.get("review_percentage") or 0.0
 
+    agreement_threshold = forms.FloatField(required=False, min_value=0, max_value=1)
+    gold_percentage = forms.FloatField(required=False, min_value=0, max_value=1, initial=0)
+
+    def clean_gold_percentage(self) -> float:
+        return self.cleaned_data.get("gold_percentage") or 0.0
+
     class Meta:
         model = Project
         fields = [
@@ -106,6 +112,8 @@ class ProjectAdminForm(forms.ModelForm):
             "label_classes",
             "reservation_seconds",
             "review_percentage",
+            "agreement_threshold",
+            "gold_percentage",
         ]
 
     def clean_label_classes(self):
@@ -281,3 +289,33 @@ class ReviewForm(forms.Form):
         if cleaned.get("action") == "reject" and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", "A rejection needs a reason.")
         return cleaned
+
+
+class AnalyticsForm(forms.Form):
+    """The analytics page's query: a time range, the throughput bucket, the table's order."""
+
+    SORTS = [
+        "user",
+        "labels",
+        "accepted",
+        "rejected",
+        "pending_review",
+        "skips",
+        "median_seconds",
+        "agreement",
+        "gold_score",
+        "gold_labels",
+    ]
+
+    since = forms.DateTimeField(required=False)
+    until = forms.DateTimeField(required=False)
+    bucket = forms.ChoiceField(choices=[("day", "day"), ("hour", "hour")], required=False)
+    sort = forms.ChoiceField(choices=[(s, s) for s in SORTS], required=False)
+    order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since >= until:
+            raise forms.ValidationError({"since": "Must be before until."})
+        return data

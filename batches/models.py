@@ -86,6 +86,18 @@ class Project(PublicModel):
         help_text="The share (0–1) of data rows whose labels await review, chosen "
         "reproducibly per (project, data row)",
     )
+    agreement_threshold = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="A consensus row whose agreement is below it (0–1) when its last required "
+        "label arrives is escalated to review; empty: never",
+    )
+    gold_percentage = models.FloatField(
+        default=0,
+        db_default=0,
+        help_text="The share (0–1) of a labeler's next rows that are gold rows while they have "
+        "gold rows left",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -93,6 +105,15 @@ class Project(PublicModel):
             models.CheckConstraint(
                 condition=Q(review_percentage__gte=0, review_percentage__lte=1),
                 name="project_review_percentage_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(agreement_threshold__isnull=True)
+                | Q(agreement_threshold__gte=0, agreement_threshold__lte=1),
+                name="project_agreement_threshold_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(gold_percentage__gte=0, gold_percentage__lte=1),
+                name="project_gold_percentage_0_1",
             ),
         ]
 
@@ -184,6 +205,12 @@ class QueueEntry(models.Model):
         related_name="+",
         db_index=False,
     )
+    # Quality: the mean similarity over all pairs of the row's counted (not rejected) labels,
+    # null with fewer than two; kept current by every write on the row's labels.
+    agreement = models.FloatField(null=True, blank=True)
+    # A gold row (known answer, `GoldRow`): served through gold reservations, never by the
+    # queue order, never done, not counted in batch progress.
+    gold = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -235,6 +262,19 @@ class QueueEntry(models.Model):
                 condition=Q(rework_label__isnull=False),
                 name="queueentry_rework_label",
             ),
+            # Agreement by project and by batch (histogram, mean, below a threshold): only
+            # rows with two counted labels or more are indexed.
+            models.Index(
+                fields=["project", "agreement"],
+                condition=Q(agreement__isnull=False),
+                name="queueentry_project_agreement",
+            ),
+            models.Index(
+                fields=["batch", "agreement"],
+                condition=Q(agreement__isnull=False),
+                name="queueentry_batch_agreement",
+            ),
+            models.Index(fields=["batch"], condition=Q(gold=True), name="queueentry_batch_gold"),
         ]
 
     def __str__(self) -> str:
@@ -301,6 +341,10 @@ class Label(models.Model):
         db_index=False,
     )
     review_reserved_until = models.DateTimeField(null=True, blank=True)
+    # Quality: this label's mean similarity to the row's other counted labels (null with no
+    # other), and on a gold row its similarity to the gold answer.
+    agreement = models.FloatField(null=True, blank=True)
+    gold_score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -332,6 +376,18 @@ class Label(models.Model):
             models.Index(
                 fields=["reviewer"], condition=Q(reviewer__isnull=False), name="label_reviewer"
             ),
+            # Analytics: per labeler over a time range (covering on PostgreSQL: an index-only
+            # scan), and throughput over time.
+            models.Index(
+                fields=["project", "author", "created_at"],
+                include=["status", "seconds", "agreement", "gold_score"],
+                name="label_project_author_time",
+            ),
+            models.Index(
+                fields=["project", "created_at"],
+                include=["status"],
+                name="label_project_time",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -352,6 +408,10 @@ class Skip(models.Model):
                 fields=["project", "data_row", "user"], name="skip_once_per_user"
             ),
         ]
+        indexes = [
+            # Analytics: a labeler's skips over a time range.
+            models.Index(fields=["project", "user", "created_at"], name="skip_project_user_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.data_row_id} skipped by {self.user_id}"
@@ -366,3 +426,84 @@ class JobInput(models.Model):
 
     def __str__(self) -> str:
         return f"input of {self.job_id}"
+
+
+class GoldRow(models.Model):
+    """A row of one of the project's batches with a known answer: each labeler is served it at
+    most once (`GoldServing`), and each label on it gets its similarity to the answer."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="gold_rows", db_index=False
+    )
+    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="+")
+    annotation = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "data_row"], name="gold_row_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"gold {self.data_row_id}"
+
+
+class GoldServing(models.Model):
+    """A gold row served to one labeler: held (reserved) until they submit or skip it; kept
+    afterwards, so nobody is served the same gold row twice."""
+
+    class State(models.TextChoices):
+        RESERVED = "reserved"
+        LABELLED = "labelled"
+        SKIPPED = "skipped"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RESERVED)
+    served_at = models.DateTimeField()
+    reserved_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "data_row", "user"], name="gold_served_once_per_user"
+            ),
+            # One gold row held at a time per labeler and project (also the lookup `next` uses).
+            models.UniqueConstraint(
+                fields=["project", "user"],
+                condition=Q(state="reserved"),
+                name="gold_one_reservation_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"gold {self.data_row_id} for {self.user_id} ({self.state})"
+
+
+class AgreementBucket(models.Model):
+    """Agreement kept current per batch: how many of its rows (with two counted labels or
+    more) have an agreement in [bucket/10, (bucket+1)/10), and the sum of those agreements.
+    Moved by every write of a row's agreement, so the histogram, the mean and the row count of
+    a batch or a project are a sum over at most 10 rows per batch, whatever the labels."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+", db_index=False)
+    bucket = models.PositiveSmallIntegerField()
+    rows = models.IntegerField(default=0)
+    total = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "bucket"], name="agreement_bucket_once"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.batch_id} [{self.bucket / 10:.1f}, {(self.bucket + 1) / 10:.1f}): {self.rows}"
+        )

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from dashboard.errors import Invalid, NotFound
 from dashboard.roles import Role, user_has_role
 
-from .models import Batch, Label, Project, QueueEntry
+from .models import Batch, GoldRow, Label, Project, QueueEntry
 
 MAX_OTHER_LABELS = 100  # other labels shown beside a label under review (consensus ≤ 100)
 
@@ -66,13 +66,22 @@ def label_get(*, project: Project, label_id: Any) -> Label:
 
 
 def row_agreement(*, project: Project, data_row_id: str) -> float | None:
-    """The agreement of the row's counted labels (filled in by the agreement feature)."""
-    return None
+    """The agreement of the row's counted labels, as kept current on every label write."""
+    return (
+        QueueEntry.objects.filter(project=project, data_row_id=data_row_id)
+        .values_list("agreement", flat=True)
+        .first()
+    )
 
 
 def row_gold(*, project: Project, data_row_id: str) -> dict | None:
-    """The row's gold answer, for reviewers (filled in by the gold-rows feature)."""
-    return None
+    """The row's gold answer `{annotation, created_at}`, for reviewers; None if not gold."""
+    gold = (
+        GoldRow.objects.filter(project=project, data_row_id=data_row_id)
+        .only("annotation", "created_at")
+        .first()
+    )
+    return None if gold is None else {"annotation": gold.annotation, "created_at": gold.created_at}
 
 
 def counted_labels(*, project: Project, data_row_id: str) -> QuerySet[Label]:
@@ -149,6 +158,7 @@ def pending_rows_of(batch_ids) -> dict[str, int]:
         project_id=OuterRef("project_id"),
         data_row_id=OuterRef("data_row_id"),
         state=QueueEntry.State.DONE,
+        gold=False,
     )
     return dict(
         Label.objects.filter(batch_id__in=batch_ids, status=Label.Status.PENDING_REVIEW)
@@ -187,7 +197,14 @@ def review_counts(batches) -> dict[str, dict[str, int]]:
     """`batch_progress_counts` for many batches in three grouped queries."""
     ids = [b.pk for b in batches]
     done = dict(
-        QueueEntry.objects.filter(batch_id__in=ids, state=QueueEntry.State.DONE)
+        QueueEntry.objects.filter(batch_id__in=ids, state=QueueEntry.State.DONE, gold=False)
+        .values_list("batch_id")
+        .annotate(n=Count("id"))
+        .values_list("batch_id", "n")
+    )
+    # Gold rows never become done and do not count in progress (`queueentry_batch_gold`).
+    gold = dict(
+        QueueEntry.objects.filter(batch_id__in=ids, gold=True)
         .values_list("batch_id")
         .annotate(n=Count("id"))
         .values_list("batch_id", "n")
@@ -198,7 +215,7 @@ def review_counts(batches) -> dict[str, dict[str, int]]:
     for batch in batches:
         by_status = labels.get(batch.pk, {})
         result[batch.pk] = {
-            "rows": batch.size,
+            "rows": batch.size - gold.get(batch.pk, 0),
             "done": done.get(batch.pk, 0) - pending_rows.get(batch.pk, 0),
             "labels": sum(by_status.values()),
             "pending_review": by_status.get(Label.Status.PENDING_REVIEW, 0),

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from dashboard.errors import NotFound
 from versions.copy_on_write import effective_entries
 from versions.models import DataRow, Dataset, DatasetVersion
 
-from .models import Batch, Label, Project, QueueEntry, batch_sort_value
+from .models import AgreementBucket, Batch, Label, Project, QueueEntry, batch_sort_value
 
 MAX_PREVIEW = 1000
 
@@ -35,10 +35,24 @@ def batch_list(*, project: Project) -> QuerySet[Batch]:
         Batch.objects.filter(project=project)
         .annotate(
             labelled_count=Count(
-                "queue_entries", filter=Q(queue_entries__state=QueueEntry.State.DONE)
+                "queue_entries",
+                filter=Q(queue_entries__state=QueueEntry.State.DONE, queue_entries__gold=False),
             ),
+            agreement_rows=Subquery(_bucket_sum("rows")),
+            agreement_total=Subquery(_bucket_sum("total")),
+            gold_count=Count("queue_entries", filter=Q(queue_entries__gold=True)),
         )
         .select_related("created_by")
+    )
+
+
+def _bucket_sum(field: str):
+    """The sum of a batch's agreement buckets' `field` (a subquery of `batch_list`)."""
+    return (
+        AgreementBucket.objects.filter(batch_id=OuterRef("pk"))
+        .values("batch_id")
+        .annotate(s=Sum(field))
+        .values("s")
     )
 
 
@@ -58,6 +72,14 @@ def batch_get(*, project: Project, batch_id: Any) -> Batch:
     return batch
 
 
+def batch_ref(*, project: Project, batch_id: Any) -> Batch:
+    """One batch of the project, without the counts `batch_get` adds (404 if unknown)."""
+    batch = Batch.objects.filter(project=project, pk=str(batch_id)).first()
+    if batch is None:
+        raise NotFound(f"No batch with id {batch_id!r} in project {project.name!r}.")
+    return batch
+
+
 def batch_labels_count(*, batch: Batch) -> int:
     return Label.objects.filter(batch=batch).count()
 
@@ -72,7 +94,16 @@ def batch_progress(batch: Batch) -> int:
     labelled = getattr(batch, "labelled_count", None)
     if labelled is None:
         labelled = batch.queue_entries.filter(state=QueueEntry.State.DONE).count()
-    return int(100 * labelled / batch.size) if batch.size else 0
+    rows = batch_rows_counted(batch)
+    return int(100 * labelled / rows) if rows else 0
+
+
+def batch_rows_counted(batch: Batch) -> int:
+    """The batch's rows that count in its progress: gold rows never become done."""
+    gold = getattr(batch, "gold_count", None)
+    if gold is None:
+        gold = QueueEntry.objects.filter(batch=batch, gold=True).count()
+    return batch.size - gold
 
 
 def queue_preview(*, project: Project, limit: int = 10) -> list[QueueEntry]:
@@ -80,7 +111,7 @@ def queue_preview(*, project: Project, limit: int = 10) -> list[QueueEntry]:
     by a live reservation are skipped, as `next` skips them)."""
     now = timezone.now()
     return list(
-        QueueEntry.objects.filter(project=project)
+        QueueEntry.objects.filter(project=project, gold=False)
         .exclude(state=QueueEntry.State.DONE)
         .filter(Q(state=QueueEntry.State.QUEUED) | Q(reserved_until__lt=now))
         .select_related("data_row", "batch")

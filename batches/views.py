@@ -46,6 +46,7 @@ from .selectors import (
     reservation_held,
     version_choices,
 )
+from .services.gold import gold_reservation_held
 
 
 def page_errors(view):
@@ -324,7 +325,9 @@ def label_page(request, project_id: str):
         context["entry"] = services.queue_next(project=project, user=request.user)
     else:
         # A GET only shows the row the labeler already holds; taking one is a POST.
-        context["entry"] = reservation_held(project=project, user=request.user)
+        context["entry"] = reservation_held(
+            project=project, user=request.user
+        ) or gold_reservation_held(project=project, user=request.user)
     context["rework"] = rework_note(context["entry"])
     if context["entry"] is not None and context["entry"].template is not None:
         context["template_json"] = json.dumps(context["entry"].template, indent=2)

@@ -37,4 +37,9 @@ urlpatterns = [
     ),
     path(P + "review/next/", reviews.ReviewNextApi.as_view(), name="review-next"),
     path(P + "rows/<str:data_row_id>/", reviews.RowDetailApi.as_view(), name="row-detail"),
+    path(P + "agreement/", views.AgreementApi.as_view(), name="project-agreement"),
+    path(P + "gold/", views.GoldApi.as_view(), name="project-gold"),
+    path(P + "gold/<str:data_row_id>/", views.GoldDetailApi.as_view(), name="project-gold-row"),
+    path(P + "analytics/labelers/", views.LabelerAnalyticsApi.as_view(), name="analytics-labelers"),
+    path(P + "analytics/throughput/", views.ThroughputApi.as_view(), name="analytics-throughput"),
 ]

@@ -25,6 +25,7 @@ from dashboard.roles import Role, user_has_role
 from dashboard.strict_json import json_parse
 
 from .. import services
+from ..analytics import agreement_summary, gold_list, labeler_stats, labelers_csv, throughput
 from ..export import export_lines, export_options
 from ..review_selectors import with_review_counts
 from ..row_lists import refuse_long_lists, rows_from_upload
@@ -32,6 +33,7 @@ from ..selectors import (
     batch_get,
     batch_in_serving_order,
     batch_list,
+    batch_ref,
     project_get,
     project_list,
     queue_preview,
@@ -399,3 +401,101 @@ class PublishLabelsApi(APIView):
         body = valid(s.PublishLabelsInputSerializer, request_body(request))
         job = services.labels_publish_start(project=project, user=request.user, **body)
         return job_accepted(job, request)
+
+
+# --- Quality: agreement, gold rows, analytics ---------------------------------------------------
+
+
+class AgreementApi(APIView):
+    read_role = Role.REVIEWER
+
+    @extend_schema(
+        parameters=[s.AgreementQuerySerializer],
+        responses={200: s.AgreementSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    def get(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        query = valid(s.AgreementQuerySerializer, request.query_params.dict())
+        batch = None
+        if query.get("batch_id"):
+            batch = batch_ref(project=project, batch_id=query["batch_id"])
+        return Response(agreement_summary(project=project, batch=batch))
+
+
+class GoldPagination(CursorPagination):
+    ordering = "id"
+
+
+class GoldApi(ListAPIView):
+    read_role = Role.REVIEWER
+    serializer_class = s.GoldRowSerializer
+    pagination_class = GoldPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return gold_list(project=project_get(project_id=self.kwargs["project_id"]))
+
+    @extend_schema(
+        request=s.GoldInputSerializer,
+        responses={200: s.GoldResultSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    def put(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        body = request_body(request)
+        if isinstance(body, list):
+            body = {"rows": body}
+        body = valid(s.GoldInputSerializer, body)
+        return Response(services.gold_set(project=project, rows=body["rows"], user=request.user))
+
+
+class GoldDetailApi(APIView):
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="The row is no longer gold; its labels keep scores."),
+            404: ERRORS[404],
+        }
+    )
+    def delete(self, request, project_id: str, data_row_id: str):
+        project = project_get(project_id=project_id)
+        services.gold_delete(project=project, data_row_id=data_row_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LabelerAnalyticsApi(APIView):
+    read_role = Role.REVIEWER
+
+    @extend_schema(
+        parameters=[s.LabelersQuerySerializer],
+        responses={
+            200: s.LabelersSerializer,
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="?format=csv"),
+            400: ERRORS[400],
+            404: ERRORS[404],
+        },
+    )
+    def get(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        query = valid(s.LabelersQuerySerializer, request.query_params.dict())
+        lines = labeler_stats(project=project, since=query.get("since"), until=query.get("until"))
+        if query.get("format") == "csv":
+            return labelers_csv(lines, filename=f"labelers-{project.pk}.csv")
+        return Response({"results": lines})
+
+
+class ThroughputApi(APIView):
+    read_role = Role.REVIEWER
+
+    @extend_schema(
+        parameters=[s.ThroughputQuerySerializer],
+        responses={200: s.ThroughputSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+    )
+    def get(self, request, project_id: str):
+        project = project_get(project_id=project_id)
+        query = valid(s.ThroughputQuerySerializer, request.query_params.dict())
+        answer = throughput(
+            project=project,
+            bucket=query.get("bucket", "day"),
+            since=query.get("since"),
+            until=query.get("until"),
+        )
+        return Response(s.ThroughputSerializer(answer).data)

@@ -1,6 +1,7 @@
 """Writes on projects, batches, the queue and labels, by subject: one public service per verb,
 called alike by the REST API, the pages, the admin, the jobs and the commands."""
 
+from .agreement import agreement_refresh
 from .batches import (
     DELETE_LABELS_SYNC_LIMIT,
     MAX_BATCH_ROWS,
@@ -17,6 +18,7 @@ from .batches import (
     removed_text,
 )
 from .exports import export_start, label_rois, labels_publish_start
+from .gold import gold_delete, gold_set
 from .labels import label_create, label_submit, queue_next, queue_skip
 from .priorities import (
     MAX_PRIORITY_ROWS,
@@ -29,6 +31,9 @@ from .projects import UNSET, project_create, project_update
 from .reviews import label_accept, label_reject, labels_review, review_next
 
 __all__ = [
+    "agreement_refresh",
+    "gold_delete",
+    "gold_set",
     "DELETE_LABELS_SYNC_LIMIT",
     "MAX_BATCHES_ROWS",
     "MAX_BATCH_ROWS",

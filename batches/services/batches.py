@@ -20,6 +20,7 @@ from versions.models import DataRow, Dataset, DatasetVersion
 from ..events import batch_completed_check, batch_event
 from ..models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry, Skip
 from ..selectors import dataset_rows_outside
+from .agreement import agreement_buckets_recount
 from .priorities import batch_rows_reprioritise
 from .projects import UNSET, user_or_none
 from .rows import LOOKUP_CHUNK, failed_row, failed_without_index, job_create_with_rows, rows_resolve
@@ -414,7 +415,9 @@ def batch_labels_clear(
         reserved_until=None,
         rework_label=None,
         escalated=False,  # its labels are gone: the row starts again
+        agreement=None,  # no counted labels left
     )
+    agreement_buckets_recount(batch=batch)
     if deleted:  # one event per call (a job's chunk: its own transaction)
         batch_event("labels.deleted", batch, count=deleted, as_template=set_labels_as_template)
     return deleted, requeued

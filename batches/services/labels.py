@@ -15,6 +15,8 @@ from dashboard.events import event_record
 
 from ..events import batch_completed_check
 from ..models import Label, Project, QueueEntry, review_chosen
+from .agreement import agreement_refresh
+from .gold import gold_next, gold_skip, gold_submit
 from .serving import (
     db_time,
     label_insert,
@@ -38,6 +40,10 @@ def queue_next(*, project: Project, user) -> QueueEntry | None:
     row and batch. A unique index allows one reservation per labeler: if two of their requests
     race, the loser retries and renews the winner's reservation.
     """
+    if project.gold_percentage > 0:
+        gold = gold_next(project=project, user=user)
+        if gold is not None:
+            return gold
     db = serving_db()
     for _attempt in range(3):
         try:
@@ -119,6 +125,11 @@ def _status_of(project: Project):
     return status
 
 
+def _status_now(label_id: int) -> str:
+    """A label's status as stored (escalation may have changed it since it was inserted)."""
+    return Label.objects.filter(pk=label_id).values_list("status", flat=True).first()
+
+
 def _label_record(
     *, project: Project, entry_id: int, author, annotation: dict, held: bool
 ) -> Label:
@@ -146,12 +157,24 @@ def _label_record(
         )
         status = status(row_id) if row_id is not None else Label.Status.SUBMITTED.value
     params["status"] = Label.Status.SUBMITTED.value if callable(status) else status
+    status = status if callable(status) else None
     try:
         with transaction.atomic(using=db.alias):
-            with db.cursor() as cursor:
-                row = label_insert(
-                    cursor, params, held=held, status=status if callable(status) else None
-                )
+            row = None
+            if db.vendor == "postgresql":
+                # The row's first counted label has nothing to agree with: one statement (the
+                # common case: every row without consensus).
+                with db.cursor() as cursor:
+                    row = label_insert(cursor, params, held=held, status=status, first=True)
+            if row is None:
+                # A later label of a consensus row: its agreement (and escalation) is written
+                # in the same transaction as the label.
+                with db.cursor() as cursor:
+                    row = label_insert(cursor, params, held=held, status=status)
+                if row is not None:
+                    agreement_refresh(project=project, data_row_id=row[2], arrived=True)
+                    if project.agreement_threshold is not None:
+                        row = (*row[:3], _status_now(row[0]), *row[4:])
             if row is not None:
                 label_id, batch_id, row_id = row[:3]
                 event_record(
@@ -169,6 +192,13 @@ def _label_record(
             raise
         raise conflict from None
     if row is None:
+        # Not an ordinary row the caller holds: perhaps a gold row they hold.
+        if held:
+            gold = gold_submit(
+                project=project, entry_id=entry_id, user=author, annotation=annotation
+            )
+            if gold is not None:
+                return gold
         raise _not_held(project=project, entry_id=entry_id)
     label_id, batch_id, row_id, label_status, seconds = row
     label = loaded(
@@ -216,6 +246,9 @@ def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
     with serving_transaction(db), db.cursor() as cursor:
         row = skip_release(cursor, params)
     if row is None:
+        gold = gold_skip(project=project, entry_id=entry_id, user=user)
+        if gold is not None:
+            return gold
         raise _not_held(project=project, entry_id=entry_id)
     state = QueueEntry.State.QUEUED
     return served_entry(db, row, project=project, state=state, user=None, until=None)

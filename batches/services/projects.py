@@ -31,6 +31,8 @@ def project_create(
     label_classes: list[str] | None = None,
     reservation_seconds: int = 600,
     review_percentage: float = 0,
+    agreement_threshold: float | None = None,
+    gold_percentage: float = 0,
     user=None,
 ) -> Project:
     project = Project.objects.create(
@@ -39,6 +41,8 @@ def project_create(
         label_classes=list(label_classes or []),
         reservation_seconds=reservation_seconds,
         review_percentage=review_percentage,
+        agreement_threshold=agreement_threshold,
+        gold_percentage=gold_percentage,
         created_by=user_or_none(user),
     )
     project_event("project.created", project)
@@ -54,15 +58,20 @@ def project_update(
     label_classes: Any = UNSET,
     reservation_seconds: Any = UNSET,
     review_percentage: Any = UNSET,
+    agreement_threshold: Any = UNSET,
+    gold_percentage: Any = UNSET,
 ) -> Project:
     """Edit a project; only the fields given change. A new `review_percentage` applies to
-    labels submitted from then on."""
+    labels submitted from then on, a new `agreement_threshold` to rows whose last label
+    arrives from then on (rows already complete are not re-judged)."""
     given = {
         "name": name,
         "description": description,
         "label_classes": label_classes,
         "reservation_seconds": reservation_seconds,
         "review_percentage": review_percentage,
+        "agreement_threshold": agreement_threshold,
+        "gold_percentage": gold_percentage,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if "label_classes" in fields:

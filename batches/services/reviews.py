@@ -19,6 +19,7 @@ from dashboard.events import event_record
 from dashboard.roles import Role, user_has_role
 
 from ..models import REVIEW_REASON_MAX_LENGTH, REWORK_SORT, Label, Project, QueueEntry
+from .agreement import agreement_refresh
 from .serving import db_time, serving_db, serving_transaction
 
 LABEL_ID_LIMIT = 2**63  # label ids are bigints
@@ -127,6 +128,20 @@ def _decide(
     status = Label.Status.ACCEPTED if decision == Label.Decision.ACCEPT else Label.Status.REJECTED
     now = timezone.now()
     with transaction.atomic():
+        if status == Label.Status.REJECTED:
+            # The row's queue entry first, as a submit takes it (it then rewrites the labels'
+            # agreement): a rejection and a submit on one row never wait on each other crosswise.
+            row_id = (
+                Label.objects.filter(pk=label_id, project=project)
+                .values_list("data_row_id", flat=True)
+                .first()
+            )
+            if row_id is not None:
+                list(
+                    QueueEntry.objects.select_for_update()
+                    .filter(project=project, data_row_id=row_id)
+                    .values_list("id", flat=True)
+                )
         decided = (
             Label.objects.filter(pk=label_id, project=project, status__in=allowed)
             .exclude(author_id=user.pk)
@@ -147,6 +162,8 @@ def _decide(
         )
         if status == Label.Status.REJECTED:
             _requeue(label=label, priority=priority)
+            # The row's counted labels changed: its agreement follows, in this transaction.
+            agreement_refresh(project=project, data_row_id=label.data_row_id)
         data = {
             "data_row": label.data_row_id,
             "batch": label.batch_id,
@@ -181,9 +198,10 @@ def _requeue(*, label: Label, priority: int | None) -> None:
     }
     if priority is not None:
         changes["priority_override"] = priority
-    QueueEntry.objects.filter(project_id=label.project_id, data_row_id=label.data_row_id).update(
-        **changes
-    )
+    # A gold row is not re-queued: each labeler is served it once, through gold reservations.
+    QueueEntry.objects.filter(
+        project_id=label.project_id, data_row_id=label.data_row_id, gold=False
+    ).update(**changes)
 
 
 def reason_check(reason: Any, *, required: bool) -> str:

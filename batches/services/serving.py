@@ -98,6 +98,7 @@ def _serving_sql(*, postgres: bool) -> str:
         WHERE q.project_id = %(project)s
           AND NOT (q.state = 'done')
           AND (q.state = 'queued' OR q.reserved_until < %(now)s)
+          AND NOT q.gold
           AND NOT EXISTS (SELECT 1 FROM {_LABEL} AS l WHERE l.project_id = q.project_id
                           AND l.data_row_id = q.data_row_id AND l.author_id = %(user)s
                           AND NOT (l.status = 'rejected'){probe})
@@ -133,12 +134,15 @@ _ENTRY_SQL += _ENTRY_JOINED
 
 
 @functools.cache
-def _count_label_sql(*, held: bool) -> str:
+def _count_label_sql(*, held: bool, first: bool = False) -> str:
     """One more label on the entry, which leaves any reservation: done once it has them all.
     (The check constraint `queueentry_labels_within_required` refuses one too many.) A row
     re-queued for rework has its label: its template and rework note go. `reserved_at` stays,
-    for the label's `seconds`."""
+    for the label's `seconds`. With `first`, only the row's first counted label (a row with
+    nothing to agree with: its agreement stays null, no transaction needed)."""
     where = _HELD if held else "id = %(entry)s AND project_id = %(project)s"
+    if first:
+        where += " AND labels_count = 0"
     return f"""
         UPDATE {_QUEUE}
         SET labels_count = labels_count + 1,
@@ -163,7 +167,7 @@ _INSERT_LABEL = (
 
 
 @functools.cache
-def _label_statement(*, held: bool) -> _Prepared:
+def _label_statement(*, held: bool, first: bool = False) -> _Prepared:
     """PostgreSQL: count the label on the entry and insert it, in one statement. `seconds`:
     from the moment the row was served to its holder (a held row only)."""
     insert = _INSERT_LABEL.format(
@@ -173,8 +177,8 @@ def _label_statement(*, held: bool) -> _Prepared:
         seconds="EXTRACT(EPOCH FROM (%(now)s - e.reserved_at))" if held else "NULL",
     )
     return _Prepared(
-        f"labelops_label_{'held' if held else 'any'}",
-        f"WITH e AS ({_count_label_sql(held=held)}) {insert} FROM e "
+        f"labelops_label_{'held' if held else 'any'}{'_first' if first else ''}",
+        f"WITH e AS ({_count_label_sql(held=held, first=first)}) {insert} FROM e "
         "RETURNING id, batch_id, data_row_id, status, seconds",
     )
 
@@ -271,13 +275,15 @@ def reserve(db, *, project: Project, user) -> QueueEntry | None:
     )
 
 
-def label_insert(cursor, params: dict, *, held: bool, status=None) -> tuple | None:
+def label_insert(
+    cursor, params: dict, *, held: bool, status=None, first: bool = False
+) -> tuple | None:
     """(label id, batch id, data row id, status, seconds) of the new label, or None: no such
     entry (held). `params["status"]` is the status of a row not escalated; SQLite may give
     `status(data_row_id)` instead (PostgreSQL callers decide before: one statement)."""
     if cursor.db.vendor == "postgresql":
-        return _label_statement(held=held).fetchone(cursor, params)
-    cursor.execute(_count_label_sql(held=held), params)
+        return _label_statement(held=held, first=first).fetchone(cursor, params)
+    cursor.execute(_count_label_sql(held=held, first=first), params)
     entry = cursor.fetchone()
     if entry is None:
         return None

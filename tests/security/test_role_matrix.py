@@ -37,6 +37,8 @@ MANAGER_PAGES = re.compile(
 REVIEWER_PATHS = re.compile(
     r"/(review/next/|labels/review/|labels/[^/]+/(accept|reject)/|rows/[^/]+/|review/)$"
 )
+# Quality reads: agreement, gold rows, analytics (API and page); setting gold is a manager's.
+REVIEWER_READS = re.compile(r"/(agreement/|gold/|analytics/(labelers/|throughput/)?)$")
 # The labels list: labelers read their own (viewers none).
 LABELER_READS = re.compile(r"/(label|labels)/$")
 
@@ -51,6 +53,8 @@ def policy(path: str, method: str, kind: str = "api") -> Role:
     if kind == "page" and MANAGER_PAGES.search(path):
         return Role.MANAGER
     if REVIEWER_PATHS.search(path):
+        return Role.REVIEWER
+    if method in SAFE and REVIEWER_READS.search(path):
         return Role.REVIEWER
     if method in SAFE:
         return Role.LABELER if LABELER_READS.search(path) else Role.VIEWER
