@@ -50,6 +50,7 @@ def gold_set(*, project: Project, rows: list[dict], user=None) -> dict:
     keys = [r["global_key"] for r in rows if r.get("global_key") is not None]
     by_key = dict(DataRow.objects.filter(global_key__in=keys).values_list("global_key", "id"))
     wanted: dict[str, dict] = {}
+    place: dict[str, tuple[int, str | None]] = {}  # row -> (its last index, its global key)
     failed = []
     for i, item in enumerate(rows):
         gk = item.get("global_key")
@@ -70,20 +71,23 @@ def gold_set(*, project: Project, rows: list[dict], user=None) -> dict:
             )
         else:
             wanted[row_id] = annotation  # the last item for a row wins
+            place[row_id] = (i, gk)
     entries = {
         e.data_row_id: e
         for e in QueueEntry.objects.select_for_update()
         .filter(project=project, data_row_id__in=list(wanted))
         .only("id", "data_row_id", "state", "gold")
     }
-    for row_id in [r for r in wanted if r not in entries]:
-        reason = "unknown" if not DataRow.objects.filter(pk=row_id).exists() else None
+    outside = [r for r in wanted if r not in entries]
+    known = set(DataRow.objects.filter(pk__in=outside).values_list("id", flat=True))
+    for row_id in outside:
+        index, gk = place[row_id]
         failed.append(
             failed_row(
-                index=None,
+                index=index,
                 data_row=row_id,
-                global_key=None,
-                reason=reason or "not in a batch of this project",
+                global_key=gk,
+                reason="not in a batch of this project" if row_id in known else "unknown",
             )
         )
         del wanted[row_id]

@@ -40,7 +40,18 @@ def test_put_get_delete(manager_api, reviewer_api, qproject, rows):
     assert answer.status_code == 200
     body = answer.json()
     assert body["set"] == 2
-    assert body["failed"][0] == {"data_row": None, "global_key": "nope", "reason": "unknown"}
+    assert body["failed"][0] == {
+        "data_row": None,
+        "global_key": "nope",
+        "reason": "unknown",
+        # the one row-failure shape beside the Labelbox one
+        "index": 2,
+        "key": "nope",
+        "input": "nope",
+        "message": "unknown",
+        "error_type": "not_found",
+        "code": "not_found",
+    }
     assert body["failed"][1]["data_row"] == rows[2].pk
     assert "not label classes" in body["failed"][1]["reason"]
     listed = reviewer_api.get(url(qproject, "gold/")).json()
@@ -60,12 +71,11 @@ def test_rows_outside_the_project_fail(manager_api, qproject, rows):
         {"rows": [{"data_row": outside.pk, "annotation": CAR}]},
         format="json",
     ).json()
-    assert body == {
-        "set": 0,
-        "failed": [
-            {"data_row": outside.pk, "global_key": None, "reason": "not in a batch of this project"}
-        ],
-    }
+    assert body["set"] == 0
+    [failure] = body["failed"]
+    assert failure["data_row"] == outside.pk and failure["global_key"] is None
+    assert failure["reason"] == "not in a batch of this project"
+    assert (failure["index"], failure["key"], failure["code"]) == (0, outside.pk, "not_found")
 
 
 @pytest.mark.parametrize(
