@@ -9,6 +9,7 @@ from django.utils import timezone
 from dashboard.jobs.registry import job_kind
 from dashboard.jobs.runner import JobRun
 
+from .job_names import version_results
 from .copy_on_write import effective_entries, iter_frame_contents
 from .models import DatasetVersion
 from .selectors import version_get
@@ -17,7 +18,14 @@ from .stats import stats_add, stats_finish, stats_start
 RECOUNT_CHUNK = 2000
 
 
-@job_kind("recount_stats", label="Recount version statistics")
+@job_kind(
+    "recount_stats",
+    label="Recount version statistics",
+    title=lambda refs: f"Count the statistics of {refs['version_id']}",
+    target="version_id",
+    results=version_results,
+    counts={"failed": "malformed frames"},
+)
 def recount_stats(run: JobRun) -> dict:
     """Recount a version's statistics in resumable chunks.
 
