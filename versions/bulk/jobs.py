@@ -13,6 +13,7 @@ from dashboard.jobs.runner import JobRun
 from ..copy_on_write import effective_entries
 from ..job_names import IMPORT_COUNTS, import_results, import_title, version_results
 from ..selectors import version_get
+from .start import opened_draft_drop
 from .chunks import delete_filter_chunk, delete_ids_chunk, update_chunk
 from .records import RECORD_TYPES
 
@@ -36,10 +37,20 @@ def import_records(run: JobRun) -> dict:
         on_error=params["on_error"],
         unknown=params.get("unknown", "reject"),
     )
-    result = run_import(
-        run, record_type=RECORD_TYPES[params["record_type"]], options=options, path=params["path"]
-    )
-    return {**result, "version_id": params["version_id"], "record_type": params["record_type"]}
+    try:
+        result = run_import(
+            run,
+            record_type=RECORD_TYPES[params["record_type"]],
+            options=options,
+            path=params["path"],
+        )
+    except Exception:
+        opened_draft_drop(job=run.job)  # failed or cancelled: no empty draft stays behind
+        raise
+    result = {**result, "version_id": params["version_id"], "record_type": params["record_type"]}
+    if opened_draft_drop(job=run.job):
+        result["draft_removed"] = True  # every row failed: the draft it opened is gone again
+    return result
 
 
 @job_kind(

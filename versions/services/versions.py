@@ -16,6 +16,28 @@ from ..stats import version_stats_compute
 from .metadata import metadata_check
 
 
+def version_name_taken(
+    *, dataset_id: str, name: str, exclude: str | None = None
+) -> DatasetVersion | None:
+    """The dataset's (not removed) version already named `name`, if any (published first)."""
+    taken = DatasetVersion.objects.filter(dataset_id=dataset_id, name=name, removed=False)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    return taken.order_by("-status", "-updated_at").first()  # "published" > "draft"
+
+
+def _name_free(*, dataset_id: str, name: str, field: str, exclude: str | None = None) -> None:
+    """A version's name names one version of its dataset: another one of that name →
+    `Conflict` (409) naming `field`."""
+    other = version_name_taken(dataset_id=dataset_id, name=name, exclude=exclude)
+    if other is not None:
+        raise Conflict(
+            f"This dataset already has a {other.status} version named {name!r}: "
+            "choose another name.",
+            field=field,
+        )
+
+
 def version_create(
     *,
     dataset: Dataset,
@@ -27,19 +49,20 @@ def version_create(
     user=None,
 ) -> tuple[DatasetVersion, bool]:
     """A new draft, or the existing draft of that name (created=False). A parent must be a
-    published version of the same dataset, so inherited frames never change."""
+    published version of the same dataset, so inherited frames never change. A name names one
+    version of the dataset: the name of a published version → `Conflict`."""
     name = (name or "").strip()
     if not name:
         raise Invalid("A version needs a name.", field="name")
     metadata = metadata_check(metadata, field="metadata")
-    existing = (
-        DatasetVersion.objects.filter(
-            dataset=dataset, name=name, status=DatasetVersion.Status.DRAFT, removed=False
-        )
-        .order_by("-updated_at")
-        .first()
-    )
+    existing = version_name_taken(dataset_id=dataset.pk, name=name)
     if existing is not None:
+        if existing.is_published:
+            raise Conflict(
+                f"A published version of this dataset is named {name!r}: "
+                "give the new draft another name.",
+                field="name",
+            )
         if raise_if_exists:
             raise Conflict(f"A draft version named {name!r} already exists.", field="name")
         return existing, False
@@ -70,6 +93,7 @@ def version_update(*, version: DatasetVersion, **fields: Any) -> DatasetVersion:
         name = (fields["name"] or "").strip()
         if not name:
             raise Invalid("A version needs a name.", field="name")
+        _name_free(dataset_id=version.dataset_id, name=name, field="name", exclude=version.pk)
         version.name = name
     if "description" in fields:
         version.description = fields["description"] or ""
@@ -157,15 +181,28 @@ def version_snapshot(
     child_metadata = metadata_check(child_metadata, field="child_metadata")
     original_name = version.name
     who = getattr(user, "username", None) or "system"
+    publish_name = publish_name or f"snapshot {_stamp()}"
+    child_name = child_name or original_name
+    if publish_name != original_name:
+        _name_free(
+            dataset_id=version.dataset_id, name=publish_name, field="publish_name", exclude=version.pk
+        )
+    if child_name == publish_name:
+        raise Conflict(
+            f"The snapshot is published as {publish_name!r}: give the new draft another name.",
+            field="child_name",
+        )
+    if child_name != original_name:
+        _name_free(dataset_id=version.dataset_id, name=child_name, field="child_name")
     published = version_publish(
         version=version,
-        name=publish_name or f"snapshot {_stamp()}",
+        name=publish_name,
         description=publish_comment or f"published at {_stamp()} by {who}",
         metadata=publish_metadata,
     )
     return DatasetVersion.objects.create(
         dataset_id=published.dataset_id,
-        name=child_name or original_name,
+        name=child_name,
         description=child_comment or "",
         parent=published,
         depth=published.depth + 1,
