@@ -46,7 +46,11 @@ IMPORT_COUNTS = {
 
 
 def import_title(refs: dict) -> str:
-    return f"Import into {refs['version_id']}"
+    version = refs["version_id"]
+    if version.url is None and "dataset_id" in refs:
+        # The draft the import opened was taken away again: it wrote nothing.
+        return f"Import into {refs['dataset_id']} (nothing written; its new draft is gone)"
+    return f"Import into {version}"
 
 
 def version_results(job, refs: dict) -> list[tuple[str, str | None]]:

@@ -53,13 +53,39 @@ def test_create_version_with_parent_by_id_or_name_and_draft_returned_again(
     assert by_name.status_code == 201 and by_name.json()["parent"] == published.pk
 
 
-def test_published_versions_of_the_same_name_do_not_count_as_existing(manager_api, published):
+@pytest.mark.parametrize("raise_if_exists", [True, False])
+def test_a_new_draft_may_not_take_a_published_versions_name(
+    manager_api, published, raise_if_exists
+):
+    """Issue 14: a name names one version of the dataset; a draft named like a published
+    version made the page's import write into an unexpected empty root."""
     response = manager_api.post(
         url(f"datasets/{published.dataset_id}/versions/"),
-        {"name": "v1", "raise_if_exists": True},
+        {"name": "v1", "raise_if_exists": raise_if_exists},
         format="json",
     )
-    assert response.status_code == 201
+    assert response.status_code == 409
+    assert "published version of this dataset is named 'v1'" in response.json()["name"][0]
+    assert DatasetVersion.objects.filter(dataset_id=published.dataset_id).count() == 1
+
+
+def test_a_version_is_not_renamed_to_another_versions_name(manager_api, published, draft):
+    response = manager_api.patch(url(f"versions/{draft.pk}/"), {"name": "v1"}, format="json")
+    assert response.status_code == 409 and "name" in response.json()
+    same = manager_api.patch(url(f"versions/{draft.pk}/"), {"name": "v2"}, format="json")
+    assert same.status_code == 200
+
+
+def test_a_snapshot_may_not_reuse_a_name(manager_api, published, draft):
+    base = url(f"versions/{draft.pk}/snapshot/")
+    taken = manager_api.post(base, {"publish_name": "v1"}, format="json")
+    assert taken.status_code == 409 and "publish_name" in taken.json()
+    same = manager_api.post(base, {"publish_name": "v2b", "child_name": "v2b"}, format="json")
+    assert same.status_code == 409 and "child_name" in same.json()
+    draft.refresh_from_db()
+    assert draft.status == "draft"  # nothing half-done
+    ok = manager_api.post(base, {"publish_name": "v2-final"}, format="json")
+    assert ok.status_code == 201 and ok.json()["name"] == "v2"
 
 
 @pytest.mark.parametrize(
@@ -96,9 +122,8 @@ def test_current_without_any_draft_is_404(manager_api, dataset, published):
 
 
 def test_by_name_and_raise_on_multiple(manager_api, dataset, published, draft):
-    from versions.services import version_snapshot
-
-    version_snapshot(version=draft, publish_name="v1")  # now two versions named v1
+    # Two versions named v1, as data from before a name named one version could hold.
+    DatasetVersion.objects.filter(pk=draft.pk).update(name="v1")
     found = manager_api.get(url(f"datasets/{dataset.pk}/versions/by-name/v1/"))
     assert found.status_code == 200 and found.json()["name"] == "v1"
     multiple = manager_api.get(
