@@ -380,8 +380,11 @@ def version_snapshot_view(request, version_id: str):
             form, services.version_snapshot, version=version, user=request.user, **data
         )
         if child:
+            published = child.parent
+            was = f" (until now {version.name!r})" if published.name != version.name else ""
             messages.success(
-                request, f"Published {version.name!r}; the new draft is {child.name!r}."
+                request,
+                f"Published {published.name!r}{was}; the new draft is {child.name!r}.",
             )
             return redirect("version-detail", version_id=child.pk)
     return render(
@@ -406,7 +409,12 @@ def version_remove_view(request, version_id: str):
         try:
             services.version_remove(version=version, force=request.POST.get("force") == "on")
         except ApplicationError as exc:
-            error = exc.message
+            # The API's `force=true` is the page's "Force" box.
+            error = (
+                "It is published: tick “Force” to remove it."
+                if exc.field == "force"
+                else exc.message
+            )
         else:
             messages.success(request, f"Version {version.name!r} removed.")
             return redirect("dataset-detail", dataset_id=version.dataset_id)
