@@ -29,7 +29,7 @@ from .row_lists import rows_from_text, rows_from_upload
 from .services import MAX_BATCH_ROWS
 
 INT32_MESSAGE = (
-    "Priority must be a whole number from {:,} to {:,} (it is kept in 32 bits); "
+    "Priority must be a whole number from {:,} to {:,} (32-bit); "
     "got %(show_value)s."
 )
 

@@ -46,10 +46,11 @@ def publish_results(job, refs: dict) -> list[tuple[str, str | None]]:
 
 
 def export_results(job, refs: dict) -> list[tuple[str, str | None]]:
-    rows = (job.result or {}).get("rows")
     if not job.file:
         return []
-    return [(f"Download the NDJSON file ({rows} rows)", reverse("api:job-file", args=[job.pk]))]
+    rows = (job.result or {}).get("rows")
+    text = "Download the NDJSON file" + (f" ({rows} rows)" if isinstance(rows, int) else "")
+    return [(text, reverse("api:job-file", args=[job.pk]))]
 
 
 BATCH_COUNTS = {"created": "rows in new batches", "failed": "rows failed"}

@@ -57,7 +57,7 @@ def validate_int32(value: Any, *, field: str, allow_none: bool = True) -> int | 
     if not INT32_MIN <= value <= INT32_MAX:
         raise Invalid(
             f"Must be a whole number from {INT32_MIN:,} to {INT32_MAX:,} "
-            f"(it is kept in 32 bits); got {value}.",
+            f"(32-bit); got {value}.",
             field=field,
         )
     return value

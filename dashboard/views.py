@@ -4,6 +4,7 @@ the Activity page (the audit trail) and the Webhooks pages (managers)."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -66,13 +67,19 @@ def jobs_page(request):
 @role_required(Role.VIEWER)
 def job_page(request, job_id: str):
     job = jobs_describe([job_get(job_id=job_id)])[0]
+    readable = job_file_readable(job=job, user=request.user)
     context = {
         "job": job,
         # In input order; the page counts rows from 1 (the API's `index` is 0-based).
         "row_errors": job.row_errors.order_by("index", "id")[:JOB_ERRORS_SHOWN],
-        "file_readable": job_file_readable(job=job, user=request.user),
+        "file_readable": readable,
         "counts": job_counts(job),
-        "results": job_results(job),
+        # A job's file (an export) is for its starter and managers: so is a link to it.
+        "results": [
+            (text, url)
+            for text, url in job_results(job)
+            if readable or url != reverse("api:job-file", args=[job.pk])
+        ],
     }
     template = None
     if request.htmx and not request.htmx.boosted:
