@@ -28,10 +28,7 @@ from .models import (
 from .row_lists import rows_from_text, rows_from_upload
 from .services import MAX_BATCH_ROWS
 
-INT32_MESSAGE = (
-    "Priority must be a whole number from {:,} to {:,} (32-bit); "
-    "got %(show_value)s."
-)
+INT32_MESSAGE = "Priority must be a whole number from {:,} to {:,} (32-bit); got %(show_value)s."
 
 
 def first_error(form: forms.Form) -> Invalid:

@@ -100,19 +100,21 @@ def _job_activity(limit: int) -> list[Activity]:
     """Ended jobs, newest first by the indexed creation time (no params or results read)."""
     from django.urls import reverse
 
+    from .jobs.describe import jobs_describe
     from .models import Job
     from .selectors import job_list_summary
 
+    jobs = job_list_summary().filter(status__in=Job.ENDED).order_by("-created_at")[:limit]
     return [
         Activity(
             when=job.finished_at or job.created_at,
-            text=f"Job {job.kind} {job.status}"
+            text=f"{job.title}: {job.outcome}"
             + (f" ({job.progress_done} rows)" if job.progress_done else "")
             + (f" · started by {job.created_by}" if job.created_by else ""),
             url=reverse("job-detail", args=[job.pk]),
-            kind=f"job-{job.status}",
+            kind=f"job-{job.outcome_badge}",
         )
-        for job in job_list_summary().filter(status__in=Job.ENDED).order_by("-created_at")[:limit]
+        for job in jobs_describe(jobs)
     ]
 
 

@@ -76,9 +76,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         allow_empty_file=True, error_messages={"required": "Choose a file to import."}
     )
-    action = forms.ChoiceField(
-        choices=[("start", "start"), ("preview", "preview")], required=False
-    )
+    action = forms.ChoiceField(choices=[("start", "start"), ("preview", "preview")], required=False)
     version = forms.CharField(required=False, max_length=64)
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
     mode = forms.ChoiceField(choices=[("", ""), *_choices(MODES)], required=False)

@@ -9,8 +9,8 @@ from django.utils import timezone
 from dashboard.jobs.registry import job_kind
 from dashboard.jobs.runner import JobRun
 
-from .job_names import version_results
 from .copy_on_write import effective_entries, iter_frame_contents
+from .job_names import version_results
 from .models import DatasetVersion
 from .selectors import version_get
 from .stats import stats_add, stats_finish, stats_start

@@ -21,8 +21,10 @@ def setup(browser_users):
     main, _ = version_create(dataset=dataset, name="main")
     frames_add(
         version=main,
-        frames=[{"id": f"n-{i}", "global_key": f"n-{i}", "sources": [{"uri": f"s3://n/{i}"}]}
-                for i in range(4)],
+        frames=[
+            {"id": f"n-{i}", "global_key": f"n-{i}", "sources": [{"uri": f"s3://n/{i}"}]}
+            for i in range(4)
+        ],
     )
     version_snapshot(version=main, publish_name="v1")
     return project, dataset

@@ -53,9 +53,7 @@ def test_a_refused_import_says_why_on_the_dataset_page(new_page, browser_users, 
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
-def test_a_refused_frame_import_says_why_on_the_version_page(
-    new_page, browser_users, tmp_path, js
-):
+def test_a_refused_frame_import_says_why_on_the_version_page(new_page, browser_users, tmp_path, js):
     dataset, _ = dataset_create(name="Traffic cams")
     version, _ = version_create(dataset=dataset, name="main")
     page = new_page(browser_users["manager"], js=js)

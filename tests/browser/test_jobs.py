@@ -133,6 +133,7 @@ def test_a_job_whose_every_row_failed_says_so(new_page, browser_users):
     expect(rows).to_have_text(["1", "2", "3", "4", "5"])
     # The row numbers and the messages count alike: row 4 is line 4 of the file.
     expect(failed.locator("tbody tr").nth(3)).to_contain_text("Line 4")
+    page.screenshot(path=f"{SHOTS}/job-finished-all-rows-failed.png", full_page=True)
     # The target is a link.
     page.get_by_role("link", name="Traffic cams / main").first.click()
     expect(page.get_by_role("heading", name="main")).to_be_visible()

@@ -13,9 +13,9 @@ from dashboard.jobs.runner import JobRun
 from ..copy_on_write import effective_entries
 from ..job_names import IMPORT_COUNTS, import_results, import_title, version_results
 from ..selectors import version_get
-from .start import opened_draft_drop
 from .chunks import delete_filter_chunk, delete_ids_chunk, update_chunk
 from .records import RECORD_TYPES
+from .start import opened_draft_drop
 
 ROWS_CHUNK = 5000
 

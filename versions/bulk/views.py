@@ -60,8 +60,7 @@ def _dataset_target(form: ImportForm, dataset) -> DatasetVersion | None:
         raise Invalid("That version is not one of this dataset's versions.", field="version")
     if version.is_published:
         raise Invalid(
-            f"{version.name!r} is published: choose a draft (or publish a snapshot to "
-            "open one).",
+            f"{version.name!r} is published: choose a draft (or publish a snapshot to open one).",
             field="version",
         )
     return version

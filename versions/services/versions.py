@@ -185,7 +185,10 @@ def version_snapshot(
     child_name = child_name or original_name
     if publish_name != original_name:
         _name_free(
-            dataset_id=version.dataset_id, name=publish_name, field="publish_name", exclude=version.pk
+            dataset_id=version.dataset_id,
+            name=publish_name,
+            field="publish_name",
+            exclude=version.pk,
         )
     if child_name == publish_name:
         raise Conflict(
