@@ -107,3 +107,16 @@ def test_a_failed_import_keeps_a_draft_it_did_not_open(dataset, django_capture_o
     job.refresh_from_db()
     assert job.status == "failed" and job.params["version_id"] == existing.pk
     assert DatasetVersion.objects.filter(pk=existing.pk).exists()
+
+
+def test_the_page_never_imports_into_a_draft_it_did_not_offer(client, manager, dataset):
+    """The page offered "a new draft" (the dataset had none); one appeared meanwhile."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    version_create(dataset=dataset, name="someone else's")
+    client.force_login(manager)
+    upload = SimpleUploadedFile("r.ndjson", (GOOD + "\n").encode())
+    response = client.post(f"/datasets/{dataset.pk}/import/", {"file": upload, "version": ""})
+    assert response.status_code == 400
+    assert "The dataset has a draft now" in response.content.decode()
+    assert not Job.objects.filter(kind="import").exists()

@@ -18,7 +18,7 @@ from ..forms import ImportForm
 from ..models import DatasetVersion
 from ..selectors import dataset_get, version_get
 from .guide import COLUMNS, import_preview, import_sample
-from .start import rows_import_start
+from .start import dataset_has_draft, rows_import_start
 
 FIELD_LABELS = {
     "file": "File",
@@ -79,6 +79,14 @@ def _import(request, *, record_type: str, dataset=None, version=None, page):
             target = {"version": version}
             if dataset is not None:
                 chosen = _dataset_target(form, dataset)
+                offered_new = "version" in request.POST and not form.previewing
+                if chosen is None and offered_new and dataset_has_draft(dataset=dataset):
+                    # The page offered a new draft, but one exists now: never write into a
+                    # draft the user did not see.
+                    raise Invalid(
+                        "The dataset has a draft now: choose the version to import into.",
+                        field="version",
+                    )
                 target = {"version": chosen} if chosen else {"dataset": dataset}
             if form.previewing:
                 upload = form.upload()
