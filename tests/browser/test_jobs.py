@@ -161,7 +161,9 @@ def test_the_job_list_and_the_overview_refresh_themselves(new_page, browser_user
     expect(overview.locator("#running-jobs")).to_contain_text("Nothing running.", timeout=20_000)
 
 
-def test_the_job_list_refreshes_itself_without_javascript(new_page, browser_users, delayed_jobs):
+def test_the_job_list_and_overview_refresh_without_javascript(
+    new_page, browser_users, delayed_jobs
+):
     manager = browser_users["manager"]
     slow_job(manager, items=4, pause=0.3)
     page = new_page(manager, js=False)
@@ -169,3 +171,9 @@ def test_the_job_list_refreshes_itself_without_javascript(new_page, browser_user
     expect(page.locator("#job-table tbody tr").first.locator(".badge")).to_have_text(
         "succeeded", timeout=20_000
     )
+
+    slow_job(manager, items=4, pause=0.3)
+    overview = new_page(manager, js=False)
+    overview.goto(overview.base + "/")
+    expect(overview.locator("#running-jobs")).to_contain_text("Count slowly for the report")
+    expect(overview.locator("#running-jobs")).to_contain_text("Nothing running.", timeout=20_000)

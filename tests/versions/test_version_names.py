@@ -120,3 +120,14 @@ def test_the_page_never_imports_into_a_draft_it_did_not_offer(client, manager, d
     assert response.status_code == 400
     assert "The dataset has a draft now" in response.content.decode()
     assert not Job.objects.filter(kind="import").exists()
+
+
+def test_the_admin_refuses_renaming_a_version_to_a_taken_name(admin_client, published, draft):
+    response = admin_client.post(
+        f"/admin/versions/datasetversion/{draft.pk}/change/",
+        {"name": "v1", "description": "", "metadata": "{}"},
+    )
+    assert response.status_code == 200
+    assert "already has a published version named" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.name == "v2"
