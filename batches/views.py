@@ -33,6 +33,7 @@ from .forms import (
     ProjectForm,
     first_error,
 )
+from .review_selectors import rework_note
 from .selectors import (
     batch_get,
     batch_in_serving_order,
@@ -340,6 +341,7 @@ def label_page(request, project_id: str):
     else:
         # A GET only shows the row the labeler already holds; taking one is a POST.
         context["entry"] = reservation_held(project=project, user=request.user)
+    context["rework"] = rework_note(context["entry"])
     if context["entry"] is not None and context["entry"].template is not None:
         context["template_json"] = json.dumps(context["entry"].template, indent=2)
     return render(request, "batches/label.html", context)

@@ -62,10 +62,11 @@ def datasets_page(request):
         datasets = selectors.dataset_list(tags=tags or None)
     except ApplicationError as exc:
         datasets, error = selectors.dataset_list(), exc.message
-    datasets = datasets.annotate(
-        row_count=Count("data_rows", distinct=True),
-        version_count=Count("versions", distinct=True),
-    ).order_by("created_at", "id")
+    datasets = (
+        selectors.dataset_row_counts(datasets)
+        .annotate(version_count=Count("versions", distinct=True))
+        .order_by("created_at", "id")
+    )
     page = Paginator(datasets, 50).get_page(request.GET.get("page"))
     context = {"page": page, "form": form, "tags": " ".join(tags), "tag_error": error}
     return render(
@@ -345,7 +346,8 @@ def version_frames_add_view(request, version_id: str):
         for failure in result["failed"][:10]:
             messages.warning(
                 request,
-                f"Frame {failure['index']} not added ({failure['error_type']}): {failure['error']}",
+                f"Frame {failure['index']} not added ({failure['error_type']}): "
+                f"{failure['message']}",
             )
     return redirect(_back(version))
 
