@@ -188,7 +188,7 @@ def import_targets(dataset) -> dict:
     for draft in drafts:
         frames = (draft.stats or {}).get("frame_count")
         where = f"child of {draft.parent.name}" if draft.parent_id else "an empty root"
-        count = f", {frames} frames" if frames is not None else ""
+        count = f", {frames} frame{'' if frames == 1 else 's'}" if frames is not None else ""
         choices.append((draft.pk, f"{draft.name} (draft, {where}{count})"))
     if not drafts:
         name = new_draft_name(dataset=dataset)

@@ -127,11 +127,11 @@ def test_the_dataset_page_names_the_draft_that_gets_the_rows(new_page, browser_u
     page.goto(f"{page.base}/datasets/{dataset.pk}/")
     target = page.get_by_label("Import into")
     expect(target.locator("option")).to_have_count(2)
-    expect(target.locator("option").first).to_have_text("scratch (draft, an empty root)")
+    expect(target.locator("option").first).to_have_text("scratch (draft, an empty root, 0 frames)")
     expect(page.locator(".import-card [role=note]")).to_contain_text(
         "The current draft 'scratch' is a root: it does not hold the rows of the published 'v1'"
     )
-    expect(target.locator("option").nth(1)).to_contain_text("main (draft, child of v1")
+    expect(target.locator("option").nth(1)).to_have_text("main (draft, child of v1, 1 frame)")
     target.select_option(child.pk)
     rows = tmp_path / "rows.ndjson"
     rows.write_text(json.dumps({"global_key": "k-9", "row_data": "s3://a/9"}) + "\n")
