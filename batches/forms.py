@@ -29,7 +29,7 @@ from .models import (
 from .row_lists import rows_from_text, rows_from_upload
 from .services import MAX_BATCH_ROWS
 
-INT32_MESSAGE = "Must be a 32-bit signed integer between {} and {}; got %(show_value)s."
+INT32_MESSAGE = "Priority must be a whole number from {:,} to {:,} (32-bit); got %(show_value)s."
 
 
 def first_error(form: forms.Form) -> Invalid:
@@ -142,29 +142,35 @@ class BatchMoveForm(forms.Form):
     )
 
 
-CONSENSUS_MESSAGE = (
-    f"Consensus needs a whole number of labels (1–{CONSENSUS_MAX_LABELS}) and a coverage in (0, 1]."
-)
+LABELS_MESSAGE = f"Labels per row must be a whole number from 1 to {CONSENSUS_MAX_LABELS}."
+COVERAGE_MESSAGE = "Coverage must be a share above 0 and at most 1 (0.25 = a quarter of the rows)."
 
 
 class ConsensusForm(forms.Form):
     """Priority and consensus, as the create-batch pages ask for them; `consensus_settings`
-    is `{number_of_labels, coverage_percentage}` when both are given, else None."""
+    is `{number_of_labels, coverage_percentage}` when both are given, else None. Each box's
+    error is its own, in the page's words (the templates show it under that box)."""
 
-    # Where a field's error is shown (the templates mark `consensus_settings`).
-    error_fields = {
-        "number_of_labels": "consensus_settings",
-        "coverage_percentage": "consensus_settings",
-    }
     priority = priority_field()
     number_of_labels = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=CONSENSUS_MAX_LABELS,
-        error_messages={"invalid": CONSENSUS_MESSAGE},
+        error_messages={
+            "invalid": LABELS_MESSAGE,
+            "min_value": LABELS_MESSAGE,
+            "max_value": LABELS_MESSAGE,
+        },
     )
     coverage_percentage = forms.FloatField(
-        required=False, min_value=0, max_value=1, error_messages={"invalid": CONSENSUS_MESSAGE}
+        required=False,
+        min_value=0,
+        max_value=1,
+        error_messages={
+            "invalid": COVERAGE_MESSAGE,
+            "min_value": COVERAGE_MESSAGE,
+            "max_value": COVERAGE_MESSAGE,
+        },
     )
 
     def clean(self):
@@ -174,8 +180,16 @@ class ConsensusForm(forms.Form):
         n, cover = cleaned.get("number_of_labels"), cleaned.get("coverage_percentage")
         if n is None and cover is None:
             cleaned["consensus_settings"] = None
-        elif n is None or cover is None or cover <= 0:
-            self.add_error("coverage_percentage", CONSENSUS_MESSAGE)
+        elif n is None:
+            self.add_error(
+                "number_of_labels", "Give the labels per row too (or clear the coverage)."
+            )
+        elif cover is None:
+            self.add_error(
+                "coverage_percentage", "Give the coverage too (or clear the labels per row)."
+            )
+        elif cover <= 0:
+            self.add_error("coverage_percentage", COVERAGE_MESSAGE)
         else:
             cleaned["consensus_settings"] = {"number_of_labels": n, "coverage_percentage": cover}
         return cleaned

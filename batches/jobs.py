@@ -15,6 +15,7 @@ from dashboard.jobs.runner import Chunk, JobFailed, JobRun
 from versions.models import DataRow, Dataset, DatasetVersion
 
 from .export import export_lines, export_options
+from .job_names import BATCH_COUNTS, batches_made, export_results, publish_results
 from .models import Batch, JobInput, Project
 from .services.batches import (
     MAX_BATCH_ROWS,
@@ -80,7 +81,14 @@ def _create_one(
         chunk.count("created", batch.size)
 
 
-@job_kind("create_batches", label="Create batches")
+@job_kind(
+    "create_batches",
+    label="Create batches",
+    title=lambda refs: f"Create batches {refs['name_prefix']}… in {refs['project_id']}",
+    target="project_id",
+    results=batches_made,
+    counts=BATCH_COUNTS,
+)
 def create_batches(run: JobRun) -> dict:
     """Up to 1,000,000 rows, 100,000 per batch, named `<prefix>0000`, `<prefix>0001`, …"""
     project = _project(run)
@@ -109,7 +117,17 @@ def create_batches(run: JobRun) -> dict:
     return {"batches": state["batches"]}
 
 
-@job_kind("create_batches_from_dataset", label="Create batches from a dataset")
+@job_kind(
+    "create_batches_from_dataset",
+    label="Create batches from a dataset",
+    title=lambda refs: (
+        f"Batches {refs['name_prefix']}… from "
+        f"{refs.get('version_id') or refs['dataset_id']} into {refs['project_id']}"
+    ),
+    target="project_id",
+    results=batches_made,
+    counts=BATCH_COUNTS,
+)
 def create_batches_from_dataset(run: JobRun) -> dict:
     """Every row of a dataset (or version) not yet in the project, 100,000 per batch."""
     from .selectors import dataset_rows_outside
@@ -149,7 +167,13 @@ def create_batches_from_dataset(run: JobRun) -> dict:
     return {"batches": state["batches"]}
 
 
-@job_kind("set_priorities", label="Set row priorities")
+@job_kind(
+    "set_priorities",
+    label="Set row priorities",
+    title=lambda refs: f"Set row priorities in {refs['project_id']}",
+    target="project_id",
+    counts={"updated": "rows updated", "failed": "rows failed"},
+)
 def set_priorities(run: JobRun) -> dict:
     """Row priority overrides in bulk; unknown rows and rows outside the project are errors."""
     project = _project(run)
@@ -169,7 +193,13 @@ def set_priorities(run: JobRun) -> dict:
     return {"updated": state["updated"]}
 
 
-@job_kind("delete_labels", label="Delete a batch's labels")
+@job_kind(
+    "delete_labels",
+    label="Delete a batch's labels",
+    title=lambda refs: f"Delete the labels of {refs['batch_id']} in {refs['project_id']}",
+    target="batch_id",
+    counts={"deleted": "labels deleted", "updated": "rows re-queued"},
+)
 def delete_labels(run: JobRun) -> dict:
     """Delete the batch's labels and re-queue its rows (optionally keeping templates)."""
     batch = Batch.objects.filter(pk=run.params["batch_id"]).first()
@@ -205,7 +235,14 @@ def delete_labels(run: JobRun) -> dict:
     }
 
 
-@job_kind("export_batches", label="Export batches (NDJSON)")
+@job_kind(
+    "export_batches",
+    label="Export batches (NDJSON)",
+    title=lambda refs: f"Export the batches of {refs['project_id']}",
+    target="project_id",
+    results=export_results,
+    counts={},
+)
 def export_batches(run: JobRun) -> dict:
     """Write the NDJSON export to a file and attach it to the job (streamed, flat memory)."""
     project = _project(run)
@@ -229,7 +266,14 @@ def export_batches(run: JobRun) -> dict:
 PUBLISH_CHUNK = 1000
 
 
-@job_kind("publish_labels", label="Publish labels into a dataset version")
+@job_kind(
+    "publish_labels",
+    label="Publish labels into a dataset version",
+    title=lambda refs: f"Publish the labels of {refs['project_id']} into {refs['version_id']}",
+    target="version_id",
+    results=publish_results,
+    counts={"updated": "frames labelled", "failed": "rows failed"},
+)
 def publish_labels(run: JobRun) -> dict:
     """Write the project's labels as `rois` of the frames of a new draft version."""
     from versions.services import frames_update

@@ -17,6 +17,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, NotFound
+from dashboard.jobs.describe import jobs_describe
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
 
@@ -154,7 +155,7 @@ def batch_move(request, project_id: str, batch_id: str):
 @page_errors
 def batch_new(request, project_id: str):
     project = project_get(project_id=project_id)
-    context = {"project": project, "form": request.POST}
+    context = {"project": project, "form": request.POST, "form_fields": BATCH_FIELDS}
     if request.method == "POST":
         form = BatchForm(request.POST, request.FILES)
         try:
@@ -178,6 +179,18 @@ def batch_new(request, project_id: str):
     return render(request, "batches/batch_form.html", context)
 
 
+FROM_DATASET_FIELDS = (
+    "name_prefix",
+    "dataset_id",
+    "version_id",
+    "priority",
+    "number_of_labels",
+    "coverage_percentage",
+    "consensus_settings",
+)
+BATCH_FIELDS = ("name", "priority", "number_of_labels", "coverage_percentage", "consensus_settings")
+
+
 @role_required(Role.MANAGER)
 @page_errors
 def batches_from_dataset(request, project_id: str):
@@ -191,10 +204,13 @@ def batches_from_dataset(request, project_id: str):
         "versions": versions,
         "dataset_id": dataset_id,
         "form": request.POST,
+        "form_fields": FROM_DATASET_FIELDS,
     }
     if request.htmx and request.method == "GET":
         return render(request, "batches/from_dataset.html#version-select", context)
-    if request.method == "POST":
+    # "Show its versions" (the way without JavaScript): the form again, with the chosen
+    # dataset's versions and every value kept; nothing is created.
+    if request.method == "POST" and request.POST.get("action") != "show-versions":
         form = FromDatasetForm(request.POST)
         try:
             if not form.is_valid():
@@ -208,7 +224,7 @@ def batches_from_dataset(request, project_id: str):
             # The job may already have run (it starts when the transaction commits): show it
             # as it is now, not as it was created.
             job.refresh_from_db()
-            context["job"] = job
+            context["job"] = jobs_describe([job])[0]
     return render(
         request,
         "batches/from_dataset.html",

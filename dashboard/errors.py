@@ -56,7 +56,7 @@ def validate_int32(value: Any, *, field: str, allow_none: bool = True) -> int | 
         raise Invalid("Must be an integer or null.", field=field)
     if not INT32_MIN <= value <= INT32_MAX:
         raise Invalid(
-            f"Must be a 32-bit signed integer between {INT32_MIN} and {INT32_MAX}; got {value}.",
+            f"Must be a whole number from {INT32_MIN:,} to {INT32_MAX:,} (32-bit); got {value}.",
             field=field,
         )
     return value

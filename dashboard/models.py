@@ -91,6 +91,43 @@ class Job(PublicModel):
             return 100 if self.is_ended else 0
         return min(100, int(100 * self.progress_done / self.progress_total))
 
+    @property
+    def outcome(self) -> str:
+        """The status as people should read it. A job in *continue* mode whose rows failed
+        ends `succeeded` (the API's contract); pages say so honestly: "finished with errors",
+        or "all rows failed" when not one row went through."""
+        if self.status == self.Status.SUCCEEDED and self.errors_count:
+            if self.errors_count >= self.progress_done:
+                return "all rows failed"
+            return "finished with errors"
+        return self.status
+
+    @property
+    def outcome_badge(self) -> str:
+        """The badge colour of `outcome`."""
+        return {"all rows failed": "failed", "finished with errors": "warning"}.get(
+            self.outcome, self.status
+        )
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long it ran (so far, while it runs)."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or (None if self.is_ended else timezone.now())
+        return max(0.0, (end - self.started_at).total_seconds()) if end else None
+
+    @property
+    def seconds_left(self) -> float | None:
+        """An estimate of the time left of a running job, from its pace so far."""
+        if self.status != self.Status.RUNNING or not self.progress_total:
+            return None
+        elapsed = self.duration_seconds
+        if not elapsed or self.progress_done <= 0:
+            return None
+        left = self.progress_total - self.progress_done
+        return max(0.0, elapsed * left / self.progress_done)
+
 
 class JobError(models.Model):
     """One failed input record of a job: where it was, what it was, and why it failed."""

@@ -177,11 +177,13 @@ def _event_activity(limit: int) -> list[Activity]:
 def _jobs(ids: list[str]) -> dict[str, EventObject]:
     from django.urls import reverse
 
-    from .models import Job
+    from .jobs.describe import jobs_describe
+    from .selectors import job_list_summary
 
+    jobs = jobs_describe(job_list_summary().filter(pk__in=ids))
     return {
-        pk: EventObject(url=reverse("job-detail", args=[pk]), name=f"job {kind}")
-        for pk, kind in Job.objects.filter(pk__in=ids).values_list("pk", "kind")
+        job.pk: EventObject(url=reverse("job-detail", args=[job.pk]), name=job.title)
+        for job in jobs
     }
 
 

@@ -14,6 +14,7 @@ JOB_SUMMARY_FIELDS = (
     "progress_done",
     "progress_total",
     "errors_count",
+    "counts",
     "created_at",
     "started_at",
     "finished_at",
@@ -27,8 +28,15 @@ def job_list() -> QuerySet[Job]:
 
 
 def job_list_summary() -> QuerySet[Job]:
-    """Jobs for pages and feeds: kind, status, progress, times and creator only."""
-    return Job.objects.select_related("created_by").only(*JOB_SUMMARY_FIELDS)
+    """Jobs for pages and feeds: kind, status, progress, counts, times and creator, and the
+    small parameters their titles name (`ref_<key>`, read in the database)."""
+    from .jobs.describe import ref_annotations
+
+    return (
+        Job.objects.select_related("created_by")
+        .only(*JOB_SUMMARY_FIELDS)
+        .annotate(**ref_annotations())
+    )
 
 
 def job_get(*, job_id: str) -> Job:

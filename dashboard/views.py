@@ -4,6 +4,7 @@ the Activity page (the audit trail) and the Webhooks pages (managers)."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -13,6 +14,7 @@ from .errors import ApplicationError, Conflict
 from .events import events_list
 from .filters import JobFilter
 from .forms import form_call
+from .jobs.describe import job_counts, job_results, jobs_describe
 from .jobs.services import job_cancel, job_retry
 from .models import Job
 from .overview import event_links, overview_activity, overview_counts, overview_panels
@@ -32,15 +34,20 @@ from .webhooks import (
 from .webhooks_forms import ActivityForm, WebhookForm, webhook_form_values
 
 JOBS_PER_PAGE = 25
+JOB_ERRORS_SHOWN = 100
 
 
 @role_required(Role.VIEWER)
 def overview(request):
+    active_jobs = jobs_describe(job_list_summary().exclude(status__in=Job.ENDED)[:10])
+    if request.htmx and request.htmx.target == "running-jobs":
+        # The running jobs refresh themselves while there are any.
+        return render(request, "dashboard/overview.html#running-jobs", {"active_jobs": active_jobs})
     context = {
         "counts": overview_counts(),
         "panels": overview_panels(),
         "activity": overview_activity(limit=15),
-        "active_jobs": job_list_summary().exclude(status__in=Job.ENDED)[:10],
+        "active_jobs": active_jobs,
     }
     return render(request, "dashboard/overview.html", context)
 
@@ -49,27 +56,44 @@ def overview(request):
 def jobs_page(request):
     filterset = JobFilter(request.GET, queryset=job_list_summary())
     page = Paginator(filterset.qs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    jobs_describe(page.object_list)
     template = "dashboard/job_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#job-table"
-    return render(request, template, {"filter": filterset, "page": page})
+    running = any(not job.is_ended for job in page.object_list)
+    return render(request, template, {"filter": filterset, "page": page, "running": running})
 
 
 @role_required(Role.VIEWER)
 def job_page(request, job_id: str):
-    job = job_get(job_id=job_id)
+    job = jobs_describe([job_get(job_id=job_id)])[0]
+    readable = job_file_readable(job=job, user=request.user)
     context = {
         "job": job,
-        "row_errors": job.row_errors.all()[:100],
-        "file_readable": job_file_readable(job=job, user=request.user),
+        # In input order; the page counts rows from 1 (the API's `index` is 0-based).
+        "row_errors": job.row_errors.order_by("index", "id")[:JOB_ERRORS_SHOWN],
+        "file_readable": readable,
+        "counts": job_counts(job),
+        # A job's file (an export) is for its starter and managers: so is a link to it.
+        "results": [
+            (text, url)
+            for text, url in job_results(job)
+            if readable or url != reverse("api:job-file", args=[job.pk])
+        ],
     }
-    if request.htmx and request.htmx.target == f"job-{job.pk}":
-        response = render(request, "dashboard/job_detail.html#job-progress", context)
-        if job.is_ended:
-            # The finished partial has no hx-trigger AND answers 286: polling stops either way.
-            response.status_code = HttpResponseStopPolling.status_code
-        return response
-    return render(request, "dashboard/job_detail.html", context)
+    template = None
+    if request.htmx and not request.htmx.boosted:
+        if request.htmx.target == "job-body":
+            template = "dashboard/job_detail.html#job-body"
+        elif request.htmx.target == f"job-{job.pk}":  # a progress bar on another page
+            template = "dashboard/_job_progress.html"
+    if template is None:
+        return render(request, "dashboard/job_detail.html", context)
+    response = render(request, template, context)
+    if job.is_ended:
+        # The finished partial has no hx-trigger AND answers 286: polling stops either way.
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
 
 
 def _job_action(request, job_id: str, service, success: str):

@@ -80,16 +80,24 @@ def _choices(values) -> list[tuple[str, str]]:
 
 class ImportForm(forms.Form):
     """The import form of the dataset and version pages: a file and the options as chosen
-    (blank: the service's default). The file's content is checked by `upload_accept`."""
+    (blank: the service's default), and what to do (preview the file, or start). The file's
+    content is checked by `upload_accept` (or `import_preview`). On the dataset page,
+    `version` names the draft that gets the rows (blank: a new draft)."""
 
     file = forms.FileField(
         allow_empty_file=True, error_messages={"required": "Choose a file to import."}
     )
+    action = forms.ChoiceField(choices=[("start", "start"), ("preview", "preview")], required=False)
+    version = forms.CharField(required=False, max_length=64)
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
     mode = forms.ChoiceField(choices=[("", ""), *_choices(MODES)], required=False)
     key = forms.ChoiceField(choices=[("", ""), *_choices(("global_key", "id"))], required=False)
     on_error = forms.ChoiceField(choices=[("", ""), *_choices(ON_ERROR)], required=False)
     unknown = forms.ChoiceField(choices=[("", ""), *_choices(UNKNOWN)], required=False)
+
+    @property
+    def previewing(self) -> bool:
+        return self.cleaned_data.get("action") == "preview"
 
     def upload(self) -> dict:
         """The file and options as `rows_import_start` keywords."""
@@ -102,6 +110,8 @@ class DataRowImportForm(ImportForm):
     """The admin's import page: a dataset (its current draft is written) and the options."""
 
     field_order = ["dataset", "file", "format", "mode", "key", "on_error", "ignore_unknown"]
+    action = None
+    version = None
 
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"))
     file = forms.FileField(allow_empty_file=True, help_text="CSV, JSON array or NDJSON, UTF-8")

@@ -11,6 +11,7 @@ from dashboard.jobs.registry import job_kind
 from dashboard.jobs.runner import JobRun
 
 from .copy_on_write import effective_entries, iter_frame_contents
+from .job_names import version_results
 from .models import DatasetVersion
 from .selectors import version_get
 from .stats import stats_add, stats_finish, stats_start
@@ -18,7 +19,14 @@ from .stats import stats_add, stats_finish, stats_start
 RECOUNT_CHUNK = 2000
 
 
-@job_kind("recount_stats", label="Recount version statistics")
+@job_kind(
+    "recount_stats",
+    label="Recount version statistics",
+    title=lambda refs: f"Count the statistics of {refs['version_id']}",
+    target="version_id",
+    results=version_results,
+    counts={"failed": "malformed frames"},
+)
 def recount_stats(run: JobRun) -> dict:
     """Recount a version's statistics in resumable chunks (a repair: every write keeps them
     current). A count during which the frames changed is not stored.

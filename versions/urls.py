@@ -18,6 +18,11 @@ urlpatterns = [
         bulk_views.dataset_import_view,
         name="dataset-import",
     ),
+    path(
+        "import-samples/<str:record_type>.<str:fmt>",
+        bulk_views.import_sample_view,
+        name="import-sample",
+    ),
     path("versions/<str:version_id>/", views.version_page, name="version-detail"),
     path(
         "versions/<str:version_id>/import/",

@@ -152,16 +152,90 @@ def dataset_page(request, dataset_id: str):
                         f"{'created' if created else 'already existed as a draft'}.",
                     )
                     return redirect("version-detail", version_id=version.pk)
-    context = {
+    return render(
+        request,
+        "versions/dataset_detail.html",
+        dataset_context(request, dataset, form=form),
+        status=400 if form.errors else 200,
+    )
+
+
+def dataset_context(request, dataset, *, form=None, **importer) -> dict:
+    """The dataset page: its version tree, the new-version form and the import card
+    (`importer`: the import form as posted, its refusal or preview)."""
+    if form is None:
+        parents = selectors.version_list(dataset=dataset, only_published=True).only(*PICK)
+        form = VersionForm(parents=parents)
+    return {
         "dataset": dataset,
         "tree": _tree(dataset),
         "form": form,
         "schema_form": MetadataSchemaForm(initial={"fields_json": dataset.metadata_schema}),
         "version_count": DatasetVersion.objects.filter(dataset=dataset, removed=False).count(),
+        "importer": import_card(
+            request,
+            record_type="data_rows",
+            url=reverse("dataset-import", args=[dataset.pk]),
+            export_url=reverse("api:data-row-export", args=[dataset.pk]),
+            can_import=user_has_role(request.user, Role.MANAGER),
+            targets=import_targets(dataset),
+            **importer,
+        ),
     }
-    return render(
-        request, "versions/dataset_detail.html", context, status=400 if form.errors else 200
+
+
+IMPORT_TARGETS_SHOWN = 50
+
+
+def import_targets(dataset) -> dict:
+    """Where the dataset page's import writes, said before it starts: the drafts to choose
+    from (the current one first), or the new draft it would open; and a warning when the
+    current draft is an empty root although the dataset has published versions (its rows
+    would not be among theirs)."""
+    from .bulk.start import new_draft_name
+
+    drafts = list(
+        selectors.version_list(dataset=dataset, only_draft=True)
+        .select_related("parent")
+        .only("name", "status", "stats", "updated_at", "parent__name")[:IMPORT_TARGETS_SHOWN]
     )
+    latest = (
+        selectors.version_list(dataset=dataset, only_published=True)
+        .order_by("-published_at", "-id")
+        .only(*PICK)
+        .first()
+    )
+    choices = []
+    for draft in drafts:
+        frames = (draft.stats or {}).get("frame_count")
+        where = f"child of {draft.parent.name}" if draft.parent_id else "an empty root"
+        count = f", {frames} frame{'' if frames == 1 else 's'}" if frames is not None else ""
+        choices.append((draft.pk, f"{draft.name} (draft, {where}{count})"))
+    if not drafts:
+        name = new_draft_name(dataset=dataset)
+        where = f"child of {latest.name}" if latest else "the dataset's first version"
+        choices.append(("", f"a new draft {name!r} ({where})"))
+    warning = None
+    if drafts and drafts[0].parent_id is None and latest is not None:
+        warning = (
+            f"The current draft {drafts[0].name!r} is a root: it does not hold the rows of "
+            f"the published {latest.name!r}. Choose the draft to import into."
+        )
+    return {"choices": choices, "warning": warning}
+
+
+def import_card(request, *, record_type: str, **values) -> dict:
+    """What the import card of a page shows: the form (as posted), the columns, the sample
+    files, where the rows go, and a refusal or a preview of the chosen file."""
+    from .bulk.guide import import_columns
+
+    return {
+        "record_type": record_type,
+        "label": "data rows" if record_type == "data_rows" else "frames",
+        "columns": import_columns(record_type),
+        "form": values.pop("import_form", None),
+        **values,
+    }
 
 
 def _frame_preview(frame: dict) -> str | None:
@@ -179,6 +253,15 @@ def _frame_preview(frame: dict) -> str | None:
 @role_required(Role.VIEWER)
 def version_page(request, version_id: str):
     version = selectors.version_get(version_id=version_id)
+    return render(
+        request,
+        _partial(request, "versions/version_detail.html", "frame-browser"),
+        version_context(request, version),
+    )
+
+
+def version_context(request, version, **importer) -> dict:
+    """The version page: statistics, frame browser, editors and the import card."""
     source = request.GET.get("source", "").strip()
     after, before = request.GET.get("after", ""), request.GET.get("before", "")
     if before:
@@ -197,7 +280,8 @@ def version_page(request, version_id: str):
     for frame in frames:
         frame["preview_url"] = _frame_preview(frame)
     others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
-    context = {
+    writable = user_has_role(request.user, Role.MANAGER) and not version.is_published
+    return {
         "version": version,
         "dataset": version.dataset,
         "parent": version.parent if version.parent_id else None,
@@ -216,10 +300,16 @@ def version_page(request, version_id: str):
         ),
         "frames_form": FramesForm(),
         "others": others,
+        "importer": import_card(
+            request,
+            record_type="frames",
+            url=reverse("version-import", args=[version.pk]),
+            export_url=reverse("api:frame-export", args=[version.pk]),
+            can_import=writable,
+            target_name=f"{version.dataset.name} / {version.name}",
+            **importer,
+        ),
     }
-    return render(
-        request, _partial(request, "versions/version_detail.html", "frame-browser"), context
-    )
 
 
 def _back(version) -> str:
@@ -313,8 +403,11 @@ def version_snapshot_view(request, version_id: str):
             form, services.version_snapshot, version=version, user=request.user, **data
         )
         if child:
+            published = child.parent
+            was = f" (until now {version.name!r})" if published.name != version.name else ""
             messages.success(
-                request, f"Published {version.name!r}; the new draft is {child.name!r}."
+                request,
+                f"Published {published.name!r}{was}; the new draft is {child.name!r}.",
             )
             return redirect("version-detail", version_id=child.pk)
     return render(
@@ -339,7 +432,12 @@ def version_remove_view(request, version_id: str):
         try:
             services.version_remove(version=version, force=request.POST.get("force") == "on")
         except ApplicationError as exc:
-            error = exc.message
+            # The API's `force=true` is the page's "Force" box.
+            error = (
+                "It is published: tick “Force” to remove it."
+                if exc.field == "force"
+                else exc.message
+            )
         else:
             messages.success(request, f"Version {version.name!r} removed.")
             return redirect("dataset-detail", dataset_id=version.dataset_id)

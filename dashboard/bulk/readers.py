@@ -39,7 +39,8 @@ def max_record_bytes() -> int:
 
 
 def too_large(where: str, limit: int) -> str:
-    """The error of a record over the limit; `where` is "Line 7" or "Record 3"."""
+    """The error of a record over the limit; `where` is "Line 7" or "Record 3" (lines and
+    records are counted from 1, as people count them)."""
     return f"{where}: the record is larger than {limit} bytes (BULK_MAX_RECORD_BYTES)."
 
 
@@ -452,14 +453,14 @@ def _json_records(fileobj: IO[bytes], limit: int) -> Iterator[RawRecord]:
                         if end < len(stream.buf):
                             break
                     except RecursionError:
-                        yield fatal(f"Record {index} is nested too deeply (over 1,024 levels).")
+                        yield fatal(f"Record {index + 1} is nested too deeply (over 1,024 levels).")
                         return
                     except json.JSONDecodeError as exc:
                         incomplete = exc.pos >= len(stream.buf) - 1 or exc.msg.startswith(
                             "Unterminated"
                         )
                         if not incomplete or stream.eof:
-                            yield fatal(f"Record {index} is not valid JSON: {exc.msg}.")
+                            yield fatal(f"Record {index + 1} is not valid JSON: {exc.msg}.")
                             return
                         end = None
                     # Cut at the buffer's end (a number is re-read): read on, up to the limit.
@@ -472,7 +473,7 @@ def _json_records(fileobj: IO[bytes], limit: int) -> Iterator[RawRecord]:
                     if not _skip_json_value(stream):
                         yield fatal("The JSON array ends without ']'.")
                         return
-                    yield RawRecord(index, error=too_large(f"Record {index}", limit))
+                    yield RawRecord(index, error=too_large(f"Record {index + 1}", limit))
                 else:
                     text = stream.buf[stream.pos : end].encode("utf-8", "surrogatepass")
                     stream.pos = end
@@ -500,11 +501,11 @@ def _json_records(fileobj: IO[bytes], limit: int) -> Iterator[RawRecord]:
 
 def _json_record(index: int, text: bytes, limit: int) -> RawRecord:
     if len(text) > limit:
-        return RawRecord(index, error=too_large(f"Record {index}", limit))
+        return RawRecord(index, error=too_large(f"Record {index + 1}", limit))
     try:  # the same strict reading as every other input (strict_json)
         data = strict_json.loads(text)
     except ValueError as exc:
-        return RawRecord(index, error=f"Record {index} is not valid JSON: {exc}.")
+        return RawRecord(index, error=f"Record {index + 1} is not valid JSON: {exc}.")
     if not isinstance(data, dict):
         return RawRecord(index, error="A record must be a JSON object.")
     return RawRecord(index, data, size=len(text))

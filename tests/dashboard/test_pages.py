@@ -17,7 +17,7 @@ def test_overview_shows_real_counts_and_jobs(client, viewer):
     assert counts["Projects"] == 1 and counts["Batches"] == 2
     assert counts["Labelled rows"] == 20 and counts["Queued rows"] == 230
     assert counts["Running jobs"] == 2  # recounts of v1 (on publish) and v2, awaiting a worker
-    assert "recount_stats" in html
+    assert "Count the statistics of Street scenes / " in html  # the jobs by their names
     assert 'src="/static/vendor/htmx/htmx.min.js"' in html
     assert "X-CSRFToken" in html
 

@@ -139,7 +139,7 @@ def test_the_limit_is_bytes_and_a_record_at_the_limit_is_read():
     ]
     assert read(b"[" + b",".join(text) + b"]", "json") == [
         (0, at, None),
-        (1, None, too_large("Record 1")),
+        (1, None, too_large("Record 2")),
     ]
     header = b"k\n"
     cells = [b"\xc3\xa9" * 50, b"\xc3\xa9" * 50 + b"x"]  # 100 and 101 bytes
@@ -182,8 +182,8 @@ def test_json_elements_over_the_limit_are_read_past():
     ).encode()
     assert read(body, "json") == [
         (0, {"a": 1}, None),
-        (1, None, too_large("Record 1")),
-        (2, None, too_large("Record 2")),
+        (1, None, too_large("Record 2")),
+        (2, None, too_large("Record 3")),
         (3, None, "A record must be a JSON object."),
         (4, None, "A record must be a JSON object."),
         (5, {"d": 2}, None),

@@ -11,14 +11,23 @@ from dashboard.jobs.registry import job_kind
 from dashboard.jobs.runner import JobRun
 
 from ..copy_on_write import effective_entries
+from ..job_names import IMPORT_COUNTS, import_results, import_title, version_results
 from ..selectors import version_get
 from .chunks import delete_filter_chunk, delete_ids_chunk, update_chunk
 from .records import RECORD_TYPES
+from .start import opened_draft_drop
 
 ROWS_CHUNK = 5000
 
 
-@job_kind("import", label="Import records")
+@job_kind(
+    "import",
+    label="Import records",
+    title=import_title,
+    target="version_id",
+    results=import_results,
+    counts=IMPORT_COUNTS,
+)
 def import_records(run: JobRun) -> dict:
     params = run.params
     options = ImportOptions(
@@ -28,13 +37,30 @@ def import_records(run: JobRun) -> dict:
         on_error=params["on_error"],
         unknown=params.get("unknown", "reject"),
     )
-    result = run_import(
-        run, record_type=RECORD_TYPES[params["record_type"]], options=options, path=params["path"]
-    )
-    return {**result, "version_id": params["version_id"], "record_type": params["record_type"]}
+    try:
+        result = run_import(
+            run,
+            record_type=RECORD_TYPES[params["record_type"]],
+            options=options,
+            path=params["path"],
+        )
+    except Exception:
+        opened_draft_drop(job=run.job)  # failed or cancelled: no empty draft stays behind
+        raise
+    result = {**result, "version_id": params["version_id"], "record_type": params["record_type"]}
+    if opened_draft_drop(job=run.job):
+        result["draft_removed"] = True  # every row failed: the draft it opened is gone again
+    return result
 
 
-@job_kind("add_frames", label="Add frames to a version")
+@job_kind(
+    "add_frames",
+    label="Add frames to a version",
+    title=lambda refs: f"Add frames to {refs['version_id']}",
+    target="version_id",
+    results=import_results,
+    counts=IMPORT_COUNTS,
+)
 def add_frames(run: JobRun) -> dict:
     """An `add_frames` job queued before large add-frames requests became imports: its spooled
     NDJSON of frames is imported as `frames_add` writes (upsert by id, replacing frames)."""
@@ -63,7 +89,14 @@ def _matching_total(run: JobRun) -> None:
         )
 
 
-@job_kind("update_rows", label="Update data rows by filter")
+@job_kind(
+    "update_rows",
+    label="Update data rows by filter",
+    title=lambda refs: f"Update data rows of {refs['version_id']}",
+    target="version_id",
+    results=version_results,
+    counts={"updated": "updated", "unchanged": "unchanged", "failed": "failed"},
+)
 def update_rows(run: JobRun) -> dict:
     _matching_total(run)
     after = run.checkpoint.get("after", "")
@@ -84,7 +117,14 @@ def update_rows(run: JobRun) -> dict:
     return {"counts": run.job.counts, "version_id": run.params["version_id"]}
 
 
-@job_kind("delete_rows", label="Delete data rows")
+@job_kind(
+    "delete_rows",
+    label="Delete data rows",
+    title=lambda refs: f"Delete data rows of {refs['version_id']}",
+    target="version_id",
+    results=version_results,
+    counts={"deleted": "deleted", "failed": "failed"},
+)
 def delete_rows(run: JobRun) -> dict:
     params = run.params
     if "ids" in params:

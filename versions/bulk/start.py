@@ -39,6 +39,7 @@ def rows_import_start(
     pages, the admin and `import_rows`. `merge` ("replace": `frames_add`'s rule) is how frame
     records meet existing frames (see `FrameWriter`)."""
     with transaction.atomic():
+        had_draft = version is not None or dataset_has_draft(dataset=dataset)
         version = target_draft(dataset=dataset, version=version, user=user)
         accepted = upload_accept(RECORD_TYPES[record_type], **upload)
         return job_create(
@@ -51,6 +52,8 @@ def rows_import_start(
                 **({"infer_schema": True} if infer_schema else {}),
                 **accepted.options.as_params(),
                 **({"merge": merge} if merge else {}),
+                # The import opened this draft: if it writes nothing, it takes it away again.
+                **({} if had_draft else {"opened_draft": True}),
             },
             user=user,
             total=accepted.total,
@@ -131,6 +134,23 @@ def target_draft(
     return version
 
 
+def dataset_has_draft(*, dataset: Dataset | None) -> bool:
+    from ..selectors import version_list
+
+    return dataset is not None and version_list(dataset=dataset, only_draft=True).exists()
+
+
+def new_draft_name(*, dataset: Dataset) -> str:
+    """`draft`, or `draft 2`, `draft 3`, … when a version already has that name."""
+    from ..services.versions import version_name_taken
+
+    name, number = "draft", 1
+    while version_name_taken(dataset_id=dataset.pk, name=name) is not None:
+        number += 1
+        name = f"draft {number}"
+    return name
+
+
 def data_rows_version_for_writing(*, dataset: Dataset, user=None) -> DatasetVersion:
     """The current draft of the dataset; without one, a new draft named `draft` (child of the
     latest published version, or a root when there is none)."""
@@ -143,4 +163,34 @@ def data_rows_version_for_writing(*, dataset: Dataset, user=None) -> DatasetVers
     parent = (
         version_list(dataset=dataset, only_published=True).order_by("-published_at", "-id").first()
     )
-    return version_create(dataset=dataset, name="draft", parent=parent, user=user)[0]
+    name = new_draft_name(dataset=dataset)
+    return version_create(dataset=dataset, name=name, parent=parent, user=user)[0]
+
+
+def opened_draft_drop(*, job: Job) -> bool:
+    """An import that opened a new draft and wrote nothing into it (it failed, was cancelled,
+    or every row failed) takes the draft away again: no empty draft is left behind. Kept
+    when anything else uses it (a frame written, another unfinished job aimed at it)."""
+    if not (job.params or {}).get("opened_draft"):
+        return False
+    from ..services import version_remove
+
+    with transaction.atomic():
+        version = (
+            DatasetVersion.objects.select_for_update()
+            .filter(pk=job.params.get("version_id"), removed=False)
+            .first()
+        )
+        if version is None or version.is_published or version.entries.exists():
+            return False
+        if version.metadata or version.children.exists():
+            return False
+        others = (
+            Job.objects.filter(params__version_id=version.pk)
+            .exclude(pk=job.pk)
+            .exclude(status__in=Job.ENDED)
+        )
+        if others.exists():
+            return False
+        version_remove(version=version)
+    return True

@@ -17,6 +17,16 @@ from ..stats import stats_empty, version_stats_compute
 from .metadata import metadata_check
 
 
+def version_name_taken(
+    *, dataset_id: str, name: str, exclude: str | None = None
+) -> DatasetVersion | None:
+    """The dataset's (not removed) version already named `name`, if any (published first)."""
+    taken = DatasetVersion.objects.filter(dataset_id=dataset_id, name=name, removed=False)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    return taken.order_by("-status", "-updated_at").first()  # "published" > "draft"
+
+
 @transaction.atomic
 def version_create(
     *,
@@ -29,7 +39,8 @@ def version_create(
     user=None,
 ) -> tuple[DatasetVersion, bool]:
     """A new draft, or the existing draft of that name (created=False). A parent must be a
-    published version of the same dataset, so inherited frames never change."""
+    published version of the same dataset, so inherited frames never change. Published versions
+    of that name do not count (API.md): a new draft may share a published version's name."""
     name = (name or "").strip()
     if not name:
         raise Invalid("A version needs a name.", field="name")
@@ -162,15 +173,17 @@ def version_snapshot(
     child_metadata = metadata_check(child_metadata, field="child_metadata")
     original_name = version.name
     who = getattr(user, "username", None) or "system"
+    publish_name = publish_name or f"snapshot {_stamp()}"
+    child_name = child_name or original_name
     published = version_publish(
         version=version,
-        name=publish_name or f"snapshot {_stamp()}",
+        name=publish_name,
         description=publish_comment or f"published at {_stamp()} by {who}",
         metadata=publish_metadata,
     )
     child = DatasetVersion.objects.create(
         dataset_id=published.dataset_id,
-        name=child_name or original_name,
+        name=child_name,
         description=child_comment or "",
         parent=published,
         depth=published.depth + 1,
