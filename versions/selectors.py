@@ -51,9 +51,7 @@ def version_get(*, version_id: str) -> DatasetVersion:
 def version_list(
     *, dataset: Dataset, only_published: bool = False, only_draft: bool = False
 ) -> QuerySet[DatasetVersion]:
-    """Newest-updated first."""
-    if only_published and only_draft:
-        raise Invalid("Use only_published or only_draft, not both.", field="only_draft")
+    """Newest-updated first; both switches select nothing (no version is both)."""
     versions = _live(dataset).order_by("-updated_at", "-id")
     if only_published:
         versions = versions.filter(status=DatasetVersion.Status.PUBLISHED)
@@ -111,7 +109,7 @@ def version_parent_resolve(*, dataset: Dataset, ref: Any) -> DatasetVersion | No
         return published
     if named.exists():
         raise Conflict(f"The version named {ref!r} is a draft: publish it first.", field="parent")
-    raise Invalid(f"No version with id or name {ref!r} in this dataset.", field="parent")
+    raise NotFound(f"No version with id or name {ref!r} in this dataset.", field="parent")
 
 
 # ---------------------------------------------------------------- frames

@@ -285,7 +285,9 @@ class BatchReorderApi(APIView):
 
 class PrioritiesApi(APIView):
     @extend_schema(
-        request=s.PriorityItemSerializer(many=True),
+        request=s.PriorityItemSerializer(
+            many=True, min_length=1, max_length=services.MAX_PRIORITY_ROWS
+        ),
         responses={200: s.PrioritiesResultSerializer, 202: JOB_202, **ERRORS},
     )
     def post(self, request, project_id: str):

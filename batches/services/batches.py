@@ -282,7 +282,7 @@ def batches_create_from_dataset(
             )
     total = dataset_rows_outside(project=project, dataset=dataset, version=version).count()
     if total == 0:
-        raise Invalid(
+        raise Conflict(
             "Every row of this dataset is already in the project (or it has none).",
             field="dataset_id",
         )

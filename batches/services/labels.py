@@ -95,7 +95,7 @@ def _check_classes(*, project: Project, annotation: dict) -> None:
     classes = annotation.get("classes") or []
     unknown = [c for c in classes if project.label_classes and c not in project.label_classes]
     if unknown:
-        raise Invalid(
+        raise Conflict(
             f"Not label classes of this project: {', '.join(unknown)}.", field="annotation"
         )
 

@@ -155,7 +155,22 @@ def json_type_error(field: serializers.Field, value) -> str | None:
 
 class InputSerializer(serializers.Serializer):
     """A request body: a field the schema does not name is a 400 naming it (never ignored), and
-    a JSON value of another type than the field's is a 400 naming it (never coerced)."""
+    a JSON value of another type than the field's is a 400 naming it (never coerced).
+
+    `one_of` names fields of which exactly one must be given (not null): a 400 naming the first
+    otherwise, and the schema says so (`oneOf`, see dashboard.api.schema)."""
+
+    one_of: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        if self.one_of:
+            given = [name for name in self.one_of if attrs.get(name) is not None]
+            if len(given) != 1:
+                names = " or ".join(self.one_of)
+                raise serializers.ValidationError(
+                    {self.one_of[0]: f"Give exactly one of {names}{', not both' if given else ''}."}
+                )
+        return super().validate(attrs)
 
     def to_internal_value(self, data):
         refuse_unknown(data, self.fields)

@@ -4,8 +4,53 @@ in the services; these describe and type-check the bodies)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dashboard.api.schema import metadata_object
 from dashboard.api.serializers import InputSerializer
 from versions.models import Dataset, DatasetVersion
+
+# A dataset tag: not blank, and not starting with `-` or `__$` (the filter syntax) once trimmed.
+TAG_PATTERN = r"^\s*([^\s_-]|_([^_]|$)|__([^$]|$))"
+
+
+@extend_schema_field({"type": "string", "pattern": TAG_PATTERN})
+class TagField(serializers.CharField):
+    """A dataset tag (the service checks it: `_clean_tags`)."""
+
+
+def tags_field(**kwargs) -> serializers.ListField:
+    return serializers.ListField(child=TagField(), **kwargs)
+
+
+def metadata_field(*, nullable: bool = False, **kwargs) -> serializers.JSONField:
+    """User metadata: an object whose keys hold neither `$` nor `.` (at any depth)."""
+    schema = metadata_object(nullable=nullable)
+    schema["properties"] = {"mask_labels": MASK_LABELS_SCHEMA}
+    field_class = extend_schema_field(schema)(type("MetadataField", (serializers.JSONField,), {}))
+    return field_class(allow_null=nullable, **kwargs)
+
+
+def metadata_body() -> dict:
+    """The metadata endpoint's body: a metadata object, `mask_labels` checked if given."""
+    return {**metadata_object(), "properties": {"mask_labels": MASK_LABELS_SCHEMA}}
+
+
+MASK_LABELS_SCHEMA = {
+    "type": "array",
+    "description": "`[{value: [r, g, b], labels: [...]}]`, each value once",
+    "items": {
+        "type": "object",
+        "properties": {
+            "value": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 255},
+                "minItems": 3,
+                "maxItems": 3,
+            },
+            "labels": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["value", "labels"],
+    },
+}
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -26,7 +71,7 @@ class DatasetSerializer(serializers.ModelSerializer):
 class DatasetCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    tags = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    tags = tags_field(required=False, default=list)
     dataset_project = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default=""
     )
@@ -36,7 +81,7 @@ class DatasetCreateSerializer(InputSerializer):
 class DatasetUpdateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = tags_field(required=False)
     dataset_project = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
@@ -85,13 +130,15 @@ def version_stats_shape(version) -> dict:
 class VersionCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    parent = serializers.JSONField(
+    parent = extend_schema_field({"type": ["string", "null"]})(
+        type("ParentField", (serializers.JSONField,), {})
+    )(
         required=False,
         allow_null=True,
         default=None,
         help_text="The parent's id or name (published)",
     )
-    metadata = serializers.JSONField(required=False, default=dict)
+    metadata = metadata_field(required=False, default=dict)
     raise_if_exists = serializers.BooleanField(required=False, default=False)
 
 
@@ -105,12 +152,12 @@ class SnapshotSerializer(InputSerializer):
         max_length=255, required=False, allow_blank=True, allow_null=True
     )
     publish_comment = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    publish_metadata = serializers.JSONField(required=False, allow_null=True)
+    publish_metadata = metadata_field(nullable=True, required=False)
     child_name = serializers.CharField(
         max_length=255, required=False, allow_blank=True, allow_null=True
     )
     child_comment = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    child_metadata = serializers.JSONField(required=False, allow_null=True)
+    child_metadata = metadata_field(nullable=True, required=False)
 
 
 class SourceSerializer(serializers.Serializer):
@@ -134,6 +181,7 @@ class FramesBodySerializer(InputSerializer):
 
 
 class FramesUpdateSerializer(InputSerializer):
+    whole_on_patch = True  # PATCH merges frames, but the body itself is whole
     frames = FrameSerializer(many=True)
     without_fields = serializers.ListField(child=serializers.CharField(), required=False)
 
@@ -175,7 +223,9 @@ class MaskLabelSerializer(serializers.Serializer):
     value = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=255), min_length=3, max_length=3
     )
-    labels = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False)
+    )
 
 
 class DiffSerializer(serializers.Serializer):

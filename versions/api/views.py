@@ -46,6 +46,7 @@ from .serializers import (
     VersionSerializer,
     VersionUpdateSerializer,
     data_row_dict,
+    metadata_body,
     version_stats_shape,
 )
 
@@ -319,7 +320,7 @@ class VersionMetadataApi(APIView):
     def get(self, request, version_id: str):
         return Response(selectors.version_get(version_id=version_id).metadata)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request={"application/json": metadata_body()}, responses=OpenApiTypes.OBJECT)
     def put(self, request, version_id: str):
         if request.FILES or not isinstance(request.data, dict) or hasattr(request.data, "getlist"):
             # A form body is a QueryDict of lists (and maybe files), not the JSON object.
