@@ -64,7 +64,7 @@ def webhook_project_check(project: Any) -> str:
         return ""
     Project = apps.get_model("batches", "Project")
     if not isinstance(project, str) or not Project.objects.filter(pk=project).exists():
-        raise Invalid(f"No project with id {project!r}.", field="project")
+        raise NotFound(f"No project with id {project!r}.", field="project")
     return project
 
 

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dashboard.api.serializers import InputSerializer
-from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, validate_int32
+from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, json_integer, validate_int32
 
 from ..models import (
     CONSENSUS_MAX_LABELS,
@@ -199,9 +199,9 @@ class StrictIntegerField(serializers.IntegerField):
     """A JSON integer (not a string, a float or a boolean)."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
+        if json_integer(data) is None:
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(json_integer(data))
 
 
 class Int32Field(serializers.IntegerField):

@@ -19,7 +19,7 @@ from dashboard.api.pagination import CursorPagination
 from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
-from dashboard.errors import Invalid
+from dashboard.errors import Conflict, Invalid, NotFound
 from dashboard.models import Job
 from dashboard.roles import Role, user_has_role
 from dashboard.strict_json import json_parse
@@ -57,6 +57,7 @@ def row_list_upload(name_field: str) -> dict:
             "consensus_settings": {"type": "string", "description": "JSON: an object or null"},
         },
         "required": ["file", name_field],
+        "additionalProperties": False,
     }
 
 
@@ -191,8 +192,10 @@ class BatchListApi(RowListInput, ListAPIView):
         body = valid(s.BatchInputSerializer, request_body(request, rows_limit=self.rows_limit))
         batch, failed = services.batch_create(project=project, user=request.user, **body)
         if batch is None:
+            # Rows naming nothing are a 404; rows already in the project a 409 (their state).
             field = "global_keys" if "global_keys" in body else "data_rows"
-            raise Invalid(
+            taken = any(f["reason"] == "already in this project" for f in failed)
+            raise (Conflict if taken else NotFound)(
                 "No batch was created: every row failed.",
                 field=field,
                 extra={"failed_data_rows": failed},

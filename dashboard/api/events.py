@@ -60,8 +60,12 @@ class EventPagination(CursorPagination):
         OpenApiParameter("project", str),
         OpenApiParameter("dataset", str),
         OpenApiParameter("actor", str, description="A user id or username."),
-        OpenApiParameter("since", str, description="ISO 8601; inclusive."),
-        OpenApiParameter("until", str, description="ISO 8601; exclusive."),
+        OpenApiParameter(
+            "since", {"type": "string", "format": "date-time"}, description="ISO 8601; inclusive."
+        ),
+        OpenApiParameter(
+            "until", {"type": "string", "format": "date-time"}, description="ISO 8601; exclusive."
+        ),
     ]
 )
 class EventListApi(generics.ListAPIView):

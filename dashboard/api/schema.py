@@ -224,6 +224,9 @@ def tidy_nullable(node) -> None:
         return
     if not isinstance(node, dict):
         return
+    types = node.get("type")
+    if isinstance(types, list):
+        node["type"] = [t for i, t in enumerate(types) if t not in types[:i]]
     members = node.get("oneOf")
     if isinstance(members, list):
         unique = [m for i, m in enumerate(members) if m not in members[:i]]

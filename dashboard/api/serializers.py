@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from dashboard.errors import Invalid
+from dashboard.errors import Invalid, json_integer
 from dashboard.models import Job, JobError
 from dashboard.selectors import job_file_readable
 
@@ -129,8 +129,7 @@ def json_type_error(field: serializers.Field, value) -> str | None:
     if isinstance(field, serializers.BooleanField):
         return None if isinstance(value, bool) else "Must be true or false."
     if isinstance(field, serializers.IntegerField):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else "Must be an integer."
+        return None if json_integer(value) is not None else "Must be an integer."
     if isinstance(field, serializers.FloatField | serializers.DecimalField):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         return None if ok else "Must be a number."

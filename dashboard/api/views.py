@@ -126,7 +126,7 @@ class JobDetailApi(generics.RetrieveAPIView):
         parameters=[
             OpenApiParameter(
                 "wait",
-                float,
+                {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS},
                 description=f"wait up to this many seconds (0-{MAX_WAIT_SECONDS}) for the job "
                 "to end",
             )

@@ -107,11 +107,12 @@ def test_create_batch_errors_name_the_field(manager_api, project, body, field):
     assert not Batch.objects.exists()
 
 
-def test_all_rows_failing_answers_400_with_the_failures(manager_api, project):
+def test_all_rows_failing_answers_404_with_the_failures(manager_api, project):
+    """Rows that name nothing: a 404 (no batch is left behind), listing them."""
     response = manager_api.post(
         url(project, "batches/"), {"name": "b", "global_keys": ["x"]}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json()["failed_data_rows"] == [
         {"data_row": None, "global_key": "x", "reason": "unknown"}
     ]

@@ -23,6 +23,8 @@ from versions.bulk.start import (
 from versions.projection import parse_projection
 from versions.row_filter import query_filter_q
 
+from .serializers import RowsDeleteInputSerializer, RowsUpdateInputSerializer
+
 # What the streamed export is, per format (the Content-Type the response carries).
 EXPORT_RESPONSES = {
     (200, "application/json"): {"type": "array", "items": {"type": "object"}},
@@ -54,12 +56,13 @@ UPLOAD = {
         "type": "object",
         "properties": {"file": {"type": "string", "format": "binary"}},
         "required": ["file"],
+        "additionalProperties": False,
     },
     "application/json": {
         "type": "object",
         "description": 'The records as `{"records": [...]}` (a bare JSON array of records is '
         "read too, as API.md's bulk inputs); a record that is not an object is a row error.",
-        "properties": {"records": {"type": "array", "items": {}}},
+        "properties": {"records": {"type": "array", "items": {}, "minItems": 1}},
         "required": ["records"],
         "additionalProperties": False,
     },
@@ -133,7 +136,7 @@ class DataRowImportApi(APIView):
 
 
 class DataRowUpdateApi(APIView):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: JobSerializer})
+    @extend_schema(request=RowsUpdateInputSerializer, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}
@@ -147,7 +150,7 @@ class DataRowUpdateApi(APIView):
 
 
 class DataRowDeleteApi(APIView):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: JobSerializer})
+    @extend_schema(request=RowsDeleteInputSerializer, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}

@@ -4,9 +4,12 @@ in the services; these describe and type-check the bodies)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.schema import metadata_object
+from dashboard.api.schema import METADATA_KEY_PATTERN, METADATA_REF, metadata_object
 from dashboard.api.serializers import InputSerializer
+from versions.bulk.start import MAX_DELETE_IDS
 from versions.models import Dataset, DatasetVersion
+from versions.row_filter import filter_schema
+from versions.services.frames import LEAVE_OUT
 
 # A dataset tag: not blank, and not starting with `-` or `__$` (the filter syntax) once trimmed.
 TAG_PATTERN = r"^\s*([^\s_-]|_([^_]|$)|__([^$]|$))"
@@ -49,6 +52,9 @@ MASK_LABELS_SCHEMA = {
             "labels": {"type": "array", "items": {"type": "string"}},
         },
         "required": ["value", "labels"],
+        # Other keys are dropped, but checked as metadata keys are (no `$` nor `.`).
+        "propertyNames": {"pattern": METADATA_KEY_PATTERN},
+        "additionalProperties": METADATA_REF,
     },
 }
 
@@ -176,14 +182,33 @@ class FrameSerializer(serializers.Serializer):
     attachments = serializers.JSONField(required=False, allow_null=True, help_text="null: none")
 
 
+# Each frame is checked on its own: one that is not valid is listed in the answer's `failed`
+# (with the reason), never a 400 for the request; so the schema takes any item, and names the
+# shape a frame should have.
+FRAME_ITEMS = {
+    "type": "array",
+    "items": {
+        "description": (
+            "A frame `{id, global_key, sources: [{id, uri, timestamp, preview}], meta, rois, "
+            "attachments}`; one that is not valid is listed in `failed`, not refused"
+        ),
+    },
+}
+
+
+FrameItemsField = extend_schema_field(FRAME_ITEMS)(type("FrameItems", (serializers.JSONField,), {}))
+
+
 class FramesBodySerializer(InputSerializer):
-    frames = FrameSerializer(many=True)
+    frames = FrameItemsField()
 
 
 class FramesUpdateSerializer(InputSerializer):
     whole_on_patch = True  # PATCH merges frames, but the body itself is whole
-    frames = FrameSerializer(many=True)
-    without_fields = serializers.ListField(child=serializers.CharField(), required=False)
+    frames = FrameItemsField()
+    without_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(LEAVE_OUT)), required=False
+    )
 
 
 class FrameFailureSerializer(serializers.Serializer):
@@ -257,3 +282,47 @@ def data_row_dict(entry) -> dict:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
+
+
+FilterField = extend_schema_field(filter_schema())(
+    type("FilterField", (serializers.JSONField,), {})
+)
+
+
+class RowsUpdateInputSerializer(InputSerializer):
+    """`data-rows/update/` (the schema; the service reads the body): every row matching
+    `filter` (none: every row) gets the values of `set`."""
+
+    filter = FilterField(required=False, allow_null=True)
+    set = extend_schema_field(
+        {
+            "type": "object",
+            "minProperties": 1,
+            "properties": {
+                "row_data": {"type": "string", "minLength": 1},
+                "metadata": {
+                    **metadata_object(),
+                    "description": "merged key by key; a key set to null is removed",
+                },
+                "attachments": {"type": "array"},
+            },
+            "additionalProperties": False,
+        }
+    )(type("SetField", (serializers.JSONField,), {}))()
+
+
+class RowsDeleteInputSerializer(InputSerializer):
+    """`data-rows/delete/` (the schema; the service reads the body): the rows matching a
+    non-empty `filter`, or the listed `ids`."""
+
+    one_of = ("filter", "ids")
+    filter = extend_schema_field({**filter_schema(), "minProperties": 1})(
+        type("FilterField", (serializers.JSONField,), {})
+    )(required=False, allow_null=True)
+    ids = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False),
+        min_length=1,
+        max_length=MAX_DELETE_IDS,
+        required=False,
+        allow_null=True,
+    )

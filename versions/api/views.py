@@ -50,6 +50,9 @@ from .serializers import (
     version_stats_shape,
 )
 
+# A token of the tag language: a tag, `-tag`, or an operator (`__$` starts nothing else).
+TAG_TOKEN_PATTERN = r"^([^_]|_([^_]|$)|__([^$]|$)|__\$(all|and|or|not)$)"
+
 
 def query_bool(request, name: str) -> bool:
     raw = request.query_params.get(name)
@@ -103,8 +106,12 @@ class DatasetListApi(APIView):
         parameters=[
             OpenApiParameter(
                 "tags",
-                str,
-                many=True,
+                {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1, "pattern": TAG_TOKEN_PATTERN},
+                },
+                style="form",
+                explode=True,
                 description=(
                     "Repeat for several. Plain tags OR-ed, -tag excludes, __$all/__$and AND the "
                     "following tags, __$or ORs them, __$not negates the next tag."
@@ -348,8 +355,12 @@ class VersionMaskLabelsApi(APIView):
 class VersionDiffApi(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("against", str, required=True),
-            OpenApiParameter("limit", int, description="ids per list (default 1000)"),
+            OpenApiParameter("against", {"type": "string", "minLength": 1}, required=True),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 0, "maximum": 100_000},
+                description="ids per list (default 1000)",
+            ),
         ],
         responses=DiffSerializer,
     )
@@ -486,7 +497,11 @@ class FrameQueryApi(APIView):
 
     write_role = Role.VIEWER
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="versions_frames_query_retrieve",
+        responses=OpenApiTypes.OBJECT,
+        description='The frame whose id is "query" (this path shadows frames/{frame_id}/).',
+    )
     def get(self, request, version_id: str):
         """This path shadows `frames/{frame_id}/` for a frame whose id is "query": read it."""
         return FrameDetailApi().get(request, version_id=version_id, frame_id="query")
