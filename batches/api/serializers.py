@@ -416,9 +416,7 @@ class PriorityItemSerializer(InputSerializer):
     )
 
 
-@extend_schema_field(
-    PriorityItemSerializer(many=True, min_length=1, max_length=MAX_PRIORITY_ROWS)
-)
+@extend_schema_field(PriorityItemSerializer(many=True, min_length=1, max_length=MAX_PRIORITY_ROWS))
 class PriorityItemsField(serializers.Field):
     """`[{data_row | global_key, priority}]`, each checked (one of the two keys, a non-empty
     row, an int32 or null). Read in one loop, not a serializer per item: a million items stay

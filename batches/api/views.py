@@ -65,13 +65,13 @@ ROW_LIST_PARAMETERS = [
     OpenApiParameter(
         "format",
         str,
-        enum=["csv", "json", "ndjson", "txt"],
+        enum=["csv", "json", "ndjson", "txt", ""],
         description="with an uploaded file: its format (default from the file name)",
     ),
     OpenApiParameter(
         "key",
         str,
-        enum=["global_key", "id"],
+        enum=["global_key", "id", ""],
         description="with an uploaded file: what its rows hold (default global_key)",
     ),
 ]

@@ -1,16 +1,23 @@
 """The audit trail under /api/v1/: `GET events/` (managers), newest first, cursor-paginated,
 filtered by type, project, dataset, actor and time. The event shape is `event_payload`'s."""
 
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 
 from dashboard.errors import Invalid
-from dashboard.events import event_payload, events_list
+from dashboard.events import EVENT_TYPES, event_payload, events_list
 from dashboard.roles import Role
 
 from .pagination import CursorPagination
+from .schema import WHITE, WS
 
 FILTERS = ("type", "project", "dataset", "actor", "since", "until")
+_TYPE = "(?:" + "|".join(re.escape(t) for t in EVENT_TYPES) + ")"
+_SEP = f"[{WHITE},]"
+# Known types, comma-separated (blanks and empty items aside); an empty value filters nothing.
+TYPES_PATTERN = f"^$|^{_SEP}*{_TYPE}(?:{WS}*,{_SEP}*{_TYPE})*{_SEP}*$"
 
 
 class EventActorSerializer(serializers.Serializer):
@@ -56,7 +63,11 @@ class EventPagination(CursorPagination):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("type", str, description="Event types, comma-separated."),
+        OpenApiParameter(
+            "type",
+            {"type": "string", "maxLength": 2000, "pattern": TYPES_PATTERN},
+            description="Event types, comma-separated.",
+        ),
         OpenApiParameter("project", str),
         OpenApiParameter("dataset", str),
         OpenApiParameter("actor", str, description="A user id or username."),

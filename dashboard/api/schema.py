@@ -14,9 +14,19 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+# White space as Python's str.strip() (and so DRF's trimming) sees it, spelled out: `\s`
+# differs between regex dialects (U+0085 and U+001C-U+001F, say).
+WHITE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+WS = f"[{WHITE}]"
 # A string holding a character that is not white space: what a trimmed, non-blank CharField
 # takes (an unanchored pattern: it matches anywhere in the string).
-NOT_BLANK = r"\S"
+NOT_BLANK = f"[^{WHITE}]"
+# A projection (`id,sources.uri,meta.x`): comma-separated paths of non-empty dot-separated
+# segments, each path trimmed (empty ones are skipped) — versions.projection.parse_projection.
+_PATH_END = f"[^.,{WHITE}]"
+_PATH = f"{WS}*(?:{_PATH_END}(?:(?:[^.,]|\\.(?=[^.,]))*{_PATH_END})?)?{WS}*"
+PROJECTION_PATTERN = f"^{_PATH}(?:,{_PATH})*$"
+PROJECTION_ITEM_PATTERN = f"^{_PATH.replace(',', '')}$"
 
 
 class LabelopsAutoSchema(AutoSchema):
@@ -51,9 +61,7 @@ class LabelopsAutoSchema(AutoSchema):
 
 def trimmed_non_blank(field) -> bool:
     return (
-        isinstance(field, serializers.CharField)
-        and field.trim_whitespace
-        and not field.allow_blank
+        isinstance(field, serializers.CharField) and field.trim_whitespace and not field.allow_blank
     )
 
 
@@ -61,6 +69,7 @@ def is_plain_string(schema: dict) -> bool:
     types = schema.get("type")
     types = types if isinstance(types, list) else [types]
     return "string" in types and not ({"pattern", "format", "enum"} & set(schema))
+
 
 ERROR_SCHEMA = "Error"
 ERROR_COMPONENT: dict[str, Any] = {
@@ -207,8 +216,27 @@ def add_errors_and_paging(result: dict, generator, request, public) -> dict:
                 # Ours replace DRF's own (which has no bounds on the page size).
                 parameters[:] = [p for p in parameters if p.get("name") not in PAGED]
                 parameters.extend(PAGING_PARAMETERS)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            body_required(operation.get("requestBody"), schemas)
     tidy_nullable(result)
     return result
+
+
+def body_required(body: dict | None, schemas: dict) -> None:
+    """A body whose every media type has required fields (or exactly-one-of fields) must be
+    sent: drf-spectacular leaves it optional when no field is required on its own."""
+    if not body or body.get("required"):
+        return
+    needed = []
+    for media in body.get("content", {}).values():
+        schema = media.get("schema", {})
+        ref = schema.get("$ref", "")
+        if ref:
+            schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+        needed.append(bool(schema.get("required") or schema.get("if")))
+    if needed and all(needed):
+        body["required"] = True
 
 
 PAGED = {p["name"] for p in PAGING_PARAMETERS}

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from dashboard.api.parsers import UPLOAD_PARSERS
 from dashboard.api.responses import job_accepted
+from dashboard.api.schema import PROJECTION_PATTERN
 from dashboard.api.serializers import JobSerializer, refuse_unknown
 from dashboard.bulk.export import content_type, export_filename
 from dashboard.errors import Invalid
@@ -36,20 +37,20 @@ IMPORT_PARAMETERS = [
     OpenApiParameter(
         "format",
         str,
-        enum=["csv", "json", "ndjson"],
-        description="file format; default from the file name",
+        enum=["csv", "json", "ndjson", ""],
+        description="file format; default (or empty) from the file name",
     ),
-    OpenApiParameter("mode", str, enum=["create", "upsert", "sync"]),
-    OpenApiParameter("key", str, enum=["global_key", "id"]),
-    OpenApiParameter("on_error", str, enum=["continue", "atomic"]),
+    OpenApiParameter("mode", str, enum=["create", "upsert", "sync", ""]),
+    OpenApiParameter("key", str, enum=["global_key", "id", ""]),
+    OpenApiParameter("on_error", str, enum=["continue", "atomic", ""]),
     OpenApiParameter(
         "unknown",
         str,
-        enum=["reject", "ignore"],
+        enum=["reject", "ignore", ""],
         description="unknown columns/fields: reject (400 / row error) or ignore",
     ),
 ]
-OPTIONS = ("format", "mode", "key", "on_error", "unknown")
+OPTIONS = ("format", "mode", "key", "on_error", "unknown")  # empty: the default
 EXPORT_PARAMETERS = [OpenApiParameter("format", str, enum=["csv", "json", "ndjson"])]
 UPLOAD = {
     "multipart/form-data": {
@@ -186,7 +187,10 @@ class FrameImportApi(APIView):
 
 class FrameExportApi(APIView):
     @extend_schema(
-        parameters=[*EXPORT_PARAMETERS, OpenApiParameter("projection", str)],
+        parameters=[
+            *EXPORT_PARAMETERS,
+            OpenApiParameter("projection", {"type": "string", "pattern": PROJECTION_PATTERN}),
+        ],
         responses=EXPORT_RESPONSES,
     )
     def get(self, request, version_id: str):

@@ -4,7 +4,13 @@ in the services; these describe and type-check the bodies)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.schema import METADATA_KEY_PATTERN, METADATA_REF, metadata_object
+from dashboard.api.schema import (
+    METADATA_KEY_PATTERN,
+    METADATA_REF,
+    WHITE,
+    WS,
+    metadata_object,
+)
 from dashboard.api.serializers import InputSerializer
 from versions.bulk.start import MAX_DELETE_IDS
 from versions.models import Dataset, DatasetVersion
@@ -12,7 +18,7 @@ from versions.row_filter import filter_schema
 from versions.services.frames import LEAVE_OUT
 
 # A dataset tag: not blank, and not starting with `-` or `__$` (the filter syntax) once trimmed.
-TAG_PATTERN = r"^\s*([^\s_-]|_([^_]|$)|__([^$]|$))"
+TAG_PATTERN = f"^{WS}*([^{WHITE}_-]|_([^_]|$)|__([^$]|$))"
 
 
 @extend_schema_field({"type": "string", "pattern": TAG_PATTERN})

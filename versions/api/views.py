@@ -8,6 +8,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
 )
 from rest_framework import status
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from dashboard.api.pagination import (
     page_size,
 )
 from dashboard.api.responses import job_accepted
+from dashboard.api.schema import PROJECTION_ITEM_PATTERN, PROJECTION_PATTERN
 from dashboard.api.serializers import JobSerializer, refuse_unknown
 from dashboard.errors import Invalid
 from versions import selectors, services
@@ -94,6 +96,7 @@ def frames_from_body(data, fields=FramesBodySerializer) -> list:
 
 
 LIST_PAGE = OpenApiParameter("page_size", int, description="1-1000")
+PROJECTION = {"type": "string", "pattern": PROJECTION_PATTERN}
 CURSOR = OpenApiParameter("cursor", str, description="from a page's `next` or `previous` link")
 
 
@@ -383,7 +386,7 @@ class FrameListApi(APIView):
     @extend_schema(
         operation_id="versions_frames_list",
         parameters=[
-            OpenApiParameter("projection", str, description="e.g. id,sources.uri,meta.x"),
+            OpenApiParameter("projection", PROJECTION, description="e.g. id,sources.uri,meta.x"),
             OpenApiParameter("ids", str, description="comma-separated frame ids"),
             OpenApiParameter("source", str, description="URI pattern; * matches any run"),
             LIST_PAGE,
@@ -446,7 +449,9 @@ class FrameDeleteApi(APIView):
 
 
 class FrameDetailApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("projection", str)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[OpenApiParameter("projection", PROJECTION)], responses=OpenApiTypes.OBJECT
+    )
     def get(self, request, version_id: str, frame_id: str):
         from versions.projection import project
 
@@ -480,9 +485,16 @@ MAX_BODY_IDS = 10_000
 QUERY_CHUNK = 1000  # ids per SQL `IN (...)`, well inside every database's parameter limit
 
 
+@extend_schema_field({"type": "string", "pattern": PROJECTION_ITEM_PATTERN})
+class ProjectionPathField(serializers.CharField):
+    """One projection path (`sources.uri`); blank ones are skipped."""
+
+
 class FrameQueryInputSerializer(InputSerializer):
     ids = serializers.ListField(child=serializers.CharField(), max_length=MAX_BODY_IDS)
-    projection = serializers.ListField(child=serializers.CharField(), required=False)
+    projection = serializers.ListField(
+        child=ProjectionPathField(allow_blank=True, trim_whitespace=False), required=False
+    )
 
 
 class FrameQueryResultSerializer(serializers.Serializer):
