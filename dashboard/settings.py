@@ -252,7 +252,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Labelops API",
-    "DESCRIPTION": "Datasets in versions, batches, the labeling queue and bulk data.",
+    "DESCRIPTION": (
+        "Datasets in versions, batches, the labeling queue and bulk data. No text (a value, "
+        "an object key or a parameter) may hold NUL (U+0000): it is refused with a 400."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

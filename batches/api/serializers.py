@@ -226,7 +226,7 @@ class ConsensusInputSerializer(InputSerializer):
     number_of_labels = StrictIntegerField(min_value=1, max_value=CONSENSUS_MAX_LABELS)
     coverage_percentage = with_schema(
         serializers.FloatField, {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
-    )(min_value=0, max_value=1, help_text="The share of rows labelled more than once: (0, 1]")
+    )(max_value=1, help_text="The share of rows labelled more than once: (0, 1]")
 
     def validate_coverage_percentage(self, value):
         if isinstance(self.initial_data.get("coverage_percentage"), bool | str) or value <= 0:

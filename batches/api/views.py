@@ -61,17 +61,21 @@ def row_list_upload(name_field: str) -> dict:
     }
 
 
+UPLOAD_FORMATS = ("csv", "json", "ndjson", "txt", "")
+UPLOAD_KEYS = ("global_key", "id", "data_row", "")
+
+
 ROW_LIST_PARAMETERS = [
     OpenApiParameter(
         "format",
         str,
-        enum=["csv", "json", "ndjson", "txt", ""],
+        enum=list(UPLOAD_FORMATS),
         description="with an uploaded file: its format (default from the file name)",
     ),
     OpenApiParameter(
         "key",
         str,
-        enum=["global_key", "id", ""],
+        enum=list(UPLOAD_KEYS),
         description="with an uploaded file: what its rows hold (default global_key)",
     ),
 ]
@@ -98,6 +102,8 @@ def request_body(request, *, rows_limit: int | None = None) -> Any:
     sessions too): `priority` and `consensus_settings` are decoded, an uploaded `file` becomes
     `global_keys` (or `data_rows` with `?key=id`), read and counted up to `rows_limit` rows."""
     data = request.data
+    if rows_limit is not None:  # a create-batch endpoint: its upload options, also with JSON
+        upload_options(request)
     if request.content_type and request.content_type.startswith("multipart/"):
         body: dict[str, Any] = {k: data.get(k) for k in data if k not in request.FILES}
         body.update({k: "(a file)" for k in request.FILES if k != "file"})
@@ -125,6 +131,15 @@ def request_body(request, *, rows_limit: int | None = None) -> Any:
             )
         return body
     return data
+
+
+def upload_options(request) -> None:
+    """`?format=` and `?key=` name an uploaded file's format and rows: a value they cannot
+    take is a 400 naming them, whatever the body (as the schema says)."""
+    if request.query_params.get("format", "") not in UPLOAD_FORMATS:
+        raise Invalid("Must be csv, json, ndjson or txt.", field="format")
+    if request.query_params.get("key", "") not in UPLOAD_KEYS:
+        raise Invalid("Must be global_key or id.", field="key")
 
 
 def valid(serializer_class: type[serializers.Serializer], data: Any, **kwargs) -> dict:

@@ -14,6 +14,7 @@ from .pagination import CursorPagination
 from .schema import WHITE, WS
 
 FILTERS = ("type", "project", "dataset", "actor", "since", "until")
+WHEN = {"type": "string", "anyOf": [{"format": "date-time"}, {"maxLength": 0}]}
 _TYPE = "(?:" + "|".join(re.escape(t) for t in EVENT_TYPES) + ")"
 _SEP = f"[{WHITE},]"
 # Known types, comma-separated (blanks and empty items aside); an empty value filters nothing.
@@ -71,12 +72,8 @@ class EventPagination(CursorPagination):
         OpenApiParameter("project", str),
         OpenApiParameter("dataset", str),
         OpenApiParameter("actor", str, description="A user id or username."),
-        OpenApiParameter(
-            "since", {"type": "string", "format": "date-time"}, description="ISO 8601; inclusive."
-        ),
-        OpenApiParameter(
-            "until", {"type": "string", "format": "date-time"}, description="ISO 8601; exclusive."
-        ),
+        OpenApiParameter("since", WHEN, description="ISO 8601; inclusive (empty: none)."),
+        OpenApiParameter("until", WHEN, description="ISO 8601; exclusive (empty: none)."),
     ]
 )
 class EventListApi(generics.ListAPIView):

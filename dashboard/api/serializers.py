@@ -154,11 +154,10 @@ def json_type_error(field: serializers.Field, value) -> str | None:
 
 class InputSerializer(serializers.Serializer):
     """A request body: a field the schema does not name is a 400 naming it (never ignored), and
-    a JSON value of another type than the field's is a 400 naming it (never coerced).
+    a JSON value of another type than the field's is a 400 naming it (never coerced)."""
 
-    `one_of` names fields of which exactly one must be given (not null): a 400 naming the first
-    otherwise, and the schema says so (`oneOf`, see dashboard.api.schema)."""
-
+    # Fields of which exactly one must be given (not null): a 400 naming the first otherwise,
+    # and the schema says so (dashboard.api.schema.exactly_one_of).
     one_of: tuple[str, ...] = ()
 
     def validate(self, attrs):

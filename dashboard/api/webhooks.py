@@ -52,10 +52,15 @@ class WebhookCreatedSerializer(WebhookSerializer):
         read_only_fields = fields
 
 
+# The URLs the schema promises are taken (a plain host name, IPv4 address or localhost, a port,
+# an ASCII path); webhook_url_check takes some more (IPv6, dotted host names ending in `.`).
+_LABEL = "[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?"
+_OCTET = "(?:0|[1-9][0-9]?)"
+_HOST = f"(?:{_LABEL}\\.){{1,4}}[a-z]{{2,12}}|localhost|(?:{_OCTET}\\.){{3}}{_OCTET}"
+URL_PATTERN = f"^https?://(?:{_HOST})(?::[1-9][0-9]{{0,3}})?(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"
 URL_SCHEMA = {
     "type": "string",
-    "format": "uri",
-    "pattern": "^https?://[!-~]+$",
+    "pattern": URL_PATTERN,
     "maxLength": URL_MAX,
     "description": "An http:// or https:// URL (ASCII, no credentials)",
 }

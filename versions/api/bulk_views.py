@@ -52,6 +52,7 @@ IMPORT_PARAMETERS = [
 ]
 OPTIONS = ("format", "mode", "key", "on_error", "unknown")  # empty: the default
 EXPORT_PARAMETERS = [OpenApiParameter("format", str, enum=["csv", "json", "ndjson"])]
+RECORDS = {"type": "array", "items": {}, "minItems": 1}
 UPLOAD = {
     "multipart/form-data": {
         "type": "object",
@@ -62,8 +63,9 @@ UPLOAD = {
     "application/json": {
         "type": "object",
         "description": 'The records as `{"records": [...]}` (a bare JSON array of records is '
-        "read too, as API.md's bulk inputs); a record that is not an object is a row error.",
-        "properties": {"records": {"type": "array", "items": {}, "minItems": 1}},
+        "read too, as API.md's bulk inputs: generated clients cannot read a schema that is an "
+        "object or an array); a record that is not an object is a row error.",
+        "properties": {"records": RECORDS},
         "required": ["records"],
         "additionalProperties": False,
     },
