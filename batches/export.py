@@ -68,9 +68,7 @@ def export_options(*, project: Project, batch_ids: Any = None, **switches: Any) 
         raise Invalid("Must be a list of batch ids.", field="batch_ids")
     missing = [b for b in batch_ids if b not in names]
     if missing:
-        raise NotFound(
-            f"Not batches of this project: {', '.join(missing[:5])}.", field="batch_ids"
-        )
+        raise NotFound(f"Not batches of this project: {', '.join(missing[:5])}.", field="batch_ids")
     return ExportOptions(
         project=project,
         batch_ids=list(dict.fromkeys(batch_ids)),
