@@ -95,9 +95,9 @@ def version_parent_resolve(*, dataset: Dataset, ref: Any) -> DatasetVersion | No
     if ref in (None, ""):
         return None
     if isinstance(ref, list):
-        if len(ref) > 1:
-            raise Invalid("A version has at most one parent.", field="parent")
-        return version_parent_resolve(dataset=dataset, ref=ref[0] if ref else None)
+        if len(ref) != 1:
+            raise Invalid("A version has one parent: give its id or name.", field="parent")
+        return version_parent_resolve(dataset=dataset, ref=ref[0])
     if not isinstance(ref, str):
         raise Invalid("Give the parent's id or name.", field="parent")
     by_id = _live(dataset).filter(pk=ref).first()
