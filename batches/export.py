@@ -43,14 +43,12 @@ class ExportOptions:
 
 
 def _switch(value: Any, *, name: str) -> bool:
-    if value is None or value == "":
+    """A switch as its door read it (a JSON boolean, a form checkbox, a query parameter read
+    by `QueryBooleanField`); left out is false."""
+    if value is None:
         return False
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
-        return True
-    if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
-        return False
     raise Invalid("Must be true or false.", field=name)
 
 

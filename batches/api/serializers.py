@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.serializers import InputSerializer
+from dashboard.api.serializers import InputSerializer, QueryBooleanField
 from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, json_integer, validate_int32
 
 from ..models import (
@@ -498,10 +498,10 @@ class ExportQuerySerializer(serializers.Serializer):
     """The stream's query (other parameters are left alone, as links may carry them)."""
 
     batch_ids = serializers.CharField(required=False, allow_blank=True, help_text="Comma-separated")
-    attachments = serializers.BooleanField(default=False)
-    metadata_fields = serializers.BooleanField(default=False)
-    data_row_details = serializers.BooleanField(default=False)
-    labels = serializers.BooleanField(default=False)
+    attachments = QueryBooleanField(default=False)
+    metadata_fields = QueryBooleanField(default=False)
+    data_row_details = QueryBooleanField(default=False)
+    labels = QueryBooleanField(default=False)
 
 
 class QueueQuerySerializer(serializers.Serializer):

@@ -1,6 +1,8 @@
 """Writes on projects, batches, the queue and labels, by subject: one public service per verb,
 called alike by the REST API, the pages, the admin, the jobs and the commands."""
 
+from dashboard.unset import UNSET
+
 from .batches import (
     DELETE_LABELS_SYNC_LIMIT,
     MAX_BATCH_ROWS,
@@ -25,7 +27,7 @@ from .priorities import (
     batches_reorder,
     priorities_set,
 )
-from .projects import UNSET, project_create, project_update
+from .projects import project_create, project_update
 
 __all__ = [
     "DELETE_LABELS_SYNC_LIMIT",

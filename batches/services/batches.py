@@ -15,12 +15,13 @@ from django.utils import timezone
 from dashboard.errors import Conflict, Invalid, NotFound
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
+from dashboard.unset import UNSET
 from versions.models import DataRow, Dataset, DatasetVersion
 
 from ..models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry, Skip
 from ..selectors import dataset_rows_outside
 from .priorities import batch_rows_reprioritise
-from .projects import UNSET, user_or_none
+from .projects import user_or_none
 from .rows import LOOKUP_CHUNK, failed_row, failed_without_index, job_create_with_rows, rows_resolve
 
 MAX_BATCH_ROWS = 100_000

@@ -1,5 +1,5 @@
 """Writes on projects: create and edit (name, description, label classes, reservation
-time), and the helpers every batches service shares (`UNSET`, the creating user)."""
+time), and the helper every batches service shares (the creating user)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db import transaction
 
-from ..models import Project
+from dashboard.unset import UNSET
 
-UNSET: Any = object()
+from ..models import Project
 
 
 def user_or_none(user):

@@ -181,3 +181,34 @@ class InputSerializer(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+# --- Query parameters ---------------------------------------------------------------------------
+QUERY_TRUE, QUERY_FALSE = ("1", "true"), ("0", "false")
+
+
+def query_bool_value(raw: str, *, name: str) -> bool:
+    """A boolean query parameter: true/false/1/0 (any case, blanks trimmed), else a 400
+    naming it — the one way every boolean query parameter is read."""
+    value = raw.strip().lower()
+    if value not in QUERY_TRUE + QUERY_FALSE:
+        raise Invalid("Must be true or false.", field=name)
+    return value in QUERY_TRUE
+
+
+def query_bool(request, name: str) -> bool:
+    """`?name=` as a boolean (left out: false)."""
+    raw = request.query_params.get(name)
+    return False if raw is None else query_bool_value(raw, name=name)
+
+
+class QueryBooleanField(serializers.BooleanField):
+    """A boolean query parameter in a query serializer, read as `query_bool_value` reads it."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            return super().to_internal_value(data)
+        try:
+            return query_bool_value(data, name=self.field_name)
+        except Invalid as exc:
+            raise serializers.ValidationError(exc.message) from None

@@ -23,7 +23,7 @@ from dashboard.api.pagination import (
 )
 from dashboard.api.responses import job_accepted
 from dashboard.api.schema import PROJECTION_ITEM_PATTERN, PROJECTION_PATTERN
-from dashboard.api.serializers import JobSerializer, refuse_unknown
+from dashboard.api.serializers import JobSerializer, query_bool, refuse_unknown
 from dashboard.errors import Invalid
 from versions import selectors, services
 from versions.projection import parse_projection, project
@@ -54,16 +54,6 @@ from .serializers import (
 
 # A token of the tag language: a tag, `-tag`, or an operator (`__$` starts nothing else).
 TAG_TOKEN_PATTERN = r"^([^_]|_([^_]|$)|__([^$]|$)|__\$(all|and|or|not)$)"
-
-
-def query_bool(request, name: str) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return False
-    value = raw.strip().lower()
-    if value not in {"1", "true", "0", "false"}:
-        raise Invalid("Must be true or false.", field=name)
-    return value in {"1", "true"}
 
 
 MAX_QUERY_IDS = 1000
