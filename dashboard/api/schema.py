@@ -31,7 +31,8 @@ PROJECTION_ITEM_PATTERN = f"^{_PATH.replace(',', '')}$"
 
 class LabelopsAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, plus: a request CharField that trims white space and may
-    not be blank declares it (`pattern: \\S`), as "  " is refused like ""; a list body
+    not be blank declares it (a pattern: a character that is not white space), as "  " is
+    refused like ""; a list body
     declares its bounds (`many=True, min_length=…, max_length=…`); a PATCH body whose
     serializer says `whole_on_patch` is not partial (its required fields stay required)."""
 
@@ -126,7 +127,10 @@ ERROR_DESCRIPTIONS = {
     ),
     "401": "No or invalid credentials (`Authorization: Token <key>` or a session).",
     "403": "Signed in, but the role does not allow this.",
-    "404": "No such object (or a path parameter that names none).",
+    "404": (
+        "No such object: a path parameter, or an id in the body or query (naming the field), "
+        "that names none; a cursor that names no page."
+    ),
     "409": "Conflicts with the current state (duplicate, published version, labels exist...).",
     "413": "The body is larger than this endpoint accepts.",
 }
