@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard.errors import Invalid
+from dashboard.errors import Invalid, NotFound
 from versions.copy_on_write import nearest_contents, version_chain
 from versions.models import Dataset, DatasetVersion
 from versions.selectors import version_for_reading
@@ -43,14 +43,12 @@ class ExportOptions:
 
 
 def _switch(value: Any, *, name: str) -> bool:
-    if value is None or value == "":
+    """A switch as its door read it (a JSON boolean, a form checkbox, a query parameter read
+    by `QueryBooleanField`); left out is false."""
+    if value is None:
         return False
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
-        return True
-    if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
-        return False
     raise Invalid("Must be true or false.", field=name)
 
 
@@ -68,7 +66,7 @@ def export_options(*, project: Project, batch_ids: Any = None, **switches: Any) 
         raise Invalid("Must be a list of batch ids.", field="batch_ids")
     missing = [b for b in batch_ids if b not in names]
     if missing:
-        raise Invalid(f"Not batches of this project: {', '.join(missing[:5])}.", field="batch_ids")
+        raise NotFound(f"Not batches of this project: {', '.join(missing[:5])}.", field="batch_ids")
     return ExportOptions(
         project=project,
         batch_ids=list(dict.fromkeys(batch_ids)),

@@ -46,14 +46,27 @@ INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 
+def json_integer(value: Any) -> int | None:
+    """`value` as an int if it is a JSON integer, else None. JSON (and its schema) does not
+    tell 46 from 46.0: a number with no fractional part is an integer; a boolean is not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def validate_int32(value: Any, *, field: str, allow_none: bool = True) -> int | None:
     """Return `value` as a 32-bit signed int, or raise `Invalid` naming `field`."""
     if value is None:
         if allow_none:
             return None
         raise Invalid("This field may not be null.", field=field)
-    if isinstance(value, bool) or not isinstance(value, int):
+    if json_integer(value) is None:
         raise Invalid("Must be an integer or null.", field=field)
+    value = json_integer(value)
     if not INT32_MIN <= value <= INT32_MAX:
         raise Invalid(
             f"Must be a whole number from {INT32_MIN:,} to {INT32_MAX:,} (32-bit); got {value}.",

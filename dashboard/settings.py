@@ -241,7 +241,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["dashboard.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "dashboard.api.pagination.CursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dashboard.api.schema.LabelopsAutoSchema",
     "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
     # ?format= names the file format on import/export endpoints, not DRF's renderer.
     "URL_FORMAT_OVERRIDE": None,
@@ -253,11 +253,17 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Labelops API",
-    "DESCRIPTION": "Datasets in versions, batches, the labeling queue and bulk data.",
+    "DESCRIPTION": (
+        "Datasets in versions, batches, the labeling queue and bulk data. No text (a value, "
+        "an object key or a parameter) may hold NUL (U+0000): it is refused with a 400."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # 3.1 (JSON Schema 2020-12): the schema can state what the API refuses — keys a metadata
+    # object may not have (propertyNames), exactly one of two fields (if/then/else).
+    "OAS_VERSION": "3.1.0",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -21,11 +21,11 @@ from django.utils import timezone
 from .errors import Conflict, Invalid, NotFound
 from .events import ALL_EVENTS, event_record, event_type_check, webhooks_changed
 from .models import Delivery, Webhook
+from .unset import UNSET
 from .webhooks_outbox import address_refusal, deliveries_enqueue
 
 URL_MAX = 2000
 SECRET_MIN, SECRET_MAX = 16, 128
-UNSET = object()
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
@@ -67,7 +67,7 @@ def webhook_project_check(project: Any) -> str:
         return ""
     Project = apps.get_model("batches", "Project")
     if not isinstance(project, str) or not Project.objects.filter(pk=project).exists():
-        raise Invalid(f"No project with id {project!r}.", field="project")
+        raise NotFound(f"No project with id {project!r}.", field="project")
     return project
 
 

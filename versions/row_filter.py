@@ -51,10 +51,11 @@ def _json_literal(value: str) -> Any:
 
 
 def _is_scalar(value: Any) -> bool:
-    """A string, number or boolean (what the lookups compare); integers within 64 bits."""
-    if isinstance(value, str | bool | float):
+    """A string, boolean or number (what the lookups compare); numbers strictly between ±2**63
+    (a JSON integer beyond 64 bits is read as a float: the bound holds for both)."""
+    if isinstance(value, str | bool):
         return True
-    return isinstance(value, int) and -INT64 <= value < INT64
+    return isinstance(value, int | float) and -INT64 < value < INT64
 
 
 def _scalar(value: Any, *, raw_key: str) -> Any:
@@ -224,3 +225,43 @@ def _meta_condition(
         if literal != value:
             return where(lookup, value) | where(lookup, literal)
     return where(lookup, value)
+
+
+def filter_schema() -> dict[str, Any]:
+    """The filter language as a JSON Schema (an object of lookups, none other): what
+    `row_filter_q` reads from a JSON body, so a request valid by the schema is never refused."""
+    bounds = {"exclusiveMinimum": -INT64, "exclusiveMaximum": INT64}
+    scalar = {"type": ["string", "number", "boolean"], **bounds}
+    when = {"type": "string", "format": "date-time"}
+    reserved = "|".join(sorted(_reserved_names(), key=len, reverse=True))
+    # A metadata key segment: no empty one (`____`), none named like a lookup or transform.
+    segment = rf"(?!(?:{reserved})(?:__|$))(?:[^_]|_(?!_))+"
+    meta = rf"^metadata__{segment}(?:__{segment})*"
+    fields, dates = "id|global_key|row_data", "created_at|updated_at"
+
+    def listed(item: dict) -> dict:
+        return {"type": "array", "items": item}
+
+    return {
+        "type": "object",
+        "description": (
+            "Lookups over id, global_key, row_data, created_at, updated_at and "
+            "metadata__<key>[__<key>…], with __in, __lt, __gt, __contains, __isnull "
+            '(none: equality), e.g. {"metadata__split": "train", "global_key__in": ["a"]}.'
+        ),
+        "patternProperties": {
+            rf"^({fields})(__exact)?$": {**scalar, "type": [*scalar["type"], "null"]},
+            rf"^({dates})(__exact)?$": {"type": ["string", "null"], "format": "date-time"},
+            rf"^({fields})__(lt|gt|contains)$": scalar,
+            rf"^({dates})__(lt|gt)$": when,
+            rf"^({dates})__contains$": scalar,
+            rf"^({fields})__in$": listed(scalar),
+            rf"^({dates})__in$": listed(when),
+            rf"^({fields}|{dates})__isnull$": {"type": "boolean"},
+            rf"{meta}(__exact)?$": bounds,  # any JSON value (objects and lists compare as JSON)
+            rf"{meta}__(lt|gt|contains)$": scalar,
+            rf"{meta}__in$": listed(scalar),
+            rf"{meta}__isnull$": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    }

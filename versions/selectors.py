@@ -71,9 +71,7 @@ def version_get(*, version_id: str) -> DatasetVersion:
 def version_list(
     *, dataset: Dataset, only_published: bool = False, only_draft: bool = False
 ) -> QuerySet[DatasetVersion]:
-    """Newest-updated first."""
-    if only_published and only_draft:
-        raise Invalid("Use only_published or only_draft, not both.", field="only_draft")
+    """Newest-updated first; both switches select nothing (no version is both)."""
     versions = _live(dataset).order_by("-updated_at", "-id")
     if only_published:
         versions = versions.filter(status=DatasetVersion.Status.PUBLISHED)
@@ -117,9 +115,9 @@ def version_parent_resolve(*, dataset: Dataset, ref: Any) -> DatasetVersion | No
     if ref in (None, ""):
         return None
     if isinstance(ref, list):
-        if len(ref) > 1:
-            raise Invalid("A version has at most one parent.", field="parent")
-        return version_parent_resolve(dataset=dataset, ref=ref[0] if ref else None)
+        if len(ref) != 1:
+            raise Invalid("A version has one parent: give its id or name.", field="parent")
+        return version_parent_resolve(dataset=dataset, ref=ref[0])
     if not isinstance(ref, str):
         raise Invalid("Give the parent's id or name.", field="parent")
     by_id = _live(dataset).filter(pk=ref).first()
@@ -131,7 +129,7 @@ def version_parent_resolve(*, dataset: Dataset, ref: Any) -> DatasetVersion | No
         return published
     if named.exists():
         raise Conflict(f"The version named {ref!r} is a draft: publish it first.", field="parent")
-    raise Invalid(f"No version with id or name {ref!r} in this dataset.", field="parent")
+    raise NotFound(f"No version with id or name {ref!r} in this dataset.", field="parent")
 
 
 # ---------------------------------------------------------------- frames

@@ -2,7 +2,7 @@
 
 Plain tags are OR-ed; `-tag` always excludes (a dataset carrying it never matches); operators
 start a new group: `__$all`/`__$and` AND the tags that follow, `__$or` ORs them; groups are
-AND-ed together; `__$not` negates only the next tag. E.g.
+AND-ed together; `__$not` negates only the next tag (a last `__$not` negates nothing). E.g.
 `["__$all","a","b","c","__$or","d","__$not","e","__$and","__$or","f","g"]`
 means a ∧ b ∧ c ∧ (d ∨ ¬e) ∧ (f ∨ g).
 """
@@ -54,8 +54,6 @@ def tag_predicate(expression: Iterable[str]) -> Callable[[Iterable[str]], bool]:
         else:
             groups[-1].terms.append((token, negate_next))
         negate_next = False
-    if negate_next:
-        raise Invalid("__$not must be followed by a tag.", field="tags")
 
     def predicate(tags: Iterable[str]) -> bool:
         tag_set = set(tags or [])

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.serializers import InputSerializer, RowFailureSerializer
-from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, validate_int32
+from dashboard.api.serializers import InputSerializer, QueryBooleanField, RowFailureSerializer
+from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, json_integer, validate_int32
 
 from ..analytics import batch_agreement
 from ..models import (
@@ -298,9 +298,9 @@ class StrictIntegerField(serializers.IntegerField):
     """A JSON integer (not a string, a float or a boolean)."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
+        if json_integer(data) is None:
             self.fail("invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(json_integer(data))
 
 
 class Int32Field(serializers.IntegerField):
@@ -316,11 +316,16 @@ class Int32Field(serializers.IntegerField):
             raise _invalid(exc) from None
 
 
+def with_schema(field_class: type, spec: dict) -> type:
+    """A subclass of `field_class` that the schema describes as `spec`."""
+    return extend_schema_field(spec)(type(field_class.__name__, (field_class,), {}))
+
+
 class ConsensusInputSerializer(InputSerializer):
     number_of_labels = StrictIntegerField(min_value=1, max_value=CONSENSUS_MAX_LABELS)
-    coverage_percentage = serializers.FloatField(
-        min_value=0, max_value=1, help_text="The share of rows labelled more than once: (0, 1]"
-    )
+    coverage_percentage = with_schema(
+        serializers.FloatField, {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+    )(max_value=1, help_text="The share of rows labelled more than once: (0, 1]")
 
     def validate_coverage_percentage(self, value):
         if isinstance(self.initial_data.get("coverage_percentage"), bool | str) or value <= 0:
@@ -387,11 +392,6 @@ class StringListField(serializers.Field):
         return data
 
 
-def with_schema(field_class: type, spec: dict) -> type:
-    """A subclass of `field_class` that the schema describes as `spec`."""
-    return extend_schema_field(spec)(type(field_class.__name__, (field_class,), {}))
-
-
 def row_list_field(*, target: str, limit: int) -> StringListField:
     what = "global key" if target == "global_keys" else "data row id"
     return with_schema(
@@ -407,7 +407,11 @@ def row_list_field(*, target: str, limit: int) -> StringListField:
 
 
 @extend_schema_field(
-    {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
+    {
+        "type": ["array", "null"],
+        "items": {"type": "string", "pattern": r"\S"},
+        "uniqueItems": True,
+    }
 )
 class LabelClassesField(serializers.Field):
     """The ontology: unique, non-empty strings (`validate_label_classes`)."""
@@ -460,17 +464,11 @@ class ProjectInputSerializer(InputSerializer):
 class RowListInput(InputSerializer):
     """A create-batch body: exactly one of `global_keys` / `data_rows`."""
 
+    one_of = tuple(TARGETS)
+
     def validate(self, attrs):
-        given = [t for t in ("global_keys", "data_rows") if attrs.get(t) is not None]
-        if len(given) != 1:
-            raise serializers.ValidationError(
-                {
-                    "global_keys": "Give exactly one of global_keys or data_rows"
-                    + (", not both." if given else ".")
-                }
-            )
-        attrs = {k: v for k, v in attrs.items() if v is not None or k not in TARGETS}
-        return attrs
+        attrs = super().validate(attrs)
+        return {k: v for k, v in attrs.items() if v is not None or k not in TARGETS}
 
 
 class BatchInputSerializer(RowListInput):
@@ -518,21 +516,29 @@ class DeleteLabelsInputSerializer(InputSerializer):
 class ReorderInputSerializer(InputSerializer):
     batch_ids = with_schema(
         StringListField,
-        {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "maxItems": MAX_REORDER,
+            "uniqueItems": True,
+        },
     )(limit=MAX_REORDER, unique=True, message="Must be a non-empty list of batch ids.")
 
 
-class PriorityItemSerializer(serializers.Serializer):
+class PriorityItemSerializer(InputSerializer):
     """One row override (the schema of an item; `PriorityItemsField` reads them)."""
 
-    data_row = serializers.CharField(required=False, allow_null=True)
-    global_key = serializers.CharField(required=False, allow_null=True)
+    one_of = ("data_row", "global_key")
+
+    data_row = serializers.CharField(required=False, allow_null=True, trim_whitespace=False)
+    global_key = serializers.CharField(required=False, allow_null=True, trim_whitespace=False)
     priority = serializers.IntegerField(
         allow_null=True, min_value=INT32_MIN, max_value=INT32_MAX, help_text="null removes it"
     )
 
 
-@extend_schema_field(PriorityItemSerializer(many=True))
+@extend_schema_field(PriorityItemSerializer(many=True, min_length=1, max_length=MAX_PRIORITY_ROWS))
 class PriorityItemsField(serializers.Field):
     """`[{data_row | global_key, priority}]`, each checked (one of the two keys, a non-empty
     row, an int32 or null). Read in one loop, not a serializer per item: a million items stay
@@ -579,8 +585,15 @@ class PrioritiesInputSerializer(InputSerializer):
     items = PriorityItemsField()
 
 
+ANNOTATION_SCHEMA = {
+    "type": "object",
+    "description": "A JSON object; `classes` (if given) a list of the project's label classes",
+    "properties": {"classes": {"type": ["array", "null"], "items": {"type": "string"}}},
+}
+
+
 class SubmitInputSerializer(InputSerializer):
-    annotation = serializers.JSONField(help_text="A JSON object; `classes` a list of strings")
+    annotation = with_schema(serializers.JSONField, ANNOTATION_SCHEMA)()
 
     def validate_annotation(self, annotation):
         return validate_annotation(annotation)
@@ -588,7 +601,14 @@ class SubmitInputSerializer(InputSerializer):
 
 class ExportInputSerializer(InputSerializer):
     batch_ids = with_schema(
-        StringListField, {"type": "array", "items": {"type": "string"}, "nullable": True}
+        StringListField,
+        {
+            "type": ["array", "null"],
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "maxItems": MAX_REORDER,
+            "description": "The batches to export (null: every batch of the project)",
+        },
     )(limit=MAX_REORDER, required=False, allow_null=True, message="Must be a list of batch ids.")
     attachments = serializers.BooleanField(default=False)
     metadata_fields = serializers.BooleanField(default=False)
@@ -600,10 +620,10 @@ class ExportQuerySerializer(serializers.Serializer):
     """The stream's query (other parameters are left alone, as links may carry them)."""
 
     batch_ids = serializers.CharField(required=False, allow_blank=True, help_text="Comma-separated")
-    attachments = serializers.BooleanField(default=False)
-    metadata_fields = serializers.BooleanField(default=False)
-    data_row_details = serializers.BooleanField(default=False)
-    labels = serializers.BooleanField(default=False)
+    attachments = QueryBooleanField(default=False)
+    metadata_fields = QueryBooleanField(default=False)
+    data_row_details = QueryBooleanField(default=False)
+    labels = QueryBooleanField(default=False)
 
 
 class QueueQuerySerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from dashboard.api.pagination import CursorPagination
 from dashboard.api.parsers import StrictJSONParser, StrictMultiPartParser
 from dashboard.api.responses import job_accepted
 from dashboard.api.serializers import JobSerializer
-from dashboard.errors import Invalid
+from dashboard.errors import Conflict, Invalid, NotFound
 from dashboard.models import Job
 from dashboard.roles import Role, user_has_role
 from dashboard.strict_json import json_parse
@@ -60,20 +60,25 @@ def row_list_upload(name_field: str) -> dict:
             "consensus_settings": {"type": "string", "description": "JSON: an object or null"},
         },
         "required": ["file", name_field],
+        "additionalProperties": False,
     }
+
+
+UPLOAD_FORMATS = ("csv", "json", "ndjson", "txt", "")
+UPLOAD_KEYS = ("global_key", "id", "data_row", "")
 
 
 ROW_LIST_PARAMETERS = [
     OpenApiParameter(
         "format",
         str,
-        enum=["csv", "json", "ndjson", "txt"],
+        enum=list(UPLOAD_FORMATS),
         description="with an uploaded file: its format (default from the file name)",
     ),
     OpenApiParameter(
         "key",
         str,
-        enum=["global_key", "id"],
+        enum=list(UPLOAD_KEYS),
         description="with an uploaded file: what its rows hold (default global_key)",
     ),
 ]
@@ -100,6 +105,8 @@ def request_body(request, *, rows_limit: int | None = None) -> Any:
     sessions too): `priority` and `consensus_settings` are decoded, an uploaded `file` becomes
     `global_keys` (or `data_rows` with `?key=id`), read and counted up to `rows_limit` rows."""
     data = request.data
+    if rows_limit is not None:  # a create-batch endpoint: its upload options, also with JSON
+        upload_options(request)
     if request.content_type and request.content_type.startswith("multipart/"):
         body: dict[str, Any] = {k: data.get(k) for k in data if k not in request.FILES}
         body.update({k: "(a file)" for k in request.FILES if k != "file"})
@@ -127,6 +134,15 @@ def request_body(request, *, rows_limit: int | None = None) -> Any:
             )
         return body
     return data
+
+
+def upload_options(request) -> None:
+    """`?format=` and `?key=` name an uploaded file's format and rows: a value they cannot
+    take is a 400 naming them, whatever the body (as the schema says)."""
+    if request.query_params.get("format", "") not in UPLOAD_FORMATS:
+        raise Invalid("Must be csv, json, ndjson or txt.", field="format")
+    if request.query_params.get("key", "") not in UPLOAD_KEYS:
+        raise Invalid("Must be global_key or id.", field="key")
 
 
 def valid(serializer_class: type[serializers.Serializer], data: Any, **kwargs) -> dict:
@@ -198,8 +214,10 @@ class BatchListApi(RowListInput, ListAPIView):
         body = valid(s.BatchInputSerializer, request_body(request, rows_limit=self.rows_limit))
         batch, failed = services.batch_create(project=project, user=request.user, **body)
         if batch is None:
+            # Rows naming nothing are a 404; rows already in the project a 409 (their state).
             field = "global_keys" if "global_keys" in body else "data_rows"
-            raise Invalid(
+            taken = any(f["reason"] == "already in this project" for f in failed)
+            raise (Conflict if taken else NotFound)(
                 "No batch was created: every row failed.",
                 field=field,
                 extra={"failed_data_rows": failed},
@@ -292,7 +310,9 @@ class BatchReorderApi(APIView):
 
 class PrioritiesApi(APIView):
     @extend_schema(
-        request=s.PriorityItemSerializer(many=True),
+        request=s.PriorityItemSerializer(
+            many=True, min_length=1, max_length=services.MAX_PRIORITY_ROWS
+        ),
         responses={200: s.PrioritiesResultSerializer, 202: JOB_202, **ERRORS},
     )
     def post(self, request, project_id: str):

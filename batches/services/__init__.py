@@ -1,6 +1,8 @@
 """Writes on projects, batches, the queue and labels, by subject: one public service per verb,
 called alike by the REST API, the pages, the admin, the jobs and the commands."""
 
+from dashboard.unset import UNSET
+
 from .agreement import agreement_refresh
 from .batches import (
     DELETE_LABELS_SYNC_LIMIT,
@@ -27,7 +29,7 @@ from .priorities import (
     batches_reorder,
     priorities_set,
 )
-from .projects import UNSET, project_create, project_update
+from .projects import project_create, project_update
 from .reviews import label_accept, label_reject, labels_review, review_next
 
 __all__ = [

@@ -15,6 +15,7 @@ from django.utils import timezone
 from dashboard.errors import Conflict, Invalid, NotFound
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
+from dashboard.unset import UNSET
 from versions.models import DataRow, Dataset, DatasetVersion
 
 from ..events import batch_completed_check, batch_event
@@ -22,7 +23,7 @@ from ..models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry, Skip
 from ..selectors import dataset_rows_outside
 from .agreement import agreement_buckets_recount
 from .priorities import batch_rows_reprioritise
-from .projects import UNSET, user_or_none
+from .projects import user_or_none
 from .rows import LOOKUP_CHUNK, failed_row, failed_without_index, job_create_with_rows, rows_resolve
 
 MAX_BATCH_ROWS = 100_000
@@ -290,7 +291,7 @@ def batches_create_from_dataset(
             )
     total = dataset_rows_outside(project=project, dataset=dataset, version=version).count()
     if total == 0:
-        raise Invalid(
+        raise Conflict(
             "Every row of this dataset is already in the project (or it has none).",
             field="dataset_id",
         )

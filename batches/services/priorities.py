@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from dashboard.errors import Invalid
+from dashboard.errors import NotFound
 from dashboard.models import Job
 from versions.models import DataRow
 
@@ -36,7 +36,7 @@ def batches_reorder(*, project: Project, batch_ids: list[str]) -> list[Batch]:
     batches = {b.pk: b for b in locked}
     unknown = [b for b in batch_ids if b not in batches]
     if unknown:
-        raise Invalid(f"Not batches of this project: {', '.join(unknown[:5])}.", field="batch_ids")
+        raise NotFound(f"Not batches of this project: {', '.join(unknown[:5])}.", field="batch_ids")
     listed = [batches[b] for b in batch_ids]
     rest = sorted((b for b in batches.values() if b.pk not in set(batch_ids)), key=batch_order_key)
     ordered = listed + rest

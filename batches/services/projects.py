@@ -1,5 +1,5 @@
 """Writes on projects: create and edit (name, description, label classes, reservation
-time), and the helpers every batches service shares (`UNSET`, the creating user)."""
+time), and the helper every batches service shares (the creating user)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db import transaction
 
+from dashboard.unset import UNSET
+
 from ..events import project_event
 from ..models import Project
-
-UNSET: Any = object()
 
 
 def user_or_none(user):

@@ -1,16 +1,24 @@
 """The audit trail under /api/v1/: `GET events/` (managers), newest first, cursor-paginated,
 filtered by type, project, dataset, actor and time. The event shape is `event_payload`'s."""
 
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 
 from dashboard.errors import Invalid
-from dashboard.events import event_payload, events_list
+from dashboard.events import EVENT_TYPES, event_payload, events_list
 from dashboard.roles import Role
 
 from .pagination import CursorPagination
+from .schema import WHITE, WS
 
 FILTERS = ("type", "project", "dataset", "actor", "since", "until")
+WHEN = {"type": "string", "anyOf": [{"format": "date-time"}, {"maxLength": 0}]}
+_TYPE = "(?:" + "|".join(re.escape(t) for t in EVENT_TYPES) + ")"
+_SEP = f"[{WHITE},]"
+# Known types, comma-separated (blanks and empty items aside); a blank value filters nothing.
+TYPES_PATTERN = f"^{WS}*$|^{_SEP}*{_TYPE}(?:{WS}*,{_SEP}*{_TYPE})*{_SEP}*$"
 
 
 class EventActorSerializer(serializers.Serializer):
@@ -56,12 +64,18 @@ class EventPagination(CursorPagination):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("type", str, description="Event types, comma-separated."),
-        OpenApiParameter("project", str),
-        OpenApiParameter("dataset", str),
-        OpenApiParameter("actor", str, description="A user id or username."),
-        OpenApiParameter("since", str, description="ISO 8601; inclusive."),
-        OpenApiParameter("until", str, description="ISO 8601; exclusive."),
+        OpenApiParameter(
+            "type",
+            {"type": "string", "maxLength": 2000, "pattern": TYPES_PATTERN},
+            description="Event types, comma-separated.",
+        ),
+        OpenApiParameter("project", {"type": "string", "maxLength": 26}),
+        OpenApiParameter("dataset", {"type": "string", "maxLength": 26}),
+        OpenApiParameter(
+            "actor", {"type": "string", "maxLength": 150}, description="A user id or username."
+        ),
+        OpenApiParameter("since", WHEN, description="ISO 8601; inclusive (empty: none)."),
+        OpenApiParameter("until", WHEN, description="ISO 8601; exclusive (empty: none)."),
     ]
 )
 class EventListApi(generics.ListAPIView):
@@ -74,7 +88,8 @@ class EventListApi(generics.ListAPIView):
 
     def get_queryset(self):
         query = self.request.query_params
-        given = {name: query[name] for name in FILTERS if query.get(name, "") != ""}
+        # A blank filter filters nothing (as one left out).
+        given = {name: query[name] for name in FILTERS if query.get(name, "").strip()}
         params = EventQueryInputSerializer(data=given)
         params.is_valid(raise_exception=True)
         clean = params.validated_data

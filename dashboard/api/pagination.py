@@ -1,8 +1,9 @@
 """Cursor pagination for every large list: `{next, previous, results}`, `?page_size=` ≤ 1000.
 
 Every list validates its paging parameters alike (`page_size` and `keyset_cursor` here): a
-`page_size` that is not an integer from 1 to 1000 in ASCII digits, or a `cursor` that is not a
-token from a page's link, is a 400 naming it — never a silent default, cap or first page."""
+`page_size` that is not an integer from 1 to 1000 in ASCII digits is a 400 naming it, and a
+`cursor` that is not a token from a page's link names no page: a 404 naming it (as DRF answers
+an invalid cursor) — never a silent default, cap or first page."""
 
 import base64
 import binascii
@@ -14,14 +15,18 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from rest_framework import pagination
 from rest_framework.utils.urls import replace_query_param
 
-from dashboard.errors import Invalid
+from dashboard.errors import Invalid, NotFound
 
-INVALID_CURSOR = "Invalid cursor: follow a page's next or previous link."
+INVALID_CURSOR = "Invalid cursor: it names no page; follow a page's next or previous link."
+
+
+def invalid_cursor() -> NotFound:
+    return NotFound(INVALID_CURSOR, field="cursor")
 
 
 def _refuse_control_characters(text: str) -> None:
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise Invalid(INVALID_CURSOR, field="cursor")
+        raise invalid_cursor()
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -47,12 +52,12 @@ class CursorPagination(pagination.CursorPagination):
             text = base64.b64decode(token.encode("ascii"), validate=True).decode("ascii")
             tokens = parse_qs(text, keep_blank_values=True, strict_parsing=True)
         except (ValueError, UnicodeError, binascii.Error):
-            raise Invalid(INVALID_CURSOR, field="cursor") from None
+            raise invalid_cursor() from None
         if set(tokens) - {"o", "r", "p"} or any(len(v) != 1 for v in tokens.values()):
-            raise Invalid(INVALID_CURSOR, field="cursor")
+            raise invalid_cursor()
         offset, reverse = tokens.get("o", ["0"])[0], tokens.get("r", ["0"])[0]
         if not _ascii_int(offset) or int(offset) > self.offset_cutoff or reverse not in "01":
-            raise Invalid(INVALID_CURSOR, field="cursor")
+            raise invalid_cursor()
         position = tokens.get("p", [None])[0]
         if position is not None:
             self._check_position(position)
@@ -68,7 +73,7 @@ class CursorPagination(pagination.CursorPagination):
         try:
             field.run_validators(field.to_python(position))
         except (ValidationError, TypeError, ValueError):
-            raise Invalid(INVALID_CURSOR, field="cursor") from None
+            raise invalid_cursor() from None
 
 
 def _ascii_int(raw: str) -> bool:
@@ -97,19 +102,19 @@ KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
 
 
 def keyset_cursor(request) -> Keyset:
-    """The position a `?cursor=` holds (the first page without one); a bad cursor → 400."""
+    """The position a `?cursor=` holds (the first page without one); a bad cursor → 404."""
     token = request.query_params.get("cursor")
     if not token:
         return Keyset()
     try:
         text = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        raise Invalid(INVALID_CURSOR, field="cursor") from None
+        raise invalid_cursor() from None
     backward = text[:1] == BACKWARD
     if text[:1] in (BACKWARD, FORWARD):
         text = text[1:]  # else a cursor from before backward paging: forward
     if not KEY_RE.fullmatch(text):  # NUL, say, which PostgreSQL cannot compare
-        raise Invalid(INVALID_CURSOR, field="cursor")
+        raise invalid_cursor()
     return Keyset(key=text, backward=backward)
 
 

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from dashboard.bulk.records import row_error_code
-from dashboard.errors import Invalid
+from dashboard.errors import Invalid, json_integer
 from dashboard.models import Job, JobError
 from dashboard.selectors import job_file_readable
 
@@ -148,8 +148,7 @@ def json_type_error(field: serializers.Field, value) -> str | None:
     if isinstance(field, serializers.BooleanField):
         return None if isinstance(value, bool) else "Must be true or false."
     if isinstance(field, serializers.IntegerField):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else "Must be an integer."
+        return None if json_integer(value) is not None else "Must be an integer."
     if isinstance(field, serializers.FloatField | serializers.DecimalField):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         return None if ok else "Must be a number."
@@ -176,6 +175,20 @@ class InputSerializer(serializers.Serializer):
     """A request body: a field the schema does not name is a 400 naming it (never ignored), and
     a JSON value of another type than the field's is a 400 naming it (never coerced)."""
 
+    # Fields of which exactly one must be given (not null): a 400 naming the first otherwise,
+    # and the schema says so (dashboard.api.schema.exactly_one_of).
+    one_of: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        if self.one_of:
+            given = [name for name in self.one_of if attrs.get(name) is not None]
+            if len(given) != 1:
+                names = " or ".join(self.one_of)
+                raise serializers.ValidationError(
+                    {self.one_of[0]: f"Give exactly one of {names}{', not both' if given else ''}."}
+                )
+        return super().validate(attrs)
+
     def to_internal_value(self, data):
         refuse_unknown(data, self.fields)
         if isinstance(data, Mapping) and not isinstance(data, QueryDict):
@@ -187,3 +200,34 @@ class InputSerializer(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+# --- Query parameters ---------------------------------------------------------------------------
+QUERY_TRUE, QUERY_FALSE = ("1", "true"), ("0", "false")
+
+
+def query_bool_value(raw: str, *, name: str) -> bool:
+    """A boolean query parameter: true/false/1/0 (any case, blanks trimmed), else a 400
+    naming it — the one way every boolean query parameter is read."""
+    value = raw.strip().lower()
+    if value not in QUERY_TRUE + QUERY_FALSE:
+        raise Invalid("Must be true or false.", field=name)
+    return value in QUERY_TRUE
+
+
+def query_bool(request, name: str) -> bool:
+    """`?name=` as a boolean (left out: false)."""
+    raw = request.query_params.get(name)
+    return False if raw is None else query_bool_value(raw, name=name)
+
+
+class QueryBooleanField(serializers.BooleanField):
+    """A boolean query parameter in a query serializer, read as `query_bool_value` reads it."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            return super().to_internal_value(data)
+        try:
+            return query_bool_value(data, name=self.field_name)
+        except Invalid as exc:
+            raise serializers.ValidationError(exc.message) from None

@@ -68,6 +68,16 @@ class JobListApi(generics.ListAPIView):
     def get_queryset(self):
         return job_list()
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=[*Job.Status.values, ""], description="empty: any status"
+            )
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
 
 MAX_WAIT_SECONDS = 60
 WAIT_POLL_SECONDS = 0.25
@@ -126,7 +136,7 @@ class JobDetailApi(generics.RetrieveAPIView):
         parameters=[
             OpenApiParameter(
                 "wait",
-                float,
+                {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS},
                 description=f"wait up to this many seconds (0-{MAX_WAIT_SECONDS}) for the job "
                 "to end",
             )

@@ -6,9 +6,13 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboard.events import ALL_EVENTS, EVENT_TYPES
 from dashboard.models import Delivery, Webhook
 from dashboard.roles import Role
 from dashboard.webhooks import (
+    SECRET_MAX,
+    SECRET_MIN,
+    URL_MAX,
     delivery_get,
     delivery_redeliver,
     webhook_create,
@@ -48,19 +52,48 @@ class WebhookCreatedSerializer(WebhookSerializer):
         read_only_fields = fields
 
 
+# The URLs the schema promises are taken (a plain host name, IPv4 address or localhost, a port,
+# an ASCII path); webhook_url_check takes some more (IPv6, dotted host names ending in `.`).
+_LABEL = "[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?"
+_OCTET = "(?:0|[1-9][0-9]?)"
+_HOST = f"(?:{_LABEL}\\.){{1,4}}[a-z]{{2,12}}|localhost|(?:{_OCTET}\\.){{3}}{_OCTET}"
+URL_PATTERN = f"^https?://(?:{_HOST})(?::[1-9][0-9]{{0,3}})?(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"
+URL_SCHEMA = {
+    "type": "string",
+    "pattern": URL_PATTERN,
+    "maxLength": URL_MAX,
+    "description": "An http:// or https:// URL (ASCII, no credentials)",
+}
+EVENTS_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string", "enum": [*EVENT_TYPES, ALL_EVENTS]},
+    "minItems": 1,
+    "maxItems": 100,
+}
+
+
+def schema_field(field_class: type, spec: dict) -> type:
+    """A subclass of `field_class` that the schema describes as `spec`."""
+    return extend_schema_field(spec)(type(field_class.__name__, (field_class,), {}))
+
+
+UrlField = schema_field(serializers.CharField, URL_SCHEMA)
+EventsField = schema_field(serializers.ListField, EVENTS_SCHEMA)
+
+
 class WebhookInputSerializer(InputSerializer):
-    url = serializers.CharField(max_length=2000)
-    events = serializers.ListField(child=serializers.CharField(max_length=64), max_length=100)
+    url = UrlField(max_length=URL_MAX)
+    events = EventsField(child=serializers.CharField(max_length=64), max_length=100)
     project = serializers.CharField(max_length=26, required=False, allow_null=True)
     active = serializers.BooleanField(required=False)
-    secret = serializers.CharField(max_length=128, required=False)
+    secret = serializers.CharField(
+        min_length=SECRET_MIN, max_length=SECRET_MAX, required=False, trim_whitespace=False
+    )
 
 
 class WebhookUpdateInputSerializer(WebhookInputSerializer):
-    url = serializers.CharField(max_length=2000, required=False)
-    events = serializers.ListField(
-        child=serializers.CharField(max_length=64), max_length=100, required=False
-    )
+    url = UrlField(max_length=URL_MAX, required=False)
+    events = EventsField(child=serializers.CharField(max_length=64), max_length=100, required=False)
 
 
 class DeliveryEventSerializer(serializers.Serializer):

@@ -138,16 +138,18 @@ def failure(index, key, message, code):
 )
 def test_create_batch_errors_name_the_field(manager_api, project, body, field):
     response = manager_api.post(url(project, "batches/"), body, format="json")
-    assert response.status_code == 400, response.json()
+    # Rows that name nothing are a 404 (still naming the list); everything else a 400.
+    assert response.status_code == (404 if "ghost" in str(body) else 400), response.json()
     assert field in response.json()
     assert not Batch.objects.exists()
 
 
-def test_all_rows_failing_answers_400_with_the_failures(manager_api, project):
+def test_all_rows_failing_answers_404_with_the_failures(manager_api, project):
+    """Rows that name nothing: a 404 (no batch is left behind), listing them."""
     response = manager_api.post(
         url(project, "batches/"), {"name": "b", "global_keys": ["x"]}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json()["failed_data_rows"] == [
         {
             "data_row": None,
@@ -221,9 +223,9 @@ def test_reorder_serves_listed_batches_first(manager_api, project, make_rows):
     assert [x["name"] for x in response.json()] == ["c", "a", "b"]
     preview = manager_api.get(url(project, "queue/?limit=5")).json()
     assert [p["batch"]["name"] for p in preview] == ["c", "a", "b"]
-    for body in ({"batch_ids": []}, {"batch_ids": ["nope"]}, {"batch_ids": [a.pk, a.pk]}):
-        bad = manager_api.post(url(project, "batches/reorder/"), body, format="json")
-        assert bad.status_code == 400 and "batch_ids" in bad.json()
+    for body, code in (([], 400), (["nope"], 404), ([a.pk, a.pk], 400)):
+        bad = manager_api.post(url(project, "batches/reorder/"), {"batch_ids": body}, format="json")
+        assert bad.status_code == code and "batch_ids" in bad.json()
 
 
 def test_remove_queued_rows_keeps_labelled_ones(manager_api, project, make_rows):

@@ -158,7 +158,7 @@ def test_create_batches_from_dataset_skips_rows_already_in_the_project(
         {"name_prefix": "none-", "dataset_id": dataset.pk},
         format="json",
     )
-    assert empty.status_code == 400 and "dataset_id" in empty.json()
+    assert empty.status_code == 409 and "dataset_id" in empty.json()
 
 
 def test_from_dataset_errors(manager_api, project, dataset_with_versions):
@@ -259,7 +259,7 @@ def test_export_stream_and_job_file(
     only = json.loads(b"".join(plain.streaming_content))
     assert set(only) == {"data_row", "batch"}
     bad = viewer_api.get(url(project, "export/stream/?batch_ids=nope"))
-    assert bad.status_code == 400 and "batch_ids" in bad.json()
+    assert bad.status_code == 404 and "batch_ids" in bad.json()
     bad_flag = viewer_api.get(url(project, "export/stream/?labels=maybe"))
     assert bad_flag.status_code == 400 and "labels" in bad_flag.json()
 

@@ -90,3 +90,39 @@ def test_boolean_query_parameters_are_true_or_false(manager_api, value):
     dataset, _ = dataset_create(name="d")
     response = manager_api.get(f"/api/v1/datasets/{dataset.pk}/versions/?only_draft={value}")
     assert response.status_code == 400 and "only_draft" in response.json()
+
+
+def test_paged_lists_bound_their_page_size(schema):
+    for path, method, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] == "page_size":
+                bounds = {k: parameter["schema"].get(k) for k in ("minimum", "maximum")}
+                assert bounds == {"minimum": 1, "maximum": 1000}, (method, path)
+
+
+def test_the_schema_states_rules_beyond_types(schema):
+    components = schema["components"]["schemas"]
+    batch = components["BatchInputRequest"]
+    # Exactly one of global_keys / data_rows (if one is given, the other is null or absent).
+    assert batch["if"]["required"] == ["global_keys"]
+    assert batch["else"]["required"] == ["data_rows"]
+    # A trimmed name needs a character that is not white space.
+    assert batch["properties"]["name"]["pattern"].startswith("[^")
+    # Metadata keys hold neither $ nor . (at any depth).
+    metadata = components["VersionCreateRequest"]["properties"]["metadata"]
+    assert metadata["propertyNames"] == {"pattern": "^[^$.]*$"}
+    assert components["MetadataValue"]["propertyNames"] == {"pattern": "^[^$.]*$"}
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"name": "  "}, 400),  # blank once trimmed, as the pattern says
+        ({"name": "\u0085"}, 400),  # white space to Python, whatever a regex dialect says
+        ({"name": "p", "reservation_seconds": 60.0}, 201),  # 60.0 is the JSON integer 60
+        ({"name": "p", "reservation_seconds": 60.5}, 400),
+    ],
+)
+def test_json_integers_and_blank_names_as_the_schema_says(manager_api, body, status):
+    response = manager_api.post("/api/v1/projects/", body, format="json")
+    assert response.status_code == status, response.json()

@@ -1,6 +1,7 @@
 """Paging parameters are validated alike on every list: `page_size` is an integer from 1 to
-1000 in ASCII digits, `cursor` a token from a page's link. Anything else is a 400 naming the
-parameter — never a silent default, a silent cap or a restart from the first page."""
+1000 in ASCII digits (else a 400 naming it), `cursor` a token from a page's link (else a 404
+naming it: it names no page, as DRF answers) — never a silent default, a silent cap or a
+restart from the first page."""
 
 import base64
 
@@ -72,10 +73,10 @@ BAD_CURSORS = ["!!!", "abc", b64("p=\x00"), b64("\x00"), b64("o=x"), "%ff", b64(
 
 
 @pytest.mark.parametrize("value", BAD_CURSORS)
-def test_an_undecodable_cursor_is_a_400_on_every_list(manager_api, lists, value):
+def test_an_undecodable_cursor_is_a_404_on_every_list(manager_api, lists, value):
     for path in lists:
         response = manager_api.get(f"/api/v1/{path}", {"cursor": value})
-        assert response.status_code == 400, (path, response.status_code, response.content[:200])
+        assert response.status_code == 404, (path, response.status_code, response.content[:200])
         assert "cursor" in response.json(), path
 
 

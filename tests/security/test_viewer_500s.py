@@ -29,8 +29,8 @@ def token(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def assert_400_naming(response, field):
-    assert response.status_code == 400, (response.status_code, response.content[:300])
+def assert_400_naming(response, field, *, status=400):
+    assert response.status_code == status, (response.status_code, response.content[:300])
     assert field in response.json(), response.json()
 
 
@@ -70,14 +70,14 @@ def test_a_tampered_cursor_on_job_errors(viewer_api, cursor):
     job = Job.objects.create(kind="import", status="succeeded")
     JobError.objects.create(job=job, index=0, message="bad")
     response = viewer_api.get(f"/api/v1/jobs/{job.pk}/errors/", {"cursor": cursor})
-    assert_400_naming(response, "cursor")
+    assert_400_naming(response, "cursor", status=404)  # a cursor naming no page
 
 
 @pytest.mark.parametrize("path", ["datasets/{d}/data-rows/", "versions/{v}/frames/"])
 @pytest.mark.parametrize("text", ["\x00", ">\x00", "<a\x00b"])
 def test_a_keyset_cursor_that_decodes_to_nul(viewer_api, draft, path, text):
     url = "/api/v1/" + path.format(d=draft.dataset_id, v=draft.pk)
-    assert_400_naming(viewer_api.get(url, {"cursor": token(text)}), "cursor")
+    assert_400_naming(viewer_api.get(url, {"cursor": token(text)}), "cursor", status=404)
 
 
 # ---------------------------------------------------------------- a manager

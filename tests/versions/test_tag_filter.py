@@ -38,7 +38,11 @@ def test_all_switches_to_and_and_not_negates_only_the_next_tag():
     assert not excluded(["best", "internal"])
 
 
-@pytest.mark.parametrize("tags", [["__$xor", "a"], ["a", "__$not"], [""]])
+def test_a_last_not_negates_nothing():
+    assert tag_predicate(["a", "__$not"])({"a"}) and not tag_predicate(["a", "__$not"])({"b"})
+
+
+@pytest.mark.parametrize("tags", [["__$xor", "a"], [""]])
 def test_bad_expressions_are_400_naming_tags(tags):
     with pytest.raises(Invalid) as exc:
         tag_predicate(tags)

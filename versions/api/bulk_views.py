@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from dashboard.api.parsers import UPLOAD_PARSERS
 from dashboard.api.responses import job_accepted
+from dashboard.api.schema import PROJECTION_PATTERN
 from dashboard.api.serializers import JobSerializer, refuse_unknown
 from dashboard.bulk.export import content_type, export_filename
 from dashboard.errors import Invalid
@@ -24,6 +25,8 @@ from versions.metadata_schema import MetadataSchema
 from versions.projection import parse_projection
 from versions.row_filter import query_filter_q
 
+from .serializers import RowsDeleteInputSerializer, RowsUpdateInputSerializer
+
 # What the streamed export is, per format (the Content-Type the response carries).
 EXPORT_RESPONSES = {
     (200, "application/json"): {"type": "array", "items": {"type": "object"}},
@@ -35,32 +38,35 @@ IMPORT_PARAMETERS = [
     OpenApiParameter(
         "format",
         str,
-        enum=["csv", "json", "ndjson"],
-        description="file format; default from the file name",
+        enum=["csv", "json", "ndjson", ""],
+        description="file format; default (or empty) from the file name",
     ),
-    OpenApiParameter("mode", str, enum=["create", "upsert", "sync"]),
-    OpenApiParameter("key", str, enum=["global_key", "id"]),
-    OpenApiParameter("on_error", str, enum=["continue", "atomic"]),
+    OpenApiParameter("mode", str, enum=["create", "upsert", "sync", ""]),
+    OpenApiParameter("key", str, enum=["global_key", "id", ""]),
+    OpenApiParameter("on_error", str, enum=["continue", "atomic", ""]),
     OpenApiParameter(
         "unknown",
         str,
-        enum=["reject", "ignore"],
+        enum=["reject", "ignore", ""],
         description="unknown columns/fields: reject (400 / row error) or ignore",
     ),
 ]
-OPTIONS = ("format", "mode", "key", "on_error", "unknown")
+OPTIONS = ("format", "mode", "key", "on_error", "unknown")  # empty: the default
 EXPORT_PARAMETERS = [OpenApiParameter("format", str, enum=["csv", "json", "ndjson"])]
+RECORDS = {"type": "array", "items": {}, "minItems": 1}
 UPLOAD = {
     "multipart/form-data": {
         "type": "object",
         "properties": {"file": {"type": "string", "format": "binary"}},
         "required": ["file"],
+        "additionalProperties": False,
     },
     "application/json": {
         "type": "object",
         "description": 'The records as `{"records": [...]}` (a bare JSON array of records is '
-        "read too, as API.md's bulk inputs); a record that is not an object is a row error.",
-        "properties": {"records": {"type": "array", "items": {}}},
+        "read too, as API.md's bulk inputs: generated clients cannot read a schema that is an "
+        "object or an array); a record that is not an object is a row error.",
+        "properties": {"records": RECORDS},
         "required": ["records"],
         "additionalProperties": False,
     },
@@ -158,7 +164,7 @@ class DataRowImportApi(APIView):
 
 
 class DataRowUpdateApi(APIView):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: JobSerializer})
+    @extend_schema(request=RowsUpdateInputSerializer, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}
@@ -172,7 +178,7 @@ class DataRowUpdateApi(APIView):
 
 
 class DataRowDeleteApi(APIView):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: JobSerializer})
+    @extend_schema(request=RowsDeleteInputSerializer, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
         body = request.data if isinstance(request.data, dict) else {}
@@ -208,7 +214,10 @@ class FrameImportApi(APIView):
 
 class FrameExportApi(APIView):
     @extend_schema(
-        parameters=[*EXPORT_PARAMETERS, OpenApiParameter("projection", str)],
+        parameters=[
+            *EXPORT_PARAMETERS,
+            OpenApiParameter("projection", {"type": "string", "pattern": PROJECTION_PATTERN}),
+        ],
         responses=EXPORT_RESPONSES,
     )
     def get(self, request, version_id: str):

@@ -4,8 +4,65 @@ in the services; these describe and type-check the bodies)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dashboard.api.schema import (
+    METADATA_KEY_PATTERN,
+    METADATA_REF,
+    WHITE,
+    WS,
+    metadata_object,
+)
 from dashboard.api.serializers import InputSerializer, RowFailureSerializer
+from versions.bulk.start import MAX_DELETE_IDS
 from versions.models import Dataset, DatasetVersion
+from versions.row_filter import filter_schema
+from versions.services.frames import LEAVE_OUT
+
+# A dataset tag: not blank, and not starting with `-` or `__$` (the filter syntax) once trimmed.
+TAG_PATTERN = f"^{WS}*([^{WHITE}_-]|_([^_]|$)|__([^$]|$))"
+
+
+@extend_schema_field({"type": "string", "pattern": TAG_PATTERN})
+class TagField(serializers.CharField):
+    """A dataset tag (the service checks it: `_clean_tags`)."""
+
+
+def tags_field(**kwargs) -> serializers.ListField:
+    return serializers.ListField(child=TagField(), **kwargs)
+
+
+def metadata_field(*, nullable: bool = False, **kwargs) -> serializers.JSONField:
+    """User metadata: an object whose keys hold neither `$` nor `.` (at any depth)."""
+    schema = metadata_object(nullable=nullable)
+    schema["properties"] = {"mask_labels": MASK_LABELS_SCHEMA}
+    field_class = extend_schema_field(schema)(type("MetadataField", (serializers.JSONField,), {}))
+    return field_class(allow_null=nullable, **kwargs)
+
+
+def metadata_body() -> dict:
+    """The metadata endpoint's body: a metadata object, `mask_labels` checked if given."""
+    return {**metadata_object(), "properties": {"mask_labels": MASK_LABELS_SCHEMA}}
+
+
+MASK_LABELS_SCHEMA = {
+    "type": "array",
+    "description": "`[{value: [r, g, b], labels: [...]}]`, each value once",
+    "items": {
+        "type": "object",
+        "properties": {
+            "value": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 255},
+                "minItems": 3,
+                "maxItems": 3,
+            },
+            "labels": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["value", "labels"],
+        # Other keys are dropped, but checked as metadata keys are (no `$` nor `.`).
+        "propertyNames": {"pattern": METADATA_KEY_PATTERN},
+        "additionalProperties": METADATA_REF,
+    },
+}
 
 
 class DatasetSerializer(serializers.ModelSerializer):
@@ -26,7 +83,7 @@ class DatasetSerializer(serializers.ModelSerializer):
 class DatasetCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    tags = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    tags = tags_field(required=False, default=list)
     dataset_project = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default=""
     )
@@ -36,7 +93,7 @@ class DatasetCreateSerializer(InputSerializer):
 class DatasetUpdateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    tags = tags_field(required=False)
     dataset_project = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
@@ -85,13 +142,15 @@ def version_stats_shape(version) -> dict:
 class VersionCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    parent = serializers.JSONField(
+    parent = extend_schema_field({"type": ["string", "null"]})(
+        type("ParentField", (serializers.JSONField,), {})
+    )(
         required=False,
         allow_null=True,
         default=None,
         help_text="The parent's id or name (published)",
     )
-    metadata = serializers.JSONField(required=False, default=dict)
+    metadata = metadata_field(required=False, default=dict)
     raise_if_exists = serializers.BooleanField(required=False, default=False)
 
 
@@ -105,12 +164,12 @@ class SnapshotSerializer(InputSerializer):
         max_length=255, required=False, allow_blank=True, allow_null=True
     )
     publish_comment = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    publish_metadata = serializers.JSONField(required=False, allow_null=True)
+    publish_metadata = metadata_field(nullable=True, required=False)
     child_name = serializers.CharField(
         max_length=255, required=False, allow_blank=True, allow_null=True
     )
     child_comment = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    child_metadata = serializers.JSONField(required=False, allow_null=True)
+    child_metadata = metadata_field(nullable=True, required=False)
 
 
 class SourceSerializer(serializers.Serializer):
@@ -129,13 +188,33 @@ class FrameSerializer(serializers.Serializer):
     attachments = serializers.JSONField(required=False, allow_null=True, help_text="null: none")
 
 
+# Each frame is checked on its own: one that is not valid is listed in the answer's `failed`
+# (with the reason), never a 400 for the request; so the schema takes any item, and names the
+# shape a frame should have.
+FRAME_ITEMS = {
+    "type": "array",
+    "items": {
+        "description": (
+            "A frame `{id, global_key, sources: [{id, uri, timestamp, preview}], meta, rois, "
+            "attachments}`; one that is not valid is listed in `failed`, not refused"
+        ),
+    },
+}
+
+
+FrameItemsField = extend_schema_field(FRAME_ITEMS)(type("FrameItems", (serializers.JSONField,), {}))
+
+
 class FramesBodySerializer(InputSerializer):
-    frames = FrameSerializer(many=True)
+    frames = FrameItemsField()
 
 
 class FramesUpdateSerializer(InputSerializer):
-    frames = FrameSerializer(many=True)
-    without_fields = serializers.ListField(child=serializers.CharField(), required=False)
+    whole_on_patch = True  # PATCH merges frames, but the body itself is whole
+    frames = FrameItemsField()
+    without_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(LEAVE_OUT)), required=False
+    )
 
 
 class FrameFailureSerializer(RowFailureSerializer):
@@ -177,7 +256,9 @@ class MaskLabelSerializer(serializers.Serializer):
     value = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=255), min_length=3, max_length=3
     )
-    labels = serializers.ListField(child=serializers.CharField())
+    labels = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False)
+    )
 
 
 class DiffSerializer(serializers.Serializer):
@@ -209,3 +290,47 @@ def data_row_dict(entry) -> dict:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
+
+
+FilterField = extend_schema_field(filter_schema())(
+    type("FilterField", (serializers.JSONField,), {})
+)
+
+
+class RowsUpdateInputSerializer(InputSerializer):
+    """`data-rows/update/` (the schema; the service reads the body): every row matching
+    `filter` (none: every row) gets the values of `set`."""
+
+    filter = FilterField(required=False, allow_null=True)
+    set = extend_schema_field(
+        {
+            "type": "object",
+            "minProperties": 1,
+            "properties": {
+                "row_data": {"type": "string", "minLength": 1},
+                "metadata": {
+                    **metadata_object(),
+                    "description": "merged key by key; a key set to null is removed",
+                },
+                "attachments": {"type": "array"},
+            },
+            "additionalProperties": False,
+        }
+    )(type("SetField", (serializers.JSONField,), {}))()
+
+
+class RowsDeleteInputSerializer(InputSerializer):
+    """`data-rows/delete/` (the schema; the service reads the body): the rows matching a
+    non-empty `filter`, or the listed `ids`."""
+
+    one_of = ("filter", "ids")
+    filter = extend_schema_field({**filter_schema(), "minProperties": 1})(
+        type("FilterField", (serializers.JSONField,), {})
+    )(required=False, allow_null=True)
+    ids = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False),
+        min_length=1,
+        max_length=MAX_DELETE_IDS,
+        required=False,
+        allow_null=True,
+    )

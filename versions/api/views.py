@@ -8,6 +8,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
 )
 from rest_framework import status
 from rest_framework.response import Response
@@ -21,7 +22,8 @@ from dashboard.api.pagination import (
     page_size,
 )
 from dashboard.api.responses import job_accepted
-from dashboard.api.serializers import JobSerializer, refuse_unknown
+from dashboard.api.schema import PROJECTION_ITEM_PATTERN, PROJECTION_PATTERN
+from dashboard.api.serializers import JobSerializer, query_bool, refuse_unknown
 from dashboard.errors import Invalid
 from versions import selectors, services
 from versions.metadata_schema import MetadataSchema
@@ -47,18 +49,12 @@ from .serializers import (
     VersionSerializer,
     VersionUpdateSerializer,
     data_row_dict,
+    metadata_body,
     version_stats_shape,
 )
 
-
-def query_bool(request, name: str) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return False
-    value = raw.strip().lower()
-    if value not in {"1", "true", "0", "false"}:
-        raise Invalid("Must be true or false.", field=name)
-    return value in {"1", "true"}
+# A token of the tag language: a tag, `-tag`, or an operator (`__$` starts nothing else).
+TAG_TOKEN_PATTERN = r"^([^_]|_([^_]|$)|__([^$]|$)|__\$(all|and|or|not)$)"
 
 
 MAX_QUERY_IDS = 1000
@@ -91,6 +87,7 @@ def frames_from_body(data, fields=FramesBodySerializer) -> list:
 
 
 LIST_PAGE = OpenApiParameter("page_size", int, description="1-1000")
+PROJECTION = {"type": "string", "pattern": PROJECTION_PATTERN}
 CURSOR = OpenApiParameter("cursor", str, description="from a page's `next` or `previous` link")
 
 
@@ -103,8 +100,12 @@ class DatasetListApi(APIView):
         parameters=[
             OpenApiParameter(
                 "tags",
-                str,
-                many=True,
+                {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1, "pattern": TAG_TOKEN_PATTERN},
+                },
+                style="form",
+                explode=True,
                 description=(
                     "Repeat for several. Plain tags OR-ed, -tag excludes, __$all/__$and AND the "
                     "following tags, __$or ORs them, __$not negates the next tag."
@@ -323,7 +324,7 @@ class VersionMetadataApi(APIView):
     def get(self, request, version_id: str):
         return Response(selectors.version_get(version_id=version_id).metadata)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request={"application/json": metadata_body()}, responses=OpenApiTypes.OBJECT)
     def put(self, request, version_id: str):
         if request.FILES or not isinstance(request.data, dict) or hasattr(request.data, "getlist"):
             # A form body is a QueryDict of lists (and maybe files), not the JSON object.
@@ -351,8 +352,12 @@ class VersionMaskLabelsApi(APIView):
 class VersionDiffApi(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("against", str, required=True),
-            OpenApiParameter("limit", int, description="ids per list (default 1000)"),
+            OpenApiParameter("against", {"type": "string", "minLength": 1}, required=True),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 0, "maximum": 100_000},
+                description="ids per list (default 1000)",
+            ),
         ],
         responses=DiffSerializer,
     )
@@ -375,7 +380,7 @@ class FrameListApi(APIView):
     @extend_schema(
         operation_id="versions_frames_list",
         parameters=[
-            OpenApiParameter("projection", str, description="e.g. id,sources.uri,meta.x"),
+            OpenApiParameter("projection", PROJECTION, description="e.g. id,sources.uri,meta.x"),
             OpenApiParameter("ids", str, description="comma-separated frame ids"),
             OpenApiParameter("source", str, description="URI pattern; * matches any run"),
             LIST_PAGE,
@@ -445,7 +450,9 @@ class FrameDeleteApi(APIView):
 
 
 class FrameDetailApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("projection", str)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[OpenApiParameter("projection", PROJECTION)], responses=OpenApiTypes.OBJECT
+    )
     def get(self, request, version_id: str, frame_id: str):
         from versions.projection import project
 
@@ -480,9 +487,16 @@ MAX_BODY_IDS = 10_000
 QUERY_CHUNK = 1000  # ids per SQL `IN (...)`, well inside every database's parameter limit
 
 
+@extend_schema_field({"type": "string", "pattern": PROJECTION_ITEM_PATTERN})
+class ProjectionPathField(serializers.CharField):
+    """One projection path (`sources.uri`); blank ones are skipped."""
+
+
 class FrameQueryInputSerializer(InputSerializer):
     ids = serializers.ListField(child=serializers.CharField(), max_length=MAX_BODY_IDS)
-    projection = serializers.ListField(child=serializers.CharField(), required=False)
+    projection = serializers.ListField(
+        child=ProjectionPathField(allow_blank=True, trim_whitespace=False), required=False
+    )
 
 
 class FrameQueryResultSerializer(serializers.Serializer):
@@ -497,7 +511,11 @@ class FrameQueryApi(APIView):
 
     write_role = Role.VIEWER
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="versions_frames_query_retrieve",
+        responses=OpenApiTypes.OBJECT,
+        description='The frame whose id is "query" (this path shadows frames/{frame_id}/).',
+    )
     def get(self, request, version_id: str):
         """This path shadows `frames/{frame_id}/` for a frame whose id is "query": read it."""
         return FrameDetailApi().get(request, version_id=version_id, frame_id="query")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dashboard.errors import Invalid
+from dashboard.errors import Invalid, json_integer
 
 from ..drafts import version_lock_draft
 from ..frames import check_metadata_keys
@@ -58,11 +58,10 @@ def mask_labels_validate(value: Any) -> list[dict]:
         if (
             not isinstance(rgb, list | tuple)
             or len(rgb) != 3
-            or not all(
-                isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb
-            )
+            or not all(json_integer(c) is not None and 0 <= c <= 255 for c in rgb)
         ):
             raise Invalid(f"Item {i}: value must be three integers 0-255.", field="mask_labels")
+        rgb = [json_integer(c) for c in rgb]
         if not isinstance(labels, list | tuple) or not all(isinstance(x, str) for x in labels):
             raise Invalid(f"Item {i}: labels must be a list of strings.", field="mask_labels")
         if tuple(rgb) in seen:
