@@ -11,6 +11,9 @@ from .signin import AdminSignInForm, SignInForm
 
 # The admin's sign-in goes through the same throttle and says why it refuses.
 admin.site.login_form = AdminSignInForm
+admin.site.site_header = "Labelops administration"
+admin.site.site_title = "Labelops admin"
+admin.site.index_title = "Datasets, labeling and jobs"
 
 api_v1 = [
     path("", ApiRootApi.as_view(), name="root"),
@@ -21,6 +24,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("jobs/", views.jobs_page, name="job-list"),
     path("jobs/<str:job_id>/", views.job_page, name="job-detail"),
     path("jobs/<str:job_id>/cancel/", views.job_cancel_view, name="job-cancel"),
