@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from dashboard.errors import NotFound
 from versions.copy_on_write import effective_entries
+from versions.media import frame_media, media_kind
 from versions.models import DataRow, Dataset, DatasetVersion
+from versions.selectors import frames_page, version_for_reading
 
-from .models import Batch, Label, Project, QueueEntry, batch_sort_value
+from .models import Batch, Label, Project, QueueEntry, Skip, batch_sort_value
 
 MAX_PREVIEW = 1000
 
@@ -110,6 +112,42 @@ def reservation_held(*, project: Project, user) -> QueueEntry | None:
         .select_related("data_row", "batch")
         .first()
     )
+
+
+def label_item(*, entry: QueueEntry) -> dict[str, Any]:
+    """What the labeling page shows of a row: its frame (sources, meta, attachments) as the
+    batch's version holds it (else the dataset's current version), each source with how a
+    browser shows it; a row without a frame shows its row data (a URI or the text itself)."""
+    row = entry.data_row
+    version = entry.batch.version if entry.batch.version_id else None
+    if version is None:
+        version = version_for_reading(dataset=Dataset(pk=row.dataset_id))
+    frame: dict[str, Any] = {}
+    if version is not None:
+        frames, _ = frames_page(version=version, ids=[row.pk], limit=1)
+        frame = frames[0] if frames else {}
+    media = frame_media(frame)
+    if not media and row.row_data:
+        media = [
+            {
+                "name": "row data",
+                "uri": row.row_data,
+                "kind": media_kind(row.row_data),
+                "preview": None,
+            }
+        ]
+    meta = frame.get("meta") if isinstance(frame.get("meta"), dict) else {}
+    attachments = frame.get("attachments") if isinstance(frame.get("attachments"), list) else []
+    return {"version": version, "media": media, "meta": meta, "attachments": attachments}
+
+
+def labeler_today(*, project: Project, user) -> dict[str, int]:
+    """What `user` did in the project since midnight (server time): labels and skips."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "labels": Label.objects.filter(project=project, author=user, created_at__gte=start).count(),
+        "skips": Skip.objects.filter(project=project, user=user, created_at__gte=start).count(),
+    }
 
 
 def dataset_choices() -> QuerySet[Dataset]:

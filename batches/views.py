@@ -38,6 +38,8 @@ from .selectors import (
     batch_labelled_rows_count,
     batch_labels_count,
     dataset_choices,
+    label_item,
+    labeler_today,
     project_get,
     project_list,
     queue_counts,
@@ -298,7 +300,9 @@ def project_export(request, project_id: str):
 @role_required(Role.LABELER)
 @page_errors
 def label_page(request, project_id: str):
-    """Next / show the row and its template / submit JSON or classes / skip."""
+    """GET shows the row the labeler holds (taking one is a POST). POST submits or skips it
+    and reserves the next row at once, then redirects to the page that shows it (a reload
+    never submits twice); a refused submit shows the same row again with the reason."""
     project = project_get(project_id=project_id)
     context: dict = {"project": project}
     if request.method == "POST":
@@ -320,10 +324,24 @@ def label_page(request, project_id: str):
                 messages.info(request, "Skipped; you will not get this row again.")
         except ApplicationError as exc:
             context["error"] = exc.message
-        context["entry"] = services.queue_next(project=project, user=request.user)
+        entry = services.queue_next(project=project, user=request.user)
+        if "error" not in context:
+            if entry is None:
+                messages.info(request, "Nothing is left for you in this queue.")
+            return redirect("project-label", project_id=project.pk)
+        # The row just renewed, read with its batch and data row as a GET reads it.
+        context["entry"] = entry and reservation_held(project=project, user=request.user)
     else:
-        # A GET only shows the row the labeler already holds; taking one is a POST.
         context["entry"] = reservation_held(project=project, user=request.user)
-    if context["entry"] is not None and context["entry"].template is not None:
-        context["template_json"] = json.dumps(context["entry"].template, indent=2)
-    return render(request, "batches/label.html", context)
+    entry = context["entry"]
+    if entry is not None:
+        context["item"] = label_item(entry=entry)
+        if entry.template is not None:
+            context["template_json"] = json.dumps(entry.template, indent=2)
+    context["today"] = labeler_today(project=project, user=request.user)
+    context["classes"] = [
+        {"name": c, "key": str(i + 1) if i < 9 else ""} for i, c in enumerate(project.label_classes)
+    ]
+    return render(
+        request, "batches/label.html", context, status=400 if context.get("error") else 200
+    )

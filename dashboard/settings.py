@@ -210,6 +210,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 API_MAX_JSON_BYTES = 64 * 1024 * 1024
 
+# Hosts the browser may load data rows' images, audio and video from (Content-Security-Policy
+# `img-src` / `media-src`); empty = only this server and data: URIs.
+MEDIA_SOURCES = os.environ.get("MEDIA_SOURCES", "https: http:")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"

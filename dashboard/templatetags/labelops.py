@@ -11,3 +11,20 @@ register = template.Library()
 def pretty_json(value) -> str:
     """Indented JSON, for results and metadata shown to people (escaped by the template)."""
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@register.filter
+def compact_json(value) -> str:
+    """One-line JSON, for a metadata value that is a list or an object."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@register.filter
+def is_scalar(value) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+@register.filter
+def getlist(querydict, key: str) -> list:
+    """`request.POST|getlist:"classes"`: every value of a repeated field."""
+    return querydict.getlist(key) if hasattr(querydict, "getlist") else []
