@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import F, Lookup, QuerySet
+from django.db.models import F, Lookup, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from dashboard.errors import Conflict, Invalid, NotFound
 
@@ -305,3 +306,111 @@ def version_diff(*, newer: DatasetVersion, older: DatasetVersion, limit: int = 1
         "counts": {kind: count for kind, (count, _) in rows.items()},
         **{kind: ids for kind, (_, ids) in rows.items()},
     }
+
+
+# ---------------------------------------------------------------- the frame browser
+
+BROWSE_ORDERS = {"id": "data row id", "global_key": "global key"}
+BROWSE_COUNT_CAP = 10_000  # a filtered total is counted up to here ("10,000+" beyond)
+BROWSE_TEXT_MAX = 255  # characters of a global-key search or a metadata value
+
+
+def browse_meta_filter(text: str) -> dict[str, str]:
+    """The frame browser's metadata box, `key=value` (`key__gt=5`, `key__contains=abc`, …), as
+    a data-row filter (the API's language: lookups checked, values read as JSON literals)."""
+    text = text.strip()
+    if not text:
+        return {}
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise Invalid("Write the metadata filter as key=value, e.g. weather=rain.", field="meta")
+    if len(value) > BROWSE_TEXT_MAX:
+        raise Invalid(f"At most {BROWSE_TEXT_MAX} characters.", field="meta")
+    return {f"metadata__{key.strip()}": value.strip()}
+
+
+def frames_browse(
+    *,
+    version: DatasetVersion,
+    key: str = "",
+    meta: dict[str, str] | None = None,
+    source: str | None = None,
+    order: str = "id",
+    after: str = "",
+    before: str = "",
+    limit: int = 24,
+) -> tuple[list[dict[str, Any]], bool, int | None, bool]:
+    """One page of the frame browser: (frames, has_more, total, total_capped).
+
+    Unfiltered frames in id order use the keyset walk (`frames_page`) and the version's
+    statistics for the total. A global-key search (a case-insensitive substring), a metadata
+    filter or the global-key order read the version's effective entries in one statement,
+    paged by keyset on (order column, id) after/before a data row id; their total is counted
+    up to BROWSE_COUNT_CAP."""
+    from .row_filter import row_filter_q
+
+    if order not in BROWSE_ORDERS:
+        raise Invalid(f"Order by {' or '.join(BROWSE_ORDERS)}.", field="order")
+    if len(key) > BROWSE_TEXT_MAX:
+        raise Invalid(f"At most {BROWSE_TEXT_MAX} characters.", field="key")
+    if not key and not meta and order == "id":
+        frames, has_more = frames_page(
+            version=version, after=after, before=before, limit=limit, source=source
+        )
+        total = None if source else version.stats.get("frame_count")
+        if total is None and not source:
+            total = entries_count(version)
+        return frames, has_more, total, False
+    filters: dict[str, Any] = dict(meta or {})
+    if key:
+        filters["global_key__contains"] = key
+    entries = effective_entries(version).filter(row_filter_q(filters, from_query=True))
+    if source:
+        pattern = source_pattern(source)
+        if pattern != "*":
+            entries = entries.filter(SourceLike(F("revision__source_uris"), pattern))
+    total = entries[: BROWSE_COUNT_CAP + 1].count()
+    capped = total > BROWSE_COUNT_CAP
+    bound = before or after
+    if order == "global_key":
+        entries = entries.annotate(sort_key=Coalesce("data_row__global_key", Value("")))
+        sort = ["sort_key", "data_row_id"]
+        if bound:
+            bound_key = (
+                DataRow.objects.filter(pk=bound).values_list("global_key", flat=True).first() or ""
+            )
+            op = "lt" if before else "gt"
+            entries = entries.filter(
+                Q(**{f"sort_key__{op}": bound_key})
+                | Q(sort_key=bound_key, **{f"data_row_id__{op}": bound})
+            )
+    else:
+        sort = ["data_row_id"]
+        if bound:
+            entries = entries.filter(**{f"data_row_id__{'lt' if before else 'gt'}": bound})
+    if before:
+        sort = [f"-{column}" for column in sort]
+    pairs = list(entries.order_by(*sort).values_list("data_row_id", "revision_id")[: limit + 1])
+    has_more = len(pairs) > limit
+    pairs = pairs[:limit]
+    if before:
+        pairs.reverse()
+    frames = frame_dicts(version, pairs)
+    if source:
+        pattern = source_pattern(source)
+        frames = [
+            f
+            for f in frames
+            if pattern == "*"
+            or source_matches(
+                pattern, "\n" + "\n".join(s.get("uri", "") for s in f["sources"]) + "\n"
+            )
+        ]
+    return frames, has_more, (BROWSE_COUNT_CAP if capped else total), capped
+
+
+def frame_neighbours(*, version: DatasetVersion, frame_id: str) -> dict[str, str | None]:
+    """The ids of the frames before and after `frame_id` in data-row order (frame page links)."""
+    before = next(iter_revision_ids(version, before=frame_id, window=1), (None,))[0]
+    after = next(iter_revision_ids(version, after=frame_id, window=1), (None,))[0]
+    return {"previous": before, "next": after}

@@ -3,14 +3,17 @@ stats, metadata, mask labels, frame browser and diff, and the verbs behind confi
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from dashboard.errors import ApplicationError
+from dashboard.errors import ApplicationError, NotFound
 from dashboard.forms import form_call
 from dashboard.roles import Role, role_required, user_has_role
 
@@ -23,10 +26,10 @@ from .forms import (
     SnapshotForm,
     VersionForm,
 )
+from .media import frame_media, frame_thumbnail
 from .models import DatasetVersion
 
 FRAMES_PER_PAGE = 24
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".svg")
 
 # What a version picker shows (its metadata and statistics stay unread).
 PICK = ("name", "status", "updated_at", "published_at")
@@ -142,39 +145,52 @@ def dataset_page(request, dataset_id: str):
     )
 
 
-def _frame_preview(frame: dict) -> str | None:
-    for source in frame.get("sources", []):
-        for uri in ((source.get("preview") or {}).get("uri"), source.get("uri")):
-            if (
-                isinstance(uri, str)
-                and uri.startswith(("http://", "https://"))
-                and uri.lower().split("?")[0].endswith(IMAGE_SUFFIXES)
-            ):
-                return uri
-    return None
+def _browse_query(**params: str) -> str:
+    """The frame browser's filters as a query string (carried by its page links)."""
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def _position(raw: str) -> int:
+    """`?at=`: the 1-based position of a page's first frame, carried by the page links."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**9 else 1
 
 
 @role_required(Role.VIEWER)
 def version_page(request, version_id: str):
     version = selectors.version_get(version_id=version_id)
-    source = request.GET.get("source", "").strip()
-    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    get = request.GET
+    source = get.get("source", "").strip()
+    key = get.get("key", "").strip()
+    meta_text = get.get("meta", "").strip()
+    order = get.get("order", "id") if get.get("order") in selectors.BROWSE_ORDERS else "id"
+    after, before = get.get("after", ""), get.get("before", "")
     if before:
         after = ""
-    frames, has_more, frame_error = [], False, None
+    at = _position(get.get("at", "")) if (after or before) else 1
+    frames, has_more, total, capped, frame_error = [], False, None, False, None
     try:
-        frames, has_more = selectors.frames_page(
+        frames, has_more, total, capped = selectors.frames_browse(
             version=version,
+            key=key,
+            meta=selectors.browse_meta_filter(meta_text),
+            source=source or None,
+            order=order,
             after=after,
             before=before,
             limit=FRAMES_PER_PAGE,
-            source=source or None,
         )
     except ApplicationError as exc:
         frame_error = exc.message
     for frame in frames:
-        frame["preview_url"] = _frame_preview(frame)
+        frame["thumbnail"] = frame_thumbnail(frame)
+        media = frame_media(frame)
+        frame["kind"] = media[0]["kind"] if media else "text"
+    if before and not has_more:
+        at = 1  # back at the start, whatever the links said
     others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
+    query = _browse_query(
+        source=source, key=key, meta=meta_text, order=order if order != "id" else ""
+    )
     context = {
         "version": version,
         "dataset": version.dataset,
@@ -183,7 +199,18 @@ def version_page(request, version_id: str):
         "has_more": has_more,
         "next_after": frames[-1]["id"] if frames and (has_more or before) else None,
         "previous_before": frames[0]["id"] if frames and (after or before and has_more) else None,
+        "query": query,
+        "at": at,
+        "last": at + len(frames) - 1,
+        "next_at": at + len(frames),
+        "previous_at": max(1, at - FRAMES_PER_PAGE),
+        "total": total,
+        "capped": capped,
         "source": source,
+        "key": key,
+        "meta": meta_text,
+        "order": order,
+        "orders": selectors.BROWSE_ORDERS,
         "after": after or before,
         "frame_error": frame_error,
         "metadata_form": MetadataForm(
@@ -196,8 +223,30 @@ def version_page(request, version_id: str):
         "others": others,
     }
     return render(
-        request, _partial(request, "versions/version_detail.html", "frame-browser"), context
+        request,
+        _partial(request, "versions/version_detail.html", "frame-browser"),
+        context,
+        # htmx swaps only 2xx answers: its partial carries the refusal in a 200.
+        status=400 if frame_error and not request.htmx else 200,
     )
+
+
+@role_required(Role.VIEWER)
+def frame_page(request, version_id: str, frame_id: str):
+    """One frame in the UI: its media, sources, metadata, regions and attachments."""
+    version = selectors.version_get(version_id=version_id)
+    try:
+        frame = selectors.frame_get(version=version, frame_id=frame_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {
+        "version": version,
+        "dataset": version.dataset,
+        "frame": frame,
+        "media": frame_media(frame),
+        "neighbours": selectors.frame_neighbours(version=version, frame_id=frame["id"]),
+    }
+    return render(request, "versions/frame_detail.html", context)
 
 
 def _back(version) -> str:

@@ -28,3 +28,9 @@ def is_scalar(value) -> bool:
 def getlist(querydict, key: str) -> list:
     """`request.POST|getlist:"classes"`: every value of a repeated field."""
     return querydict.getlist(key) if hasattr(querydict, "getlist") else []
+
+
+@register.filter
+def get_item(mapping, key):
+    """`orders|get_item:order`: a dict's value by a variable key."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
