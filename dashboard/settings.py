@@ -194,6 +194,8 @@ WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").is_file
 if not STATIC_ROOT.is_dir():
     # Nothing collected yet (a local run): WhiteNoise would warn about it at every start.
     warnings.filterwarnings("ignore", message="No directory at: " + re.escape(str(STATIC_ROOT)))
+# Files served at the site's root (/favicon.ico, which browsers ask for by themselves).
+WHITENOISE_ROOT = BASE_DIR / "public"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 

@@ -24,7 +24,6 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.overview, name="overview"),
-    path("favicon.ico", views.favicon, name="favicon"),
     path("jobs/", views.jobs_page, name="job-list"),
     path("jobs/<str:job_id>/", views.job_page, name="job-detail"),
     path("jobs/<str:job_id>/cancel/", views.job_cancel_view, name="job-cancel"),

@@ -2,11 +2,9 @@
 the Activity page (the audit trail) and the Webhooks pages (managers)."""
 
 from django.contrib import messages
-from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 from rest_framework.authtoken.models import Token
@@ -34,15 +32,6 @@ from .webhooks import (
 from .webhooks_forms import ActivityForm, WebhookForm, webhook_form_values
 
 JOBS_PER_PAGE = 25
-
-
-@cache_control(public=True, max_age=86400)
-def favicon(request):
-    """/favicon.ico, which browsers ask for by themselves (pages also link the SVG icon)."""
-    path = finders.find("img/favicon.ico")
-    if not path:
-        raise Http404("No icon.")
-    return FileResponse(open(path, "rb"), content_type="image/x-icon")
 
 
 @role_required(Role.VIEWER)
