@@ -60,6 +60,64 @@ def batch_get(*, project: Project, batch_id: Any) -> Batch:
     return batch
 
 
+def batch_state_counts(*, batch: Batch) -> dict[str, int]:
+    """The batch's rows by queue state, counted through the (batch, state) index; a reserved
+    row whose reservation ran out counts as queued (it is served again)."""
+    entries = QueueEntry.objects.filter(batch=batch)
+    counts = dict(entries.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    expired = entries.filter(
+        state=QueueEntry.State.RESERVED, reserved_until__lt=timezone.now()
+    ).count()
+    counts = {state: counts.get(state, 0) for state in QueueEntry.State.values}
+    counts["queued"] += expired
+    counts["reserved"] -= expired
+    return counts
+
+
+def batch_removal_preview(*, batch: Batch) -> dict[str, int]:
+    """What removing the batch's queued rows would do now: rows without labels that leave,
+    unlabelled rows a labeler holds (they stay until the reservation ends), rows that stay."""
+    unlabelled = QueueEntry.objects.filter(batch=batch, labels_count=0)
+    free = Q(state=QueueEntry.State.QUEUED) | Q(reserved_until__lt=timezone.now())
+    removable = unlabelled.filter(free).count()
+    held = unlabelled.count() - removable
+    kept = batch.size - removable - held
+    return {"removable": removable, "held": held, "kept": kept, "after": batch.size - removable}
+
+
+BATCH_ROW_STATES = ("queued", "reserved", "done")
+
+
+def batch_rows(*, batch: Batch, state: str = "") -> QuerySet[QueueEntry]:
+    """The batch's rows in the order they joined it (with their data row), one state or all."""
+    rows = QueueEntry.objects.filter(batch=batch).select_related("data_row").order_by("id")
+    if state in BATCH_ROW_STATES:
+        rows = rows.filter(state=state)
+    return rows
+
+
+def frame_versions(*, batch: Batch, rows) -> dict[str, DatasetVersion]:
+    """{dataset id: the version whose frame pages the batch's rows link to}: the batch's own
+    version, else each dataset's current one (one lookup per dataset on the page)."""
+    dataset_ids = {entry.data_row.dataset_id for entry in rows}
+    found: dict[str, DatasetVersion] = {}
+    if batch.version_id and batch.version is not None:
+        found[batch.version.dataset_id] = batch.version
+    for dataset_id in dataset_ids - found.keys():
+        version = version_for_reading(dataset=Dataset(pk=dataset_id))
+        if version is not None:
+            found[dataset_id] = version
+    return found
+
+
+def batch_recent_labels(*, batch: Batch, limit: int = 20) -> list[Label]:
+    return list(
+        Label.objects.filter(batch=batch)
+        .select_related("author", "data_row")
+        .order_by("-id")[:limit]
+    )
+
+
 def batch_labels_count(*, batch: Batch) -> int:
     return Label.objects.filter(batch=batch).count()
 

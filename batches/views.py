@@ -33,11 +33,18 @@ from .forms import (
     first_error,
 )
 from .selectors import (
+    BATCH_ROW_STATES,
     batch_get,
     batch_in_serving_order,
     batch_labelled_rows_count,
     batch_labels_count,
+    batch_progress,
+    batch_recent_labels,
+    batch_removal_preview,
+    batch_rows,
+    batch_state_counts,
     dataset_choices,
+    frame_versions,
     label_item,
     labeler_today,
     project_get,
@@ -270,15 +277,57 @@ def batch_delete(request, project_id: str, batch_id: str):
     return render(request, "batches/confirm.html", context)
 
 
-@require_POST
 @role_required(Role.MANAGER)
 @page_errors
 def batch_remove_queued(request, project_id: str, batch_id: str):
+    """GET: what removing the queued rows will do; POST: remove them."""
+    project, batch, context = _confirm(request, project_id, batch_id, verb="remove-queued")
+    if request.method == "POST":
+        result = services.batch_remove_queued_data_rows(batch=batch)
+        messages.success(request, f"Batch {batch.name!r}: {services.removed_text(result)}.")
+        return redirect("batch-detail", project_id=project.pk, batch_id=batch.pk)
+    context["removal"] = batch_removal_preview(batch=batch)
+    return render(request, "batches/confirm.html", context)
+
+
+ROWS_PER_PAGE = 50
+
+
+@role_required(Role.VIEWER)
+@page_errors
+def batch_page(request, project_id: str, batch_id: str):
+    """One batch: its facts, progress by state, consensus, its rows (paged, by state), the
+    latest labels (managers), its own export and the verbs behind confirmations."""
     project = project_get(project_id=project_id)
     batch = batch_get(project=project, batch_id=batch_id)
-    result = services.batch_remove_queued_data_rows(batch=batch)
-    messages.success(request, f"Batch {batch.name!r}: {services.removed_text(result)}.")
-    return redirect("project-detail", project_id=project.pk)
+    state = request.GET.get("state", "")
+    state = state if state in BATCH_ROW_STATES else ""
+    page = Paginator(batch_rows(batch=batch, state=state), ROWS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    is_manager = user_has_role(request.user, Role.MANAGER)
+    versions = frame_versions(batch=batch, rows=page.object_list)
+    rows = [
+        {"entry": entry, "version": versions.get(entry.data_row.dataset_id)}
+        for entry in page.object_list
+    ]
+    context = {
+        "project": project,
+        "batch": batch,
+        "states": batch_state_counts(batch=batch),
+        "state": state,
+        "row_states": BATCH_ROW_STATES,
+        "page": page,
+        "rows": rows,
+        "labels_count": batch_labels_count(batch=batch),
+        "recent_labels": batch_recent_labels(batch=batch) if is_manager else [],
+        "is_manager": is_manager,
+        "progress": batch_progress(batch),
+    }
+    template = "batches/batch_detail.html"
+    if request.htmx and request.htmx.target == "batch-rows":
+        template += "#batch-rows"
+    return render(request, template, context)
 
 
 @require_POST
