@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from dashboard.errors import Conflict, Invalid, NotFound
 
-from .copy_on_write import effective_entries, iter_revision_ids, version_chain
+from .copy_on_write import effective_entries, iter_revision_ids, nearest_contents, version_chain
 from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
 from .projection import project
 from .tag_filter import tag_predicate
@@ -414,3 +414,55 @@ def frame_neighbours(*, version: DatasetVersion, frame_id: str) -> dict[str, str
     before = next(iter_revision_ids(version, before=frame_id, window=1), (None,))[0]
     after = next(iter_revision_ids(version, after=frame_id, window=1), (None,))[0]
     return {"previous": before, "next": after}
+
+
+FRAME_FIELDS = ("sources", "meta", "rois", "attachments")
+
+
+def _changed_fields(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """What differs between two contents of a frame, in words: "meta.weather", "rois", …"""
+    changed = []
+    for field in FRAME_FIELDS:
+        a, b = new.get(field), old.get(field)
+        if a == b:
+            continue
+        if field == "meta" and isinstance(a, dict) and isinstance(b, dict):
+            keys = sorted(k for k in a.keys() | b.keys() if a.get(k, ...) != b.get(k, ...))
+            changed.extend(f"meta.{k}" for k in keys[:5])
+            if len(keys) > 5:
+                changed.append(f"{len(keys) - 5} more meta keys")
+        else:
+            changed.append(field)
+    extra = sorted((new.keys() | old.keys()) - set(FRAME_FIELDS))
+    changed.extend(k for k in extra if new.get(k) != old.get(k))
+    return changed
+
+
+def version_diff_details(
+    *, newer: DatasetVersion, older: DatasetVersion, diff: dict
+) -> dict[str, list[dict[str, Any]]]:
+    """The diff's listed rows for people: `{kind: [{id, global_key, version, fields}]}` —
+    the global key, the version whose frame page shows the row (the older one for removed
+    rows) and, for changed rows, which fields changed. A few queries for the listed ids only."""
+    listed = [i for kind in ("added", "removed", "changed") for i in diff.get(kind, [])]
+    keys = dict(DataRow.objects.filter(pk__in=listed).values_list("pk", "global_key"))
+    fields: dict[str, list[str]] = {}
+    changed = diff.get("changed", [])
+    if changed:
+        new_contents = nearest_contents(version_chain(newer), changed)
+        old_contents = nearest_contents(version_chain(older), changed)
+        fields = {
+            i: _changed_fields(new_contents.get(i, {}), old_contents.get(i, {})) for i in changed
+        }
+    return {
+        kind: [
+            {
+                "id": i,
+                "global_key": keys.get(i),
+                "version": older if kind == "removed" else newer,
+                "fields": fields.get(i, []),
+            }
+            for i in diff.get(kind, [])
+        ]
+        for kind in ("added", "removed", "changed")
+    }

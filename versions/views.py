@@ -387,11 +387,12 @@ def version_diff_page(request, version_id: str):
     version = selectors.version_get(version_id=version_id)
     others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
     against_id = request.GET.get("against") or (version.parent_id or "")
-    diff, against, error = None, None, None
+    diff, against, error, details = None, None, None, None
     if against_id:
         try:
             against = selectors.version_get(version_id=against_id)
             diff = selectors.version_diff(newer=version, older=against, limit=200)
+            details = selectors.version_diff_details(newer=version, older=against, diff=diff)
         except ApplicationError as exc:
             error = exc.message
     return render(
@@ -402,6 +403,12 @@ def version_diff_page(request, version_id: str):
             "others": others,
             "against": against,
             "diff": diff,
+            "details": details,
+            "kinds": [
+                ("added", f"Added in {version.name}"),
+                ("removed", f"Only in {against.name}" if against else "Removed"),
+                ("changed", "Changed"),
+            ],
             "error": error,
         },
     )
