@@ -106,15 +106,24 @@ def project_page(request, project_id: str):
     return render(request, template, _project_context(request, project))
 
 
-def _after_batch_edit(request, project):
-    """htmx: the refreshed batch table (the queue preview follows via an event); else back."""
+def _after_batch_edit(request, project, notice: str = ""):
+    """htmx: the refreshed batch table saying what changed (the queue preview follows via an
+    event); else back to the project page, with the same words as a message."""
     if request.htmx:
         response = render(
-            request, "batches/project_detail.html#batch-table", _project_context(request, project)
+            request,
+            "batches/project_detail.html#batch-table",
+            _project_context(request, project, notice=notice),
         )
         response["HX-Trigger"] = "queue-changed"
         return response
+    if notice:
+        messages.success(request, notice)
     return redirect("project-detail", project_id=project.pk)
+
+
+def _priority_words(priority) -> str:
+    return "none" if priority is None else str(priority)
 
 
 @require_POST
@@ -128,7 +137,8 @@ def batch_priority(request, project_id: str, batch_id: str):
     try:
         if not form.is_valid():
             raise first_error(form)
-        services.batch_update(batch=batch, **form.cleaned_data)
+        old = batch.priority
+        batch = services.batch_update(batch=batch, **form.cleaned_data)
     except ApplicationError as exc:
         messages.error(request, f"{batch.name}: {exc.message}")
         if request.htmx:
@@ -140,7 +150,14 @@ def batch_priority(request, project_id: str, batch_id: str):
                     request, project, error_batch=batch.pk, error=exc.message, bad_value=raw
                 ),
             )
-    return _after_batch_edit(request, project)
+        return _after_batch_edit(request, project)
+    if batch.priority == old:
+        notice = f"{batch.name}: priority unchanged ({_priority_words(old)})."
+    else:
+        notice = (
+            f"{batch.name}: priority {_priority_words(old)} → {_priority_words(batch.priority)}."
+        )
+    return _after_batch_edit(request, project, notice)
 
 
 @require_POST
@@ -150,11 +167,19 @@ def batch_move(request, project_id: str, batch_id: str):
     project = project_get(project_id=project_id)
     batch = batch_get(project=project, batch_id=batch_id)
     form = BatchMoveForm(request.POST)
-    if form.is_valid():
-        services.batch_move(batch=batch, **form.cleaned_data)
-    else:
+    if not form.is_valid():
         messages.error(request, first_error(form).message)
-    return _after_batch_edit(request, project)
+        return _after_batch_edit(request, project)
+    direction = form.cleaned_data["direction"]
+    changes = services.batch_move(batch=batch, **form.cleaned_data)
+    if not changes:
+        notice = f"{batch.name} is already {'first' if direction == 'up' else 'last'}."
+    else:
+        words = ", ".join(
+            f"{b.name} {_priority_words(old)} → {_priority_words(new)}" for b, old, new in changes
+        )
+        notice = f"Moved {batch.name} {direction}. Priorities: {words}."
+    return _after_batch_edit(request, project, notice)
 
 
 @role_required(Role.MANAGER)
