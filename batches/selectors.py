@@ -19,8 +19,20 @@ from .models import Batch, Label, Project, QueueEntry, Skip, batch_sort_value
 MAX_PREVIEW = 1000
 
 
-def project_list() -> QuerySet[Project]:
-    return Project.objects.annotate(batch_count=Count("batches")).order_by("-created_at", "-id")
+PROJECT_SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "name": ("name", "id"),
+    "batches": ("-batch_count", "name", "id"),
+}
+
+
+def project_list(*, q: str = "", sort: str = "newest") -> QuerySet[Project]:
+    """Projects whose name or description contains `q` (any case), in a `PROJECT_SORTS` order."""
+    projects = Project.objects.annotate(batch_count=Count("batches"))
+    if q:
+        projects = projects.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    return projects.order_by(*PROJECT_SORTS.get(sort, PROJECT_SORTS["newest"]))
 
 
 def project_get(*, project_id: Any) -> Project:
@@ -49,8 +61,27 @@ def batch_order_key(batch: Batch) -> tuple:
     return (batch_sort_value(batch.priority), batch.created_at, batch.pk)
 
 
-def batch_in_serving_order(*, project: Project) -> list[Batch]:
-    return sorted(batch_list(project=project), key=batch_order_key)
+BATCH_SORTS = {
+    "serving": "serving order",
+    "name": "name",
+    "newest": "newest",
+    "size": "largest",
+}
+
+
+def batch_in_serving_order(*, project: Project, q: str = "", sort: str = "serving") -> list[Batch]:
+    """The project's batches in serving order (or by name, newest first, largest first), those
+    whose name contains `q` (any case) when given."""
+    batches = batch_list(project=project)
+    if q:
+        batches = batches.filter(name__icontains=q)
+    if sort == "name":
+        return list(batches.order_by("name", "id"))
+    if sort == "newest":
+        return list(batches.order_by("-created_at", "-id"))
+    if sort == "size":
+        return list(batches.order_by("-size", "name", "id"))
+    return sorted(batches, key=batch_order_key)
 
 
 def batch_get(*, project: Project, batch_id: Any) -> Batch:

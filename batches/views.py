@@ -17,6 +17,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, NotFound
+from dashboard.list_controls import ListControlsForm
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
 
@@ -34,6 +35,7 @@ from .forms import (
 )
 from .selectors import (
     BATCH_ROW_STATES,
+    BATCH_SORTS,
     batch_get,
     batch_in_serving_order,
     batch_labelled_rows_count,
@@ -81,14 +83,37 @@ def projects_page(request):
             return redirect("project-list")
         project = services.project_create(**form.cleaned_data, user=request.user)
         return redirect("project-detail", project_id=project.pk)
-    page = Paginator(project_list(), 50).get_page(request.GET.get("page"))
-    return render(request, "batches/project_list.html", {"page": page})
+    controls = ListControlsForm(request.GET, sorts=PROJECT_SORT_NAMES)
+    q, sort, list_error = controls.values()
+    page = Paginator(project_list(q=q, sort=sort), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "q": q, "sort": sort, "sorts": PROJECT_SORT_NAMES}
+    context["list_error"] = list_error
+    template = "batches/project_list.html"
+    if request.htmx and request.htmx.target == "project-table":
+        template += "#project-table"
+    return render(
+        request, template, context, status=400 if list_error and not request.htmx else 200
+    )
+
+
+PROJECT_SORT_NAMES = {
+    "newest": "newest",
+    "oldest": "oldest",
+    "name": "name",
+    "batches": "most batches",
+}
 
 
 def _project_context(request, project, **extra):
+    controls = ListControlsForm(request.GET, sorts=BATCH_SORTS)
+    q, sort, list_error = controls.values()
     return {
         "project": project,
-        "batches": batch_in_serving_order(project=project),
+        "batches": batch_in_serving_order(project=project, q=q, sort=sort),
+        "q": q,
+        "sort": sort,
+        "sorts": BATCH_SORTS,
+        "list_error": list_error,
         "preview": queue_preview(project=project, limit=10),
         "counts": queue_counts(project=project),
         "is_manager": user_has_role(request.user, Role.MANAGER),

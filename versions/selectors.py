@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from django.db.models import F, Lookup, Q, QuerySet, Value
@@ -26,6 +27,32 @@ def dataset_list(*, tags: list[str] | None = None) -> QuerySet[Dataset]:
         ids = [pk for pk, t in Dataset.objects.values_list("pk", "tags") if matches(t)]
         datasets = datasets.filter(pk__in=ids)
     return datasets
+
+
+DATASET_SORTS = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "name": ("name", "id"),
+}
+TAG_CHOICES_SCAN = 10_000  # datasets read to offer the tags in use
+
+
+def dataset_search(datasets: QuerySet[Dataset], *, q: str = "", sort: str = "oldest"):
+    """`datasets` whose name, folder or description contains `q` (any case), sorted."""
+    if q:
+        datasets = datasets.filter(
+            Q(name__icontains=q) | Q(dataset_project__icontains=q) | Q(description__icontains=q)
+        )
+    return datasets.order_by(*DATASET_SORTS.get(sort, DATASET_SORTS["oldest"]))
+
+
+def dataset_tag_choices(*, limit: int = 40) -> list[str]:
+    """The tags most datasets carry (for the tag filter's picker)."""
+    counts: Counter[str] = Counter()
+    for tags in Dataset.objects.values_list("tags", flat=True)[:TAG_CHOICES_SCAN]:
+        if isinstance(tags, list):
+            counts.update(t for t in tags if isinstance(t, str))
+    return sorted(tag for tag, _ in counts.most_common(limit))
 
 
 def dataset_get(*, dataset_id: str) -> Dataset:

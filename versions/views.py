@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, NotFound
 from dashboard.forms import form_call
+from dashboard.list_controls import ListControlsForm
 from dashboard.roles import Role, role_required, user_has_role
 
 from . import selectors, services
@@ -65,18 +66,42 @@ def datasets_page(request):
         datasets = selectors.dataset_list(tags=tags or None)
     except ApplicationError as exc:
         datasets, error = selectors.dataset_list(), exc.message
-    datasets = datasets.annotate(
+    q, sort, list_error = ListControlsForm(request.GET, sorts=DATASET_SORT_NAMES).values()
+    datasets = selectors.dataset_search(datasets, q=q, sort=sort).annotate(
         row_count=Count("data_rows", distinct=True),
         version_count=Count("versions", distinct=True),
-    ).order_by("created_at", "id")
+    )
     page = Paginator(datasets, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "form": form, "tags": " ".join(tags), "tag_error": error}
+    chosen = set(tags)
+    context = {
+        "page": page,
+        "form": form,
+        "tags": " ".join(tags),
+        "tag_error": error,
+        "tag_choices": [
+            {
+                "tag": tag,
+                "add": " ".join([*tags, tag]),
+                "exclude": " ".join([*tags, f"-{tag}"]),
+                "chosen": tag in chosen,
+            }
+            for tag in selectors.dataset_tag_choices()
+        ],
+        "q": q,
+        "sort": sort,
+        "sorts": DATASET_SORT_NAMES,
+        "list_error": list_error,
+    }
+    refused = form.errors or (list_error and not request.htmx)
     return render(
         request,
         _partial(request, "versions/dataset_list.html", "dataset-table"),
         context,
-        status=400 if form.errors else 200,
+        status=400 if refused else 200,
     )
+
+
+DATASET_SORT_NAMES = {"oldest": "oldest", "newest": "newest", "name": "name"}
 
 
 def _tree(dataset) -> list[dict]:
