@@ -49,12 +49,19 @@ def test_a_long_unbroken_name_never_widens_a_page(new_page, browser_users, long_
     page = new_page(browser_users["manager"])
     page.set_viewport_size({"width": width, "height": 900})
     project, dataset, version = long_names["project"], long_names["dataset"], long_names["version"]
+    batch = project.batches.get()
     for path in [
         "/projects/",
         f"/projects/{project.pk}/",
+        f"/projects/{project.pk}/batches/{batch.pk}/",
+        f"/projects/{project.pk}/batches/{batch.pk}/remove-queued/",
         "/datasets/",
         f"/datasets/{dataset.pk}/",
         f"/versions/{version.pk}/",
+        f"/versions/{version.pk}/frames/f-0/",
+        f"/versions/{version.pk}/diff/",
+        "/jobs/",
+        "/activity/",
     ]:
         page.goto(page.base + path)
         scroll, inner = page_width(page)
@@ -110,3 +117,13 @@ def test_the_navigation_is_readable_on_a_phone(new_page, browser_users):
             assert apart, "two navigation links overlap"
     # The user's name and the sign-out stay reachable too.
     expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+
+
+def test_the_labeling_page_fits_a_phone(new_page, browser_users, long_names):
+    page = new_page(browser_users["labeler"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(page.base + f"/projects/{long_names['project'].pk}/label/")
+    page.get_by_role("button", name="Take the next row").click()
+    expect(page.get_by_role("button", name="Submit")).to_be_visible()
+    scroll, inner = page_width(page)
+    assert scroll <= inner, f"the labeling page is {scroll} px wide on a {inner} px phone"
