@@ -370,10 +370,11 @@ def frames_browse(
     """One page of the frame browser: (frames, has_more, total, total_capped).
 
     Unfiltered frames in id order use the keyset walk (`frames_page`) and the version's
-    statistics for the total. A global-key search (a case-insensitive substring), a metadata
-    filter or the global-key order read the version's effective entries in one statement,
-    paged by keyset on (order column, id) after/before a data row id; their total is counted
-    up to BROWSE_COUNT_CAP."""
+    statistics for the total (counted up to BROWSE_COUNT_CAP when it has none); a source
+    pattern alone is not counted. A global-key search (a case-insensitive substring), a
+    metadata filter or the global-key order read the version's effective entries in one
+    statement, paged by keyset on (order column, id) after/before a data row id; their total
+    is counted up to BROWSE_COUNT_CAP."""
     from .row_filter import row_filter_q
 
     if order not in BROWSE_ORDERS:
@@ -384,10 +385,14 @@ def frames_browse(
         frames, has_more = frames_page(
             version=version, after=after, before=before, limit=limit, source=source
         )
-        total = None if source else version.stats.get("frame_count")
-        if total is None and not source:
-            total = entries_count(version)
-        return frames, has_more, total, False
+        if source:  # a pattern's matches are not counted: it may scan the whole version
+            return frames, has_more, None, False
+        total = version.stats.get("frame_count")
+        if total is not None:
+            return frames, has_more, total, False
+        total = effective_entries(version)[: BROWSE_COUNT_CAP + 1].count()
+        capped = total > BROWSE_COUNT_CAP
+        return frames, has_more, min(total, BROWSE_COUNT_CAP), capped
     filters: dict[str, Any] = dict(meta or {})
     if key:
         filters["global_key__contains"] = key

@@ -143,3 +143,13 @@ def test_a_storage_uri_shows_its_https_preview():
     assert media == [
         {"name": "cam", "uri": "s3://b/1.jpg", "kind": "uri", "preview": "https://cdn/1"}
     ]
+
+
+def test_the_dataset_page_links_its_rows_and_a_total_without_statistics(client, viewer, version):
+    client.force_login(viewer)
+    page = client.get(f"/datasets/{version.dataset_id}/").content.decode()
+    assert f'href="/versions/{version.pk}/">browse its data rows</a>' in page
+    version.stats = {}
+    version.save(update_fields=["stats"])
+    assert selectors.frames_browse(version=version, limit=5)[2:] == (30, False)
+    assert selectors.frames_browse(version=version, source="https://*", limit=5)[2] is None
