@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, NotFound
@@ -104,12 +105,17 @@ PROJECT_SORT_NAMES = {
 }
 
 
+BATCHES_PER_PAGE = 50
+
+
 def _project_context(request, project, **extra):
     controls = ListControlsForm(request.GET, sorts=BATCH_SORTS)
     q, sort, list_error = controls.values()
     return {
         "project": project,
-        "batches": batch_in_serving_order(project=project, q=q, sort=sort),
+        "batches": Paginator(
+            batch_in_serving_order(project=project, q=q, sort=sort), BATCHES_PER_PAGE
+        ).get_page(request.GET.get("page") or request.POST.get("page")),
         "q": q,
         "sort": sort,
         "sorts": BATCH_SORTS,
@@ -144,7 +150,9 @@ def _after_batch_edit(request, project, notice: str = ""):
         return response
     if notice:
         messages.success(request, notice)
-    return redirect("project-detail", project_id=project.pk)
+    url = reverse("project-detail", args=[project.pk])
+    page = request.POST.get("page", "")
+    return redirect(f"{url}?page={page}" if page.isdigit() and page != "1" else url)
 
 
 def _priority_words(priority) -> str:

@@ -65,3 +65,19 @@ def test_at_either_end_nothing_changes(project, make_rows):
     assert batch_move(batch=b0, direction="up") == []
     assert batch_move(batch=b1, direction="down") == []
     assert state(project) == [("b0", 4), ("b1", 7)]
+
+
+def test_the_project_page_pages_its_batches_and_edits_keep_the_page(
+    client, manager, project, make_rows
+):
+    made = batches(project, make_rows, [None] * 53)
+    client.force_login(manager)
+    first = client.get(f"/projects/{project.pk}/").content.decode()
+    assert ">b49<" in first and ">b50<" not in first and "Page 1 of 2" in first
+    second = client.get(f"/projects/{project.pk}/?page=2").content.decode()
+    assert ">b50<" in second and ">b52<" in second and '<span class="order-number">51<' in second
+    moved = client.post(
+        f"/projects/{project.pk}/batches/{made[50].pk}/move/", {"direction": "up", "page": "2"}
+    )
+    assert moved.status_code == 302 and moved.url.endswith("?page=2")
+    assert [b.name for b in batch_in_serving_order(project=project)][49:51] == ["b50", "b49"]
