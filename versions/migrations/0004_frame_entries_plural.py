@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('versions', '0003_lean_frame_indexes'),
+        ("versions", "0003_lean_frame_indexes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='frameentry',
-            options={'verbose_name_plural': 'frame entries'},
+            name="frameentry",
+            options={"verbose_name_plural": "frame entries"},
         ),
     ]
