@@ -18,6 +18,8 @@ from versions.selectors import frames_page, version_for_reading
 from .models import NO_PRIORITY_SORT, Batch, Label, Project, QueueEntry, Skip, batch_sort_value
 
 MAX_PREVIEW = 1000
+# What reading a version's frames needs of it (never its metadata).
+READ_FIELDS = ("name", "status", "parent", "dataset")
 
 
 PROJECT_SORTS = {
@@ -140,7 +142,7 @@ def frame_versions(*, batch: Batch, rows) -> dict[str, DatasetVersion]:
     if batch.version_id and batch.version is not None:
         found[batch.version.dataset_id] = batch.version
     for dataset_id in dataset_ids - found.keys():
-        version = version_for_reading(dataset=Dataset(pk=dataset_id))
+        version = version_for_reading(dataset=Dataset(pk=dataset_id), only=READ_FIELDS)
         if version is not None:
             found[dataset_id] = version
     return found
@@ -215,7 +217,7 @@ def label_item(*, entry: QueueEntry) -> dict[str, Any]:
     row = entry.data_row
     version = entry.batch.version if entry.batch.version_id else None
     if version is None:
-        version = version_for_reading(dataset=Dataset(pk=row.dataset_id))
+        version = version_for_reading(dataset=Dataset(pk=row.dataset_id), only=READ_FIELDS)
     frame: dict[str, Any] = {}
     if version is not None:
         frames, _ = frames_page(version=version, ids=[row.pk], limit=1)

@@ -98,15 +98,16 @@ def version_current(*, dataset: Dataset) -> DatasetVersion:
     return version
 
 
-def version_for_reading(*, dataset: Dataset) -> DatasetVersion | None:
-    """What the data-row view reads: the current draft, else the newest published version."""
-    return (
-        version_list(dataset=dataset, only_draft=True).first()
-        or _live(dataset)
-        .filter(status=DatasetVersion.Status.PUBLISHED)
-        .order_by("-published_at", "-id")
-        .first()
-    )
+def version_for_reading(
+    *, dataset: Dataset, only: tuple[str, ...] | None = None
+) -> DatasetVersion | None:
+    """What the data-row view reads: the current draft, else the newest published version
+    (with `only` those fields, e.g. a link's name without the metadata)."""
+    drafts = version_list(dataset=dataset, only_draft=True)
+    published = _live(dataset).filter(status=DatasetVersion.Status.PUBLISHED)
+    if only:
+        drafts, published = drafts.only(*only), published.only(*only)
+    return drafts.first() or published.order_by("-published_at", "-id").first()
 
 
 def version_by_name(

@@ -162,7 +162,7 @@ def dataset_page(request, dataset_id: str):
     context = {
         "dataset": dataset,
         "tree": _tree(dataset),
-        "reading": selectors.version_for_reading(dataset=dataset),
+        "reading": selectors.version_for_reading(dataset=dataset, only=("name",)),
         "form": form,
         "version_count": DatasetVersion.objects.filter(dataset=dataset, removed=False).count(),
     }
