@@ -5,10 +5,14 @@ Projects are added and edited through `project_create` / `project_update` (there
 deletion: it would cascade past the "batch with labels" refusal). Batches are renamed,
 re-prioritised (their queue follows) and deleted through the batch services; they are created
 with their rows on the pages and the API. Queue entries, labels and skips are written by the
-queue services only: view-only, changed through the batch actions.
+queue services only: view-only, changed through the batch actions; labels are reviewed
+through the accept / reject actions (the review services).
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -19,7 +23,8 @@ from dashboard.roles import Role
 
 from . import services
 from .forms import BatchAdminForm, ProjectAdminForm
-from .models import Batch, Label, Project, QueueEntry, Skip
+from .models import REVIEW_REASON_MAX_LENGTH, Batch, Label, Project, QueueEntry, Skip
+from .services.reviews import REVIEW_BULK_MAX
 
 
 class BatchInline(ReadOnlyInline):
@@ -32,13 +37,27 @@ class BatchInline(ReadOnlyInline):
 @admin.register(Project)
 class ProjectAdmin(RoleAdmin):
     # Projects may share a name: the id and description tell them apart.
-    list_display = ["name", "id", "description", "reservation_seconds", "created_by", "created_at"]
+    list_display = [
+        "name",
+        "id",
+        "description",
+        "reservation_seconds",
+        "review_percentage",
+        "created_by",
+        "created_at",
+    ]
     search_fields = ["id", "name", "description"]
     list_filter = ["created_at"]
     inlines = [BatchInline]
     form = ProjectAdminForm  # the API's rules for the ontology and the reservation time
     service_writes = ("add", "change")
-    add_fields = change_fields = ("name", "description", "label_classes", "reservation_seconds")
+    add_fields = change_fields = (
+        "name",
+        "description",
+        "label_classes",
+        "reservation_seconds",
+        "review_percentage",
+    )
 
     def service_add(self, request, data):
         return services.project_create(**{k: data[k] for k in self.add_fields}, user=request.user)
@@ -163,24 +182,101 @@ class QueueEntryAdmin(RoleAdmin):
         "labels_required",
         "reserved_by",
         "reserved_until",
+        "escalated",
     ]
-    list_filter = ["state", ("project", ToldApartFilter), "batch", "labels_required"]
+    list_filter = ["state", "escalated", ("project", ToldApartFilter), "batch", "labels_required"]
     search_fields = ["data_row__id", "data_row__global_key", "batch__name"]
     list_select_related = ["project", "batch", "reserved_by"]
-    raw_id_fields = ["batch", "data_row", "reserved_by"]
+    raw_id_fields = ["batch", "data_row", "reserved_by", "rework_label"]
     show_full_result_count = False
+
+
+class LabelRejectForm(forms.Form):
+    """The admin's reject action: the reason every selected label is rejected with."""
+
+    reason = forms.CharField(
+        max_length=REVIEW_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to whoever labels the row next.",
+    )
 
 
 @admin.register(Label)
 class LabelAdmin(RoleAdmin):
+    """Labels are written by the queue and review services: view-only here; reviews go
+    through the accept / reject actions (`labels_review`), each label decided as the API would."""
+
     # Other people's annotations are a manager's view (labelers must not see them while they
     # label the same rows; exports with labels are for managers alike).
     read_role = Role.MANAGER
-    list_display = ["id", "project", "batch", "data_row", "author", "created_at"]
-    list_filter = [("project", ToldApartFilter), "batch", "created_at"]
+    list_display = [
+        "id",
+        "project",
+        "batch",
+        "data_row",
+        "author",
+        "status",
+        "seconds",
+        "reviewer",
+        "created_at",
+    ]
+    list_filter = ["status", ("project", ToldApartFilter), "batch", "created_at"]
     search_fields = ["data_row__id", "data_row__global_key", "author__username"]
-    list_select_related = ["project", "batch", "author"]
+    list_select_related = ["project", "batch", "author", "reviewer"]
     raw_id_fields = ["batch", "data_row"]
+    actions = ["accept_labels", "reject_labels"]
+
+    def _review(self, request, queryset, decision: str, reason: str = "") -> None:
+        by_project: dict = {}
+        for label_id, project_id in queryset.values_list("pk", "project_id"):
+            by_project.setdefault(project_id, []).append(label_id)
+        projects = Project.objects.in_bulk(list(by_project))
+        for project_id, ids in by_project.items():
+            project = projects[project_id]
+            try:
+                result = services.labels_review(
+                    project=project,
+                    label_ids=ids,
+                    decision=decision,
+                    reason=reason,
+                    user=request.user,
+                )
+            except ApplicationError as exc:
+                self.message_user(request, f"{project.name}: {exc.message}", messages.ERROR)
+                continue
+            done = result.get("accepted", result.get("rejected", 0))
+            verb = "accepted" if decision == "accept" else "rejected"
+            self.message_user(request, f"{project.name}: {done} labels {verb}.")
+            for failure in result["failed"]:
+                self.message_user(
+                    request, f"Label {failure['label']}: {failure['reason']}", messages.ERROR
+                )
+
+    @admin.action(description="Accept the selected labels", permissions=["manager"])
+    def accept_labels(self, request, queryset):
+        self._review(request, queryset, "accept")
+
+    @admin.action(
+        description="Reject the selected labels (with a reason; rows re-queued for rework)",
+        permissions=["manager"],
+    )
+    def reject_labels(self, request, queryset):
+        if queryset.count() > REVIEW_BULK_MAX:
+            self.message_user(request, f"At most {REVIEW_BULK_MAX} labels at once.", messages.ERROR)
+            return None
+        form = LabelRejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._review(request, queryset, "reject", form.cleaned_data["reason"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "labels": queryset,
+            "title": "Reject labels",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "batches/_reject_labels_admin.html", context)
 
 
 @admin.register(Skip)

@@ -167,6 +167,7 @@ def export_lines(options: ExportOptions) -> Iterator[str]:
                         "id": label.pk,
                         "author": label.author.get_username(),
                         "annotation": label.annotation,
+                        "status": label.status,
                         "created_at": _iso(label.created_at),
                     }
                 )

@@ -20,6 +20,7 @@ from .models import (
     NAME_PREFIX_MAX_LENGTH,
     RESERVATION_SECONDS_MAX,
     RESERVATION_SECONDS_MIN,
+    REVIEW_REASON_MAX_LENGTH,
     Batch,
     Project,
     validate_annotation,
@@ -72,6 +73,12 @@ class ProjectForm(forms.Form):
     name = name_field(required="A project needs a name.")
     description = forms.CharField(required=False, strip=False)
     label_classes = forms.CharField(required=False)
+    review_percentage = forms.FloatField(
+        required=False, min_value=0, max_value=1, help_text="0–1: the share of rows reviewed"
+    )
+
+    def clean_review_percentage(self) -> float:
+        return self.cleaned_data.get("review_percentage") or 0.0
 
     def clean_label_classes(self) -> list[str]:
         raw = self.cleaned_data["label_classes"]
@@ -86,10 +93,20 @@ class ProjectAdminForm(forms.ModelForm):
     reservation_seconds = forms.IntegerField(
         min_value=RESERVATION_SECONDS_MIN, max_value=RESERVATION_SECONDS_MAX, initial=600
     )
+    review_percentage = forms.FloatField(required=False, min_value=0, max_value=1, initial=0)
+
+    def clean_review_percentage(self) -> float:
+        return self.cleaned_data.get("review_percentage") or 0.0
 
     class Meta:
         model = Project
-        fields = ["name", "description", "label_classes", "reservation_seconds"]
+        fields = [
+            "name",
+            "description",
+            "label_classes",
+            "reservation_seconds",
+            "review_percentage",
+        ]
 
     def clean_label_classes(self):
         return validate_label_classes(self.cleaned_data.get("label_classes"))
@@ -243,4 +260,24 @@ class LabelForm(forms.Form):
             cleaned["annotation"] = validate_annotation(annotation)
         except ValidationError as exc:
             self.add_error("annotation", exc)
+        return cleaned
+
+
+class ReviewForm(forms.Form):
+    """The review page: take the next label, accept it, or reject it with a reason (and,
+    optionally, the priority its row is re-queued at)."""
+
+    action = forms.ChoiceField(
+        choices=[("next", "next"), ("accept", "accept"), ("reject", "reject")]
+    )
+    label = forms.CharField(required=False, max_length=64)
+    reason = forms.CharField(required=False, max_length=REVIEW_REASON_MAX_LENGTH)
+    priority = priority_field()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") in ("accept", "reject") and not cleaned.get("label"):
+            self.add_error("label", "Which label? Take the next one first.")
+        if cleaned.get("action") == "reject" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "A rejection needs a reason.")
         return cleaned

@@ -15,15 +15,16 @@ from dashboard.jobs.runner import Chunk, JobFailed, JobRun
 from versions.models import DataRow, Dataset, DatasetVersion
 
 from .export import export_lines, export_options
-from .models import Batch, JobInput, Project, QueueEntry
+from .models import Batch, JobInput, Project
 from .services.batches import (
     MAX_BATCH_ROWS,
     batch_create_from_ids,
     batch_labels_clear,
     batch_names,
+    labelled_entries,
 )
 from .services.priorities import priorities_apply
-from .services.rows import rows_resolve
+from .services.rows import failure_type, rows_resolve
 
 PRIORITY_CHUNK = 10_000
 DELETE_LABELS_CHUNK = 5_000
@@ -51,7 +52,7 @@ def _report(chunk: Chunk, failed: list[dict]) -> None:
             key=key,
             input=key,
             message=f["reason"],
-            error_type="already_queued" if "already" in f["reason"] else "row",
+            error_type=failure_type(f["reason"]),
         )
 
 
@@ -175,7 +176,7 @@ def delete_labels(run: JobRun) -> dict:
     if batch is None:
         raise JobFailed("The batch was deleted.")
     state = run.checkpoint or {"after": 0, "labels_deleted": 0, "rows_requeued": 0}
-    labelled = QueueEntry.objects.filter(batch=batch, labels_count__gt=0).order_by("id")
+    labelled = labelled_entries(batch=batch).order_by("id")
     while True:
         ids = list(
             labelled.filter(id__gt=state["after"]).values_list("id", flat=True)[

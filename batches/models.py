@@ -4,6 +4,8 @@ The queue holds one `QueueEntry` per (project, data row), with a denormalised `s
 (row override, else batch priority, else after every int32) so `next` is one indexed statement.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -19,6 +21,7 @@ NAME_PREFIX_MAX_LENGTH = 240  # room for the batch number appended to a prefix
 RESERVATION_SECONDS_MIN = 10
 RESERVATION_SECONDS_MAX = 7 * 24 * 3600  # a week
 CONSENSUS_MAX_LABELS = 100
+REVIEW_REASON_MAX_LENGTH = 2000  # a reviewer's reason for a rejection
 
 
 def validate_label_classes(classes) -> list[str]:
@@ -44,8 +47,19 @@ def validate_annotation(annotation) -> dict:
     return annotation
 
 
+def review_chosen(*, project_id: str, data_row_id: str, share: float) -> bool:
+    """Whether the row's labels await review under the project's `review_percentage`: a
+    reproducible choice per (project, data row), a hash like consensus coverage's."""
+    if share <= 0:
+        return False
+    digest = hashlib.sha1(f"review:{project_id}:{data_row_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
 # Rows with no priority sort after every int32 priority ("lowest" default).
 NO_PRIORITY_SORT = INT32_MAX + 1
+# A row re-queued for rework without a priority is served before every other row.
+REWORK_SORT = INT32_MIN - 1
 
 
 def batch_sort_value(priority: int | None) -> int:
@@ -66,9 +80,21 @@ class Project(PublicModel):
     reservation_seconds = models.PositiveIntegerField(
         default=600, help_text="How long a labeler holds a row before it returns to the queue"
     )
+    review_percentage = models.FloatField(
+        default=0,
+        db_default=0,
+        help_text="The share (0–1) of data rows whose labels await review, chosen "
+        "reproducibly per (project, data row)",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review_percentage__gte=0, review_percentage__lte=1),
+                name="project_review_percentage_0_1",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -147,8 +173,26 @@ class QueueEntry(models.Model):
         db_index=False,
     )
     reserved_until = models.DateTimeField(null=True, blank=True)
+    # When the row was served to its current holder (kept on renewal): a label's `seconds`.
+    reserved_at = models.DateTimeField(null=True, blank=True)
     template = models.JSONField(
         null=True, blank=True, help_text="A deleted label kept to pre-fill the row when served"
+    )
+    # Quality: a consensus row whose agreement fell below the project's threshold (set by the
+    # agreement service); all its labels await review and the review queue serves it first.
+    escalated = models.BooleanField(default=False, db_default=False)
+    # The rejected label this row was re-queued for (its annotation is the template, its
+    # reason shown to whoever labels the row next); cleared by the next label. No database
+    # constraint and DO_NOTHING: deleting labels stays one DELETE (no collector pass over
+    # them); a note whose label was deleted is no note (`rework_note`).
+    rework_label = models.ForeignKey(
+        "Label",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -190,6 +234,17 @@ class QueueEntry(models.Model):
                 condition=Q(reserved_by__isnull=False),
                 name="queueentry_reserved_by",
             ),
+            # The few escalated rows, which the review queue serves first.
+            models.Index(
+                fields=["project", "data_row"],
+                condition=Q(escalated=True),
+                name="queueentry_escalated",
+            ),
+            models.Index(
+                fields=["rework_label"],
+                condition=Q(rework_label__isnull=False),
+                name="queueentry_rework_label",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -197,8 +252,18 @@ class QueueEntry(models.Model):
 
 
 class Label(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted"  # final, not chosen for review
+        PENDING_REVIEW = "pending_review"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"  # no longer counts toward the row's labels
+
+    class Decision(models.TextChoices):
+        ACCEPT = "accept"
+        REJECT = "reject"
+
     # Written once per submit: only the indexes its queries use (project lookups go through
-    # `label_once_per_author`, batch ones through `label_batch`).
+    # `label_once_per_author` and `label_project_status`, batch ones `label_batch_status`).
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="labels", db_index=False
     )
@@ -212,18 +277,71 @@ class Label(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="labels"
     )
     annotation = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16,
+        choices=Status.choices,
+        default=Status.SUBMITTED,
+        db_default=Status.SUBMITTED,  # the serving statements insert labels in SQL
+    )
+    # From the moment the row was served to this labeler to the submit (null: not served).
+    seconds = models.FloatField(null=True, blank=True)
+    # The review: who decided what, why and when (empty until decided).
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    decision = models.CharField(
+        max_length=8, choices=Decision.choices, blank=True, default="", db_default=""
+    )
+    reason = models.TextField(
+        blank=True, max_length=REVIEW_REASON_MAX_LENGTH, default="", db_default=""
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # A reviewer's reservation of this label (one per reviewer per project).
+    review_reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    review_reserved_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
+            # A rejected label no longer counts: its author may label the row again.
             models.UniqueConstraint(
-                fields=["project", "data_row", "author"], name="label_once_per_author"
+                fields=["project", "data_row", "author"],
+                condition=~Q(status="rejected"),
+                name="label_once_per_author",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "review_reserved_by"],
+                condition=Q(review_reserved_by__isnull=False),
+                name="label_one_review_reservation_per_reviewer",
             ),
         ]
         indexes = [
-            models.Index(fields=["batch"], name="label_batch"),
+            # Batch lookups, and a batch's labels counted by status (index-only).
+            models.Index(fields=["batch", "status"], name="label_batch_status"),
             models.Index(fields=["data_row"], name="label_data_row"),
+            # The review queue (pending labels, oldest first) and counts by status.
+            models.Index(fields=["project", "status", "id"], name="label_project_status"),
+            models.Index(
+                fields=["review_reserved_by"],
+                condition=Q(review_reserved_by__isnull=False),
+                name="label_review_reserved_by",
+            ),
+            models.Index(
+                fields=["reviewer"], condition=Q(reviewer__isnull=False), name="label_reviewer"
+            ),
         ]
 
     def __str__(self) -> str:

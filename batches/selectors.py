@@ -274,14 +274,23 @@ def entry_labelled_by(*, user) -> Exists:
 
 def labels_to_publish(*, project: Project, dataset_id: str) -> QuerySet[Label]:
     """The project's labels on the dataset's rows that are done: a row still being labelled
-    (consensus) is not published, so no labeler reads another's label through the version."""
+    (consensus) is not published, so no labeler reads another's label through the version;
+    nor is a row with a label awaiting review, nor a rejected label."""
     done = QueueEntry.objects.filter(
         project_id=OuterRef("project_id"),
         data_row_id=OuterRef("data_row_id"),
         state=QueueEntry.State.DONE,
     )
-    return Label.objects.filter(project=project, data_row__dataset_id=dataset_id).filter(
-        Exists(done)
+    in_review = Label.objects.filter(
+        project_id=OuterRef("project_id"),
+        data_row_id=OuterRef("data_row_id"),
+        status=Label.Status.PENDING_REVIEW,
+    )
+    return (
+        Label.objects.filter(project=project, data_row__dataset_id=dataset_id)
+        .filter(status__in=[Label.Status.SUBMITTED, Label.Status.ACCEPTED])
+        .filter(Exists(done))
+        .exclude(Exists(in_review))
     )
 
 

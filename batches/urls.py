@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 P = "projects/<str:project_id>/"
 B = P + "batches/<str:batch_id>/"
@@ -20,4 +20,5 @@ urlpatterns = [
     path(B + "remove-queued/", views.batch_remove_queued, name="batch-remove-queued"),
     path(P + "export/", views.project_export, name="project-export"),
     path(P + "label/", views.label_page, name="project-label"),
+    path(P + "review/", review_views.review_page, name="project-review"),
 ]

@@ -34,6 +34,7 @@ from .forms import (
     ProjectForm,
     first_error,
 )
+from .review_selectors import rework_note
 from .selectors import (
     BATCH_ROW_STATES,
     BATCH_SORTS,
@@ -441,6 +442,7 @@ def label_page(request, project_id: str):
     else:
         context["entry"] = reservation_held(project=project, user=request.user)
     entry = context["entry"]
+    context["rework"] = rework_note(entry)
     if entry is not None:
         context["item"] = label_item(entry=entry)
         if entry.template is not None:

@@ -8,5 +8,6 @@ def roles(request):
     return {
         "user_role": role,
         "is_manager": role is not None and role >= Role.MANAGER,
+        "is_reviewer": role is not None and role >= Role.REVIEWER,
         "is_labeler": role is not None and role >= Role.LABELER,
     }

@@ -1,9 +1,10 @@
-"""Roles (manager > labeler > viewer), held as auth groups, and how they are enforced.
+"""Roles (manager > reviewer > labeler > viewer), held as auth groups, and how they are enforced.
 
 `RolePermission` guards every API view, `RoleRequiredMixin` / `role_required` every page,
 `RoleAdmin` / `RoleGuard` (dashboard/admin_actions.py) every admin page; the API and the
 admin both ask `role_needed`.
-Reads need *viewer*, writes *manager*, unless a view says otherwise (queue work: *labeler*).
+Reads need *viewer*, writes *manager*, unless a view says otherwise (queue work: *labeler*;
+reviewing labels and reading analytics: *reviewer*).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 class Role(enum.IntEnum):
     VIEWER = 1
     LABELER = 2
-    MANAGER = 3
+    REVIEWER = 3
+    MANAGER = 4
 
     @property
     def group_name(self) -> str:

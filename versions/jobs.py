@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import islice
 
+from django.db import transaction
 from django.utils import timezone
 
 from dashboard.jobs.registry import job_kind
@@ -19,13 +20,19 @@ RECOUNT_CHUNK = 2000
 
 @job_kind("recount_stats", label="Recount version statistics")
 def recount_stats(run: JobRun) -> dict:
-    """Recount a version's statistics in resumable chunks.
+    """Recount a version's statistics in resumable chunks (a repair: every write keeps them
+    current). A count during which the frames changed is not stored.
 
     The partial counts travel in the checkpoint, so a retried task resumes after the last
     committed chunk. A frame whose stored content is malformed is reported as a failed row.
     """
     version = version_get(version_id=run.params["version_id"])
-    state = run.checkpoint or {"after": "", "index": 0, "stats": stats_start()}
+    state = run.checkpoint or {
+        "after": "",
+        "index": 0,
+        "stats": stats_start(),
+        "since": version.updated_at.isoformat(),
+    }
     if run.job.progress_total is None:
         run.set_total(effective_entries(version).count())
     while True:
@@ -47,8 +54,14 @@ def recount_stats(run: JobRun) -> dict:
             chunk.done = len(rows)
             chunk.checkpoint = dict(state)
     stats = {**stats_finish(state["stats"], version), "computed_at": timezone.now().isoformat()}
-    # Statistics are a cache: writing them must not touch updated_at (the frames' last change).
-    DatasetVersion.objects.filter(pk=version.pk).update(stats=stats)
+    with transaction.atomic():
+        locked = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.updated_at.isoformat() != state.get("since", locked.updated_at.isoformat()):
+            # The frames changed while they were counted: this count is of no one moment, and
+            # every write kept the stored statistics current anyway.
+            return {"version_id": version.pk, "stats": locked.stats, "skipped": True}
+        # A cache: writing it must not touch updated_at (the frames' last change).
+        DatasetVersion.objects.filter(pk=version.pk).update(stats=stats)
     return {"version_id": version.pk, "stats": stats}
 
 

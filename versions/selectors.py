@@ -55,6 +55,26 @@ def dataset_tag_choices(*, limit: int = 40) -> list[str]:
     return sorted(tag for tag, _ in counts.most_common(limit))
 
 
+def dataset_row_counts(datasets: QuerySet[Dataset]) -> QuerySet[Dataset]:
+    """`datasets` with `row_count`: the frames of the version their data-row view reads (the
+    current draft, else the newest published version; `version_for_reading`), from its
+    statistics, which every write keeps current. Two index lookups per dataset, any size."""
+    from django.db.models import IntegerField, OuterRef, Subquery
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast, Coalesce
+
+    def frames(status: str, newest: tuple[str, ...]):
+        versions = DatasetVersion.objects.filter(
+            dataset=OuterRef("pk"), removed=False, status=status
+        ).order_by(*newest)
+        count = Cast(KeyTextTransform("frame_count", "stats"), IntegerField())
+        return Subquery(versions.annotate(n=count).values("n")[:1], output_field=IntegerField())
+
+    draft = frames(DatasetVersion.Status.DRAFT, ("-updated_at", "-id"))
+    published = frames(DatasetVersion.Status.PUBLISHED, ("-published_at", "-id"))
+    return datasets.annotate(row_count=Coalesce(draft, published, 0))
+
+
 def dataset_get(*, dataset_id: str) -> Dataset:
     dataset = Dataset.objects.filter(pk=dataset_id).first()
     if dataset is None:

@@ -67,8 +67,9 @@ def datasets_page(request):
     except ApplicationError as exc:
         datasets, error = selectors.dataset_list(), exc.message
     q, sort, list_error = ListControlsForm(request.GET, sorts=DATASET_SORT_NAMES).values()
-    datasets = selectors.dataset_search(datasets, q=q, sort=sort).annotate(
-        row_count=Count("data_rows", distinct=True),
+    datasets = selectors.dataset_row_counts(
+        selectors.dataset_search(datasets, q=q, sort=sort)
+    ).annotate(
         version_count=Count("versions", distinct=True),
     )
     page = Paginator(datasets, 50).get_page(request.GET.get("page"))
@@ -330,7 +331,8 @@ def version_frames_add_view(request, version_id: str):
         for failure in result["failed"][:10]:
             messages.warning(
                 request,
-                f"Frame {failure['index']} not added ({failure['error_type']}): {failure['error']}",
+                f"Frame {failure['index']} not added ({failure['error_type']}): "
+                f"{failure['message']}",
             )
     return redirect(_back(version))
 

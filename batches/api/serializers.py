@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.serializers import InputSerializer
+from dashboard.api.serializers import InputSerializer, RowFailureSerializer
 from dashboard.errors import INT32_MAX, INT32_MIN, Invalid, validate_int32
 
 from ..models import (
@@ -23,8 +23,9 @@ from ..models import (
     validate_annotation,
     validate_label_classes,
 )
+from ..review_selectors import batch_progress_counts, rework_note
 from ..row_lists import TARGETS, check_rows, max_length
-from ..selectors import MAX_PREVIEW, batch_progress
+from ..selectors import MAX_PREVIEW
 from ..services import MAX_BATCH_ROWS, MAX_BATCHES_ROWS, MAX_PRIORITY_ROWS
 
 MAX_REORDER = 100_000  # batch ids in one reorder or export
@@ -41,6 +42,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "description",
             "label_classes",
             "reservation_seconds",
+            "review_percentage",
             "created_by",
             "created_at",
             "updated_at",
@@ -51,6 +53,15 @@ class ProjectSerializer(serializers.ModelSerializer):
 class ConsensusSerializer(serializers.Serializer):
     number_of_labels = serializers.IntegerField(min_value=1)
     coverage_percentage = serializers.FloatField()
+
+
+class BatchProgressSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    done = serializers.IntegerField(help_text="Rows with every label, none awaiting review")
+    labels = serializers.IntegerField()
+    pending_review = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
 
 
 class BatchSerializer(serializers.ModelSerializer):
@@ -84,13 +95,15 @@ class BatchSerializer(serializers.ModelSerializer):
             labelled = batch.queue_entries.filter(state=QueueEntry.State.DONE).count()
         return labelled
 
-    @extend_schema_field(serializers.FloatField())
-    def get_progress(self, batch) -> float:
-        """Share of the batch's rows with every label they need, 0…1."""
-        return round(batch_progress(batch) / 100, 2) if batch.size else 0.0
+    @extend_schema_field(BatchProgressSerializer)
+    def get_progress(self, batch) -> dict:
+        """Rows done (every label given, none awaiting review) and labels by review state."""
+        return batch_progress_counts(batch)
 
 
-class FailedRowSerializer(serializers.Serializer):
+class FailedRowSerializer(RowFailureSerializer):
+    """The one row-failure shape, with Labelbox's names beside it."""
+
     data_row = serializers.CharField(allow_null=True)
     global_key = serializers.CharField(allow_null=True)
     reason = serializers.CharField()
@@ -112,6 +125,15 @@ class PrioritiesResultSerializer(serializers.Serializer):
 class RemovedSerializer(serializers.Serializer):
     removed = serializers.IntegerField()
     held = serializers.IntegerField(help_text="Rows kept: a labeler holds them (removed later)")
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+def user_ref(user) -> dict | None:
+    return None if user is None else {"id": user.pk, "username": user.get_username()}
 
 
 class RowRefSerializer(serializers.Serializer):
@@ -146,21 +168,80 @@ class QueueItemSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_priority(self, entry) -> int | None:
-        return None if entry.sort_priority >= NO_PRIORITY_SORT else entry.sort_priority
+        """The row's priority; null without one (or re-queued for rework at the front)."""
+        if entry.sort_priority >= NO_PRIORITY_SORT or entry.sort_priority < INT32_MIN:
+            return None
+        return entry.sort_priority
+
+
+class ReworkSerializer(serializers.Serializer):
+    label = serializers.IntegerField(help_text="The rejected label")
+    reason = serializers.CharField()
+    reviewer = UserRefSerializer(allow_null=True)
 
 
 class ReservationSerializer(QueueItemSerializer):
     expires_at = serializers.DateTimeField(source="reserved_until")
     template = serializers.JSONField(allow_null=True)
+    rework = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReworkSerializer(allow_null=True))
+    def get_rework(self, entry) -> dict | None:
+        """A row re-queued after a rejection: which label, why, by whom; else null."""
+        return rework_note(entry)
+
+
+class ReviewSerializer(serializers.Serializer):
+    reviewer = UserRefSerializer(allow_null=True)
+    decision = serializers.ChoiceField(choices=Label.Decision.choices)
+    reason = serializers.CharField(allow_blank=True)
+    at = serializers.DateTimeField()
 
 
 class LabelSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    """`{id, project, batch, data_row, author: {id, username}, annotation, status, seconds,
+    review: {reviewer, decision, reason, at} | null, gold_score, created_at}`."""
+
+    author = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField()
+    gold_score = serializers.SerializerMethodField()
 
     class Meta:
         model = Label
-        fields = ["id", "project", "batch", "data_row", "author", "annotation", "created_at"]
+        fields = [
+            "id",
+            "project",
+            "batch",
+            "data_row",
+            "author",
+            "annotation",
+            "status",
+            "seconds",
+            "review",
+            "gold_score",
+            "created_at",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(UserRefSerializer)
+    def get_author(self, label) -> dict:
+        return user_ref(label.author)
+
+    @extend_schema_field(ReviewSerializer(allow_null=True))
+    def get_review(self, label) -> dict | None:
+        if not label.decision:
+            return None
+        return {
+            "reviewer": user_ref(label.reviewer) if label.reviewer_id else None,
+            "decision": label.decision,
+            "reason": label.reason,
+            "at": serializers.DateTimeField().to_representation(label.reviewed_at),
+        }
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_gold_score(self, label) -> float | None:
+        """Similarity to the gold answer on gold rows, else null."""
+        return getattr(label, "gold_score", None)
 
 
 # --- Request bodies and queries -----------------------------------------------------------------
@@ -320,6 +401,18 @@ class LabelClassesField(serializers.Field):
         return value
 
 
+class ShareField(serializers.FloatField):
+    """A JSON number from 0 to 1 (not a string or a boolean)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, max_value=1, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise serializers.ValidationError("Must be a number from 0 to 1.")
+        return super().to_internal_value(data)
+
+
 class ProjectInputSerializer(InputSerializer):
     name = name_field()
     description = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
@@ -332,6 +425,9 @@ class ProjectInputSerializer(InputSerializer):
             key: "Must be a whole number of seconds between 10 and 604800 (a week)."
             for key in ("invalid", "min_value", "max_value")
         },
+    )
+    review_percentage = ShareField(
+        required=False, help_text="The share (0–1) of data rows whose labels await review"
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import reviews, views
 
 P = "projects/<str:project_id>/"
 B = P + "batches/<str:batch_id>/"
@@ -27,4 +27,14 @@ urlpatterns = [
     path(P + "export/", views.ExportApi.as_view(), name="project-export"),
     path(P + "export/stream/", views.ExportStreamApi.as_view(), name="project-export-stream"),
     path(P + "publish-labels/", views.PublishLabelsApi.as_view(), name="project-publish-labels"),
+    path(P + "labels/", reviews.LabelListApi.as_view(), name="label-list"),
+    path(P + "labels/review/", reviews.LabelsReviewApi.as_view(), name="labels-review"),
+    path(
+        P + "labels/<str:label_id>/accept/", reviews.LabelAcceptApi.as_view(), name="label-accept"
+    ),
+    path(
+        P + "labels/<str:label_id>/reject/", reviews.LabelRejectApi.as_view(), name="label-reject"
+    ),
+    path(P + "review/next/", reviews.ReviewNextApi.as_view(), name="review-next"),
+    path(P + "rows/<str:data_row_id>/", reviews.RowDetailApi.as_view(), name="row-detail"),
 ]

@@ -26,6 +26,7 @@ from dashboard.strict_json import json_parse
 
 from .. import services
 from ..export import export_lines, export_options
+from ..review_selectors import with_review_counts
 from ..row_lists import refuse_long_lists, rows_from_upload
 from ..selectors import (
     batch_get,
@@ -177,6 +178,10 @@ class BatchListApi(RowListInput, ListAPIView):
 
     def get_queryset(self):
         return batch_list(project=project_get(project_id=self.kwargs["project_id"]))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else with_review_counts(page)
 
     @extend_schema(
         request={

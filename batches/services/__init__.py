@@ -26,6 +26,7 @@ from .priorities import (
     priorities_set,
 )
 from .projects import UNSET, project_create, project_update
+from .reviews import label_accept, label_reject, labels_review, review_next
 
 __all__ = [
     "DELETE_LABELS_SYNC_LIMIT",
@@ -46,9 +47,12 @@ __all__ = [
     "batches_reorder",
     "consensus_covers",
     "export_start",
+    "label_accept",
     "label_create",
+    "label_reject",
     "label_rois",
     "label_submit",
+    "labels_review",
     "labels_publish_start",
     "priorities_set",
     "project_create",
@@ -56,4 +60,5 @@ __all__ = [
     "queue_next",
     "queue_skip",
     "removed_text",
+    "review_next",
 ]

@@ -184,10 +184,15 @@ def batch_create(
             raise Conflict(f"The project already has a batch named {name!r}.", field="name")
         if not ids:
             return None, failed_without_index(failed)
+        # Each taken id's input index (rows_resolve keeps input order, leaving failed ones out).
+        failed_at = {f["index"] for f in failed}
+        taken_at = [i for i in range(len(values)) if i not in failed_at]
+        positions = dict(zip(ids, taken_at, strict=True))
         batch, more = batch_create_from_ids(
             project=project,
             name=name,
             ids=ids,
+            positions=positions,
             priority=priority,
             consensus=consensus_settings,
             user=user,
@@ -368,13 +373,21 @@ def removed_text(result: dict[str, int]) -> str:
     return text
 
 
+def labelled_entries(*, batch: Batch):
+    """The batch's rows with labels: counted ones, or only rejected ones (rows re-queued
+    for rework count none)."""
+    return QueueEntry.objects.filter(
+        Q(labels_count__gt=0) | Q(rework_label__isnull=False), batch=batch
+    )
+
+
 def batch_labels_clear(
     *, batch: Batch, entries: Iterable[int] | None, set_labels_as_template: bool
 ) -> tuple[int, int]:
     """Delete the labels of the batch's rows (all, or the queue entries given: the chunk of the
     `delete_labels` job) and re-queue those rows; returns (labels deleted, rows re-queued).
     Safe to run again."""
-    scope = QueueEntry.objects.filter(batch=batch, labels_count__gt=0)
+    scope = labelled_entries(batch=batch)
     if entries is not None:
         scope = scope.filter(pk__in=list(entries))
     rows = scope.values("data_row_id")
@@ -389,7 +402,12 @@ def batch_labels_clear(
     Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
     deleted, _ = labels.delete()
     requeued = scope.update(
-        labels_count=0, state=QueueEntry.State.QUEUED, reserved_by=None, reserved_until=None
+        labels_count=0,
+        state=QueueEntry.State.QUEUED,
+        reserved_by=None,
+        reserved_until=None,
+        rework_label=None,
+        escalated=False,  # its labels are gone: the row starts again
     )
     return deleted, requeued
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dashboard.errors import Conflict, Invalid, NotFound
 
-from ..models import Label, Project, QueueEntry
+from ..models import Label, Project, QueueEntry, review_chosen
 from .serving import (
     db_time,
     label_insert,
@@ -100,11 +100,29 @@ def _check_classes(*, project: Project, annotation: dict) -> None:
         )
 
 
+def _status_of(project: Project):
+    """The status of a new label on a row not escalated: `pending_review` on the project's
+    review share of rows (`review_chosen`), else `submitted`. A fixed answer when the share is
+    0 or 1, else a function of the data row id."""
+    share = project.review_percentage or 0
+    if share <= 0:
+        return Label.Status.SUBMITTED.value
+    if share >= 1:
+        return Label.Status.PENDING_REVIEW.value
+
+    def status(data_row_id: str) -> str:
+        chosen = review_chosen(project_id=project.pk, data_row_id=data_row_id, share=share)
+        return (Label.Status.PENDING_REVIEW if chosen else Label.Status.SUBMITTED).value
+
+    return status
+
+
 def _label_record(
     *, project: Project, entry_id: int, author, annotation: dict, held: bool
 ) -> Label:
     """Record `author`'s label on the entry and count it (with `held`, only on the entry they
-    hold, whose reservation ends). One statement on PostgreSQL."""
+    hold, whose reservation ends). One statement on PostgreSQL (two with a review share
+    strictly between 0 and 1: the row's id is read first)."""
     _check_annotation_size(annotation)
     db, now = serving_db(), timezone.now()
     params = {
@@ -114,9 +132,21 @@ def _label_record(
         "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, db),
         "now": db_time(db, now),
     }
+    status = _status_of(project)
+    if callable(status) and db.vendor == "postgresql":
+        # The entry's data row never changes: reading it first keeps the write one statement.
+        row_id = (
+            QueueEntry.objects.filter(pk=entry_id, project=project)
+            .values_list("data_row_id", flat=True)
+            .first()
+        )
+        status = status(row_id) if row_id is not None else Label.Status.SUBMITTED.value
+    params["status"] = Label.Status.SUBMITTED.value if callable(status) else status
     try:
         with serving_transaction(db), db.cursor() as cursor:
-            row = label_insert(cursor, params, held=held)
+            row = label_insert(
+                cursor, params, held=held, status=status if callable(status) else None
+            )
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
         if conflict is None:
@@ -124,7 +154,7 @@ def _label_record(
         raise conflict from None
     if row is None:
         raise _not_held(project=project, entry_id=entry_id)
-    label_id, batch_id, row_id = row
+    label_id, batch_id, row_id, label_status, seconds = row
     label = loaded(
         db,
         Label,
@@ -134,6 +164,12 @@ def _label_record(
         data_row_id=row_id,
         author_id=author.pk,
         annotation=annotation,
+        status=label_status,
+        seconds=None if seconds is None else float(seconds),
+        reviewer_id=None,
+        decision="",
+        reason="",
+        reviewed_at=None,
         created_at=now,
     )
     label.project, label.author = project, author

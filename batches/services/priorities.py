@@ -20,10 +20,11 @@ PRIORITIES_SYNC_LIMIT = 10_000
 
 
 def batch_rows_reprioritise(batch_id: str, priority: int | None) -> int:
-    """One set-based UPDATE: the batch's rows without an override take its priority."""
-    return QueueEntry.objects.filter(batch_id=batch_id, priority_override__isnull=True).update(
-        sort_priority=batch_sort_value(priority)
-    )
+    """One set-based UPDATE: the batch's rows without an override take its priority (rows
+    re-queued for rework stay first)."""
+    return QueueEntry.objects.filter(
+        batch_id=batch_id, priority_override__isnull=True, rework_label__isnull=True
+    ).update(sort_priority=batch_sort_value(priority))
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ def project_create(
     description: str = "",
     label_classes: list[str] | None = None,
     reservation_seconds: int = 600,
+    review_percentage: float = 0,
     user=None,
 ) -> Project:
     return Project.objects.create(
@@ -35,6 +36,7 @@ def project_create(
         description=description,
         label_classes=list(label_classes or []),
         reservation_seconds=reservation_seconds,
+        review_percentage=review_percentage,
         created_by=user_or_none(user),
     )
 
@@ -47,13 +49,16 @@ def project_update(
     description: Any = UNSET,
     label_classes: Any = UNSET,
     reservation_seconds: Any = UNSET,
+    review_percentage: Any = UNSET,
 ) -> Project:
-    """Edit a project; only the fields given change."""
+    """Edit a project; only the fields given change. A new `review_percentage` applies to
+    labels submitted from then on."""
     given = {
         "name": name,
         "description": description,
         "label_classes": label_classes,
         "reservation_seconds": reservation_seconds,
+        "review_percentage": review_percentage,
     }
     fields = {key: value for key, value in given.items() if value is not UNSET}
     if "label_classes" in fields:

@@ -3,6 +3,7 @@ become failed rows), failed rows as clients see them, and a job that keeps its r
 
 from __future__ import annotations
 
+from dashboard.bulk.records import row_failure
 from dashboard.jobs.services import job_create
 from dashboard.models import Job
 from versions.models import DataRow
@@ -15,6 +16,17 @@ LOOKUP_CHUNK = 10_000
 def failed_row(*, index: int | None, data_row: str | None, global_key: str | None, reason: str):
     """A row a verb could not take, with its 0-based index in the input."""
     return {"index": index, "data_row": data_row, "global_key": global_key, "reason": reason}
+
+
+def failure_type(reason: str) -> str:
+    """The row failure's `error_type` for a failed row's reason."""
+    if reason == "unknown" or reason.startswith("not in"):
+        return "not_found"
+    if reason.startswith("duplicate"):
+        return "duplicate"
+    if "already" in reason:
+        return "already_queued"
+    return "row"
 
 
 def rows_resolve(*, field: str, values: list[str], offset: int = 0) -> tuple[list[str], list[dict]]:
@@ -52,8 +64,21 @@ def rows_resolve(*, field: str, values: list[str], offset: int = 0) -> tuple[lis
 
 
 def failed_without_index(failed: list[dict]) -> list[dict]:
-    """Failed rows as the API answers them at once: `{data_row, global_key, reason}`."""
-    return [{k: f[k] for k in ("data_row", "global_key", "reason")} for f in failed]
+    """Failed rows as the API answers them at once: the Labelbox shape `{data_row, global_key,
+    reason}` and beside it the one row-failure shape of every answer, `{index, key, input,
+    message, error_type, code}` (as `jobs/{id}/errors/` items)."""
+    answered = []
+    for f in failed:
+        key = f["global_key"] or f["data_row"] or ""
+        shape = row_failure(
+            index=f["index"],
+            key=key,
+            input=key,
+            message=f["reason"],
+            error_type=failure_type(f["reason"]),
+        )
+        answered.append({**shape, **{k: f[k] for k in ("data_row", "global_key", "reason")}})
+    return answered
 
 
 def job_create_with_rows(*, kind: str, params: dict, rows: list, user, total: int) -> Job:

@@ -8,7 +8,7 @@ import json
 import re
 import weakref
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
@@ -29,7 +29,7 @@ _SKIP = Skip._meta.db_table
 # What `next` and `skip` answer with: the entry `t`, its data row and its batch.
 _ENTRY_COLUMNS = (
     "t.id, t.batch_id, t.data_row_id, t.sort_priority, t.labels_required, t.labels_count, "
-    "t.template, d.global_key, d.row_data, b.name"
+    "t.template, t.rework_label_id, d.global_key, d.row_data, b.name"
 )
 _ENTRY_JOINS = f"{DataRow._meta.db_table} AS d, {Batch._meta.db_table} AS b"
 _ENTRY_JOINED = "d.id = t.data_row_id AND b.id = t.batch_id"
@@ -46,6 +46,7 @@ _PARAM_TYPES = {
     "now": "timestamptz",
     "until": "timestamptz",
     "annotation": "jsonb",
+    "status": "varchar",
 }
 
 
@@ -98,7 +99,8 @@ def _serving_sql(*, postgres: bool) -> str:
           AND NOT (q.state = 'done')
           AND (q.state = 'queued' OR q.reserved_until < %(now)s)
           AND NOT EXISTS (SELECT 1 FROM {_LABEL} AS l WHERE l.project_id = q.project_id
-                          AND l.data_row_id = q.data_row_id AND l.author_id = %(user)s{probe})
+                          AND l.data_row_id = q.data_row_id AND l.author_id = %(user)s
+                          AND NOT (l.status = 'rejected'){probe})
           AND NOT EXISTS (SELECT 1 FROM {_SKIP} AS s WHERE s.project_id = q.project_id
                           AND s.data_row_id = q.data_row_id AND s.user_id = %(user)s{probe})
         ORDER BY q.sort_priority, q.id
@@ -112,7 +114,9 @@ def next_sql(*, postgres: bool) -> str:
     nobody took it), else the first row they may take. PostgreSQL returns the answer joined."""
     return f"""
         UPDATE {_QUEUE} AS t
-        SET state = 'reserved', reserved_by_id = %(user)s, reserved_until = %(until)s
+        SET state = 'reserved', reserved_by_id = %(user)s, reserved_until = %(until)s,
+            reserved_at = CASE WHEN t.state = 'reserved' AND t.reserved_by_id = %(user)s
+                               THEN COALESCE(t.reserved_at, %(now)s) ELSE %(now)s END
         {f"FROM {_ENTRY_JOINS}" if postgres else ""}
         WHERE t.id = COALESCE(
             (SELECT m.id FROM {_QUEUE} AS m WHERE m.project_id = %(project)s
@@ -131,33 +135,47 @@ _ENTRY_SQL += _ENTRY_JOINED
 @functools.cache
 def _count_label_sql(*, held: bool) -> str:
     """One more label on the entry, which leaves any reservation: done once it has them all.
-    (The check constraint `queueentry_labels_within_required` refuses one too many.)"""
+    (The check constraint `queueentry_labels_within_required` refuses one too many.) A row
+    re-queued for rework has its label: its template and rework note go. `reserved_at` stays,
+    for the label's `seconds`."""
     where = _HELD if held else "id = %(entry)s AND project_id = %(project)s"
     return f"""
         UPDATE {_QUEUE}
         SET labels_count = labels_count + 1,
             state = CASE WHEN labels_count + 1 >= labels_required THEN 'done' ELSE 'queued' END,
-            template = CASE WHEN labels_count + 1 >= labels_required THEN NULL ELSE template END,
+            template = CASE WHEN labels_count + 1 >= labels_required
+                              OR rework_label_id IS NOT NULL THEN NULL ELSE template END,
+            rework_label_id = NULL,
             reserved_by_id = NULL, reserved_until = NULL
         WHERE {where}
-        RETURNING batch_id, data_row_id
+        RETURNING batch_id, data_row_id, reserved_at, escalated
     """
 
 
+# A label's status: every label of an escalated row awaits review, else the caller's choice
+# (the project's review share, `review_chosen`).
+_STATUS = "CASE WHEN {escalated} THEN 'pending_review' ELSE %(status)s END"
 _INSERT_LABEL = (
     f"INSERT INTO {_LABEL} (project_id, batch_id, data_row_id, author_id, annotation, "
-    "created_at) SELECT %(project)s, {batch}, {data_row}, %(user)s, %(annotation)s, %(now)s"
+    "created_at, status, seconds) SELECT %(project)s, {batch}, {data_row}, %(user)s, "
+    "%(annotation)s, %(now)s, {status}, {seconds}"
 )
 
 
 @functools.cache
 def _label_statement(*, held: bool) -> _Prepared:
-    """PostgreSQL: count the label on the entry and insert it, in one statement."""
-    insert = _INSERT_LABEL.format(batch="e.batch_id", data_row="e.data_row_id")
+    """PostgreSQL: count the label on the entry and insert it, in one statement. `seconds`:
+    from the moment the row was served to its holder (a held row only)."""
+    insert = _INSERT_LABEL.format(
+        batch="e.batch_id",
+        data_row="e.data_row_id",
+        status=_STATUS.format(escalated="e.escalated"),
+        seconds="EXTRACT(EPOCH FROM (%(now)s - e.reserved_at))" if held else "NULL",
+    )
     return _Prepared(
         f"labelops_label_{'held' if held else 'any'}",
         f"WITH e AS ({_count_label_sql(held=held)}) {insert} FROM e "
-        "RETURNING id, batch_id, data_row_id",
+        "RETURNING id, batch_id, data_row_id, status, seconds",
     )
 
 
@@ -207,7 +225,7 @@ def loaded(db, model, **values):
 
 def served_entry(db, row, *, project: Project, state: str, user, until) -> QueueEntry:
     """The QueueEntry of an `_ENTRY_COLUMNS` row, with its data row and batch."""
-    entry_id, batch_id, row_id, sort, required, count, template, key, row_data, name = row
+    entry_id, batch_id, row_id, sort, required, count, template, rework, key, row_data, name = row
     if isinstance(template, str):
         template = json.loads(template)
     entry = loaded(
@@ -224,6 +242,7 @@ def served_entry(db, row, *, project: Project, state: str, user, until) -> Queue
         reserved_by_id=user.pk if user is not None else None,
         reserved_until=until,
         template=template,
+        rework_label_id=rework,
     )
     entry.project, entry.reserved_by = project, user
     entry.data_row = loaded(db, DataRow, id=row_id, global_key=key, row_data=row_data)
@@ -252,17 +271,33 @@ def reserve(db, *, project: Project, user) -> QueueEntry | None:
     )
 
 
-def label_insert(cursor, params: dict, *, held: bool) -> tuple | None:
-    """(label id, batch id, data row id) of the new label, or None: no such entry (held)."""
+def label_insert(cursor, params: dict, *, held: bool, status=None) -> tuple | None:
+    """(label id, batch id, data row id, status, seconds) of the new label, or None: no such
+    entry (held). `params["status"]` is the status of a row not escalated; SQLite may give
+    `status(data_row_id)` instead (PostgreSQL callers decide before: one statement)."""
     if cursor.db.vendor == "postgresql":
         return _label_statement(held=held).fetchone(cursor, params)
     cursor.execute(_count_label_sql(held=held), params)
     entry = cursor.fetchone()
     if entry is None:
         return None
-    insert = _INSERT_LABEL.format(batch="%(batch)s", data_row="%(data_row)s")
-    cursor.execute(f"{insert} RETURNING id", {**params, "batch": entry[0], "data_row": entry[1]})
-    return cursor.fetchone()[0], *entry
+    batch_id, row_id, reserved_at, escalated = entry
+    label_status = "pending_review" if escalated else params["status"]
+    if status is not None and not escalated:
+        label_status = status(row_id)
+    seconds = None
+    if held and reserved_at is not None:
+        served, now = (
+            datetime.fromisoformat(v) if isinstance(v, str) else v
+            for v in (reserved_at, params["now"])
+        )
+        seconds = max((now - served).total_seconds(), 0.0)
+    insert = _INSERT_LABEL.format(
+        batch="%(batch)s", data_row="%(data_row)s", status="%(status)s", seconds="%(seconds)s"
+    )
+    values = {"batch": batch_id, "data_row": row_id, "status": label_status, "seconds": seconds}
+    cursor.execute(f"{insert} RETURNING id", {**params, **values})
+    return cursor.fetchone()[0], batch_id, row_id, label_status, seconds
 
 
 def skip_release(cursor, params: dict) -> tuple | None:

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from dashboard.bulk.records import row_error_code
 from dashboard.errors import Invalid
 from dashboard.models import Job, JobError
 from dashboard.selectors import job_file_readable
@@ -100,10 +101,28 @@ class JobSerializer(serializers.ModelSerializer):
 
 
 class JobErrorSerializer(serializers.ModelSerializer):
+    """A job's row failure, in the shape of every synchronous answer's row failures."""
+
+    code = serializers.SerializerMethodField()
+
     class Meta:
         model = JobError
-        fields = ["index", "key", "input", "message", "error_type"]
+        fields = ["index", "key", "input", "message", "error_type", "code"]
         read_only_fields = fields
+
+    def get_code(self, error) -> str:
+        return row_error_code(error.error_type)
+
+
+class RowFailureSerializer(serializers.Serializer):
+    """A row failure in a synchronous answer: the shape of `jobs/{id}/errors/` items."""
+
+    index = serializers.IntegerField(allow_null=True, help_text="0-based position in the input")
+    key = serializers.CharField(allow_blank=True)
+    input = serializers.JSONField(allow_null=True)
+    message = serializers.CharField()
+    error_type = serializers.CharField()
+    code = serializers.CharField()
 
 
 def refuse_unknown(data, fields) -> None:

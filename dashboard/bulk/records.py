@@ -38,6 +38,41 @@ class Record:
     raw: Any
 
 
+# A row failure's stable, machine-readable `code` per kind of failure (`error_type`): one
+# shape, `{index, key, input, message, error_type, code}`, in every synchronous answer and in
+# `jobs/{id}/errors/` (API.md, "Seed parity additions").
+ROW_ERROR_CODES = {
+    "validation": "invalid",
+    "parse": "parse_error",
+    "content": "invalid",
+    "duplicate": "duplicate",
+    "not_found": "not_found",
+    "exists": "already_exists",
+    "register": "conflict",
+    "in_use": "in_use",
+    "already_queued": "already_queued",
+}
+
+
+def row_error_code(error_type: str | None) -> str:
+    """The `code` of a row failure of this kind (`invalid` for a kind without its own)."""
+    return ROW_ERROR_CODES.get(error_type or "", "invalid")
+
+
+def row_failure(
+    *, index: int | None, key: str | None, input: Any, message: str, error_type: str
+) -> dict[str, Any]:
+    """A row failure in the one shape every answer uses."""
+    return {
+        "index": index,
+        "key": key or "",
+        "input": input,
+        "message": message,
+        "error_type": error_type,
+        "code": row_error_code(error_type),
+    }
+
+
 @dataclass
 class RowError:
     index: int | None
@@ -45,6 +80,16 @@ class RowError:
     key: str = ""
     input: Any = None
     error_type: str = "validation"
+
+    def as_failure(self) -> dict[str, Any]:
+        """`{index, key, input, message, error_type, code}`."""
+        return row_failure(
+            index=self.index,
+            key=self.key,
+            input=self.input,
+            message=self.message,
+            error_type=self.error_type,
+        )
 
 
 @dataclass

@@ -67,13 +67,49 @@ def test_create_batch_reports_failed_rows(manager_api, project, make_rows):
     )
     body = response.json()
     assert response.status_code == 201, body
-    assert body["size"] == 2 and body["priority"] == 4 and body["progress"] == 0.0
+    assert body["size"] == 2 and body["priority"] == 4
+    assert body["progress"] == {
+        "rows": 2,
+        "done": 0,
+        "labels": 0,
+        "pending_review": 0,
+        "accepted": 0,
+        "rejected": 0,
+    }
     assert body["consensus_settings"] == {"number_of_labels": 2, "coverage_percentage": 0.5}
     assert sorted(body["failed_data_rows"], key=lambda f: f["reason"]) == [
-        {"data_row": "r-00002", "global_key": "k-r-00002", "reason": "already in this project"},
-        {"data_row": "r-00000", "global_key": "k-r-00000", "reason": "duplicate in input"},
-        {"data_row": None, "global_key": "nope", "reason": "unknown"},
+        {
+            "data_row": "r-00002",
+            "global_key": "k-r-00002",
+            "reason": "already in this project",
+            **failure(2, "k-r-00002", "already in this project", "already_queued"),
+        },
+        {
+            "data_row": "r-00000",
+            "global_key": "k-r-00000",
+            "reason": "duplicate in input",
+            **failure(4, "k-r-00000", "duplicate in input", "duplicate"),
+        },
+        {
+            "data_row": None,
+            "global_key": "nope",
+            "reason": "unknown",
+            **failure(3, "nope", "unknown", "not_found"),
+        },
     ]
+
+
+def failure(index, key, message, code):
+    """The one row-failure shape (issue 16) beside Labelbox's names."""
+    error_type = "already_queued" if code == "already_queued" else code
+    return {
+        "index": index,
+        "key": key,
+        "input": key,
+        "message": message,
+        "error_type": error_type,
+        "code": code,
+    }
 
 
 @pytest.mark.parametrize(
@@ -113,7 +149,12 @@ def test_all_rows_failing_answers_400_with_the_failures(manager_api, project):
     )
     assert response.status_code == 400
     assert response.json()["failed_data_rows"] == [
-        {"data_row": None, "global_key": "x", "reason": "unknown"}
+        {
+            "data_row": None,
+            "global_key": "x",
+            "reason": "unknown",
+            **failure(0, "x", "unknown", "not_found"),
+        }
     ]
 
 
@@ -139,8 +180,8 @@ def test_list_and_get_batches_with_progress(viewer_api, project, make_rows, labe
     batch, _ = batch_create(project=project, name="a", data_rows=[r.pk for r in rows])
     QueueEntry.objects.filter(data_row_id="r-00000").update(state="done", labels_count=1)
     listed = viewer_api.get(url(project, "batches/")).json()["results"]
-    assert [(b["name"], b["size"], b["labelled_count"], b["progress"]) for b in listed] == [
-        ("a", 4, 1, 0.25)
+    assert [(b["name"], b["size"], b["labelled_count"], b["progress"]["done"]) for b in listed] == [
+        ("a", 4, 1, 1)
     ]
     one = viewer_api.get(url(project, f"batches/{batch.pk}/"))
     assert one.status_code == 200 and one.json()["id"] == batch.pk

@@ -303,6 +303,13 @@ def test_publish_labels_writes_a_new_version(
     assert version.parent_id == v1.pk
     content = effective_entries(version).get(data_row_id="f0").revision.content
     assert content["rois"] == [{"label": ["car"], "confidence": 1.0, "bbox": [1, 2, 3, 4]}]
+    # The new version's statistics are current at once (issue 16: kept by every write).
+    from versions.stats import version_stats_compute
+
+    counted = version_stats_compute(version)
+    assert version.stats["label_counts"] == counted["label_counts"]
+    assert counted["label_counts"].get("car", 0) >= 1
+    assert version.stats["frame_count"] == counted["frame_count"]
     assert content["meta"] == {"split": "train", "i": 0}
     missing = manager_api.post(
         url(project, "publish-labels/"), {"dataset_id": "nope", "version_name": "x"}, format="json"

@@ -38,7 +38,7 @@ def test_next_submit_skip_round_trip(labeler_api, project, batch):
         {"annotation": {"classes": ["car"]}},
         format="json",
     )
-    assert label.status_code == 201 and label.json()["author"] == "labeler"
+    assert label.status_code == 201 and label.json()["author"]["username"] == "labeler"
     second = labeler_api.post(url(project, "queue/next/")).json()
     skipped = labeler_api.post(url(project, f"queue/{second['entry']}/skip/"))
     assert skipped.status_code == 200 and skipped.json()["entry"] == second["entry"]
@@ -92,7 +92,19 @@ def test_row_overrides_small_answer_at_once(manager_api, project, batch):
     assert response.status_code == 200
     assert response.json() == {
         "updated": 1,
-        "failed": [{"data_row": None, "global_key": "nope", "reason": "unknown"}],
+        "failed": [
+            {
+                "data_row": None,
+                "global_key": "nope",
+                "reason": "unknown",
+                "index": 1,
+                "key": "nope",
+                "input": "nope",
+                "message": "unknown",
+                "error_type": "not_found",
+                "code": "not_found",
+            }
+        ],
     }
     preview = manager_api.get(url(project, "queue/?limit=1")).json()
     assert preview[0]["data_row"]["id"] == "r-00002" and preview[0]["priority"] == 1
@@ -123,7 +135,8 @@ def test_row_overrides_in_bulk_run_as_a_job(manager_api, project, batch, run_job
             "key": "ghost",
             "input": "ghost",
             "message": "not in this project's queue",
-            "error_type": "row",
+            "error_type": "not_found",
+            "code": "not_found",
         }
     ]
     # The last item for a row wins: r-00000 got -9, r-00001 -10, r-00002 -11.

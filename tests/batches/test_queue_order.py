@@ -55,9 +55,13 @@ def test_override_null_removes_the_override(project, make_rows):
         items=[{"global_key": "k-r-00001", "priority": -3}, {"data_row": "ghost", "priority": 1}],
     )
     assert result["updated"] == 1
-    assert result["failed"] == [
-        {"data_row": "ghost", "global_key": None, "reason": "not in this project's queue"}
-    ]
+    [failed] = result["failed"]
+    assert {k: failed[k] for k in ("data_row", "global_key", "reason", "code")} == {
+        "data_row": "ghost",
+        "global_key": None,
+        "reason": "not in this project's queue",
+        "code": "not_found",
+    }
     assert keys(queue_preview(project=project)) == ["r-00001", "r-00000"]
     priorities_set(project=project, items=[{"data_row": "r-00001", "priority": None}])
     entry = QueueEntry.objects.get(data_row_id="r-00001")

@@ -59,3 +59,5 @@ def test_next_probes_labels_and_skips_row_by_row(queue, labelers):
     assert "queueentry_serving_order" in plan
     assert "Anti Join" not in plan and "Materialize" not in plan
     assert plan.count("SubPlan") >= 2  # one probe of labels, one of skips, per row passed
+    # The label probe (rejected labels excluded) is answered by the partial unique index.
+    assert "label_once_per_author" in plan

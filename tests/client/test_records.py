@@ -53,8 +53,9 @@ def test_find_by_update_delete(rows):
     assert sorted(r.global_key for r in found) == ["u0", "u1", "u2"]
     assert found[0].age == found[0].metadata["age"] and found[0].created_at.tzinfo
     assert sorted(r.global_key for r in rows.find_by(global_key__in=["u1", "u7"])) == ["u1", "u7"]
+    assert list(rows.find_by(colour="red")) == []  # a record's own field: its metadata
     with pytest.raises(lo.InvalidInput) as raised:
-        list(rows.find_by(colour="red"))
+        list(rows.find_by(global_key__near="u1"))
     assert raised.value.status == 400 and raised.value.code
 
     updated = rows.update(
@@ -112,3 +113,33 @@ def test_csv_import_reads_metadata_columns(rows, tmp_path):
     csv.write_text("global_key,row_data,metadata.age\nu1,https://img/1.jpg,28\n")
     assert rows.import_file(csv).created == 1
     assert rows.first(global_key="u1").metadata == {"age": 28}
+
+
+def test_one_record_create_find_set_save_and_delete(rows):
+    """The ORM's per-record verbs (the seed's update, upsert and delete patterns): `create`,
+    `find_by` / `first` on a record's own fields, attribute writes, `save()`, `delete()`."""
+    alice = rows.create(global_key="alice", row_data="https://people/alice", name="Alice", age=28)
+    assert (alice.global_key, alice.name, alice.age) == ("alice", "Alice", 28)
+    rows.create(row_data="https://people/bob", name="Bob", age=40, is_active=False)
+    assert [r.name for r in rows.find_by(age__lt=30)] == ["Alice"]
+    bob = rows.first(is_active=False)
+    assert bob.name == "Bob" and rows.first(name="Nobody") is None
+    bob.name, bob.is_active, bob.row_data = "Robert", True, "https://people/robert"
+    assert bob.save() is bob
+    again = rows.get(bob.uid)
+    assert (again.name, again.is_active, again.age, again.row_data) == (
+        "Robert", True, 40, "https://people/robert",
+    )  # fmt: skip
+    again.age = None  # a field set to None is removed
+    again.save()
+    assert "age" not in rows.get(bob.uid).metadata
+    with pytest.raises(AttributeError):
+        again.global_key = "other"
+    alice.delete()
+    assert [r.name for r in rows.all()] == ["Robert"]
+    with pytest.raises(lo.InvalidInput, match="already exists"):
+        rows.create(id=bob.uid, row_data="https://x")
+    with pytest.raises(lo.InvalidInput, match="row_data"):
+        rows.create(name="no data")
+    with pytest.raises(lo.NotFound):
+        rows.get("nope")

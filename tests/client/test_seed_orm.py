@@ -26,24 +26,18 @@ FLAT = (
     "record ({name, email, age}) is refused (no typed per-dataset metadata schema yet)"
 )
 SCHEMA = "server: no per-dataset metadata schema with types and defaults (metadata-schema/)"
-RECORD = (
-    "server: no per-record create/save/delete by a record's own fields (records are data rows "
-    "keyed by global_key; CLIENT.md offers bulk verbs only)"
-)
 MISSING = {
     "basic_bulk_create": FLAT,
     "with_default_values": SCHEMA,
     "mixed_data": FLAT,
     "batch_processing_pattern": FLAT,
-    "batch_update_pattern": RECORD,
-    "conditional_batch_update": RECORD,
-    "batch_delete_pattern": RECORD,
-    "delete_by_criteria": RECORD,
     "import_from_csv": FLAT,
     "import_from_json": FLAT,
-    "upsert_pattern": RECORD,
-    "with_progress_callback": RECORD,
-    "continue_on_error": RECORD,
+    # `create`, `save`, `delete` and `find_by(field=…)` on records work (test_records.py);
+    # these create flat records ({name, email}: no row_data), which is FLAT's gap.
+    "upsert_pattern": FLAT,
+    "with_progress_callback": FLAT,
+    "continue_on_error": FLAT,
 }
 # These define a helper and never call it (the page shows no call); they run as written. The
 # tqdm and pandas ones import those packages, which the client does not need.

@@ -36,6 +36,7 @@ def test_job_errors_are_paginated_with_index_key_input_message_type(manager_api,
         "input": "a",
         "message": "not a number",
         "error_type": "validation",
+        "code": "invalid",
     }
     rest = manager_api.get(page["next"]).json()
     assert [e["index"] for e in rest["results"]] == [2] and rest["next"] is None

@@ -16,7 +16,12 @@ pytestmark = pytest.mark.django_db
 def test_role_groups_exist_after_migrations():
     from django.contrib.auth.models import Group
 
-    assert set(Group.objects.values_list("name", flat=True)) >= {"manager", "labeler", "viewer"}
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        "manager",
+        "reviewer",
+        "labeler",
+        "viewer",
+    }
 
 
 def test_anonymous_api_request_is_401_with_www_authenticate():
@@ -58,7 +63,7 @@ def test_manager_can_manage(manager_api):
 
 
 def test_role_hierarchy_and_superuser():
-    assert Role.MANAGER > Role.LABELER > Role.VIEWER
+    assert Role.MANAGER > Role.REVIEWER > Role.LABELER > Role.VIEWER
     assert user_role(UserFactory(is_superuser=True)) == Role.MANAGER
 
 

@@ -2,8 +2,9 @@
 
 For every API and page pattern and every method it serves: anonymous → 401 (API) or the login
 page (pages); a user one role below what the policy allows → 403; a user with that role → not
-refused (and never a 5xx, even with made-up ids and empty bodies). The policy is DESIGN.md's:
-viewers read, labelers also work the queue, managers do everything.
+refused (and never a 5xx, even with made-up ids and empty bodies). The policy is DESIGN.md's
+and API.md's: viewers read, labelers also work the queue (and read their own labels),
+reviewers also review labels and read rows with their labels, managers do everything.
 """
 
 import re
@@ -32,6 +33,13 @@ MANAGER_PAGES = re.compile(
 )
 
 
+# Reviewing: the review queue, accept / reject, bulk review, a row with its labels, the page.
+REVIEWER_PATHS = re.compile(
+    r"/(review/next/|labels/review/|labels/[^/]+/(accept|reject)/|rows/[^/]+/|review/)$"
+)
+# The labels list: labelers read their own (viewers none).
+LABELER_READS = re.compile(r"/(label|labels)/$")
+
 # The audit trail and webhooks are managers' only, reading included (API.md).
 MANAGER_ONLY = re.compile(r"^/(api/v1/)?(events|webhooks|activity)/")
 
@@ -42,8 +50,10 @@ def policy(path: str, method: str, kind: str = "api") -> Role:
         return Role.MANAGER
     if kind == "page" and MANAGER_PAGES.search(path):
         return Role.MANAGER
+    if REVIEWER_PATHS.search(path):
+        return Role.REVIEWER
     if method in SAFE:
-        return Role.LABELER if re.search(r"/label/$", path) else Role.VIEWER
+        return Role.LABELER if LABELER_READS.search(path) else Role.VIEWER
     if LABELER_WRITES.search(path):
         return Role.LABELER
     if kind == "api" and READS_BY_POST.search(path):

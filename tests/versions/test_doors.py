@@ -139,18 +139,33 @@ def test_add_frames_writes_the_same_rows_and_refusals_through_every_door(
         assert frames_of(version) == expected
 
 
-def test_a_later_frame_of_the_same_id_wins_in_small_and_large_bodies(
+def test_a_repeated_frame_id_is_reported_alike_in_small_and_large_bodies(
     published, api, run_jobs, monkeypatch
 ):
-    twice = [make_frame(9, n="first"), make_frame(9, n="second")]
+    """Duplicate ids within one add (the seed's `warn_on_duplicate_frames`): the first frame
+    of the id is used, each later one is a row failure `duplicate`, by every door."""
+    twice = [make_frame(9, n="first"), make_frame(8), make_frame(9, n="second")]
     small, large = child(published, "small"), child(published, "large")
-    assert frames_add(version=small, frames=twice)["added"] == 1
+    result = frames_add(version=small, frames=twice)
+    assert result["added"] == 2
+    [failure] = result["failed"]
+    assert (failure["index"], failure["key"], failure["error_type"], failure["code"]) == (
+        2, "f9", "duplicate", "duplicate",
+    )  # fmt: skip
+    assert failure["input"] == failure["frame"] == twice[2] and "0" in failure["message"]
     monkeypatch.setattr(services, "FRAMES_SYNC_LIMIT", 1)
     with run_jobs():
         response = api.post(f"/api/v1/versions/{large.pk}/frames/", twice, format="json")
     assert response.status_code == 202
-    assert frames_of(small)["f9"]["meta"] == {"n": "second"}
+    errors = api.get(f"/api/v1/jobs/{response.json()['id']}/errors/").json()["results"]
+    assert [{k: e[k] for k in ("index", "key", "error_type", "code")} for e in errors] == [
+        {"index": 2, "key": "f9", "error_type": "duplicate", "code": "duplicate"}
+    ]
+    assert frames_of(small)["f9"]["meta"] == {"n": "first"}
     assert frames_of(large) == frames_of(small)
+    # frames_update reports them alike.
+    updated = frames_update(version=small, frames=[{"id": "f8"}, {"id": "f8", "meta": {}}])
+    assert [(f["index"], f["code"]) for f in updated["failed"]] == [(1, "duplicate")]
 
 
 def test_update_frames_merges_alike_through_the_service_and_the_api(published, api):
@@ -232,12 +247,13 @@ def labelled(published, labeler):
 
 def test_a_row_with_labels_is_not_deleted_by_any_door(labelled, api, run_jobs, tmp_path):
     by_service, by_api = child(labelled, "service"), child(labelled, "api")
-    result = frames_delete(version=by_service, ids=["f1", "f2", "ghost"])
-    assert result == {"deleted": 1, "failed": [{"id": "f1", "reason": LABELLED}]}
+    result = frames_delete(version=by_service, ids=["f1", "f2"])
+    assert result["deleted"] == 1
+    [failure] = result["failed"]
+    assert failure["key"] == "f1" and failure["message"] == LABELLED
+    assert (failure["index"], failure["error_type"], failure["code"]) == (0, "in_use", "in_use")
     body = api.post(
-        f"/api/v1/versions/{by_api.pk}/frames/delete/",
-        {"ids": ["f1", "f2", "ghost"]},
-        format="json",
+        f"/api/v1/versions/{by_api.pk}/frames/delete/", {"ids": ["f1", "f2"]}, format="json"
     ).json()
     assert body == result
     assert frames_of(by_api) == frames_of(by_service)
@@ -336,10 +352,13 @@ def test_a_data_row_import_is_the_same_through_every_door(tmp_path, manager):
         dataset = dataset_create(name="doors")[0]
         response = door(dataset)
         assert response is None or response.status_code in (202, 302), door.__name__
-        outcomes.append(imported(dataset, Job.objects.get(params__dataset_id=dataset.pk)))
+        outcome = imported(dataset, Job.objects.get(params__dataset_id=dataset.pk))
+        # Statistics are current right after the import, whatever the door (no commit).
+        frame_count = DatasetVersion.objects.get(dataset=dataset).stats["frame_count"]
+        outcomes.append((*outcome, frame_count))
         dataset_delete(dataset=dataset)
     assert outcomes[0][0] == "draft" and outcomes[0][2]["created"] == 3
-    assert outcomes[0][3] == [(3, "validation")]
+    assert outcomes[0][3] == [(3, "validation")] and outcomes[0][4] == 3
     assert all(outcome == outcomes[0] for outcome in outcomes)
 
 
@@ -371,7 +390,9 @@ def test_a_frame_import_is_the_same_through_every_door(tmp_path, manager):
                 call_command("import_rows", str(path), "--version-id", version.pk, "--frames")
         job = Job.objects.get(params__version_id=version.pk)
         errors = list(job.row_errors.values_list("index", "error_type"))
-        outcomes.append((frames_of(version), job.counts, errors))
+        version.refresh_from_db()
+        outcomes.append((frames_of(version), job.counts, errors, version.stats["frame_count"]))
     assert outcomes[0][0]["f1"]["meta"] == {"new": 1}  # an import replaces the fields it gives
     assert outcomes[0][2] == [(2, "validation")]
+    assert outcomes[0][3] == 4  # 3 inherited + f8: current right after the import
     assert all(outcome == outcomes[0] for outcome in outcomes)

@@ -112,10 +112,13 @@ def test_bad_without_fields_is_400(manager_api, draft):
 
 
 def test_delete_by_ids_hides_frames_in_this_version_only(manager_api, draft):
-    response = manager_api.post(
+    unknown = manager_api.post(
         frames_url(draft, "delete/"), {"ids": ["f0", "f3", "ghost"]}, format="json"
     )
-    assert response.json() == {"deleted": 2, "failed": []}
+    assert unknown.status_code == 400  # an unknown id: reported, and nothing deleted
+    assert unknown.json()["missing"] == ["ghost"] and "ghost" in unknown.json()["ids"][0]
+    response = manager_api.post(frames_url(draft, "delete/"), {"ids": ["f0", "f3"]}, format="json")
+    assert response.json() == {"deleted": 2, "sources_deleted": 0, "failed": []}
     ids = [f["id"] for f in manager_api.get(frames_url(draft)).json()["results"]]
     assert ids == ["f1", "f2", "f4"]
     assert manager_api.get(frames_url(draft, "f0/")).status_code == 404

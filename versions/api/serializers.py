@@ -4,7 +4,7 @@ in the services; these describe and type-check the bodies)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dashboard.api.serializers import InputSerializer
+from dashboard.api.serializers import InputSerializer, RowFailureSerializer
 from versions.models import Dataset, DatasetVersion
 
 
@@ -138,11 +138,11 @@ class FramesUpdateSerializer(InputSerializer):
     without_fields = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class FrameFailureSerializer(serializers.Serializer):
-    frame = serializers.JSONField()
-    error = serializers.CharField()
-    error_type = serializers.ChoiceField(choices=["validation", "register"])
-    index = serializers.IntegerField()
+class FrameFailureSerializer(RowFailureSerializer):
+    """The one row-failure shape, with the seed's names beside it."""
+
+    frame = serializers.JSONField(help_text="the input (the seed's name)")
+    error = serializers.CharField(help_text="the message (the seed's name)")
 
 
 class FramesAddedSerializer(serializers.Serializer):
@@ -155,20 +155,22 @@ class FramesUpdatedSerializer(serializers.Serializer):
     failed = FrameFailureSerializer(many=True)
 
 
-class IdsSerializer(InputSerializer):
+class FramesDeleteSerializer(InputSerializer):
     ids = serializers.ListField(child=serializers.CharField(max_length=255))
-
-
-class RefusedFrameSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    reason = serializers.CharField()
+    delete_sources = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="also remove the deleted rows' source records that no version still holds",
+    )
 
 
 class DeletedSerializer(serializers.Serializer):
-    """`frames/delete/`: a row with labels is not deleted; it is listed in `failed`."""
+    """`frames/delete/`: unknown ids are a 400 (`missing` lists them; nothing deleted); a row
+    with labels is not deleted and a repeated id is deleted once: each is listed in `failed`."""
 
     deleted = serializers.IntegerField()
-    failed = RefusedFrameSerializer(many=True)
+    sources_deleted = serializers.IntegerField()
+    failed = FrameFailureSerializer(many=True)
 
 
 class MaskLabelSerializer(serializers.Serializer):

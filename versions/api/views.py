@@ -36,9 +36,9 @@ from .serializers import (
     DiffSerializer,
     FramesAddedSerializer,
     FramesBodySerializer,
+    FramesDeleteSerializer,
     FramesUpdatedSerializer,
     FramesUpdateSerializer,
-    IdsSerializer,
     MaskLabelSerializer,
     SnapshotSerializer,
     StatsSerializer,
@@ -426,11 +426,18 @@ class FrameListApi(APIView):
 
 
 class FrameDeleteApi(APIView):
-    @extend_schema(request=IdsSerializer, responses=DeletedSerializer)
+    @extend_schema(
+        request=FramesDeleteSerializer,
+        responses={
+            200: DeletedSerializer,
+            400: OpenApiResponse(description="Unknown ids (listed in `missing`): nothing deleted"),
+            409: OpenApiResponse(description="Published version"),
+        },
+    )
     def post(self, request, version_id: str):
         version = selectors.version_get(version_id=version_id)
-        ids = validated(IdsSerializer, request.data)["ids"]
-        return Response(services.frames_delete(version=version, ids=ids))
+        data = validated(FramesDeleteSerializer, request.data)
+        return Response(services.frames_delete(version=version, **data))
 
 
 class FrameDetailApi(APIView):

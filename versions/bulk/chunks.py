@@ -16,7 +16,7 @@ from ..frames import check_metadata_keys, content_hash, frame_content
 from ..models import DatasetVersion
 from . import writes
 from .records import error_message
-from .writes import batches, delete_staged_into, stage_ids, touch
+from .writes import batches, delete_staged_into, stage_ids
 
 SETTABLE = ("row_data", "metadata", "attachments")
 
@@ -104,9 +104,8 @@ def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, li
             continue
         outcome.count("updated")
         items.append((row_id, gk, new_row_data, new, h, False, new_row_data != row_data, None))
-    writes.write_frames(version, items)
-    if items:
-        touch(version)
+    replaced = {row_id: content for row_id, _, _, content, _ in entries}
+    writes.write_frames_counted(version, items, replaced)
     return outcome, len(entries), entries[-1][0] if entries else after
 
 
@@ -126,13 +125,22 @@ def delete_filter_chunk(version_id: str, filters: dict, *, after: str, limit: in
     return outcome, len(ids), ids[-1] if ids else after
 
 
-def delete_ids_chunk(version_id: str, ids: list[str], *, offset: int) -> Outcome:
-    """Delete the listed ids (a slice of the input starting at `offset`)."""
-    version = version_lock_draft(version_id)
-    outcome = Outcome()
+def ids_present(version: DatasetVersion, ids: list[str]) -> set[str]:
+    """Those of `ids` that are frames of the version."""
     present: set[str] = set()
     for part in batches(list(dict.fromkeys(ids))):
         present.update(row_id for row_id, _ in iter_revision_ids(version, ids=part))
+    return present
+
+
+def delete_ids_chunk(
+    version_id: str, ids: list[str], *, offset: int, delete_sources: bool = False
+) -> Outcome:
+    """Delete the listed ids (a slice of the input starting at `offset`): an id the version
+    lacks is a row error `not_found`, a repeated one `duplicate`."""
+    version = version_lock_draft(version_id)
+    outcome = Outcome()
+    present = ids_present(version, ids)
     seen: dict[str, int] = {}
     for position, row_id in enumerate(ids):
         index = offset + position
@@ -159,7 +167,7 @@ def delete_ids_chunk(version_id: str, ids: list[str], *, offset: int) -> Outcome
         seen.setdefault(row_id, index)
     if present:
         stage_ids(sorted(present))
-        delete_staged_into(version, outcome, positions=seen)
+        delete_staged_into(version, outcome, positions=seen, delete_sources=delete_sources)
     return outcome
 
 

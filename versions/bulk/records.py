@@ -32,7 +32,6 @@ from .writes import (
     revisions_found,
     rows_found,
     stage_ids_from_sql,
-    touch,
 )
 
 DATA_ROW_FIELDS = (
@@ -182,9 +181,8 @@ class FrameWriter:
             plan, mode, key, outcome, dataset_id=version.dataset_id, owner_of=owner_of,
             rows=rows, current=current, revisions=revisions,
         )  # fmt: skip
-        writes.write_frames(version, items)
-        if items:
-            touch(version)
+        replaced = {i[0]: revisions[current[i[0]]][1] for i in items if i[0] in current}
+        writes.write_frames_counted(version, items, replaced)
         return outcome
 
     def _id_of(self, values: dict[str, Any]) -> str | None:

@@ -19,8 +19,9 @@ from dashboard import strict_json
 from dashboard.bulk import staging
 from dashboard.bulk.records import Outcome, RowError
 
-from ..copy_on_write import version_chain
+from ..copy_on_write import nearest_contents, version_chain
 from ..models import DataRow, DatasetVersion, FrameEntry, FrameRevision
+from ..stats import StatsDelta, stats_apply
 
 LOOKUP_BATCH = 5000
 
@@ -108,6 +109,23 @@ def write_frames(version: DatasetVersion, items: list[tuple]) -> None:
         staging.empty(STAGE)
 
 
+def write_frames_counted(version: DatasetVersion, items: list[tuple], replaced: dict) -> None:
+    """`write_frames`, then the version's `updated_at` and statistics in the same transaction:
+    `replaced` maps the id of each item that changes a frame the version has to that frame's
+    content (the item's content replaces it), so the counts change by the difference only."""
+    if not items:
+        return
+    write_frames(version, items)
+    delta = StatsDelta()
+    for item in items:
+        if item[0] in replaced:
+            delta.remove(replaced[item[0]])
+        delta.add(item[3])
+    touch(version)
+    if delta:
+        stats_apply(version.pk, delta)
+
+
 def _stage_row(item: tuple) -> tuple:
     frame_id, gk, row_data, content, h, new_row, row_changed, text = item
     uris = "\n".join(s["uri"] for s in content["sources"])
@@ -129,9 +147,13 @@ def _label_relations() -> list[tuple[str, str]]:
     return found
 
 
-def delete_staged(version: DatasetVersion) -> tuple[int, list[str]]:
+def delete_staged(
+    version: DatasetVersion, *, delete_sources: bool = False
+) -> tuple[int, list[str], int]:
     """Delete from the version the frames whose ids are in the ids staging table, except rows
-    that carry labels. Returns (deleted, refused ids)."""
+    that carry labels. With `delete_sources`, also the deleted rows' source records that no
+    version still holds (see `_purge_sources`). Returns (deleted, refused ids, data rows whose
+    source records were removed)."""
     entries = FrameEntry._meta.db_table
     refused: list[str] = []
     with connection.cursor() as cursor:
@@ -141,7 +163,10 @@ def delete_staged(version: DatasetVersion) -> tuple[int, list[str]]:
             cursor.execute(f"DELETE FROM {IDS} WHERE id IN (SELECT {column} FROM {table})")
         cursor.execute(f"SELECT COUNT(*) FROM {IDS}")
         deleted = int(cursor.fetchone()[0])
-        if len(version_chain(version)) == 1:
+        chain = version_chain(version)
+        if deleted:
+            stats_apply(version.pk, _removed_delta(chain))
+        if len(chain) == 1:
             cursor.execute(
                 f"DELETE FROM {entries} WHERE version_id = %s"
                 f" AND data_row_id IN (SELECT id FROM {IDS})",
@@ -154,17 +179,71 @@ def delete_staged(version: DatasetVersion) -> tuple[int, list[str]]:
                 " ON CONFLICT (version_id, data_row_id) DO UPDATE SET revision_id = NULL",
                 [version.pk],
             )
+        purged = _purge_sources(cursor) if delete_sources and deleted else 0
         cursor.execute(f"DELETE FROM {IDS}")
-    return deleted, sorted(set(refused))
+    return deleted, sorted(set(refused)), purged
+
+
+def _purge_sources(cursor) -> int:
+    """The seed's `delete_sources` for the staged (just deleted) rows: the stored frame
+    contents (their source records) that no version's entry points at any more, and the data
+    row itself (its global_key freed) once no version holds it and nothing else refers to it.
+    What a published version holds stays: it never changes. Returns how many rows lost their
+    source records."""
+    entries, revisions, rows = (
+        FrameEntry._meta.db_table,
+        FrameRevision._meta.db_table,
+        DataRow._meta.db_table,
+    )
+    unused = (
+        f" FROM {revisions} WHERE data_row_id IN (SELECT id FROM {IDS}) AND NOT EXISTS"
+        f" (SELECT 1 FROM {entries} e WHERE e.revision_id = {revisions}.id)"
+    )
+    cursor.execute(f"SELECT COUNT(DISTINCT data_row_id){unused}")
+    purged = int(cursor.fetchone()[0])
+    cursor.execute(f"DELETE{unused}")
+    referrers = [
+        (relation.related_model._meta.db_table, relation.field.column)
+        for relation in DataRow._meta.related_objects
+    ]
+    unreferenced = " ".join(
+        f"AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.{column} = {rows}.id)"
+        for table, column in referrers
+    )
+    cursor.execute(f"DELETE FROM {rows} WHERE id IN (SELECT id FROM {IDS}) {unreferenced}")
+    return purged
+
+
+def _removed_delta(chain: list[str]) -> StatsDelta:
+    """The statistics the staged ids' frames account for (a window of ids at a time)."""
+    delta = StatsDelta()
+    after = ""
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT id FROM {IDS} WHERE id > %s ORDER BY id LIMIT %s", [after, LOOKUP_BATCH]
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return delta
+            for content in nearest_contents(chain, ids).values():
+                delta.remove(content)
+            after = ids[-1]
 
 
 def delete_staged_into(
-    version: DatasetVersion, outcome: Outcome, *, positions: dict[str, int] | None = None
+    version: DatasetVersion,
+    outcome: Outcome,
+    *,
+    positions: dict[str, int] | None = None,
+    delete_sources: bool = False,
 ) -> None:
     """Delete the staged ids (see `delete_staged`) and record the result in `outcome`: the
     count, and a row error per refused id (with its input position when known)."""
-    deleted, refused = delete_staged(version)
+    deleted, refused, purged = delete_staged(version, delete_sources=delete_sources)
     outcome.count("deleted", deleted)
+    if delete_sources:
+        outcome.count("sources_deleted", purged)
     for row_id in refused:
         outcome.errors.append(
             RowError(
@@ -181,14 +260,14 @@ def delete_staged_into(
 
 def stage_ids_from_sql(sql: str, params: list) -> None:
     """Fill the ids staging table from a query (for `delete_staged`)."""
-    staging.temp_table(IDS, [("id", "text")])
+    staging.temp_table(IDS, [("id", "text")], index="id")
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {IDS} (id) {sql}", params)
 
 
 def stage_ids(ids: list[str]) -> None:
     """Fill the ids staging table with `ids` (for `delete_staged`)."""
-    staging.temp_table(IDS, [("id", "text")])
+    staging.temp_table(IDS, [("id", "text")], index="id")
     staging.load(IDS, ["id"], ((i,) for i in ids))
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from dashboard.bulk.records import Outcome, Record, RowError
 from dashboard.errors import ApplicationError, Invalid
 
-from ..bulk.chunks import delete_ids_chunk
+from ..bulk.chunks import delete_ids_chunk, ids_present
 from ..bulk.records import FrameWriter, error_message
 from ..drafts import version_ensure_draft, version_lock_draft
 from ..models import DatasetVersion
@@ -24,12 +24,9 @@ LEAVE_OUT = {"sources", "meta", "rois", "attachments", "global_key"}
 
 
 def _failure(error: RowError) -> dict:
-    return {
-        "frame": error.input,
-        "error": error.message,
-        "error_type": error.error_type,
-        "index": error.index,
-    }
+    """A frame's row failure: the one shape (`{index, key, input, message, error_type, code}`)
+    with the seed's names beside it (`frame` = input, `error` = message)."""
+    return {**error.as_failure(), "frame": error.input, "error": error.message}
 
 
 def _frame_values(frame: Any, *, without: set[str] = frozenset()) -> dict[str, Any]:
@@ -58,32 +55,32 @@ def _frame_values(frame: Any, *, without: set[str] = frozenset()) -> dict[str, A
     return values
 
 
-def frame_records(
-    *, writer: FrameWriter, frames: Any, without: set[str] = frozenset()
-) -> tuple[list[Record], list[dict]]:
-    """The frames of a JSON body as records for `FrameWriter` (a later frame with the same id,
-    given or derived from its first source, replaces an earlier one) and the failures of
-    frames whose shape is wrong."""
+def frame_records(*, frames: Any, without: set[str] = frozenset()) -> tuple[list[Record], list]:
+    """The frames of a JSON body as records for `FrameWriter` and the failures of frames whose
+    shape is wrong. Frames of one id (given, or derived from the first source) are all kept:
+    the writer uses the first and reports each later one (`duplicate`), as an import does."""
     if not isinstance(frames, list):
         raise Invalid("Must be a list of frames.", field="frames")
     failed: list[dict] = []
-    by_id: dict[Any, Record] = {}
+    records: list[Record] = []
     for index, frame in enumerate(frames):
         try:
             values = _frame_values(frame, without=without)
         except ApplicationError as exc:
-            failed.append(_failure(RowError(index, error_message(exc), input=frame)))
+            key = frame.get("id") if isinstance(frame, dict) else None
+            error = RowError(
+                index, error_message(exc), key=key if isinstance(key, str) else "", input=frame
+            )
+            failed.append(_failure(error))
             continue
-        key = writer.key_of(values, "id") or ("#", index)
-        by_id.pop(key, None)
-        by_id[key] = Record(index, values, frame)
-    return list(by_id.values()), failed
+        records.append(Record(index, values, frame))
+    return records, failed
 
 
 def _write(version: DatasetVersion, frames: Any, *, merge: str, without=frozenset()) -> tuple:
     version = version_lock_draft(version)
     writer = FrameWriter({"version_id": version.pk, "merge": merge}, shape="frames")
-    records, failed = frame_records(writer=writer, frames=frames, without=without)
+    records, failed = frame_records(frames=frames, without=without)
     outcome = writer.write(records, mode="upsert", key="id") if records else Outcome()
     failed += [_failure(error) for error in outcome.errors]
     failed.sort(key=lambda f: f["index"])
@@ -94,8 +91,8 @@ def _write(version: DatasetVersion, frames: Any, *, merge: str, without=frozense
 @transaction.atomic
 def frames_add(*, version: DatasetVersion, frames: list[Any]) -> dict[str, Any]:
     """Add frames (an existing id is overwritten: the frame is what is given). Returns
-    `{added, failed: [{frame, error, error_type, index}]}`; good frames are kept when others
-    fail."""
+    `{added, failed: [row failure]}`; good frames are kept when others fail. A frame whose id
+    an earlier frame of the call has is a failure (`duplicate`): the first one is used."""
     added, failed = _write(version, frames, merge="replace")
     return {"added": added, "failed": failed}
 
@@ -121,21 +118,46 @@ def frames_update(
     return {"updated": updated, "failed": failed}
 
 
+MAX_DELETE_IDS = 100_000
+
+
 @transaction.atomic
-def frames_delete(*, version: DatasetVersion, ids: list[str]) -> dict[str, Any]:
+def frames_delete(
+    *, version: DatasetVersion, ids: list[str], delete_sources: bool = False
+) -> dict[str, Any]:
     """Delete frames from a draft: a tombstone per id, so ancestors' frames stay untouched
-    (the bulk delete's rule). A data row that carries labels is not deleted. Returns
-    `{deleted: how many of the ids the version had and lost, failed: [{id, reason}]}`."""
+    (the bulk delete's rule). Every id must be a frame of the version: unknown ids are an
+    `Invalid` naming `ids` (listed in `missing`) and nothing is deleted. A data row that
+    carries labels is not deleted, and a repeated id is deleted once: each a row failure. With
+    `delete_sources`, the deleted rows' source records go too (those no version still holds:
+    see `writes.delete_staged`). Returns `{deleted, sources_deleted, failed: [row failure]}`."""
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise Invalid("Must be a list of frame ids.", field="ids")
-    unique = list(dict.fromkeys(ids))
-    outcome = delete_ids_chunk(version_lock_draft(version).pk, unique, offset=0)
-    failed = [
-        {"id": error.key, "reason": error.message}
-        for error in outcome.errors
-        if error.error_type == "in_use"
-    ]
-    return {"deleted": outcome.counts.get("deleted", 0), "failed": failed}
+    if len(ids) > MAX_DELETE_IDS:
+        raise Invalid(
+            f"At most {MAX_DELETE_IDS:,} ids per request; got {len(ids):,} "
+            "(delete more through datasets/{id}/data-rows/delete/, a job).",
+            field="ids",
+        )
+    if not isinstance(delete_sources, bool):
+        raise Invalid("Must be true or false.", field="delete_sources")
+    version = version_lock_draft(version)
+    present = ids_present(version, ids)
+    missing = [i for i in dict.fromkeys(ids) if i not in present]
+    if missing:
+        shown = ", ".join(repr(i) for i in missing[:5]) + (", …" if len(missing) > 5 else "")
+        raise Invalid(
+            f"{len(missing):,} of the ids are not frames of this version ({shown}); "
+            "nothing was deleted.",
+            field="ids",
+            extra={"missing": missing[:1000]},
+        )
+    outcome = delete_ids_chunk(version.pk, ids, offset=0, delete_sources=delete_sources)
+    return {
+        "deleted": outcome.counts.get("deleted", 0),
+        "sources_deleted": outcome.counts.get("sources_deleted", 0),
+        "failed": [_failure(error) for error in outcome.errors],
+    }
 
 
 class FrameBulk:
@@ -157,8 +179,10 @@ class FrameBulk:
     def update_frame(self, frame: dict) -> None:
         self._queue("update", frame)
 
-    def delete_frame(self, frame: dict | str) -> None:
-        self._queue("delete", frame["id"] if isinstance(frame, dict) else frame)
+    def delete_frame(self, frame: dict | str, delete_sources: bool = False) -> None:
+        """Queue a delete (an unknown id makes the flush raise `Invalid`, as `frames_delete`)."""
+        op = "delete_sources" if delete_sources else "delete"
+        self._queue(op, frame["id"] if isinstance(frame, dict) else frame)
 
     def _queue(self, op: str, item: Any) -> None:
         self._ops.append((op, item))
@@ -179,12 +203,10 @@ class FrameBulk:
                     result = frames_update(version=self.version, frames=run)
                     self.written += result["updated"]
                 else:
-                    result = frames_delete(version=self.version, ids=run)
+                    result = frames_delete(
+                        version=self.version, ids=run, delete_sources=kind == "delete_sources"
+                    )
                     self.written += result["deleted"]
-                    result["failed"] = [
-                        {"frame": {"id": f["id"]}, "error": f["reason"], "error_type": "in_use"}
-                        for f in result["failed"]
-                    ]
                 self.failed += result["failed"]
                 run = []
             kind = op
@@ -207,20 +229,18 @@ FRAMES_SYNC_LIMIT = 5000  # more frames in one request → a background job
 
 def frames_add_start(*, version: DatasetVersion, frames: list[Any], user=None):
     """A large add-frames request as the `import` job of frame records (upsert by id, unknown
-    fields ignored, each frame replacing the one of its id as `frames_add` does)."""
+    fields ignored, each frame replacing the one of its id as `frames_add` does). The job
+    reports what `frames_add` answers: frames of the wrong shape, and each later frame of an id
+    already given (`duplicate`; the first one is used), in the same row-failure shape."""
     from ..bulk.start import rows_import_start
 
     version_ensure_draft(version)
-    writer = FrameWriter({"version_id": version.pk}, shape="frames")
-    records, failed = frame_records(writer=writer, frames=frames)
-    # A later frame of the same id replaces an earlier one, as in `frames_add`; frames of the
-    # wrong shape go to the job as they are, which reports them as row errors.
-    kept = {record.index for record in records} | {f["index"] for f in failed}
-    body = [frame for index, frame in enumerate(frames) if index in kept]
+    if not isinstance(frames, list):
+        raise Invalid("Must be a list of frames.", field="frames")
     return rows_import_start(
         version=version,
         record_type="frames",
-        records=body,
+        records=frames,
         mode="upsert",
         key="id",
         unknown="ignore",

@@ -12,7 +12,7 @@ from dashboard.errors import Conflict, Invalid
 
 from ..drafts import version_lock_draft
 from ..models import Dataset, DatasetVersion
-from ..stats import version_stats_compute
+from ..stats import stats_empty, version_stats_compute
 from .metadata import metadata_check
 
 
@@ -55,7 +55,8 @@ def version_create(
         parent=parent,
         depth=parent.depth + 1 if parent else 0,
         metadata=metadata,
-        stats=dict(parent.stats) if parent else {},
+        # Kept current by every write from here on; a child starts with its parent's frames.
+        stats=dict(parent.stats) if parent else stats_empty(),
         created_by=user if user and user.pk else None,
     )
     return version, True

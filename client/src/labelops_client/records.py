@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .client import Resource, Task, parse_time
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
+
+ROW_FIELDS = ("id", "global_key", "row_data", "metadata", "attachments")
+FILTER_FIELDS = ("id", "global_key", "row_data", "created_at", "updated_at", "metadata")
+SETTABLE = ("row_data", "attachments")  # `save()` sends these as they are; others are metadata
 
 
 class DataRow:
     """A data row (`.uid`, `.global_key`, `.row_data`, `.metadata`, `.attachments`,
-    `.created_at`); metadata fields read as attributes too (`row.age`), as ORM records do."""
+    `.created_at`); metadata fields read and write as attributes too (`row.age`,
+    `row.age = 31`), and `save()` / `delete()` act on the one record, as ORM records do."""
 
-    def __init__(self, body: dict) -> None:
-        self.body = body
+    def __init__(self, body: dict, rows: DataRows | None = None) -> None:
+        object.__setattr__(self, "body", body)
+        object.__setattr__(self, "_rows", rows)
+        object.__setattr__(self, "_changed", {})
 
     uid = property(lambda self: self.body["id"])
     id = uid
@@ -41,6 +49,41 @@ class DataRow:
         if name in metadata:
             return metadata[name]
         raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """`row.field = value`: row_data and attachments as they are, anything else a metadata
+        field (sent by `save()`); id, global_key and the times cannot change."""
+        if name in ("uid", "id", "global_key", "created_at", "updated_at", "metadata"):
+            raise AttributeError(f"{name} cannot be set on a saved record.")
+        if name in SETTABLE:
+            self.body[name] = value
+            self._changed[name] = value
+            return
+        metadata = self.body.setdefault("metadata", {})
+        metadata[name] = value
+        self._changed.setdefault("metadata", {})[name] = value
+
+    def _collection(self) -> DataRows:
+        if self._rows is None:
+            raise InvalidInput("This record belongs to no dataset's data_rows.", status=400)
+        return self._rows
+
+    def save(self) -> DataRow:
+        """The ORM's `record.save()`: the fields set since it was read, written to this row
+        (metadata merged key by key, a field set to None removed); a no-op when none were."""
+        if self._changed:
+            rows = self._collection()
+            result = rows.update({"id__in": [self.uid]}, dict(self._changed))
+            if result.errors:
+                raise InvalidInput(result.errors[0].get("message", "not saved"), status=400)
+            object.__setattr__(self, "_changed", {})
+        return self
+
+    def delete(self) -> None:
+        """The ORM's `record.delete()`: delete this row."""
+        result = self._collection().delete(ids=[self.uid])
+        if result.errors:
+            raise InvalidInput(result.errors[0].get("message", "not deleted"), status=400)
 
     def model_dump(self) -> dict:
         """The row as a flat dict (the ORM's `model_dump()`): fields, then metadata."""
@@ -118,12 +161,34 @@ class DataRows:
 
     def find_by(self, **lookups: Any) -> Iterator[DataRow]:
         """The ORM's `Model.find_by(**lookups)`: the API's filter lookups
-        (`metadata__age__lt=30`, `global_key__in=[…]`), a lazy iterator."""
-        params = {
-            k: ",".join(map(str, v)) if isinstance(v, list | tuple) else v
-            for k, v in lookups.items()
-        }
-        return (DataRow(row) for row in self.client.paginate(self.path, params))
+        (`metadata__age__lt=30`, `global_key__in=[…]`), a lazy iterator. A lookup on a
+        record's own field (`status="pending"`, `age__lt=30`) is one on its metadata."""
+        params = {_filter_name(k): _query_value(v) for k, v in lookups.items()}
+        return (DataRow(row, self) for row in self.client.paginate(self.path, params))
+
+    def create(self, **fields: Any) -> DataRow:
+        """The ORM's `Model.create(**fields)`: one record (`id`, `global_key`, `row_data`,
+        `attachments`, `metadata`; any other field is a metadata field). Raises
+        `InvalidInput` naming the reason when the server refuses it."""
+        record: dict[str, Any] = {"metadata": dict(fields.pop("metadata", None) or {})}
+        for name, value in fields.items():
+            if name in ROW_FIELDS:
+                record[name] = value
+            else:
+                record["metadata"][name] = value
+        record.setdefault("id", "r-" + uuid.uuid4().hex)  # to read the row back
+        result = self._import([record], mode="create", key="id")
+        if result.errors or result.failed:
+            message = result.errors[0].get("message") if result.errors else "not created"
+            raise InvalidInput(message, status=400, body={"errors": result.errors})
+        return self.get(record["id"])
+
+    def get(self, uid: str) -> DataRow:
+        """One record by its id."""
+        found = self.first(id=uid)
+        if found is None:
+            raise NotFound(f"No data row {uid!r} in this dataset.", status=404)
+        return found
 
     def all(self) -> list[DataRow]:
         """The ORM's `Model.all()`."""
@@ -173,6 +238,21 @@ class DataRows:
                 self.path + "import/", fileobj, os.path.basename(path), params
             )
         return self._finish(BulkResult.of(Task(self.client, response.json())), on_error)
+
+
+def _filter_name(lookup: str) -> str:
+    """A lookup on a record's own (metadata) field as the API's `metadata__…` filter."""
+    return lookup if lookup.split("__")[0] in FILTER_FIELDS else f"metadata__{lookup}"
+
+
+def _query_value(value: Any) -> str:
+    """A filter value as the query string reads it (JSON literals for booleans, numbers and
+    null; a list for `__in`)."""
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value))
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return str(value)
 
 
 class Dataset(Resource):

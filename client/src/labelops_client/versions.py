@@ -115,6 +115,7 @@ class BulkContext:
         self.adds: list[Frame] = []
         self.updates: list[Frame] = []
         self.deletes: list[str] = []
+        self.source_deletes: list[str] = []  # deletes with delete_sources
         self.failures: list[dict] = []
 
     def __enter__(self) -> BulkContext:
@@ -125,7 +126,7 @@ class BulkContext:
             self.flush()
 
     def _changed(self) -> None:
-        pending = len(self.adds) + len(self.updates) + len(self.deletes)
+        pending = len(self.adds) + len(self.updates) + len(self.deletes) + len(self.source_deletes)
         if self.flush_threshold and pending >= self.flush_threshold:
             self.flush()
 
@@ -142,22 +143,23 @@ class BulkContext:
         self._changed()
 
     def delete_frame(self, frame: Frame | str, delete_sources: bool = False) -> None:
-        """ClearML `BulkContext.delete_frame` (`delete_sources` is not supported yet)."""
-        if delete_sources:
-            raise LabelopsError("delete_sources is not supported by the server yet.")
-        self.deletes.append(frame_id(frame))
+        """ClearML `BulkContext.delete_frame(frame, delete_sources)`."""
+        (self.source_deletes if delete_sources else self.deletes).append(frame_id(frame))
         self._changed()
 
     def flush(self) -> None:
         """ClearML `BulkContext.flush()`: send the outstanding changes."""
         adds, updates, deletes = self.adds, self.updates, self.deletes
-        self.adds, self.updates, self.deletes = [], [], []
+        source_deletes = self.source_deletes
+        self.adds, self.updates, self.deletes, self.source_deletes = [], [], [], []
         if adds:
             self.failures += self.version.add_frames(adds)
         if updates:
             self.version.update_frames(updates)
         if deletes:
             self.version.delete_frames(deletes)
+        if source_deletes:
+            self.version.delete_frames(source_deletes, delete_sources=True)
 
 
 class DatasetVersion(Resource):
@@ -416,19 +418,22 @@ class DatasetVersion(Resource):
         warn_on_duplicate_frames: bool = False,
         batch_size: int = 1000,
     ) -> list[dict]:
-        """ClearML `add_frames`: the failures `[{frame, error, error_type, …}]`."""
+        """ClearML `add_frames`: the failures `[{frame, error, error_type, …}]` (each also in
+        the API's row-failure shape: `index`, `key`, `message`, `code`). A frame whose id an
+        earlier frame of the same request has is a failure (`duplicate`; the first is used);
+        `warn_on_duplicate_frames` also warns of ids added by earlier calls on this object."""
         if warn_on_duplicate_frames:
             self.warn_duplicates(frames)
         failed: list[dict] = []
         for start in range(0, len(frames), batch_size):
             chunk = [frame_body(f) for f in frames[start : start + batch_size]]
             response = self.client.post(self.path + "frames/", {"frames": chunk})
-            if response.status_code == 202:  # a job: its row errors, in the seed's shape
+            if response.status_code == 202:  # a job: its row errors, in the same shape
                 failed += [
                     {
+                        **e,
                         "frame": e.get("input"),
                         "error": e.get("message"),
-                        "error_type": e.get("error_type"),
                         "index": e["index"] + start if e.get("index") is not None else None,
                     }
                     for e in Task(self.client, response.json()).errors()
@@ -448,11 +453,13 @@ class DatasetVersion(Resource):
         self.client.request("PATCH", self.path + "frames/", json=body)
 
     def delete_frames(self, frames: Sequence[Frame | str], delete_sources: bool = False) -> int:
-        """ClearML `delete_frames(frames)` (ids or frames); `delete_sources` is not supported
-        by the server yet."""
+        """ClearML `delete_frames(frames, delete_sources)` (ids or frames): how many were
+        deleted. An id the version lacks raises `InvalidInput` (its body's `missing` lists
+        them) and nothing is deleted; `delete_sources` also removes the deleted frames' source
+        records that no version still holds."""
+        body: dict[str, Any] = {"ids": [frame_id(f) for f in frames]}
         if delete_sources:
-            raise LabelopsError("delete_sources is not supported by the server yet.")
-        body = {"ids": [frame_id(f) for f in frames]}
+            body["delete_sources"] = True
         return self.client.post(self.path + "frames/delete/", body).json()["deleted"]
 
     def get_bulk_context(self, flush_threshold: int | None = None) -> BulkContext:
