@@ -59,6 +59,12 @@ def serve_media(page):
     page.route("https://media.example/**", lambda route: route.fulfill(status=404, body=""))
 
 
+def press(page, key: str) -> None:
+    """A key once the page's (deferred) script listens: a page just shown may still load it."""
+    page.wait_for_load_state("load")
+    page.keyboard.press(key)
+
+
 def heading(page, name):
     return page.get_by_role("heading", name=name, level=2)
 
@@ -85,14 +91,14 @@ def test_the_labeling_page_shows_each_item_and_takes_keys(new_page, browser_user
     page.screenshot(path=str(SHOTS / "labeling-image.png"), full_page=True)
 
     # 1 and 3 toggle car and bicycle; Enter submits and the next row follows at once.
-    page.keyboard.press("1")
-    page.keyboard.press("3")
+    press(page, "1")
+    press(page, "3")
     expect(page.get_by_label("car")).to_be_checked()
     expect(page.get_by_label("bicycle")).to_be_checked()
-    page.keyboard.press("2")
-    page.keyboard.press("2")
+    press(page, "2")
+    press(page, "2")
     expect(page.get_by_label("person")).not_to_be_checked()
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     expect(page.locator(".msg-success")).to_contain_text("Label saved")
     expect(heading(page, "review-text")).to_be_visible()
     assert Label.objects.get().annotation == {"classes": ["car", "bicycle"]}
@@ -107,15 +113,15 @@ def test_the_labeling_page_shows_each_item_and_takes_keys(new_page, browser_user
 
     # Escape leaves the annotation; S skips; audio and video get players.
     page.get_by_label("Annotation").press("Escape")
-    page.keyboard.press("s")
+    press(page, "s")
     expect(page.locator(".msg-info")).to_contain_text("Skipped")
     expect(heading(page, "horn-clip")).to_be_visible()
     expect(page.locator("audio[controls]")).to_have_attribute("src", "https://media.example/a.mp3")
     expect(page.get_by_label("Your work today")).to_have_text("Today: 1 label · 1 skipped")
-    page.keyboard.press("S")
+    press(page, "S")
     expect(heading(page, "dash-video")).to_be_visible()
     expect(page.locator("video[controls]")).to_have_attribute("src", "https://media.example/v.mp4")
-    page.keyboard.press("s")
+    press(page, "s")
 
     # A URL that is no image after all becomes a link to open it.
     expect(heading(page, "broken-link")).to_be_visible()
