@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from dashboard.admin_actions import ReadOnlyInline, RoleAdmin
+from dashboard.admin_actions import ReadOnlyInline, RoleAdmin, ToldApartFilter, told_apart
 from dashboard.errors import ApplicationError
 from dashboard.models import Job
 from dashboard.roles import Role
@@ -45,7 +45,16 @@ class BatchInline(ReadOnlyInline):
 
 @admin.register(Project)
 class ProjectAdmin(RoleAdmin):
-    list_display = ["name", "reservation_seconds", "review_percentage", "created_by", "created_at"]
+    # Projects may share a name: the id and description tell them apart.
+    list_display = [
+        "name",
+        "id",
+        "description",
+        "reservation_seconds",
+        "review_percentage",
+        "created_by",
+        "created_at",
+    ]
     search_fields = ["id", "name", "description"]
     list_filter = ["created_at"]
     inlines = [BatchInline]
@@ -70,14 +79,18 @@ class ProjectAdmin(RoleAdmin):
 
 @admin.register(Batch)
 class BatchAdmin(RoleAdmin):
-    list_display = ["name", "project", "priority", "size", "created_at"]
-    list_filter = ["project", "created_at"]
+    list_display = ["name", "project_told_apart", "priority", "size", "created_at"]
+    list_filter = [("project", ToldApartFilter), "created_at"]
     search_fields = ["id", "name", "project__name"]
     list_select_related = ["project"]
     actions = ["remove_queued_rows", "delete_labels", "delete_labels_as_templates", "export"]
     service_writes = ("change", "delete")
     change_fields = ("name", "priority")  # like `PATCH projects/{id}/batches/{id}/`
     form = BatchAdminForm
+
+    @admin.display(description="project", ordering="project__name")
+    def project_told_apart(self, obj):
+        return told_apart(obj.project)
 
     def service_change(self, request, obj, changed):
         services.batch_update(batch=obj, **changed)
@@ -184,7 +197,14 @@ class QueueEntryAdmin(RoleAdmin):
         "agreement",
         "gold",
     ]
-    list_filter = ["state", "escalated", "gold", "project", "batch", "labels_required"]
+    list_filter = [
+        "state",
+        "escalated",
+        "gold",
+        ("project", ToldApartFilter),
+        "batch",
+        "labels_required",
+    ]
     search_fields = ["data_row__id", "data_row__global_key", "batch__name"]
     list_select_related = ["project", "batch", "reserved_by"]
     raw_id_fields = ["batch", "data_row", "reserved_by", "rework_label"]
@@ -220,7 +240,7 @@ class LabelAdmin(RoleAdmin):
         "reviewer",
         "created_at",
     ]
-    list_filter = ["status", "project", "batch", "created_at"]
+    list_filter = ["status", ("project", ToldApartFilter), "batch", "created_at"]
     search_fields = ["data_row__id", "data_row__global_key", "author__username"]
     list_select_related = ["project", "batch", "author", "reviewer"]
     raw_id_fields = ["batch", "data_row"]
@@ -282,7 +302,7 @@ class LabelAdmin(RoleAdmin):
 @admin.register(Skip)
 class SkipAdmin(RoleAdmin):
     list_display = ["project", "data_row", "user", "created_at"]
-    list_filter = ["project"]
+    list_filter = [("project", ToldApartFilter)]
     search_fields = ["data_row__id", "user__username"]
     raw_id_fields = ["data_row"]
 

@@ -149,6 +149,16 @@ class Batch(PublicModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def consensus_text(self) -> str:
+        """The consensus settings in words: "2 labels on 25% of rows" (or "" without)."""
+        settings = self.consensus_settings or {}
+        labels, coverage = settings.get("number_of_labels"), settings.get("coverage_percentage")
+        if not labels:
+            return ""
+        share = "every row" if coverage in (None, 1) else f"{coverage * 100:g}% of rows"
+        return f"{labels} labels on {share}"
+
 
 class QueueEntry(models.Model):
     class State(models.TextChoices):

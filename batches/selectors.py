@@ -5,20 +5,56 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dashboard.errors import NotFound
 from versions.copy_on_write import effective_entries
+from versions.media import frame_media, media_kind
 from versions.models import DataRow, Dataset, DatasetVersion
+from versions.selectors import frames_page, version_for_reading
 
-from .models import AgreementBucket, Batch, Label, Project, QueueEntry, batch_sort_value
+from .models import (
+    NO_PRIORITY_SORT,
+    AgreementBucket,
+    Batch,
+    Label,
+    Project,
+    QueueEntry,
+    Skip,
+    batch_sort_value,
+)
 
 MAX_PREVIEW = 1000
+# What reading a version's frames needs of it (never its metadata).
+READ_FIELDS = ("name", "status", "parent", "dataset")
 
 
-def project_list() -> QuerySet[Project]:
-    return Project.objects.annotate(batch_count=Count("batches")).order_by("-created_at", "-id")
+PROJECT_SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "name": ("name", "id"),
+    "batches": ("-batch_count", "name", "id"),
+}
+
+
+def project_list(*, q: str = "", sort: str = "newest") -> QuerySet[Project]:
+    """Projects whose name or description contains `q` (any case), in a `PROJECT_SORTS` order."""
+    projects = Project.objects.annotate(batch_count=Count("batches"))
+    if q:
+        projects = projects.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    return projects.order_by(*PROJECT_SORTS.get(sort, PROJECT_SORTS["newest"]))
 
 
 def project_get(*, project_id: Any) -> Project:
@@ -61,8 +97,31 @@ def batch_order_key(batch: Batch) -> tuple:
     return (batch_sort_value(batch.priority), batch.created_at, batch.pk)
 
 
-def batch_in_serving_order(*, project: Project) -> list[Batch]:
-    return sorted(batch_list(project=project), key=batch_order_key)
+BATCH_SORTS = {
+    "serving": "serving order",
+    "name": "name",
+    "newest": "newest",
+    "size": "largest",
+}
+
+
+def batch_in_serving_order(
+    *, project: Project, q: str = "", sort: str = "serving"
+) -> QuerySet[Batch]:
+    """The project's batches in serving order — priority (none last), then oldest first, as
+    `batch_order_key` — or by name, newest first, largest first; those whose name contains `q`
+    (any case) when given. Ordered in the database, so pages of it stay cheap."""
+    batches = batch_list(project=project)
+    if q:
+        batches = batches.filter(name__icontains=q)
+    if sort == "name":
+        return batches.order_by("name", "id")
+    if sort == "newest":
+        return batches.order_by("-created_at", "-id")
+    if sort == "size":
+        return batches.order_by("-size", "name", "id")
+    serving = Coalesce("priority", Value(NO_PRIORITY_SORT), output_field=BigIntegerField())
+    return batches.annotate(serving=serving).order_by("serving", "created_at", "id")
 
 
 def batch_get(*, project: Project, batch_id: Any) -> Batch:
@@ -78,6 +137,64 @@ def batch_ref(*, project: Project, batch_id: Any) -> Batch:
     if batch is None:
         raise NotFound(f"No batch with id {batch_id!r} in project {project.name!r}.")
     return batch
+
+
+def batch_state_counts(*, batch: Batch) -> dict[str, int]:
+    """The batch's rows by queue state, counted through the (batch, state) index; a reserved
+    row whose reservation ran out counts as queued (it is served again)."""
+    entries = QueueEntry.objects.filter(batch=batch)
+    counts = dict(entries.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    expired = entries.filter(
+        state=QueueEntry.State.RESERVED, reserved_until__lt=timezone.now()
+    ).count()
+    counts = {state: counts.get(state, 0) for state in QueueEntry.State.values}
+    counts["queued"] += expired
+    counts["reserved"] -= expired
+    return counts
+
+
+def batch_removal_preview(*, batch: Batch) -> dict[str, int]:
+    """What removing the batch's queued rows would do now: rows without labels that leave,
+    unlabelled rows a labeler holds (they stay until the reservation ends), rows that stay."""
+    unlabelled = QueueEntry.objects.filter(batch=batch, labels_count=0)
+    free = Q(state=QueueEntry.State.QUEUED) | Q(reserved_until__lt=timezone.now())
+    removable = unlabelled.filter(free).count()
+    held = unlabelled.count() - removable
+    kept = batch.size - removable - held
+    return {"removable": removable, "held": held, "kept": kept, "after": batch.size - removable}
+
+
+BATCH_ROW_STATES = ("queued", "reserved", "done")
+
+
+def batch_rows(*, batch: Batch, state: str = "") -> QuerySet[QueueEntry]:
+    """The batch's rows in the order they joined it (with their data row), one state or all."""
+    rows = QueueEntry.objects.filter(batch=batch).select_related("data_row").order_by("id")
+    if state in BATCH_ROW_STATES:
+        rows = rows.filter(state=state)
+    return rows
+
+
+def frame_versions(*, batch: Batch, rows) -> dict[str, DatasetVersion]:
+    """{dataset id: the version whose frame pages the batch's rows link to}: the batch's own
+    version, else each dataset's current one (one lookup per dataset on the page)."""
+    dataset_ids = {entry.data_row.dataset_id for entry in rows}
+    found: dict[str, DatasetVersion] = {}
+    if batch.version_id and batch.version is not None:
+        found[batch.version.dataset_id] = batch.version
+    for dataset_id in dataset_ids - found.keys():
+        version = version_for_reading(dataset=Dataset(pk=dataset_id), only=READ_FIELDS)
+        if version is not None:
+            found[dataset_id] = version
+    return found
+
+
+def batch_recent_labels(*, batch: Batch, limit: int = 20) -> list[Label]:
+    return list(
+        Label.objects.filter(batch=batch)
+        .select_related("author", "data_row")
+        .order_by("-id")[:limit]
+    )
 
 
 def batch_labels_count(*, batch: Batch) -> int:
@@ -141,6 +258,42 @@ def reservation_held(*, project: Project, user) -> QueueEntry | None:
         .select_related("data_row", "batch")
         .first()
     )
+
+
+def label_item(*, entry: QueueEntry) -> dict[str, Any]:
+    """What the labeling page shows of a row: its frame (sources, meta, attachments) as the
+    batch's version holds it (else the dataset's current version), each source with how a
+    browser shows it; a row without a frame shows its row data (a URI or the text itself)."""
+    row = entry.data_row
+    version = entry.batch.version if entry.batch.version_id else None
+    if version is None:
+        version = version_for_reading(dataset=Dataset(pk=row.dataset_id), only=READ_FIELDS)
+    frame: dict[str, Any] = {}
+    if version is not None:
+        frames, _ = frames_page(version=version, ids=[row.pk], limit=1)
+        frame = frames[0] if frames else {}
+    media = frame_media(frame)
+    if not media and row.row_data:
+        media = [
+            {
+                "name": "row data",
+                "uri": row.row_data,
+                "kind": media_kind(row.row_data),
+                "preview": None,
+            }
+        ]
+    meta = frame.get("meta") if isinstance(frame.get("meta"), dict) else {}
+    attachments = frame.get("attachments") if isinstance(frame.get("attachments"), list) else []
+    return {"version": version, "media": media, "meta": meta, "attachments": attachments}
+
+
+def labeler_today(*, project: Project, user) -> dict[str, int]:
+    """What `user` did in the project since midnight (server time): labels and skips."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "labels": Label.objects.filter(project=project, author=user, created_at__gte=start).count(),
+        "skips": Skip.objects.filter(project=project, user=user, created_at__gte=start).count(),
+    }
 
 
 def dataset_choices() -> QuerySet[Dataset]:

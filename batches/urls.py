@@ -12,6 +12,7 @@ urlpatterns = [
     path(P, views.project_page, name="project-detail"),
     path(P + "batches/new/", views.batch_new, name="batch-new"),
     path(P + "batches/from-dataset/", views.batches_from_dataset, name="batch-from-dataset"),
+    path(B, views.batch_page, name="batch-detail"),
     path(B + "priority/", views.batch_priority, name="batch-priority"),
     path(B + "move/", views.batch_move, name="batch-move"),
     path(B + "delete-labels/", views.batch_delete_labels, name="batch-delete-labels"),

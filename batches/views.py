@@ -14,10 +14,12 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, NotFound
 from dashboard.jobs.describe import jobs_describe
+from dashboard.list_controls import ListControlsForm
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
 
@@ -35,11 +37,21 @@ from .forms import (
 )
 from .review_selectors import rework_note
 from .selectors import (
+    BATCH_ROW_STATES,
+    BATCH_SORTS,
     batch_get,
     batch_in_serving_order,
     batch_labelled_rows_count,
     batch_labels_count,
+    batch_progress,
+    batch_recent_labels,
+    batch_removal_preview,
+    batch_rows,
+    batch_state_counts,
     dataset_choices,
+    frame_versions,
+    label_item,
+    labeler_today,
     project_get,
     project_list,
     queue_counts,
@@ -75,14 +87,42 @@ def projects_page(request):
             return redirect("project-list")
         project = services.project_create(**form.cleaned_data, user=request.user)
         return redirect("project-detail", project_id=project.pk)
-    page = Paginator(project_list(), 50).get_page(request.GET.get("page"))
-    return render(request, "batches/project_list.html", {"page": page})
+    controls = ListControlsForm(request.GET, sorts=PROJECT_SORT_NAMES)
+    q, sort, list_error = controls.values()
+    page = Paginator(project_list(q=q, sort=sort), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "q": q, "sort": sort, "sorts": PROJECT_SORT_NAMES}
+    context["list_error"] = list_error
+    template = "batches/project_list.html"
+    if request.htmx and request.htmx.target == "project-table":
+        template += "#project-table"
+    return render(
+        request, template, context, status=400 if list_error and not request.htmx else 200
+    )
+
+
+PROJECT_SORT_NAMES = {
+    "newest": "newest",
+    "oldest": "oldest",
+    "name": "name",
+    "batches": "most batches",
+}
+
+
+BATCHES_PER_PAGE = 50
 
 
 def _project_context(request, project, **extra):
+    controls = ListControlsForm(request.GET, sorts=BATCH_SORTS)
+    q, sort, list_error = controls.values()
     return {
         "project": project,
-        "batches": batch_in_serving_order(project=project),
+        "batches": Paginator(
+            batch_in_serving_order(project=project, q=q, sort=sort), BATCHES_PER_PAGE
+        ).get_page(request.GET.get("page") or request.POST.get("page")),
+        "q": q,
+        "sort": sort,
+        "sorts": BATCH_SORTS,
+        "list_error": list_error,
         "preview": queue_preview(project=project, limit=10),
         "counts": queue_counts(project=project),
         "is_manager": user_has_role(request.user, Role.MANAGER),
@@ -100,15 +140,26 @@ def project_page(request, project_id: str):
     return render(request, template, _project_context(request, project))
 
 
-def _after_batch_edit(request, project):
-    """htmx: the refreshed batch table (the queue preview follows via an event); else back."""
+def _after_batch_edit(request, project, notice: str = ""):
+    """htmx: the refreshed batch table saying what changed (the queue preview follows via an
+    event); else back to the project page, with the same words as a message."""
     if request.htmx:
         response = render(
-            request, "batches/project_detail.html#batch-table", _project_context(request, project)
+            request,
+            "batches/project_detail.html#batch-table",
+            _project_context(request, project, notice=notice),
         )
         response["HX-Trigger"] = "queue-changed"
         return response
-    return redirect("project-detail", project_id=project.pk)
+    if notice:
+        messages.success(request, notice)
+    url = reverse("project-detail", args=[project.pk])
+    page = request.POST.get("page", "")
+    return redirect(f"{url}?page={page}" if page.isdigit() and page != "1" else url)
+
+
+def _priority_words(priority) -> str:
+    return "none" if priority is None else str(priority)
 
 
 @require_POST
@@ -122,7 +173,8 @@ def batch_priority(request, project_id: str, batch_id: str):
     try:
         if not form.is_valid():
             raise first_error(form)
-        services.batch_update(batch=batch, **form.cleaned_data)
+        old = batch.priority
+        batch = services.batch_update(batch=batch, **form.cleaned_data)
     except ApplicationError as exc:
         messages.error(request, f"{batch.name}: {exc.message}")
         if request.htmx:
@@ -134,7 +186,14 @@ def batch_priority(request, project_id: str, batch_id: str):
                     request, project, error_batch=batch.pk, error=exc.message, bad_value=raw
                 ),
             )
-    return _after_batch_edit(request, project)
+        return _after_batch_edit(request, project)
+    if batch.priority == old:
+        notice = f"{batch.name}: priority unchanged ({_priority_words(old)})."
+    else:
+        notice = (
+            f"{batch.name}: priority {_priority_words(old)} → {_priority_words(batch.priority)}."
+        )
+    return _after_batch_edit(request, project, notice)
 
 
 @require_POST
@@ -144,11 +203,19 @@ def batch_move(request, project_id: str, batch_id: str):
     project = project_get(project_id=project_id)
     batch = batch_get(project=project, batch_id=batch_id)
     form = BatchMoveForm(request.POST)
-    if form.is_valid():
-        services.batch_move(batch=batch, **form.cleaned_data)
-    else:
+    if not form.is_valid():
         messages.error(request, first_error(form).message)
-    return _after_batch_edit(request, project)
+        return _after_batch_edit(request, project)
+    direction = form.cleaned_data["direction"]
+    changes = services.batch_move(batch=batch, **form.cleaned_data)
+    if not changes:
+        notice = f"{batch.name} is already {'first' if direction == 'up' else 'last'}."
+    else:
+        words = ", ".join(
+            f"{b.name} {_priority_words(old)} → {_priority_words(new)}" for b, old, new in changes
+        )
+        notice = f"Moved {batch.name} {direction}. Priorities: {words}."
+    return _after_batch_edit(request, project, notice)
 
 
 @role_required(Role.MANAGER)
@@ -286,15 +353,57 @@ def batch_delete(request, project_id: str, batch_id: str):
     return render(request, "batches/confirm.html", context)
 
 
-@require_POST
 @role_required(Role.MANAGER)
 @page_errors
 def batch_remove_queued(request, project_id: str, batch_id: str):
+    """GET: what removing the queued rows will do; POST: remove them."""
+    project, batch, context = _confirm(request, project_id, batch_id, verb="remove-queued")
+    if request.method == "POST":
+        result = services.batch_remove_queued_data_rows(batch=batch)
+        messages.success(request, f"Batch {batch.name!r}: {services.removed_text(result)}.")
+        return redirect("batch-detail", project_id=project.pk, batch_id=batch.pk)
+    context["removal"] = batch_removal_preview(batch=batch)
+    return render(request, "batches/confirm.html", context)
+
+
+ROWS_PER_PAGE = 50
+
+
+@role_required(Role.VIEWER)
+@page_errors
+def batch_page(request, project_id: str, batch_id: str):
+    """One batch: its facts, progress by state, consensus, its rows (paged, by state), the
+    latest labels (managers), its own export and the verbs behind confirmations."""
     project = project_get(project_id=project_id)
     batch = batch_get(project=project, batch_id=batch_id)
-    result = services.batch_remove_queued_data_rows(batch=batch)
-    messages.success(request, f"Batch {batch.name!r}: {services.removed_text(result)}.")
-    return redirect("project-detail", project_id=project.pk)
+    state = request.GET.get("state", "")
+    state = state if state in BATCH_ROW_STATES else ""
+    page = Paginator(batch_rows(batch=batch, state=state), ROWS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    is_manager = user_has_role(request.user, Role.MANAGER)
+    versions = frame_versions(batch=batch, rows=page.object_list)
+    rows = [
+        {"entry": entry, "version": versions.get(entry.data_row.dataset_id)}
+        for entry in page.object_list
+    ]
+    context = {
+        "project": project,
+        "batch": batch,
+        "states": batch_state_counts(batch=batch),
+        "state": state,
+        "row_states": BATCH_ROW_STATES,
+        "page": page,
+        "rows": rows,
+        "labels_count": batch_labels_count(batch=batch),
+        "recent_labels": batch_recent_labels(batch=batch) if is_manager else [],
+        "is_manager": is_manager,
+        "progress": batch_progress(batch),
+    }
+    template = "batches/batch_detail.html"
+    if request.htmx and request.htmx.target == "batch-rows":
+        template += "#batch-rows"
+    return render(request, template, context)
 
 
 @require_POST
@@ -316,7 +425,9 @@ def project_export(request, project_id: str):
 @role_required(Role.LABELER)
 @page_errors
 def label_page(request, project_id: str):
-    """Next / show the row and its template / submit JSON or classes / skip."""
+    """GET shows the row the labeler holds (taking one is a POST). POST submits or skips it
+    and reserves the next row at once, then redirects to the page that shows it (a reload
+    never submits twice); a refused submit shows the same row again with the reason."""
     project = project_get(project_id=project_id)
     context: dict = {"project": project}
     if request.method == "POST":
@@ -338,13 +449,31 @@ def label_page(request, project_id: str):
                 messages.info(request, "Skipped; you will not get this row again.")
         except ApplicationError as exc:
             context["error"] = exc.message
-        context["entry"] = services.queue_next(project=project, user=request.user)
+        entry = services.queue_next(project=project, user=request.user)
+        if "error" not in context:
+            if entry is None:
+                messages.info(request, "Nothing is left for you in this queue.")
+            return redirect("project-label", project_id=project.pk)
+        # The row just renewed, read with its batch and data row as a GET reads it.
+        context["entry"] = entry and (
+            reservation_held(project=project, user=request.user)
+            or gold_reservation_held(project=project, user=request.user)
+        )
     else:
         # A GET only shows the row the labeler already holds; taking one is a POST.
         context["entry"] = reservation_held(
             project=project, user=request.user
         ) or gold_reservation_held(project=project, user=request.user)
-    context["rework"] = rework_note(context["entry"])
-    if context["entry"] is not None and context["entry"].template is not None:
-        context["template_json"] = json.dumps(context["entry"].template, indent=2)
-    return render(request, "batches/label.html", context)
+    entry = context["entry"]
+    context["rework"] = rework_note(entry)
+    if entry is not None:
+        context["item"] = label_item(entry=entry)
+        if entry.template is not None:
+            context["template_json"] = json.dumps(entry.template, indent=2)
+    context["today"] = labeler_today(project=project, user=request.user)
+    context["classes"] = [
+        {"name": c, "key": str(i + 1) if i < 9 else ""} for i, c in enumerate(project.label_classes)
+    ]
+    return render(
+        request, "batches/label.html", context, status=400 if context.get("error") else 200
+    )

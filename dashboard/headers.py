@@ -6,12 +6,17 @@ The UI loads scripts and styles only from /static/ (no inline `<script>`, event 
 
 from django.conf import settings
 
+# Where the images, audio and video of data rows may come from (their URIs point anywhere:
+# a bucket's https URLs, an image service). Narrow it with MEDIA_SOURCES="https://cdn.example".
+MEDIA_SOURCES = getattr(settings, "MEDIA_SOURCES", "https: http:")
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        f"img-src 'self' data: {MEDIA_SOURCES}".strip(),
+        f"media-src 'self' data: {MEDIA_SOURCES}".strip(),
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",

@@ -195,6 +195,8 @@ WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").is_file
 if not STATIC_ROOT.is_dir():
     # Nothing collected yet (a local run): WhiteNoise would warn about it at every start.
     warnings.filterwarnings("ignore", message="No directory at: " + re.escape(str(STATIC_ROOT)))
+# Files served at the site's root (/favicon.ico, which browsers ask for by themselves).
+WHITENOISE_ROOT = BASE_DIR / "public"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
@@ -210,6 +212,10 @@ LABEL_MAX_ANNOTATION_BYTES = int(os.environ.get("LABEL_MAX_ANNOTATION_BYTES", st
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 API_MAX_JSON_BYTES = 64 * 1024 * 1024
+
+# Hosts the browser may load data rows' images, audio and video from (Content-Security-Policy
+# `img-src` / `media-src`); empty = only this server and data: URIs.
+MEDIA_SOURCES = os.environ.get("MEDIA_SOURCES", "https: http:")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"

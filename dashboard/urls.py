@@ -11,6 +11,9 @@ from .signin import AdminSignInForm, SignInForm
 
 # The admin's sign-in goes through the same throttle and says why it refuses.
 admin.site.login_form = AdminSignInForm
+admin.site.site_header = "Labelops administration"
+admin.site.site_title = "Labelops admin"
+admin.site.index_title = "Datasets, labeling and jobs"
 
 api_v1 = [
     path("", ApiRootApi.as_view(), name="root"),

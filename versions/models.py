@@ -140,6 +140,7 @@ class FrameEntry(models.Model):
                 fields=["version", "data_row"], name="frameentry_version_row_unique"
             ),
         ]
+        verbose_name_plural = "frame entries"
         # Chain reads walk data rows in order and pick each row's entries from the chain.
         indexes = [models.Index(fields=["data_row", "version"], name="frameentry_row_version")]
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
-from django.db.models import F, Lookup, QuerySet
+from django.db.models import F, Lookup, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from dashboard.errors import Conflict, Invalid, NotFound
 
-from .copy_on_write import effective_entries, iter_revision_ids, version_chain
+from .copy_on_write import effective_entries, iter_revision_ids, nearest_contents, version_chain
 from .models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
 from .projection import project
 from .tag_filter import tag_predicate
@@ -25,6 +27,32 @@ def dataset_list(*, tags: list[str] | None = None) -> QuerySet[Dataset]:
         ids = [pk for pk, t in Dataset.objects.values_list("pk", "tags") if matches(t)]
         datasets = datasets.filter(pk__in=ids)
     return datasets
+
+
+DATASET_SORTS = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "name": ("name", "id"),
+}
+TAG_CHOICES_SCAN = 10_000  # datasets read to offer the tags in use
+
+
+def dataset_search(datasets: QuerySet[Dataset], *, q: str = "", sort: str = "oldest"):
+    """`datasets` whose name, folder or description contains `q` (any case), sorted."""
+    if q:
+        datasets = datasets.filter(
+            Q(name__icontains=q) | Q(dataset_project__icontains=q) | Q(description__icontains=q)
+        )
+    return datasets.order_by(*DATASET_SORTS.get(sort, DATASET_SORTS["oldest"]))
+
+
+def dataset_tag_choices(*, limit: int = 40) -> list[str]:
+    """The tags most datasets carry (for the tag filter's picker)."""
+    counts: Counter[str] = Counter()
+    for tags in Dataset.objects.values_list("tags", flat=True)[:TAG_CHOICES_SCAN]:
+        if isinstance(tags, list):
+            counts.update(t for t in tags if isinstance(t, str))
+    return sorted(tag for tag, _ in counts.most_common(limit))
 
 
 def dataset_row_counts(datasets: QuerySet[Dataset]) -> QuerySet[Dataset]:
@@ -88,15 +116,16 @@ def version_current(*, dataset: Dataset) -> DatasetVersion:
     return version
 
 
-def version_for_reading(*, dataset: Dataset) -> DatasetVersion | None:
-    """What the data-row view reads: the current draft, else the newest published version."""
-    return (
-        version_list(dataset=dataset, only_draft=True).first()
-        or _live(dataset)
-        .filter(status=DatasetVersion.Status.PUBLISHED)
-        .order_by("-published_at", "-id")
-        .first()
-    )
+def version_for_reading(
+    *, dataset: Dataset, only: tuple[str, ...] | None = None
+) -> DatasetVersion | None:
+    """What the data-row view reads: the current draft, else the newest published version
+    (with `only` those fields, e.g. a link's name without the metadata)."""
+    drafts = version_list(dataset=dataset, only_draft=True)
+    published = _live(dataset).filter(status=DatasetVersion.Status.PUBLISHED)
+    if only:
+        drafts, published = drafts.only(*only), published.only(*only)
+    return drafts.first() or published.order_by("-published_at", "-id").first()
 
 
 def version_by_name(
@@ -322,4 +351,169 @@ def version_diff(*, newer: DatasetVersion, older: DatasetVersion, limit: int = 1
     return {
         "counts": {kind: count for kind, (count, _) in rows.items()},
         **{kind: ids for kind, (_, ids) in rows.items()},
+    }
+
+
+# ---------------------------------------------------------------- the frame browser
+
+BROWSE_ORDERS = {"id": "data row id", "global_key": "global key"}
+BROWSE_COUNT_CAP = 10_000  # a filtered total is counted up to here ("10,000+" beyond)
+BROWSE_TEXT_MAX = 255  # characters of a global-key search or a metadata value
+
+
+def browse_meta_filter(text: str) -> dict[str, str]:
+    """The frame browser's metadata box, `key=value` (`key__gt=5`, `key__contains=abc`, …), as
+    a data-row filter (the API's language: lookups checked, values read as JSON literals)."""
+    text = text.strip()
+    if not text:
+        return {}
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise Invalid("Write the metadata filter as key=value, e.g. weather=rain.", field="meta")
+    if len(value) > BROWSE_TEXT_MAX:
+        raise Invalid(f"At most {BROWSE_TEXT_MAX} characters.", field="meta")
+    return {f"metadata__{key.strip()}": value.strip()}
+
+
+def frames_browse(
+    *,
+    version: DatasetVersion,
+    key: str = "",
+    meta: dict[str, str] | None = None,
+    source: str | None = None,
+    order: str = "id",
+    after: str = "",
+    before: str = "",
+    limit: int = 24,
+) -> tuple[list[dict[str, Any]], bool, int | None, bool]:
+    """One page of the frame browser: (frames, has_more, total, total_capped).
+
+    Unfiltered frames in id order use the keyset walk (`frames_page`) and the version's
+    statistics for the total (counted up to BROWSE_COUNT_CAP when it has none); a source
+    pattern alone is not counted. A global-key search (a case-insensitive substring), a
+    metadata filter or the global-key order read the version's effective entries in one
+    statement, paged by keyset on (order column, id) after/before a data row id; their total
+    is counted up to BROWSE_COUNT_CAP."""
+    from .row_filter import row_filter_q
+
+    if order not in BROWSE_ORDERS:
+        raise Invalid(f"Order by {' or '.join(BROWSE_ORDERS)}.", field="order")
+    if len(key) > BROWSE_TEXT_MAX:
+        raise Invalid(f"At most {BROWSE_TEXT_MAX} characters.", field="key")
+    if not key and not meta and order == "id":
+        frames, has_more = frames_page(
+            version=version, after=after, before=before, limit=limit, source=source
+        )
+        if source:  # a pattern's matches are not counted: it may scan the whole version
+            return frames, has_more, None, False
+        total = version.stats.get("frame_count")
+        if total is not None:
+            return frames, has_more, total, False
+        total = effective_entries(version)[: BROWSE_COUNT_CAP + 1].count()
+        capped = total > BROWSE_COUNT_CAP
+        return frames, has_more, min(total, BROWSE_COUNT_CAP), capped
+    filters: dict[str, Any] = dict(meta or {})
+    if key:
+        filters["global_key__contains"] = key
+    entries = effective_entries(version).filter(row_filter_q(filters, from_query=True))
+    if source:
+        pattern = source_pattern(source)
+        if pattern != "*":
+            entries = entries.filter(SourceLike(F("revision__source_uris"), pattern))
+    total = entries[: BROWSE_COUNT_CAP + 1].count()
+    capped = total > BROWSE_COUNT_CAP
+    bound = before or after
+    if order == "global_key":
+        entries = entries.annotate(sort_key=Coalesce("data_row__global_key", Value("")))
+        sort = ["sort_key", "data_row_id"]
+        if bound:
+            bound_key = (
+                DataRow.objects.filter(pk=bound).values_list("global_key", flat=True).first() or ""
+            )
+            op = "lt" if before else "gt"
+            entries = entries.filter(
+                Q(**{f"sort_key__{op}": bound_key})
+                | Q(sort_key=bound_key, **{f"data_row_id__{op}": bound})
+            )
+    else:
+        sort = ["data_row_id"]
+        if bound:
+            entries = entries.filter(**{f"data_row_id__{'lt' if before else 'gt'}": bound})
+    if before:
+        sort = [f"-{column}" for column in sort]
+    pairs = list(entries.order_by(*sort).values_list("data_row_id", "revision_id")[: limit + 1])
+    has_more = len(pairs) > limit
+    pairs = pairs[:limit]
+    if before:
+        pairs.reverse()
+    frames = frame_dicts(version, pairs)
+    if source:
+        pattern = source_pattern(source)
+        frames = [
+            f
+            for f in frames
+            if pattern == "*"
+            or source_matches(
+                pattern, "\n" + "\n".join(s.get("uri", "") for s in f["sources"]) + "\n"
+            )
+        ]
+    return frames, has_more, (BROWSE_COUNT_CAP if capped else total), capped
+
+
+def frame_neighbours(*, version: DatasetVersion, frame_id: str) -> dict[str, str | None]:
+    """The ids of the frames before and after `frame_id` in data-row order (frame page links)."""
+    before = next(iter_revision_ids(version, before=frame_id, window=1), (None,))[0]
+    after = next(iter_revision_ids(version, after=frame_id, window=1), (None,))[0]
+    return {"previous": before, "next": after}
+
+
+FRAME_FIELDS = ("sources", "meta", "rois", "attachments")
+
+
+def _changed_fields(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """What differs between two contents of a frame, in words: "meta.weather", "rois", …"""
+    changed = []
+    for field in FRAME_FIELDS:
+        a, b = new.get(field), old.get(field)
+        if a == b:
+            continue
+        if field == "meta" and isinstance(a, dict) and isinstance(b, dict):
+            keys = sorted(k for k in a.keys() | b.keys() if a.get(k, ...) != b.get(k, ...))
+            changed.extend(f"meta.{k}" for k in keys[:5])
+            if len(keys) > 5:
+                changed.append(f"{len(keys) - 5} more meta keys")
+        else:
+            changed.append(field)
+    extra = sorted((new.keys() | old.keys()) - set(FRAME_FIELDS))
+    changed.extend(k for k in extra if new.get(k) != old.get(k))
+    return changed
+
+
+def version_diff_details(
+    *, newer: DatasetVersion, older: DatasetVersion, diff: dict
+) -> dict[str, list[dict[str, Any]]]:
+    """The diff's listed rows for people: `{kind: [{id, global_key, version, fields}]}` —
+    the global key, the version whose frame page shows the row (the older one for removed
+    rows) and, for changed rows, which fields changed. A few queries for the listed ids only."""
+    listed = [i for kind in ("added", "removed", "changed") for i in diff.get(kind, [])]
+    keys = dict(DataRow.objects.filter(pk__in=listed).values_list("pk", "global_key"))
+    fields: dict[str, list[str]] = {}
+    changed = diff.get("changed", [])
+    if changed:
+        new_contents = nearest_contents(version_chain(newer), changed)
+        old_contents = nearest_contents(version_chain(older), changed)
+        fields = {
+            i: _changed_fields(new_contents.get(i, {}), old_contents.get(i, {})) for i in changed
+        }
+    return {
+        kind: [
+            {
+                "id": i,
+                "global_key": keys.get(i),
+                "version": older if kind == "removed" else newer,
+                "fields": fields.get(i, []),
+            }
+            for i in diff.get(kind, [])
+        ]
+        for kind in ("added", "removed", "changed")
     }

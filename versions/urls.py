@@ -48,4 +48,9 @@ urlpatterns = [
     ),
     path("versions/<str:version_id>/remove/", views.version_remove_view, name="version-remove"),
     path("versions/<str:version_id>/diff/", views.version_diff_page, name="version-diff"),
+    path(
+        "versions/<str:version_id>/frames/<str:frame_id>/",
+        views.frame_page,
+        name="frame-detail",
+    ),
 ]

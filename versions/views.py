@@ -3,15 +3,19 @@ stats, metadata, mask labels, frame browser and diff, and the verbs behind confi
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from dashboard.errors import ApplicationError
+from dashboard.errors import ApplicationError, NotFound
 from dashboard.forms import form_call
+from dashboard.list_controls import ListControlsForm
 from dashboard.roles import Role, role_required, user_has_role
 
 from . import selectors, services
@@ -24,10 +28,10 @@ from .forms import (
     SnapshotForm,
     VersionForm,
 )
+from .media import frame_media, frame_thumbnail
 from .models import DatasetVersion
 
 FRAMES_PER_PAGE = 24
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".svg")
 
 # What a version picker shows (its metadata and statistics stay unread).
 PICK = ("name", "status", "updated_at", "published_at")
@@ -63,19 +67,43 @@ def datasets_page(request):
         datasets = selectors.dataset_list(tags=tags or None)
     except ApplicationError as exc:
         datasets, error = selectors.dataset_list(), exc.message
-    datasets = (
-        selectors.dataset_row_counts(datasets)
-        .annotate(version_count=Count("versions", distinct=True))
-        .order_by("created_at", "id")
+    q, sort, list_error = ListControlsForm(request.GET, sorts=DATASET_SORT_NAMES).values()
+    datasets = selectors.dataset_row_counts(
+        selectors.dataset_search(datasets, q=q, sort=sort)
+    ).annotate(
+        version_count=Count("versions", distinct=True),
     )
     page = Paginator(datasets, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "form": form, "tags": " ".join(tags), "tag_error": error}
+    chosen = set(tags)
+    context = {
+        "page": page,
+        "form": form,
+        "tags": " ".join(tags),
+        "tag_error": error,
+        "tag_choices": [
+            {
+                "tag": tag,
+                "add": " ".join([*tags, tag]),
+                "exclude": " ".join([*tags, f"-{tag}"]),
+                "chosen": tag in chosen,
+            }
+            for tag in selectors.dataset_tag_choices()
+        ],
+        "q": q,
+        "sort": sort,
+        "sorts": DATASET_SORT_NAMES,
+        "list_error": list_error,
+    }
+    refused = form.errors or (list_error and not request.htmx)
     return render(
         request,
         _partial(request, "versions/dataset_list.html", "dataset-table"),
         context,
-        status=400 if form.errors else 200,
+        status=400 if refused else 200,
     )
+
+
+DATASET_SORT_NAMES = {"oldest": "oldest", "newest": "newest", "name": "name"}
 
 
 def _tree(dataset) -> list[dict]:
@@ -169,6 +197,7 @@ def dataset_context(request, dataset, *, form=None, **importer) -> dict:
     return {
         "dataset": dataset,
         "tree": _tree(dataset),
+        "reading": selectors.version_for_reading(dataset=dataset, only=("name",)),
         "form": form,
         "schema_form": MetadataSchemaForm(initial={"fields_json": dataset.metadata_schema}),
         "version_count": DatasetVersion.objects.filter(dataset=dataset, removed=False).count(),
@@ -238,49 +267,65 @@ def import_card(request, *, record_type: str, **values) -> dict:
     }
 
 
-def _frame_preview(frame: dict) -> str | None:
-    for source in frame.get("sources", []):
-        for uri in ((source.get("preview") or {}).get("uri"), source.get("uri")):
-            if (
-                isinstance(uri, str)
-                and uri.startswith(("http://", "https://"))
-                and uri.lower().split("?")[0].endswith(IMAGE_SUFFIXES)
-            ):
-                return uri
-    return None
+def _browse_query(**params: str) -> str:
+    """The frame browser's filters as a query string (carried by its page links)."""
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def _position(raw: str) -> int:
+    """`?at=`: the 1-based position of a page's first frame, carried by the page links."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**9 else 1
 
 
 @role_required(Role.VIEWER)
 def version_page(request, version_id: str):
     version = selectors.version_get(version_id=version_id)
+    context = version_context(request, version)
     return render(
         request,
         _partial(request, "versions/version_detail.html", "frame-browser"),
-        version_context(request, version),
+        context,
+        # htmx swaps only 2xx answers: its partial carries the refusal in a 200.
+        status=400 if context["frame_error"] and not request.htmx else 200,
     )
 
 
 def version_context(request, version, **importer) -> dict:
     """The version page: statistics, frame browser, editors and the import card."""
-    source = request.GET.get("source", "").strip()
-    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    get = request.GET
+    source = get.get("source", "").strip()
+    key = get.get("key", "").strip()
+    meta_text = get.get("meta", "").strip()
+    order = get.get("order", "id") if get.get("order") in selectors.BROWSE_ORDERS else "id"
+    after, before = get.get("after", ""), get.get("before", "")
     if before:
         after = ""
-    frames, has_more, frame_error = [], False, None
+    at = _position(get.get("at", "")) if (after or before) else 1
+    frames, has_more, total, capped, frame_error = [], False, None, False, None
     try:
-        frames, has_more = selectors.frames_page(
+        frames, has_more, total, capped = selectors.frames_browse(
             version=version,
+            key=key,
+            meta=selectors.browse_meta_filter(meta_text),
+            source=source or None,
+            order=order,
             after=after,
             before=before,
             limit=FRAMES_PER_PAGE,
-            source=source or None,
         )
     except ApplicationError as exc:
         frame_error = exc.message
     for frame in frames:
-        frame["preview_url"] = _frame_preview(frame)
+        frame["thumbnail"] = frame_thumbnail(frame)
+        media = frame_media(frame)
+        frame["kind"] = media[0]["kind"] if media else "text"
+    if before and not has_more:
+        at = 1  # back at the start, whatever the links said
     others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
     writable = user_has_role(request.user, Role.MANAGER) and not version.is_published
+    query = _browse_query(
+        source=source, key=key, meta=meta_text, order=order if order != "id" else ""
+    )
     return {
         "version": version,
         "dataset": version.dataset,
@@ -289,7 +334,18 @@ def version_context(request, version, **importer) -> dict:
         "has_more": has_more,
         "next_after": frames[-1]["id"] if frames and (has_more or before) else None,
         "previous_before": frames[0]["id"] if frames and (after or before and has_more) else None,
+        "query": query,
+        "at": at,
+        "last": at + len(frames) - 1,
+        "next_at": at + len(frames),
+        "previous_at": max(1, at - FRAMES_PER_PAGE),
+        "total": total,
+        "capped": capped,
         "source": source,
+        "key": key,
+        "meta": meta_text,
+        "order": order,
+        "orders": selectors.BROWSE_ORDERS,
         "after": after or before,
         "frame_error": frame_error,
         "metadata_form": MetadataForm(
@@ -310,6 +366,24 @@ def version_context(request, version, **importer) -> dict:
             **importer,
         ),
     }
+
+
+@role_required(Role.VIEWER)
+def frame_page(request, version_id: str, frame_id: str):
+    """One frame in the UI: its media, sources, metadata, regions and attachments."""
+    version = selectors.version_get(version_id=version_id)
+    try:
+        frame = selectors.frame_get(version=version, frame_id=frame_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {
+        "version": version,
+        "dataset": version.dataset,
+        "frame": frame,
+        "media": frame_media(frame),
+        "neighbours": selectors.frame_neighbours(version=version, frame_id=frame["id"]),
+    }
+    return render(request, "versions/frame_detail.html", context)
 
 
 def _back(version) -> str:
@@ -459,11 +533,12 @@ def version_diff_page(request, version_id: str):
     version = selectors.version_get(version_id=version_id)
     others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
     against_id = request.GET.get("against") or (version.parent_id or "")
-    diff, against, error = None, None, None
+    diff, against, error, details = None, None, None, None
     if against_id:
         try:
             against = selectors.version_get(version_id=against_id)
             diff = selectors.version_diff(newer=version, older=against, limit=200)
+            details = selectors.version_diff_details(newer=version, older=against, diff=diff)
         except ApplicationError as exc:
             error = exc.message
     return render(
@@ -474,6 +549,12 @@ def version_diff_page(request, version_id: str):
             "others": others,
             "against": against,
             "diff": diff,
+            "details": details,
+            "kinds": [
+                ("added", f"Added in {version.name}"),
+                ("removed", f"Only in {against.name}" if against else "Removed"),
+                ("changed", "Changed"),
+            ],
             "error": error,
         },
     )

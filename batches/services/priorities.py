@@ -1,5 +1,6 @@
-"""Writes on the serving order: reorder batches (priorities 1, 2, …), move one up or down, and
-row priority overrides in bulk (at once up to 10,000 rows, else a `set_priorities` job)."""
+"""Writes on the serving order: reorder batches (priorities 1, 2, …), move one up or down
+(keeping the user's numbers where it can), and row priority overrides in bulk (at once up to
+10,000 rows, else a `set_priorities` job)."""
 
 from __future__ import annotations
 
@@ -54,15 +55,56 @@ def batches_reorder(*, project: Project, batch_ids: list[str]) -> list[Batch]:
     return ordered
 
 
-def batch_move(*, batch: Batch, direction: str) -> list[Batch]:
-    """Move a batch one place up or down in the serving order (the pages' reorder buttons)."""
-    order = sorted(Batch.objects.filter(project_id=batch.project_id), key=batch_order_key)
-    ids = [b.pk for b in order]
-    i = ids.index(batch.pk)
+def _serving_order(batches, priorities: dict[str, int | None]) -> list[str]:
+    """Batch ids in serving order were each batch to have `priorities[id]`."""
+    return [
+        b.pk
+        for b in sorted(
+            batches,
+            key=lambda b: (batch_sort_value(priorities[b.pk]), b.created_at, b.pk),
+        )
+    ]
+
+
+@transaction.atomic
+def batch_move(*, batch: Batch, direction: str) -> list[tuple[Batch, int | None, int | None]]:
+    """Move a batch one place up or down in the serving order (the pages' reorder buttons),
+    keeping the user's priority numbers where it can: the batch and its neighbour swap
+    numbers, or one takes the other's (ties are served oldest first); only when neither
+    gives exactly the new order are the project's batches renumbered 1, 2, … Returns the
+    changes `[(batch, old priority, new priority)]` (none at either end of the order)."""
+    locked = list(Batch.objects.select_for_update(no_key=True).filter(project_id=batch.project_id))
+    order = [b.pk for b in sorted(locked, key=batch_order_key)]
+    by_id = {b.pk: b for b in locked}
+    i = order.index(batch.pk)
     j = i - 1 if direction == "up" else i + 1
-    if 0 <= j < len(ids):
-        ids[i], ids[j] = ids[j], ids[i]
-    return batches_reorder(project=batch.project, batch_ids=ids)
+    if not 0 <= j < len(order):
+        return []
+    wanted = order.copy()
+    wanted[i], wanted[j] = wanted[j], wanted[i]
+    mover, neighbour = by_id[order[i]], by_id[order[j]]
+    now = {b.pk: b.priority for b in locked}
+    candidates = [
+        {mover.pk: neighbour.priority, neighbour.pk: mover.priority},  # swap the numbers
+        {mover.pk: neighbour.priority},  # take the neighbour's number (a tie, oldest first)
+        {neighbour.pk: mover.priority},
+    ]
+    for candidate in candidates:
+        trial = {**now, **candidate}
+        if trial != now and _serving_order(locked, trial) == wanted:
+            new = trial
+            break
+    else:  # the numbers cannot express the new order: 1, 2, … in the new order
+        new = {pk: position for position, pk in enumerate(wanted, start=1)}
+    changes = []
+    for pk in wanted:
+        if new[pk] != now[pk]:
+            moved = by_id[pk]
+            moved.priority = new[pk]
+            moved.save(update_fields=["priority", "updated_at"])
+            batch_rows_reprioritise(pk, new[pk])
+            changes.append((moved, now[pk], new[pk]))
+    return changes
 
 
 def priorities_apply(

@@ -35,3 +35,26 @@ def seconds(value) -> str:
 def plus_one(value):
     """A 0-based position as people count it (1-based); None stays empty."""
     return "" if value is None else value + 1
+
+
+@register.filter
+def compact_json(value) -> str:
+    """One-line JSON, for a metadata value that is a list or an object."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@register.filter
+def is_scalar(value) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+@register.filter
+def getlist(querydict, key: str) -> list:
+    """`request.POST|getlist:"classes"`: every value of a repeated field."""
+    return querydict.getlist(key) if hasattr(querydict, "getlist") else []
+
+
+@register.filter
+def get_item(mapping, key):
+    """`orders|get_item:order`: a dict's value by a variable key."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

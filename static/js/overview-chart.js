@@ -6,6 +6,7 @@
     var source = document.getElementById("progress-data");
     if (!canvas || !source || typeof Chart === "undefined") return;
     var figures = JSON.parse(source.textContent);
+    canvas.parentElement.hidden = false;
     var colours = { done: "#1a7f4b", reserved: "#b25e09", queued: "#9db3e6" };
     canvas.parentElement.style.height = Math.max(140, 42 * figures.labels.length + 70) + "px";
     canvas.chart = new Chart(canvas, {

@@ -385,12 +385,14 @@ def test_a_batch_with_labels_is_not_deleted_by_any_door(page, api):
 
 def test_submit_and_skip_by_page_and_api_alike(page, api):
     by_page, by_api = twin("p"), twin("a")
-    entry = page.post(page_url(by_page, "label/"), {"action": "next"}).context["entry"]
+    entry = page.post(page_url(by_page, "label/"), {"action": "next"}, follow=True).context["entry"]
     page.post(
         page_url(by_page, "label/"),
         {"action": "submit", "entry": entry.pk, "annotation": '{"note": 1}', "classes": ["car"]},
     )
-    skipped = page.post(page_url(by_page, "label/"), {"action": "next"}).context["entry"]
+    skipped = page.post(page_url(by_page, "label/"), {"action": "next"}, follow=True).context[
+        "entry"
+    ]
     page.post(page_url(by_page, "label/"), {"action": "skip", "entry": skipped.pk})
     taken = api.post(api_url(by_api, "queue/next/")).json()["entry"]
     answer = api.post(
@@ -417,7 +419,7 @@ def test_submit_and_skip_by_page_and_api_alike(page, api):
 )
 def test_a_bad_label_is_refused_by_page_and_api(page, api, form, body, message, code):
     by_page, by_api = twin("p"), twin("a")
-    entry = page.post(page_url(by_page, "label/"), {"action": "next"}).context["entry"]
+    entry = page.post(page_url(by_page, "label/"), {"action": "next"}, follow=True).context["entry"]
     taken = api.post(api_url(by_api, "queue/next/")).json()["entry"]
     before = rows(by_page)
     response = page.post(

@@ -152,7 +152,9 @@ def test_labeling_page_next_submit_skip(client, labelers, project, two_batches):
     client.force_login(labelers[0])
     page = client.get(f"/projects/{project.pk}/label/").content.decode()
     assert "Take the next row" in page
-    shown = client.post(f"/projects/{project.pk}/label/", {"action": "next"}).content.decode()
+    taken = client.post(f"/projects/{project.pk}/label/", {"action": "next"})
+    assert taken.status_code == 302  # the page that shows the row held: a reload is harmless
+    shown = client.get(taken.url).content.decode()
     entry = QueueEntry.objects.get(reserved_by=labelers[0])
     assert entry.data_row.global_key in shown and 'value="car"' in shown
     assert (

@@ -56,3 +56,18 @@ def test_overview_queries_do_not_grow_with_projects(
         batch_create(project=project, name="x", global_keys=[f"o-{p % 8}"])
     with django_assert_max_num_queries(seed_more):
         assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overview_without_javascript_shows_numbers_not_a_blank_chart(new_page, browser_users):
+    seed(2, browser_users["labeler"])
+    page = new_page(browser_users["manager"], js=False)
+    page.goto(page.base + "/")
+    expect(page.locator(".chart-box")).to_be_hidden()
+    row = page.locator("table.queue-depth tbody tr").filter(has_text="Project 1")
+    expect(row).to_contain_text("25%")
+    expect(row.locator("td.num").first).to_have_text("3")
+    # With JavaScript the chart is drawn where the box was.
+    page = new_page(browser_users["manager"])
+    page.goto(page.base + "/")
+    expect(page.locator(".chart-box")).to_be_visible()

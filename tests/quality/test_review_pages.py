@@ -103,7 +103,8 @@ def test_the_labeling_page_shows_the_rework_note(reviewer, project, labelled, la
 
     label_reject(project=project, label_id=labelled[0].pk, user=reviewer, reason="wrong car")
     client = signed_in(labelers[0])
-    page = client.post(f"/projects/{project.pk}/label/", {"action": "next"}).content.decode()
+    taken = client.post(f"/projects/{project.pk}/label/", {"action": "next"}, follow=True)
+    page = taken.content.decode()  # the POST reserves, then redirects to the page showing it
     assert 'id="rework-note"' in page and "wrong car" in page and "reviewer" in page
     assert "pre-filled from the rejected label" in page
     assert "&quot;car&quot;" in page  # the rejected annotation is the template

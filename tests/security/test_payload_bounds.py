@@ -170,7 +170,7 @@ def test_the_labeling_page_refuses_an_annotation_above_the_limit(client, labeler
         f"/projects/{project.pk}/label/",
         {"action": "submit", "entry": entry.pk, "annotation": json.dumps(sized(limit + 1))},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # the row shown again with the reason
     assert "at most 100 bytes" in response.content.decode()
     assert not Label.objects.exists()
 

@@ -1,0 +1,36 @@
+"""The search box and sort choice of the list pages (projects, datasets, a project's batches):
+one small form, bounded like every input, whose orderings each page names."""
+
+from __future__ import annotations
+
+from django import forms
+
+SEARCH_MAX_LENGTH = 100
+
+
+class ListControlsForm(forms.Form):
+    """`?q=` (a case-insensitive substring of the name) and `?sort=` (one of `sorts`)."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        strip=True,
+        error_messages={"max_length": f"Search for at most {SEARCH_MAX_LENGTH} characters."},
+    )
+    sort = forms.ChoiceField(required=False)
+
+    def __init__(self, data, *, sorts: dict[str, str]):
+        super().__init__(data)
+        self.sorts = sorts
+        self.fields["sort"].choices = list(sorts.items())
+        self.fields["sort"].error_messages["invalid_choice"] = (
+            f"Sort by {', '.join(sorts.values())}."
+        )
+
+    def values(self) -> tuple[str, str, str | None]:
+        """(search, sort key, error message or None); a refused value falls back to none."""
+        if self.is_valid():
+            return self.cleaned_data["q"], self.cleaned_data["sort"] or next(iter(self.sorts)), None
+        error = next(iter(self.errors.values()))[0]
+        q = self.cleaned_data.get("q", "")
+        return q, self.cleaned_data.get("sort") or next(iter(self.sorts)), error
