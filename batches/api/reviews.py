@@ -108,11 +108,12 @@ class LabelQuerySerializer(serializers.Serializer):
     """The labels list's filters (other parameters, like the cursor, are left alone)."""
 
     status = serializers.ChoiceField(choices=Label.Status.choices, required=False)
+    # An empty value filters nothing (as the other lists read `?x=`).
     author = serializers.CharField(
-        required=False, max_length=150, help_text="A user id or username"
+        required=False, allow_blank=True, max_length=150, help_text="A user id or username"
     )
-    batch_id = serializers.CharField(required=False, max_length=64)
-    data_row = serializers.CharField(required=False, max_length=64)
+    batch_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    data_row = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
 
 class RejectInputSerializer(InputSerializer):

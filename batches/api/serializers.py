@@ -731,9 +731,9 @@ def gold_item(i: int, item) -> dict:
 @extend_schema_field(GoldItemSerializer(many=True))
 class GoldItemsField(serializers.Field):
     def to_internal_value(self, items):
-        if not isinstance(items, list) or not items:
+        if not isinstance(items, list):  # an empty list sets nothing
             raise serializers.ValidationError(
-                "Must be a non-empty list of {data_row | global_key, annotation}."
+                "Must be a list of {data_row | global_key, annotation}."
             )
         if len(items) > MAX_GOLD_ROWS:
             raise serializers.ValidationError(

@@ -82,7 +82,6 @@ def test_rows_outside_the_project_fail(manager_api, qproject, rows):
     "body",
     [
         {},
-        {"rows": []},
         {"rows": "x"},
         {"rows": [{"annotation": CAR}]},
         {"rows": [{"data_row": "r-00000", "global_key": "k", "annotation": CAR}]},
@@ -239,3 +238,8 @@ def test_the_labeling_page_shows_a_held_gold_row(client, qproject, qlabelers, ro
     page = client.get(reverse("project-label", args=[qproject.pk]))
     assert page.status_code == 200 and page.context["entry"].pk == entry.pk
     assert rows[2].row_data in page.content.decode()
+
+
+def test_an_empty_list_sets_nothing(manager_api, qproject, rows):
+    answer = manager_api.put(url(qproject, "gold/"), {"rows": []}, format="json")
+    assert answer.status_code == 200 and answer.json() == {"set": 0, "failed": []}
