@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from versions.models import DatasetVersion
-from versions.services import dataset_create, version_create, version_snapshot
+from versions.services import dataset_create, version_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,19 +39,3 @@ def test_publish_remove_and_compare_read_right(new_page, browser_users):
     page.get_by_label("Force: remove a published version").check()
     page.get_by_role("button", name="Remove version").click()
     expect(page.locator(".msg-success")).to_contain_text("Version 'v1' removed.")
-
-
-def test_a_snapshot_that_would_reuse_a_name_is_refused_at_its_box(new_page, browser_users):
-    dataset, _ = dataset_create(name="Traffic cams")
-    main, _ = version_create(dataset=dataset, name="main")
-    version_snapshot(version=main, publish_name="v1")
-    draft = DatasetVersion.objects.get(name="main")
-    page = new_page(browser_users["manager"])
-    page.goto(f"{page.base}/versions/{draft.pk}/snapshot/")
-    page.get_by_label("Publish name").fill("v1")
-    page.get_by_role("button", name="Publish snapshot").click()
-    expect(page.locator(".field-error")).to_contain_text(
-        "already has a published version named 'v1'"
-    )
-    draft.refresh_from_db()
-    assert draft.status == "draft"
