@@ -30,11 +30,24 @@ def test_create_by_id_without_row_data(fmt, draft, run_import):
     assert state["u-1"] == (None, "", {"name": "User 1"}, [])
 
 
-def test_global_key_without_id_or_row_data_is_a_row_error(draft, run_import):
+def test_without_id_and_row_data_the_global_key_gives_the_id(draft, run_import):
     body = ENCODERS["json"]([{"global_key": "g", "metadata": {"name": "x"}}])
     job = run_import(draft, body, "json", mode="create")
+    assert job.counts["created"] == 1, errors_of(job)
+    [(row_id, row)] = state_of(draft).items()
+    assert row == ("g", "", {"name": "x"}, [])
+    again = ENCODERS["csv"]([{"global_key": "g", "metadata": {"age": 3}}])
+    job = run_import(draft, again, "csv", mode="upsert")
+    assert job.counts["updated"] == 1, errors_of(job)
+    assert state_of(draft) == {row_id: ("g", "", {"name": "x", "age": 3}, [])}
+    job = run_import(draft, again, "csv", mode="create")
+    assert [e["error_type"] for e in errors_of(job)] == ["exists"]
+
+
+def test_no_id_row_data_or_global_key_is_a_row_error(draft, run_import):
+    job = run_import(draft, ENCODERS["json"]([{"metadata": {"a": 1}}]), "json", key="id")
     [error] = errors_of(job)
-    assert "id: give an id, or row_data" in error["message"]
+    assert error["message"] == "id: give an id, or row_data or global_key to derive it from."
     assert state_of(draft) == {}
 
 

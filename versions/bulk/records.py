@@ -251,10 +251,13 @@ class FrameWriter:
         return outcome
 
     def _id_of(self, values: dict[str, Any]) -> str | None:
-        """The given id, or the one derived from the first source URI."""
+        """The given id, or the one derived from the first source URI; a data row without
+        row_data (a metadata-only record) derives it from its global_key."""
         if values.get("id"):
             return values["id"]
         uri = self.uri(values)
+        if not uri and self.shape == "data_rows" and values.get("global_key"):
+            uri = "global_key\x00" + values["global_key"]
         return frame_id_for_uri(dataset_id=self.dataset_id, uri=uri) if uri else None
 
     def _plan(self, records, key, owner_of, outcome) -> list[tuple[Record, str]]:
@@ -280,7 +283,7 @@ class FrameWriter:
             else:
                 frame_id = self._id_of(values)
             if not frame_id:
-                need = "row_data" if self.shape == "data_rows" else "sources"
+                need = "row_data or global_key" if self.shape == "data_rows" else "sources"
                 _fail(outcome, record, key, f"id: give an id, or {need} to derive it from.")
                 continue
             if not FRAME_ID_RE.match(frame_id):
