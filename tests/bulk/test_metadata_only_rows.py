@@ -116,3 +116,17 @@ def test_a_frame_still_needs_a_source(manager_api, draft):
     )  # fmt: skip
     assert response.status_code in (200, 400), response.json()
     assert "f" not in state_of(draft)
+
+
+def test_the_labeling_page_says_a_row_has_no_row_data(client, draft, run_import):
+    from batches.services import batch_create
+    from dashboard.roles import Role
+
+    from ..factories import ProjectFactory, UserFactory
+
+    run_import(draft, ENCODERS["json"]([flat(0)]), "json", mode="create", key="id")
+    project = ProjectFactory(label_classes=["a"])
+    batch_create(project=project, name="b", data_rows=["u-0"], priority=1)
+    client.force_login(UserFactory(username="lab", role=Role.LABELER))
+    shown = client.post(f"/projects/{project.pk}/label/", {"action": "next"}).content.decode()
+    assert "u-0" in shown and "(no row data: a metadata-only record)" in shown
