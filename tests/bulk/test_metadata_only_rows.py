@@ -109,6 +109,29 @@ def test_list_frames_update_delete_and_export(draft, run_import, manager_api, da
     assert set(state_of(draft)) == {"u-1"}
 
 
+def test_frames_door_merges_meta_and_bulk_update_gives_a_source(
+    manager_api, draft, dataset, run_import, run_jobs
+):
+    run_import(draft, ENCODERS["json"]([flat(0)]), "json", mode="create", key="id")
+    response = manager_api.patch(
+        f"/api/v1/versions/{draft.pk}/frames/",
+        {"frames": [{"id": "u-0", "meta": {"age": 3}}]},
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["updated"] == 1, response.json()
+    assert state_of(draft)["u-0"] == (None, "", {"name": "User 0", "age": 3}, [])
+    with run_jobs():
+        response = manager_api.post(
+            f"/api/v1/datasets/{dataset.pk}/data-rows/update/",
+            {"filter": {"id": "u-0"}, "set": {"row_data": "s3://b/u0.jpg"}},
+            format="json",
+        )
+    assert Job.objects.get(pk=response.json()["id"]).counts["updated"] == 1
+    assert state_of(draft)["u-0"][1] == "s3://b/u0.jpg"
+    frame = manager_api.get(f"/api/v1/versions/{draft.pk}/frames/u-0/").json()
+    assert frame["sources"] == [{"id": "default", "uri": "s3://b/u0.jpg"}]
+
+
 def test_a_frame_still_needs_a_source(manager_api, draft):
     response = manager_api.post(
         f"/api/v1/versions/{draft.pk}/frames/", {"frames": [{"id": "f", "meta": {}}]},

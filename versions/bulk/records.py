@@ -198,7 +198,12 @@ class FrameWriter:
                     values = {**values, name: clean}
             frame = self._frame(values, base)
             frame["meta"] = self.schema.complete(frame.get("meta") or {}, prefix=name)
-            return frame_content(frame, sources_required=self.shape != "data_rows")
+            # A data row may have no source; so may a frame that is such a row (changed
+            # through the frames door) as long as no source was given.
+            sourceless = self.shape == "data_rows" or (
+                base is not None and not base.get("sources") and "sources" not in values
+            )
+            return frame_content(frame, sources_required=not sourceless)
         except ApplicationError as exc:
             raise RecordError(error_message(exc)) from None
 
