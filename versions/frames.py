@@ -41,12 +41,14 @@ def check_metadata_keys(value: Any, *, field: str, path: str = "") -> None:
             check_metadata_keys(item, field=field, path=f"{path}[{i}]")
 
 
-def frame_content(frame: dict[str, Any]) -> dict[str, Any]:
-    """Validate a frame and return its storable content, or raise `Invalid` naming the field."""
+def frame_content(frame: dict[str, Any], *, sources_required: bool = True) -> dict[str, Any]:
+    """Validate a frame and return its storable content, or raise `Invalid` naming the field.
+    A data row may have no source (`sources_required=False`: a metadata-only record, as the
+    ORM seed's flat records are); a frame needs one."""
     if not isinstance(frame, dict):
         raise Invalid("A frame must be an object.", field="frame")
     sources = frame.get("sources") or []
-    if not isinstance(sources, list) or not sources:
+    if not isinstance(sources, list) or (sources_required and not sources):
         raise Invalid("A frame needs at least one source {uri}.", field="sources")
     clean_sources = []
     for i, source in enumerate(sources):

@@ -15,12 +15,12 @@ def test_import_then_export_round_trip(tmp_path, capsys):
 
     dataset = dataset_create(name="cli")[0]
     source = tmp_path / "rows.csv"
-    source.write_bytes(ENCODERS["csv"](rows(5) + [{"global_key": "bad"}]))
+    source.write_bytes(ENCODERS["csv"](rows(5) + [{"global_key": "bad", "id": "bad id!"}]))
     call_command("import_rows", str(source), "--dataset", dataset.pk, "--mode", "create")
     out = capsys.readouterr().out
     assert "5/6" not in out or "#" in out
     assert "succeeded: created 5" in out
-    assert "record 5 bad:" in out and "row_data" in out
+    assert "record 5 bad:" in out and "id: " in out
     target = tmp_path / "out.ndjson"
     call_command("export_rows", "--dataset", dataset.pk, "-o", str(target))
     lines = [json.loads(line) for line in target.read_text().splitlines()]

@@ -30,14 +30,14 @@ def upload(manager_api, dataset, body, fmt, **query):
 
 
 def mixed_input():
-    """gk-1 changed, gk-2 as it is, gk-3 new, and a new row without row_data (bad)."""
+    """gk-1 changed, gk-2 as it is, gk-3 new, and a new row with a bad id."""
     changed, same = rows(2, start=1)
     changed["metadata"] = {"n": 1, "split": "val"}
     return [
         changed,
         same,
         rows(1, start=3)[0],
-        {"global_key": "gk-bad", "metadata": {"n": "x"}},
+        {"global_key": "gk-bad", "id": "bad id!", "metadata": {"n": "x"}},
     ]
 
 
@@ -101,7 +101,7 @@ def test_error_rows_name_index_key_input_and_reason(seeded, run_import):
     assert error.input["global_key"] == "gk-1"
     assert "already exists" in error.message and error.error_type == "exists"
     bad = job.row_errors.get(index=3)
-    assert "row_data" in bad.message
+    assert bad.message.startswith("id: ")
 
 
 def test_missing_optional_fields_take_defaults_and_rows_may_differ(draft, run_import):

@@ -26,7 +26,7 @@ def small_chunks(settings):
 
 def data(n=10):
     items = rows(n)
-    items[4] = {"global_key": "bad"}  # no row_data: a row error in the second chunk
+    items[4] = {"global_key": "bad", "id": "bad id!"}  # a row error in the second chunk
     items[7] = dict(items[1])  # a duplicate key in the third chunk
     return items
 

@@ -74,5 +74,5 @@ def test_masks_labels_dict_shape_round_trips(version):
 
 def test_row_failures_have_one_shape_with_a_code(client):
     rows = client.create_dataset("codes").data_rows
-    result = rows.bulk_create([{"global_key": "x"}])
+    result = rows.bulk_create([{"global_key": "x", "metadata": "not an object"}])
     assert {"index", "key", "message", "error_type", "code"} <= set(result.errors[0])

@@ -24,14 +24,15 @@ def rows(client):
 
 
 def test_bulk_create_counts_and_row_errors(rows):
-    result = rows.bulk_create([row(1, age=28), row(2, age=32), {"global_key": "u3"}])
+    bad = {"global_key": "u3", "metadata": "not an object"}
+    result = rows.bulk_create([row(1, age=28), row(2, age=32), bad])
     assert (result.created, result.failed) == (2, 1)
     assert result.errors[0]["index"] == 2 and result.errors[0]["key"] == "u3"
-    assert "row_data" in result.errors[0]["message"]
+    assert "metadata" in result.errors[0]["message"]
     again = rows.bulk_create([row(1)])
     assert again.failed == 1 and "already exists" in again.errors[0]["message"]
     with pytest.raises(lo.InvalidInput) as raised:
-        rows.bulk_create([row(4), {"global_key": "u5"}], on_error="atomic")
+        rows.bulk_create([row(4), bad], on_error="atomic")
     assert raised.value.body["errors"]
     assert rows.first(global_key="u4") is None  # atomic: nothing written
 
@@ -136,7 +137,63 @@ def test_one_record_create_find_set_save_and_delete(rows):
     assert [r.name for r in rows.all()] == ["Robert"]
     with pytest.raises(lo.InvalidInput, match="already exists"):
         rows.create(id=bob.uid, row_data="https://x")
-    with pytest.raises(lo.InvalidInput, match="row_data"):
-        rows.create(name="no data")
+    assert rows.create(name="no data").row_data == ""  # a metadata-only record
+    with pytest.raises(lo.InvalidInput, match="metadata"):
+        rows.create(metadata="not an object")
     with pytest.raises(lo.NotFound):
         rows.get("nope")
+
+
+def test_flat_records_are_metadata_only_rows_read_back_flat(rows):
+    created = rows.bulk_create([{"name": "Alice", "age": 28}, {"name": "Bob", "global_key": "b"}])
+    assert (created.created, len(created)) == (2, 2)
+    alice, bob = created
+    assert (alice.name, alice["age"], alice.row_data, bob.global_key) == ("Alice", 28, "", "b")
+    assert alice.model_dump()["name"] == "Alice" and alice.uid.startswith("r-")
+    # by global_key without an id: the server derives the id, so an upsert finds the row
+    again = rows.upsert([{"global_key": "b", "email": "b@x"}])
+    assert (again.updated, again.created) == (1, 0)
+    assert (rows.first(global_key="b").name, rows.first(name="Bob").email) == ("Bob", "b@x")
+    failed = rows.bulk_create([{"global_key": "b", "name": "Bob again"}])
+    assert failed.failed == 1 and len(failed) == 0  # a failed record is not returned
+
+
+def test_base_model_sets_the_schema_and_its_defaults(client):
+    @client.model(table_name="Tasks")
+    class Task(lo.BaseModel):
+        title: str
+        status: str = "pending"
+        priority: int = 1
+        due: str | None = None
+        weight: "float | None"
+
+    assert Task.metadata_fields() == [
+        {"name": "title", "type": "string", "required": True},
+        {"name": "status", "type": "string", "default": "pending"},
+        {"name": "priority", "type": "integer", "default": 1},
+        {"name": "due", "type": "string"},
+        {"name": "weight", "type": "number"},
+    ]
+    schema = {f["name"]: f for f in Task.dataset.get_metadata_schema()}
+    assert (schema["priority"]["type"], schema["priority"]["default"]) == ("integer", 1)
+    assert schema["title"]["required"] is True and list(schema) == [
+        "title",
+        "status",
+        "priority",
+        "due",
+        "weight",
+    ]
+    created = Task.bulk_create([{"title": "a"}, {"title": "b", "priority": 3}, {"status": "x"}])
+    assert (created.created, created.failed) == (2, 1)
+    assert "title" in created.errors[0]["message"]
+    assert sorted((t.title, t.status, t.priority) for t in Task.all()) == [
+        ("a", "pending", 1),
+        ("b", "pending", 3),
+    ]
+    assert Task.first(title="b").priority == 3 and Task.create(title="c").status == "pending"
+
+    class Unbound(lo.BaseModel):
+        x: int
+
+    with pytest.raises(lo.InvalidInput):
+        Unbound.all()

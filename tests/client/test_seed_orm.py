@@ -1,7 +1,8 @@
 """The Airtable ORM "Batch Operations" seed page's examples (tests/client/orm_seed_examples.py,
 verbatim) through labelops_client, with only the connection changed: `User`, `Task` and
-`Record` are datasets' `data_rows`. An example the server cannot serve yet is a strict xfail
-naming what is missing; the ORM-style calls themselves are tested in test_records.py."""
+`Record` are datasets' `data_rows`, `@airtable_model` is `client.model` and `BaseModel`
+`lo.BaseModel`. Flat records (`{"name", "email"}`: no row_data) are metadata-only data rows;
+the ORM-style calls themselves are tested in test_records.py."""
 
 import builtins
 import json
@@ -19,26 +20,10 @@ client = lo.Client(url=URL, api_key=TOKEN)
 User = client.create_dataset("users").data_rows
 Task = client.create_dataset("tasks").data_rows
 Record = client.create_dataset("records").data_rows
+BaseModel = lo.BaseModel
+airtable_model = client.model
 """
 
-FLAT = (
-    "server: a data row needs row_data and takes its fields under `metadata` only; a flat ORM "
-    "record ({name, email, age}) is refused (no typed per-dataset metadata schema yet)"
-)
-SCHEMA = "server: no per-dataset metadata schema with types and defaults (metadata-schema/)"
-MISSING = {
-    "basic_bulk_create": FLAT,
-    "with_default_values": SCHEMA,
-    "mixed_data": FLAT,
-    "batch_processing_pattern": FLAT,
-    "import_from_csv": FLAT,
-    "import_from_json": FLAT,
-    # `create`, `save`, `delete` and `find_by(field=…)` on records work (test_records.py);
-    # these create flat records ({name, email}: no row_data), which is FLAT's gap.
-    "upsert_pattern": FLAT,
-    "with_progress_callback": FLAT,
-    "continue_on_error": FLAT,
-}
 # These define a helper and never call it (the page shows no call); they run as written. The
 # tqdm and pandas ones import those packages, which the client does not need.
 DEFINE_ONLY = {"sync_from_external_source", "stop_on_error", "rate_limits", "memory_usage"}
@@ -48,24 +33,22 @@ NEEDS_PACKAGE = {"with_tqdm_progress_bar": "tqdm"}
 # What each example should have done, checked after it ran (an example that "runs" while the
 # server refused every row is not a pass).
 CHECKS = {
-    "basic_bulk_create": "len(User.all()) == 2 + 4",
+    "basic_bulk_create": "len(User.all()) == 2 + 4 and len(users) == 4 and users[3].name == 'Dave'",
     "mixed_data": "len(User.all()) == 2 + 3",
-    "batch_processing_pattern": "len(User.all()) == 2 + 100",
+    "batch_processing_pattern": "len(User.all()) == 2 + 100 and len(all_users) == 100",
     "import_from_csv": "len(User.all()) == 2 + 2",
     "import_from_json": "len(Task.all()) == 2",
+    "with_default_values": "len(tasks) == 3 and sorted((t.title, t.status, t.priority) for t in "
+    "Task.all()) == [('Task 1', 'pending', 1), ('Task 2', 'pending', 1), ('Task 3', 'pending', 1)]",
+    "upsert_pattern": "User.first(email='alice@example.com').name == 'Alice Updated' and "
+    "User.first(email='new@example.com')['name'] == 'New User' and len(User.all()) == 3",
+    "with_progress_callback": "[u.name for u in users] == ['Alice'] and len(User.all()) == 3",
     "continue_on_error": "len(result['errors']) == 0",
     "export_to_csv": "count == 2 and 'alice@example.com' in open('users_export.csv').read()",
     "export_to_json": "sorted(u['name'] for u in json.load(open('users.json'))) == ['Alice','Bob']",
 }
 
-CASES = [
-    pytest.param(
-        name,
-        marks=[pytest.mark.xfail(strict=True, reason=MISSING[name])] if name in MISSING else [],
-        id=name,
-    )
-    for name in EXAMPLES
-]
+CASES = list(EXAMPLES)
 
 
 @pytest.fixture

@@ -192,7 +192,7 @@ def test_job_errors_of_imports_and_deletes_carry_the_shape(dataset, api, run_job
         imported = api.post(
             f"/api/v1/datasets/{dataset.pk}/data-rows/import/?mode=create",
             [{"global_key": "a", "row_data": "s3://a"}, {"global_key": "a", "row_data": "s3://b"},
-             {"global_key": "b"}],
+             {"global_key": "b", "id": "bad id!"}],
             format="json",
         )  # fmt: skip
     job = Job.objects.get(pk=imported.json()["id"])

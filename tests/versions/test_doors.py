@@ -289,7 +289,7 @@ def rows_file(tmp_path, name: str = "rows.ndjson"):
     records = [
         {"global_key": f"door-{i}", "row_data": f"s3://d/{i}.jpg", "metadata": {"i": i}}
         for i in range(3)
-    ] + [{"global_key": "no-data"}]
+    ] + [{"global_key": "no-data", "id": "bad id!"}]
     path = tmp_path / name
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     return path

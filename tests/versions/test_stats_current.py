@@ -181,7 +181,7 @@ def test_an_atomic_import_that_fails_leaves_the_counts(dataset, manager_api, run
         manager_api,
         dataset,
         "import",
-        [row(1), {"global_key": "bad"}],
+        [row(1), {"global_key": "bad", "id": "bad id!"}],
         run_jobs,
         on_error="atomic",
     )

@@ -16,7 +16,7 @@ from ..frames import check_metadata_keys, content_hash, frame_content
 from ..metadata_schema import MetadataSchema, dataset_metadata_schema
 from ..models import DatasetVersion
 from . import writes
-from .records import error_message
+from .records import error_message, first_uri, row_data_sources
 from .writes import batches, delete_staged_into, stage_ids
 
 SETTABLE = ("row_data", "metadata", "attachments")
@@ -74,11 +74,8 @@ def updated_content(content: dict, values: dict[str, Any], schema: MetadataSchem
     if "attachments" in values:
         new["attachments"] = values["attachments"]
     if "row_data" in values:
-        sources = list(content["sources"])
-        if sources[0]["uri"] != values["row_data"]:
-            sources[0] = {"id": sources[0]["id"], "uri": values["row_data"]}
-        new["sources"] = sources
-    return frame_content(new)
+        new["sources"] = row_data_sources(content.get("sources") or [], values)
+    return frame_content(new, sources_required=False)
 
 
 def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, limit: int):
@@ -111,7 +108,7 @@ def update_chunk(version_id: str, filters: dict, values: dict, *, after: str, li
             )
             continue
         h = content_hash(new)
-        new_row_data = new["sources"][0]["uri"]
+        new_row_data = first_uri(new)
         if h == old_hash and new_row_data == row_data:
             outcome.count("unchanged")
             continue

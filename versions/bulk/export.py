@@ -16,7 +16,7 @@ from dashboard.bulk.formats import format_detect
 from ..copy_on_write import effective_entries, iter_revision_ids
 from ..metadata_schema import MetadataSchema, dataset_metadata_schema, text_needs_quotes
 from ..models import DataRow, DatasetVersion, FrameRevision
-from .records import RECORD_TYPES
+from .records import RECORD_TYPES, first_uri
 
 
 def export_records(
@@ -54,7 +54,7 @@ def export_records(
                 yield {
                     "id": row_id,
                     "global_key": keys.get(row_id),
-                    "row_data": content["sources"][0]["uri"],
+                    "row_data": first_uri(content),
                     "metadata": content.get("meta") or {},
                     "attachments": content.get("attachments") or [],
                 }

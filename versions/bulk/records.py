@@ -80,20 +80,37 @@ def _fail(
 def _new_data_row_content(values: dict[str, Any]) -> dict:
     """`frame_content` of a new data row, without its checks that converted values always
     pass (row_data a string, metadata a dict, attachments a list); the metadata is checked
-    against the schema by the caller."""
-    if not values.get("row_data"):
-        raise RecordError("row_data: this field is required to create a data row.")
+    against the schema by the caller. Without row_data the row has no source: a metadata-only
+    record (its id given, as the client does for the ORM seed's flat records)."""
     meta = values.get("metadata") or {}
     try:
         check_metadata_keys(meta, field="meta")
     except ApplicationError as exc:
         raise RecordError(error_message(exc)) from None
     return {
-        "sources": [{"id": "default", "uri": values["row_data"]}],
+        "sources": [{"id": "default", "uri": values["row_data"]}] if values.get("row_data") else [],
         "meta": meta,
         "rois": [],
         "attachments": values.get("attachments") or [],
     }
+
+
+def first_uri(content: dict) -> str:
+    """A data row's row_data: its first source's URI, "" for a metadata-only row."""
+    sources = content.get("sources") or []
+    return sources[0]["uri"] if sources else ""
+
+
+def row_data_sources(sources: list[dict], values: dict[str, Any]) -> list[dict]:
+    """The sources after a write that gives `row_data`: the first source's URI replaced (a
+    metadata-only row gains one). An empty row_data (a blank CSV cell) changes nothing."""
+    uri = values.get("row_data")
+    if not uri:
+        return list(sources)
+    if sources and sources[0]["uri"] == uri:
+        return list(sources)
+    first = {"id": sources[0]["id"]} if sources else {"id": "default"}
+    return [{**first, "uri": uri}, *sources[1:]]
 
 
 # ---------------------------------------------------------------- the chunk writer
@@ -181,7 +198,12 @@ class FrameWriter:
                     values = {**values, name: clean}
             frame = self._frame(values, base)
             frame["meta"] = self.schema.complete(frame.get("meta") or {}, prefix=name)
-            return frame_content(frame)
+            # A data row may have no source; so may a frame that is such a row (changed
+            # through the frames door) as long as no source was given.
+            sourceless = self.shape == "data_rows" or (
+                base is not None and not base.get("sources") and "sources" not in values
+            )
+            return frame_content(frame, sources_required=not sourceless)
         except ApplicationError as exc:
             raise RecordError(error_message(exc)) from None
 
@@ -193,9 +215,7 @@ class FrameWriter:
             )
         if self.shape == "data_rows":
             sources = list(base.get("sources") or [])
-            if "row_data" in values and (not sources or sources[0]["uri"] != values["row_data"]):
-                first = {"id": sources[0]["id"]} if sources else {}
-                sources[:1] = [{**first, "uri": values["row_data"]}]
+            sources = row_data_sources(sources, values)
             meta = base.get("meta") or {}
             return {
                 "sources": sources,
@@ -236,10 +256,13 @@ class FrameWriter:
         return outcome
 
     def _id_of(self, values: dict[str, Any]) -> str | None:
-        """The given id, or the one derived from the first source URI."""
+        """The given id, or the one derived from the first source URI; a data row without
+        row_data (a metadata-only record) derives it from its global_key."""
         if values.get("id"):
             return values["id"]
         uri = self.uri(values)
+        if not uri and self.shape == "data_rows" and values.get("global_key"):
+            uri = "global_key\x00" + values["global_key"]
         return frame_id_for_uri(dataset_id=self.dataset_id, uri=uri) if uri else None
 
     def _plan(self, records, key, owner_of, outcome) -> list[tuple[Record, str]]:
@@ -265,7 +288,7 @@ class FrameWriter:
             else:
                 frame_id = self._id_of(values)
             if not frame_id:
-                need = "row_data" if self.shape == "data_rows" else "sources"
+                need = "row_data or global_key" if self.shape == "data_rows" else "sources"
                 _fail(outcome, record, key, f"id: give an id, or {need} to derive it from.")
                 continue
             if not FRAME_ID_RE.match(frame_id):
@@ -335,7 +358,7 @@ class FrameWriter:
                 continue
             text = canonical_json(content)
             h = hashlib.sha256(text.encode()).hexdigest()  # == frames.content_hash(content)
-            row_data = content["sources"][0]["uri"]
+            row_data = first_uri(content)
             final_key = gk or (row[1] if row else None)
             row_changed = row is not None and (row[2] != row_data or row[1] != final_key)
             claimed_ids[frame_id] = record.index

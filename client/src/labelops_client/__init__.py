@@ -18,10 +18,11 @@ from .labelbox import (
     Project,
     StreamType,
 )
-from .records import BulkResult, DataRow, DataRows, Dataset
+from .records import BaseModel, BulkResult, DataRow, DataRows, Dataset
 from .versions import BulkContext, DatasetVersion, SingleFrame
 
 __all__ = [
+    "BaseModel",
     "Batch",
     "BufferedJsonConverterOutput",
     "BufferedStream",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
@@ -130,6 +130,13 @@ class Client:
 
         body = {"name": name, "description": description, "tags": tags or []}
         return Dataset(self, self.post("datasets/", body).json())
+
+    def model(self, table_name: str, description: str = "") -> Callable[[type], type]:
+        """The ORM's `@airtable_model(table_name=...)`: bind a `BaseModel` subclass to the
+        dataset named `table_name`, its typed fields and defaults the metadata schema."""
+        from .records import model
+
+        return model(self, table_name, description)
 
     def get_dataset(self, dataset_id: str) -> Dataset:
         """Labelbox `client.get_dataset`."""

@@ -3,13 +3,16 @@ collection (bulk create/upsert/sync, find, update, delete, export, import) and `
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import types
+import typing
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from .client import Resource, Task, parse_time
 from .errors import InvalidInput, NotFound
@@ -49,6 +52,10 @@ class DataRow:
         if name in metadata:
             return metadata[name]
         raise AttributeError(name)
+
+    def __getitem__(self, name: str) -> Any:
+        """`record["name"]`: a field of the flat record (`model_dump()`)."""
+        return self.model_dump()[name]
 
     def __setattr__(self, name: str, value: Any) -> None:
         """`row.field = value`: row_data and attachments as they are, anything else a metadata
@@ -105,6 +112,28 @@ class BulkResult:
     failed: int = 0
     errors: list[dict] = field(default_factory=list)
     task: Task | None = None
+    _loader: Callable[[], list[DataRow]] | None = field(default=None, repr=False)
+    _records: list[DataRow] | None = field(default=None, repr=False)
+
+    @property
+    def records(self) -> list[DataRow]:
+        """The written records, read back in the input's order (the ORM's `bulk_create`
+        returns them); a failed record is not among them. Read on first use."""
+        if self._records is None:
+            self._records = self._loader() if self._loader else []
+        return self._records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[DataRow]:
+        return iter(self.records)
+
+    def __getitem__(self, index: int) -> DataRow:
+        return self.records[index]
+
+    def __bool__(self) -> bool:
+        return True
 
     @classmethod
     def of(cls, task: Task) -> BulkResult:
@@ -128,9 +157,36 @@ class DataRows:
         self.path = f"datasets/{dataset.uid}/data-rows/"
 
     def _import(self, records: Iterable[dict], **options: str) -> BulkResult:
-        body = {"records": list(records)}
+        sent = [as_record(r) for r in records]
+        if options.get("key") is None:
+            options.pop("key", None)
+            if any(not r.get("global_key") for r in sent):
+                options["key"] = "id"  # records without a global_key: by (given/derived) id
+        body = {"records": sent}
         task = Task(self.client, self.client.post(self.path + "import/", body, **options).json())
-        return self._finish(BulkResult.of(task), options.get("on_error"))
+        result = BulkResult.of(task)
+        result._loader = lambda: self._read_back(sent, result.errors)
+        return self._finish(result, options.get("on_error"))
+
+    def _read_back(self, sent: list[dict], errors: list[dict]) -> list[DataRow]:
+        """The rows of the records that did not fail, in their order (by id, global_key or
+        row_data, whichever the record has), read 100 at a time."""
+        failed = {e.get("index") for e in errors}
+        wanted = [(i, r) for i, r in enumerate(sent) if i not in failed]
+        found: dict[tuple[str, str], DataRow] = {}
+        for name in ("id", "global_key", "row_data"):
+            values = list(dict.fromkeys(r[name] for _, r in wanted if r.get(name)))
+            for start in range(0, len(values), 100):
+                chunk = values[start : start + 100]
+                for row in self.find_by(**{f"{name}__in": chunk}):
+                    found.setdefault((name, row.body.get(name)), row)
+        rows = []
+        for _, record in wanted:
+            for name in ("id", "global_key", "row_data"):
+                if record.get(name) and (name, record[name]) in found:
+                    rows.append(found[(name, record[name])])
+                    break
+        return rows
 
     @staticmethod
     def _finish(result: BulkResult, on_error: str | None) -> BulkResult:
@@ -144,8 +200,11 @@ class DataRows:
 
     def bulk_create(self, records: Iterable[dict], on_error: str = "continue") -> BulkResult:
         """The ORM's `Model.bulk_create(records)`: create every record (an existing key is a
-        row error); `on_error="atomic"` writes nothing if any row fails (raises)."""
-        return self._import(records, mode="create", on_error=on_error)
+        row error); `on_error="atomic"` writes nothing if any row fails (raises). Records may
+        be flat (`{"name": …, "age": …}`: fields other than id, global_key, row_data,
+        metadata and attachments are metadata fields). The result counts what was done and,
+        as the ORM's list of created records, iterates the rows written (`len(result)`)."""
+        return self._import(records, mode="create", on_error=on_error, key=None)
 
     def upsert(
         self, records: Iterable[dict], key: str = "global_key", on_error: str = "continue"
@@ -170,12 +229,7 @@ class DataRows:
         """The ORM's `Model.create(**fields)`: one record (`id`, `global_key`, `row_data`,
         `attachments`, `metadata`; any other field is a metadata field). Raises
         `InvalidInput` naming the reason when the server refuses it."""
-        record: dict[str, Any] = {"metadata": dict(fields.pop("metadata", None) or {})}
-        for name, value in fields.items():
-            if name in ROW_FIELDS:
-                record[name] = value
-            else:
-                record["metadata"][name] = value
+        record = as_record(fields)
         record.setdefault("id", "r-" + uuid.uuid4().hex)  # to read the row back
         result = self._import([record], mode="create", key="id")
         if result.errors or result.failed:
@@ -240,6 +294,29 @@ class DataRows:
         return self._finish(BulkResult.of(Task(self.client, response.json())), on_error)
 
 
+def as_record(fields: dict) -> dict:
+    """A record as the API takes it: a flat ORM record's own fields (anything but id,
+    global_key, row_data, metadata and attachments) under `metadata`. A record with neither
+    id, global_key nor row_data (a metadata-only record the server cannot key) gets an id."""
+    if not isinstance(fields, dict):
+        return fields  # the server names what is wrong with it
+    record: dict[str, Any] = {}
+    metadata = fields.get("metadata")
+    extra = {k: v for k, v in fields.items() if k not in ROW_FIELDS}
+    for name in ROW_FIELDS:
+        if name in fields and name != "metadata":
+            record[name] = fields[name]
+    if isinstance(metadata, dict):
+        record["metadata"] = {**metadata, **extra}
+    elif metadata is not None:
+        record["metadata"] = metadata  # not an object: the server names the field
+    elif extra:
+        record["metadata"] = extra
+    if not any(record.get(k) for k in ("id", "global_key", "row_data")):
+        record["id"] = "r-" + uuid.uuid4().hex
+    return record
+
+
 def _filter_name(lookup: str) -> str:
     """A lookup on a record's own (metadata) field as the API's `metadata__…` filter."""
     return lookup if lookup.split("__")[0] in FILTER_FIELDS else f"metadata__{lookup}"
@@ -278,3 +355,110 @@ class Dataset(Resource):
 
     def __repr__(self) -> str:
         return f"<Dataset {self.uid} {self.name!r}>"
+
+
+SCHEMA_TYPES = {
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "datetime": "datetime",
+}
+
+
+def _type_name(annotation: Any) -> tuple[str | None, bool]:
+    """(schema type, optional) of a field's annotation: `str`, `int | None`, "float"…; a type
+    the schema has no name for gives None (the field stays free-form)."""
+    if isinstance(annotation, str):
+        parts = [p.strip() for p in annotation.split("|")]
+    else:
+        args = typing.get_args(annotation)
+        is_union = args and typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        parts = [getattr(a, "__name__", str(a)) for a in (args if is_union else (annotation,))]
+    optional = "None" in parts or "NoneType" in parts
+    names = [p.removeprefix("Optional[").removesuffix("]") for p in parts]
+    names = [n for n in names if n not in ("None", "NoneType")]
+    return (SCHEMA_TYPES.get(names[0]) if len(names) == 1 else None), optional
+
+
+class BaseModel:
+    """An ORM model class (the seed's `BaseModel`): its annotated fields are the dataset's
+    typed metadata fields (a class value is the field's default; a field without one is
+    required), set by `client.model(table_name)` (the seed's `@airtable_model`). The class
+    then speaks for the dataset's `data_rows`: `Task.bulk_create([...])`, `Task.create(...)`,
+    `Task.all()`, `Task.first(...)`, `Task.find_by(...)`, `Task.upsert(...)`."""
+
+    dataset: ClassVar[Dataset | None] = None
+
+    @classmethod
+    def metadata_fields(cls) -> list[dict]:
+        """The metadata schema fields the class's annotations and defaults describe."""
+        fields = []
+        for name, annotation in inspect.get_annotations(cls).items():
+            if name.startswith("_") or name in ROW_FIELDS or name == "dataset":
+                continue
+            kind, optional = _type_name(annotation)
+            if kind is None:
+                continue
+            spec: dict[str, Any] = {"name": name, "type": kind}
+            default = cls.__dict__.get(name, inspect.Parameter.empty)
+            if default is not inspect.Parameter.empty and default is not None:
+                spec["default"] = default
+            elif default is inspect.Parameter.empty and not optional:
+                spec["required"] = True
+            fields.append(spec)
+        return fields
+
+    @classmethod
+    def rows(cls) -> DataRows:
+        if cls.dataset is None:
+            raise InvalidInput(
+                f"{cls.__name__} is bound to no dataset: decorate it with client.model(name).",
+                status=400,
+            )
+        return cls.dataset.data_rows
+
+    @classmethod
+    def bulk_create(cls, records: Iterable[dict], on_error: str = "continue") -> BulkResult:
+        """The ORM's `Model.bulk_create(records)` (see `DataRows.bulk_create`)."""
+        return cls.rows().bulk_create(records, on_error=on_error)
+
+    @classmethod
+    def upsert(cls, records: Iterable[dict], key: str = "global_key") -> BulkResult:
+        return cls.rows().upsert(records, key=key)
+
+    @classmethod
+    def create(cls, **fields: Any) -> DataRow:
+        """The ORM's `Model.create(**fields)`."""
+        return cls.rows().create(**fields)
+
+    @classmethod
+    def all(cls) -> list[DataRow]:
+        """The ORM's `Model.all()`."""
+        return cls.rows().all()
+
+    @classmethod
+    def first(cls, **lookups: Any) -> DataRow | None:
+        """The ORM's `Model.first(**lookups)`."""
+        return cls.rows().first(**lookups)
+
+    @classmethod
+    def find_by(cls, **lookups: Any) -> Iterator[DataRow]:
+        """The ORM's `Model.find_by(**lookups)`."""
+        return cls.rows().find_by(**lookups)
+
+
+def model(client: Any, table_name: str, description: str = "") -> Callable[[type], type]:
+    """The seed's `@airtable_model(table_name=...)`: a decorator binding a `BaseModel`
+    subclass to the dataset named `table_name` (created if missing) and setting that
+    dataset's metadata schema from the class's typed fields and defaults."""
+
+    def bind(cls: type) -> type:
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            raise TypeError("client.model(...) decorates a labelops_client.BaseModel subclass.")
+        dataset = client.create_dataset(table_name, description=description)
+        dataset.set_metadata_schema(cls.metadata_fields())
+        cls.dataset = dataset
+        return cls
+
+    return bind
