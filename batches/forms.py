@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from dashboard.errors import INT32_MAX, INT32_MIN, Invalid
 from dashboard.strict_json import json_parse
 
+from .analytics import LABELER_COLUMNS
 from .export import SWITCHES as EXPORT_SWITCHES
 from .models import (
     CONSENSUS_MAX_LABELS,
@@ -308,18 +309,7 @@ class ReviewForm(forms.Form):
 class AnalyticsForm(forms.Form):
     """The analytics page's query: a time range, the throughput bucket, the table's order."""
 
-    SORTS = [
-        "user",
-        "labels",
-        "accepted",
-        "rejected",
-        "pending_review",
-        "skips",
-        "median_seconds",
-        "agreement",
-        "gold_score",
-        "gold_labels",
-    ]
+    SORTS = LABELER_COLUMNS  # the labeler table sorts by any of its columns
 
     since = forms.DateTimeField(required=False)
     until = forms.DateTimeField(required=False)
