@@ -104,6 +104,13 @@ def batch_move(*, batch: Batch, direction: str) -> list[tuple[Batch, int | None,
             moved.save(update_fields=["priority", "updated_at"])
             batch_rows_reprioritise(pk, new[pk])
             changes.append((moved, now[pk], new[pk]))
+    if changes:
+        project_event(
+            "priorities.changed",
+            batch.project,
+            batches=[moved.pk for moved, _, _ in changes],
+            batches_changed=len(changes),
+        )
     return changes
 
 

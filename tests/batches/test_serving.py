@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from batches.models import Label, QueueEntry, Skip
 from batches.services import batch_create, label_submit, queue_next, queue_skip
-from dashboard.errors import Conflict, NotFound
+from dashboard.errors import Conflict, Invalid, NotFound
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +150,7 @@ def test_submit_errors(project, queue, labelers):
         label_submit(project=project, entry_id="x", user=labelers[0], annotation={})
     with pytest.raises(Conflict):
         label_submit(project=project, entry_id=entry.pk, user=labelers[1], annotation={})
-    with pytest.raises(Conflict, match="bus"):
+    with pytest.raises(Invalid, match="bus"):
         label_submit(
             project=project, entry_id=entry.pk, user=labelers[0], annotation={"classes": ["bus"]}
         )

@@ -94,8 +94,8 @@ def _import_all_failing(dataset, user) -> Job:
     from versions.bulk.start import rows_import_start
 
     lines = [
-        json.dumps({"global_key": "a-1"}),  # no row_data: cannot create
-        json.dumps({"global_key": "a-2"}),
+        json.dumps({"global_key": "a-1", "id": "bad id!"}),  # not an id
+        json.dumps({"global_key": "a-2", "id": "bad id!"}),
         json.dumps({"global_key": "a-3", "row_data": "s3://x", "metadata": 5}),
         "{not json",
         json.dumps({"global_key": "a-5", "colour": "red"}),

@@ -151,5 +151,6 @@ def test_the_labeling_page_says_a_row_has_no_row_data(client, draft, run_import)
     project = ProjectFactory(label_classes=["a"])
     batch_create(project=project, name="b", data_rows=["u-0"], priority=1)
     client.force_login(UserFactory(username="lab", role=Role.LABELER))
-    shown = client.post(f"/projects/{project.pk}/label/", {"action": "next"}).content.decode()
+    shown = client.post(f"/projects/{project.pk}/label/", {"action": "next"}, follow=True)
+    shown = shown.content.decode()
     assert "u-0" in shown and "(no row data: a metadata-only record)" in shown

@@ -349,7 +349,8 @@ def test_labels_deleted_by_page_api_job_and_admin(page, api, boss, run_jobs, as_
 def test_label_submitted_by_page_and_api_and_batch_completed_once(page, api, boss):
     project = project_with_batch("s", rows=2)
     batch = batch_of(project)
-    entry = page.post(page_url(project, "label/"), {"action": "next"}).context["entry"]
+    next_row = page.post(page_url(project, "label/"), {"action": "next"}, follow=True)
+    entry = next_row.context["entry"]
     page.post(
         page_url(project, "label/"),
         {"action": "submit", "entry": entry.pk, "annotation": "{}"},

@@ -77,7 +77,7 @@ def _import(dataset, lines, **options) -> Job:
     return job
 
 
-BAD = [json.dumps({"global_key": "k-1"}), "{oops"]
+BAD = [json.dumps({"global_key": "k-1", "id": "bad id!"}), "{oops"]
 GOOD = json.dumps({"global_key": "k-2", "row_data": "s3://a/2"})
 
 
