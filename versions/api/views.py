@@ -439,7 +439,7 @@ class FrameDeleteApi(APIView):
         request=FramesDeleteSerializer,
         responses={
             200: DeletedSerializer,
-            400: OpenApiResponse(description="Unknown ids (listed in `missing`): nothing deleted"),
+            404: OpenApiResponse(description="Unknown ids (listed in `missing`): nothing deleted"),
             409: OpenApiResponse(description="Published version"),
         },
     )
