@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from dashboard.errors import Invalid, NotFound
+from dashboard.errors import NotFound
 from dashboard.roles import Role, user_has_role
 
 from .models import Batch, GoldRow, Label, Project, QueueEntry
@@ -35,7 +35,7 @@ def label_list(
     data_row: str | None = None,
 ) -> QuerySet[Label]:
     """The project's labels, filtered; a labeler (below reviewer) sees only their own.
-    `author` is a user id or a username (400 naming it when there is no such user)."""
+    `author` is a user id or a username (a 404 naming it when there is no such user)."""
     labels = labels_query(project=project)
     if not user_has_role(user, Role.REVIEWER):
         labels = labels.filter(author_id=user.pk)
@@ -47,7 +47,7 @@ def label_list(
             users = get_user_model().objects.filter(Q(pk=int(author)) | Q(username=author))
         found = list(users.values_list("pk", flat=True)[:2])
         if not found:
-            raise Invalid(f"No user {author!r}.", field="author")
+            raise NotFound(f"No user {author!r}.", field="author")
         labels = labels.filter(author_id__in=found)
     if batch_id:
         labels = labels.filter(batch_id=batch_id)

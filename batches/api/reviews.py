@@ -126,7 +126,9 @@ class RejectInputSerializer(InputSerializer):
 @extend_schema_field(
     {
         "type": "array",
-        "items": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+        "items": {
+            "oneOf": [{"type": "integer"}, {"type": "string", "minLength": 1, "maxLength": 64}]
+        },
         "minItems": 1,
         "maxItems": REVIEW_BULK_MAX,
     }
@@ -155,6 +157,8 @@ class BulkReviewInputSerializer(InputSerializer):
     label_ids = LabelIdsField()
     decision = serializers.ChoiceField(choices=Label.Decision.choices)
     reason = reason_field(required=False, allow_blank=True, default="")
+
+    required_when = ("decision", Label.Decision.REJECT.value, ("reason",))
 
     def validate(self, attrs):
         if attrs["decision"] == Label.Decision.REJECT and not attrs.get("reason", "").strip():

@@ -688,12 +688,29 @@ class GoldRowSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class GoldItemSerializer(serializers.Serializer):
-    """One gold row of a PUT (the schema of an item; `GoldItemsField` reads them)."""
+class GoldItemSerializer(InputSerializer):
+    """One gold row of a PUT (the schema of an item; `GoldItemsField` reads them): no other
+    keys, exactly one of `data_row` / `global_key`."""
 
-    data_row = serializers.CharField(required=False, allow_null=True)
-    global_key = serializers.CharField(required=False, allow_null=True)
-    annotation = serializers.JSONField(help_text="The known answer: a JSON object")
+    one_of = ("data_row", "global_key")
+
+    data_row = serializers.CharField(
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        min_length=1,
+        max_length=max_length("data_rows"),
+    )
+    global_key = serializers.CharField(
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        min_length=1,
+        max_length=max_length("global_keys"),
+    )
+    annotation = with_schema(
+        serializers.JSONField, {**ANNOTATION_SCHEMA, "description": "The known answer"}
+    )()
 
 
 def gold_item(i: int, item) -> dict:
@@ -728,7 +745,7 @@ def gold_item(i: int, item) -> dict:
     return {"data_row" if has_id else "global_key": value, "annotation": annotation}
 
 
-@extend_schema_field(GoldItemSerializer(many=True))
+@extend_schema_field(GoldItemSerializer(many=True, max_length=MAX_GOLD_ROWS))
 class GoldItemsField(serializers.Field):
     def to_internal_value(self, items):
         if not isinstance(items, list):  # an empty list sets nothing

@@ -185,6 +185,16 @@ def exactly_one_of(schema: dict, names: tuple[str, ...]) -> None:
     schema["else"] = given(second)
 
 
+def required_when(schema: dict, field: str, value, names: tuple[str, ...]) -> None:
+    """`schema` requires the text fields `names`, not blank, when `field` is `value`
+    (InputSerializer.required_when; `if`/`then`, as `exactly_one_of`, which it excludes)."""
+    schema["if"] = {"required": [field], "properties": {field: {"const": value}}}
+    schema["then"] = {
+        "required": list(names),
+        "properties": {name: {"type": "string", "pattern": NOT_BLANK} for name in names},
+    }
+
+
 def error_codes(method: str, operation: dict) -> list[str]:
     codes = ["400", "401", "403", "404"]
     if method != "get" or "409" in operation.get("responses", {}):
@@ -208,6 +218,8 @@ def add_errors_and_paging(result: dict, generator, request, public) -> dict:
             schema.setdefault("additionalProperties", False)
             if strict[name].one_of and not name.startswith("Patched"):
                 exactly_one_of(schema, strict[name].one_of)
+            if strict[name].required_when and not name.startswith("Patched"):
+                required_when(schema, *strict[name].required_when)
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})

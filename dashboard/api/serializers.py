@@ -178,6 +178,10 @@ class InputSerializer(serializers.Serializer):
     # Fields of which exactly one must be given (not null): a 400 naming the first otherwise,
     # and the schema says so (dashboard.api.schema.exactly_one_of).
     one_of: tuple[str, ...] = ()
+    # `(field, value, names)`: when `field` is `value`, the text fields `names` are required
+    # and not blank (the serializer's `validate` checks it; dashboard.api.schema.required_when
+    # says so in the schema).
+    required_when: tuple = ()
 
     def validate(self, attrs):
         if self.one_of:

@@ -46,7 +46,7 @@ def test_duplicate_ids_in_one_add_are_reported(version):
 
 def test_delete_reports_unknown_ids(version):
     version.add_frames(frames(1))
-    with pytest.raises(lo.InvalidInput):
+    with pytest.raises(lo.NotFound):
         version.delete_frames(["f00000", "nope"])
 
 

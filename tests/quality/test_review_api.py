@@ -435,7 +435,9 @@ def test_labels_list(reviewer_api, project, labelled, labelers, batch):
     assert ids(f"data_row={labelled[2].data_row_id}") == [labelled[2].pk]
     assert ids("page_size=2") == [labelled[0].pk, labelled[1].pk]
     assert reviewer_api.get(url(project, "labels/?status=nope")).status_code == 400
-    assert reviewer_api.get(url(project, "labels/?author=nobody")).status_code == 400
+    response = reviewer_api.get(url(project, "labels/?author=nobody"))
+    assert response.status_code == 404
+    assert response.json()["author"] == ["No user 'nobody'."]
 
 
 def test_a_labeler_lists_only_their_own_labels(project, labelled, labelers):

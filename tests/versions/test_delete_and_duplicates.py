@@ -98,9 +98,9 @@ def test_an_invalid_frame_fails_with_its_key_and_code(root, api):
 
 def test_unknown_ids_are_refused_by_name_and_nothing_is_deleted(root, api):
     response = delete(api, root, {"ids": ["f0", "nope", "gone", "nope"]})
-    assert response.status_code == 400
+    assert response.status_code == 404
     body = response.json()
-    assert body["missing"] == ["nope", "gone"] and body["code"] == "invalid"
+    assert body["missing"] == ["nope", "gone"] and body["code"] == "not_found"
     assert "2 of the ids" in body["ids"][0] and "'nope'" in body["ids"][0]
     assert set(frames_of(root)) == {"f0", "f1", "f2"}
     with pytest.raises(Exception, match="not frames of this version"):

@@ -115,7 +115,7 @@ def test_delete_by_ids_hides_frames_in_this_version_only(manager_api, draft):
     unknown = manager_api.post(
         frames_url(draft, "delete/"), {"ids": ["f0", "f3", "ghost"]}, format="json"
     )
-    assert unknown.status_code == 400  # an unknown id: reported, and nothing deleted
+    assert unknown.status_code == 404  # an unknown id: reported, and nothing deleted
     assert unknown.json()["missing"] == ["ghost"] and "ghost" in unknown.json()["ids"][0]
     response = manager_api.post(frames_url(draft, "delete/"), {"ids": ["f0", "f3"]}, format="json")
     assert response.json() == {"deleted": 2, "sources_deleted": 0, "failed": []}

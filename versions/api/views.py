@@ -22,7 +22,7 @@ from dashboard.api.pagination import (
     page_size,
 )
 from dashboard.api.responses import job_accepted
-from dashboard.api.schema import PROJECTION_ITEM_PATTERN, PROJECTION_PATTERN
+from dashboard.api.schema import PROJECTION_ITEM_PATTERN, PROJECTION_PATTERN, WHITE
 from dashboard.api.serializers import JobSerializer, query_bool, refuse_unknown
 from dashboard.errors import Invalid
 from versions import selectors, services
@@ -439,7 +439,7 @@ class FrameDeleteApi(APIView):
         request=FramesDeleteSerializer,
         responses={
             200: DeletedSerializer,
-            400: OpenApiResponse(description="Unknown ids (listed in `missing`): nothing deleted"),
+            404: OpenApiResponse(description="Unknown ids (listed in `missing`): nothing deleted"),
             409: OpenApiResponse(description="Published version"),
         },
     )
@@ -468,7 +468,13 @@ from rest_framework import serializers  # noqa: E402
 from dashboard.api.serializers import InputSerializer  # noqa: E402
 from dashboard.errors import NotFound  # noqa: E402
 from dashboard.roles import Role  # noqa: E402
-from versions.metadata_schema import MAX_FIELDS, TYPES  # noqa: E402
+from versions.metadata_schema import (  # noqa: E402
+    MAX_FIELDS,
+    MAX_NAME_LENGTH,
+    MAX_OPTION_LENGTH,
+    MAX_OPTIONS,
+    TYPES,
+)
 
 
 class DatasetByNameApi(APIView):
@@ -539,22 +545,55 @@ class FrameQueryApi(APIView):
         )
 
 
+# A metadata field's name: not blank, neither `$` nor `.`, no white space at either end.
+METADATA_NAME_PATTERN = f"^[^$.{WHITE}](?:[^$.]*[^$.{WHITE}])?$"
+# A field's default, by its type (null: none). An enum's default must be one of its own
+# options, which a schema cannot state: the schema lets an enum have none.
+METADATA_DEFAULTS = {
+    "string": {"type": ["string", "null"]},
+    "number": {"type": ["number", "null"]},
+    "integer": {"type": ["integer", "null"], "minimum": -(2**63), "maximum": 2**63 - 1},
+    "boolean": {"type": ["boolean", "null"]},
+    "datetime": {"type": ["string", "null"], "format": "date-time"},
+    "enum": {"type": "null"},
+}
 METADATA_FIELD_SCHEMA = {
     "type": "object",
     "properties": {
-        "name": {"type": "string", "maxLength": 100},
+        "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_NAME_LENGTH,
+            "pattern": METADATA_NAME_PATTERN,
+            "description": "Unique in the schema; no `$` or `.`, no spaces at either end",
+        },
         "type": {"type": "string", "enum": list(TYPES)},
-        "default": {"description": "a value of the field's type", "nullable": True},
+        "default": {"description": "a value of the field's type (an enum: one of its options)"},
         "required": {"type": "boolean", "default": False},
         "options": {
-            "type": "array",
-            "items": {"type": "string", "maxLength": 255},
-            "maxItems": 1000,
+            "type": ["array", "null"],
+            "items": {"type": "string", "minLength": 1, "maxLength": MAX_OPTION_LENGTH},
+            "minItems": 1,
+            "maxItems": MAX_OPTIONS,
+            "uniqueItems": True,
             "description": "the values of an enum (required for an enum, refused otherwise)",
         },
     },
     "required": ["name", "type"],
     "additionalProperties": False,
+    "allOf": [
+        {
+            "if": {"properties": {"type": {"const": kind}}},
+            "then": {
+                "properties": {
+                    "default": METADATA_DEFAULTS[kind],
+                    "options": {"type": "array"} if kind == "enum" else {"type": "null"},
+                },
+                **({"required": ["options"]} if kind == "enum" else {}),
+            },
+        }
+        for kind in TYPES
+    ],
 }
 METADATA_SCHEMA = {
     "type": "object",

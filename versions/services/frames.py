@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from dashboard.bulk.records import Outcome, Record, RowError
-from dashboard.errors import ApplicationError, Invalid
+from dashboard.errors import ApplicationError, Invalid, NotFound
 
 from ..bulk.chunks import delete_ids_chunk, ids_present
 from ..bulk.records import FrameWriter, error_message
@@ -126,8 +126,8 @@ def frames_delete(
     *, version: DatasetVersion, ids: list[str], delete_sources: bool = False
 ) -> dict[str, Any]:
     """Delete frames from a draft: a tombstone per id, so ancestors' frames stay untouched
-    (the bulk delete's rule). Every id must be a frame of the version: unknown ids are an
-    `Invalid` naming `ids` (listed in `missing`) and nothing is deleted. A data row that
+    (the bulk delete's rule). Every id must be a frame of the version: unknown ids are a
+    `NotFound` naming `ids` (listed in `missing`) and nothing is deleted. A data row that
     carries labels is not deleted, and a repeated id is deleted once: each a row failure. With
     `delete_sources`, the deleted rows' source records go too (those no version still holds:
     see `writes.delete_staged`). Returns `{deleted, sources_deleted, failed: [row failure]}`."""
@@ -146,7 +146,7 @@ def frames_delete(
     missing = [i for i in dict.fromkeys(ids) if i not in present]
     if missing:
         shown = ", ".join(repr(i) for i in missing[:5]) + (", …" if len(missing) > 5 else "")
-        raise Invalid(
+        raise NotFound(
             f"{len(missing):,} of the ids are not frames of this version ({shown}); "
             "nothing was deleted.",
             field="ids",

@@ -454,7 +454,7 @@ class DatasetVersion(Resource):
 
     def delete_frames(self, frames: Sequence[Frame | str], delete_sources: bool = False) -> int:
         """ClearML `delete_frames(frames, delete_sources)` (ids or frames): how many were
-        deleted. An id the version lacks raises `InvalidInput` (its body's `missing` lists
+        deleted. An id the version lacks raises `NotFound` (its body's `missing` lists
         them) and nothing is deleted; `delete_sources` also removes the deleted frames' source
         records that no version still holds."""
         body: dict[str, Any] = {"ids": [frame_id(f) for f in frames]}
