@@ -38,6 +38,7 @@ from ..selectors import (
     project_list,
     queue_preview,
 )
+from . import quality_serializers as q
 from . import serializers as s
 
 JOB_202 = OpenApiResponse(JobSerializer, description="Accepted: the job (Location header).")
@@ -430,12 +431,12 @@ class AgreementApi(APIView):
     read_role = Role.REVIEWER
 
     @extend_schema(
-        parameters=[s.AgreementQuerySerializer],
-        responses={200: s.AgreementSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+        parameters=[q.AgreementQuerySerializer],
+        responses={200: q.AgreementSerializer, 400: ERRORS[400], 404: ERRORS[404]},
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        query = valid(s.AgreementQuerySerializer, request.query_params.dict())
+        query = valid(q.AgreementQuerySerializer, request.query_params.dict())
         batch = None
         if query.get("batch_id"):
             batch = batch_ref(project=project, batch_id=query["batch_id"])
@@ -448,7 +449,7 @@ class GoldPagination(CursorPagination):
 
 class GoldApi(ListAPIView):
     read_role = Role.REVIEWER
-    serializer_class = s.GoldRowSerializer
+    serializer_class = q.GoldRowSerializer
     pagination_class = GoldPagination
     filter_backends: list = []
 
@@ -456,15 +457,15 @@ class GoldApi(ListAPIView):
         return gold_list(project=project_get(project_id=self.kwargs["project_id"]))
 
     @extend_schema(
-        request=s.GoldInputSerializer,
-        responses={200: s.GoldResultSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+        request=q.GoldInputSerializer,
+        responses={200: q.GoldResultSerializer, 400: ERRORS[400], 404: ERRORS[404]},
     )
     def put(self, request, project_id: str):
         project = project_get(project_id=project_id)
         body = request_body(request)
         if isinstance(body, list):
             body = {"rows": body}
-        body = valid(s.GoldInputSerializer, body)
+        body = valid(q.GoldInputSerializer, body)
         return Response(services.gold_set(project=project, rows=body["rows"], user=request.user))
 
 
@@ -485,9 +486,9 @@ class LabelerAnalyticsApi(APIView):
     read_role = Role.REVIEWER
 
     @extend_schema(
-        parameters=[s.LabelersQuerySerializer],
+        parameters=[q.LabelersQuerySerializer],
         responses={
-            200: s.LabelersSerializer,
+            200: q.LabelersSerializer,
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="?format=csv"),
             400: ERRORS[400],
             404: ERRORS[404],
@@ -495,7 +496,7 @@ class LabelerAnalyticsApi(APIView):
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        query = valid(s.LabelersQuerySerializer, request.query_params.dict())
+        query = valid(q.LabelersQuerySerializer, request.query_params.dict())
         lines = labeler_stats(project=project, since=query.get("since"), until=query.get("until"))
         if query.get("format") == "csv":
             return labelers_csv(lines, filename=f"labelers-{project.pk}.csv")
@@ -506,16 +507,16 @@ class ThroughputApi(APIView):
     read_role = Role.REVIEWER
 
     @extend_schema(
-        parameters=[s.ThroughputQuerySerializer],
-        responses={200: s.ThroughputSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+        parameters=[q.ThroughputQuerySerializer],
+        responses={200: q.ThroughputSerializer, 400: ERRORS[400], 404: ERRORS[404]},
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        query = valid(s.ThroughputQuerySerializer, request.query_params.dict())
+        query = valid(q.ThroughputQuerySerializer, request.query_params.dict())
         answer = throughput(
             project=project,
             bucket=query.get("bucket", "day"),
             since=query.get("since"),
             until=query.get("until"),
         )
-        return Response(s.ThroughputSerializer(answer).data)
+        return Response(q.ThroughputSerializer(answer).data)
