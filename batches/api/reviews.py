@@ -38,15 +38,11 @@ def _batch(batch) -> dict:
     return {"id": batch.pk, "name": batch.name}
 
 
-class ReviewItemSerializer(serializers.Serializer):
-    """`{label, data_row, batch, other_labels, agreement, expires_at}`."""
+class RowAndBatchRefs(serializers.Serializer):
+    """`data_row: {id, global_key, row_data}` and `batch: {id, name}` of an item's objects."""
 
-    label = LabelSerializer()
     data_row = serializers.SerializerMethodField()
     batch = serializers.SerializerMethodField()
-    other_labels = LabelSerializer(many=True)
-    agreement = serializers.FloatField(allow_null=True)
-    expires_at = serializers.DateTimeField()
 
     @extend_schema_field(RowRefSerializer)
     def get_data_row(self, item) -> dict:
@@ -57,25 +53,24 @@ class ReviewItemSerializer(serializers.Serializer):
         return _batch(item["batch"])
 
 
-class RowDetailSerializer(serializers.Serializer):
+class ReviewItemSerializer(RowAndBatchRefs):
+    """`{label, data_row, batch, other_labels, agreement, expires_at}`."""
+
+    label = LabelSerializer()
+    other_labels = LabelSerializer(many=True)
+    agreement = serializers.FloatField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+
+
+class RowDetailSerializer(RowAndBatchRefs):
     """`{data_row, batch, state, labels_required, labels, agreement, escalated, gold}`."""
 
-    data_row = serializers.SerializerMethodField()
-    batch = serializers.SerializerMethodField()
     state = serializers.ChoiceField(choices=["queued", "reserved", "in_review", "done"])
     labels_required = serializers.IntegerField()
     labels = LabelSerializer(many=True)
     agreement = serializers.FloatField(allow_null=True)
     escalated = serializers.BooleanField()
     gold = serializers.JSONField(allow_null=True)
-
-    @extend_schema_field(RowRefSerializer)
-    def get_data_row(self, item) -> dict:
-        return _row(item["data_row"])
-
-    @extend_schema_field(BatchRefSerializer)
-    def get_batch(self, item) -> dict:
-        return _batch(item["batch"])
 
 
 class FailedLabelSerializer(serializers.Serializer):
