@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.errors import Conflict, NotFound
+from dashboard.events import event_record
 from versions.models import DataRow
 
 from ..models import Batch, GoldRow, GoldServing, Label, Project, QueueEntry, Skip
@@ -292,6 +293,14 @@ def gold_submit(*, project: Project, entry_id: int, user, annotation: dict) -> L
             raise Conflict("You have already labelled this row.") from None
         GoldServing.objects.filter(pk=serving.pk).update(
             state=GoldServing.State.LABELLED, reserved_until=None
+        )
+        event_record(
+            type="label.submitted",
+            actor=user,
+            project=project.pk,
+            object_type="label",
+            object_id=label.pk,
+            data={"label": label.pk, "batch": entry.batch_id, "data_row": serving.data_row_id},
         )
     label.project, label.author = project, user
     return label

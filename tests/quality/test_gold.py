@@ -183,6 +183,11 @@ def test_the_answer_does_not_tell_gold_apart(labeler_api, qproject, labeler, row
         url(qproject, f"queue/{gold_item['entry']}/submit/"), {"annotation": CAR}, format="json"
     )
     assert first.status_code == 201 and set(first.json()) >= {"id", "annotation"}
+    # a label on a gold row is a submitted label for the event log too (its transaction)
+    from dashboard.models import Event
+
+    event = Event.objects.get(type="label.submitted", object_id=first.json()["id"])
+    assert event.data["data_row"] == rows[1].pk
     plain = labeler_api.post(url(qproject, "queue/next/")).json()
     assert gold_item["data_row"]["id"] == rows[1].pk and plain["data_row"]["id"] == rows[0].pk
     assert set(gold_item) == set(plain)
