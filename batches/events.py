@@ -20,6 +20,18 @@ def project_event(type: str, project: Project, **data: Any) -> None:
     )
 
 
+def label_submitted_event(*, project_id: str, label_id, batch_id, data_row_id, actor) -> None:
+    """`label.submitted`: the label with its batch and data row (ordinary and gold rows alike)."""
+    event_record(
+        type="label.submitted",
+        actor=actor,
+        project=project_id,
+        object_type="label",
+        object_id=label_id,
+        data={"label": label_id, "batch": batch_id, "data_row": data_row_id},
+    )
+
+
 def batch_event(type: str, batch: Batch, actor=CURRENT_ACTOR, **data: Any) -> None:
     """An event about a batch: its project and dataset (a deleted batch's too), its name."""
     event_record(

@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.errors import Conflict, NotFound
-from dashboard.events import event_record
 from versions.models import DataRow
 
+from ..events import label_submitted_event
 from ..models import Batch, GoldRow, GoldServing, Label, Project, QueueEntry, Skip
 from ..similarity import similarity
 from .rows import failed_row, failed_without_index
@@ -294,13 +294,12 @@ def gold_submit(*, project: Project, entry_id: int, user, annotation: dict) -> L
         GoldServing.objects.filter(pk=serving.pk).update(
             state=GoldServing.State.LABELLED, reserved_until=None
         )
-        event_record(
-            type="label.submitted",
+        label_submitted_event(
+            project_id=project.pk,
+            label_id=label.pk,
+            batch_id=entry.batch_id,
+            data_row_id=serving.data_row_id,
             actor=user,
-            project=project.pk,
-            object_type="label",
-            object_id=label.pk,
-            data={"label": label.pk, "batch": entry.batch_id, "data_row": serving.data_row_id},
         )
     label.project, label.author = project, user
     return label

@@ -11,9 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.errors import Conflict, Invalid, NotFound
-from dashboard.events import event_record
 
-from ..events import batch_completed_check
+from ..events import batch_completed_check, label_submitted_event
 from ..models import Label, Project, QueueEntry, review_chosen
 from .agreement import agreement_refresh
 from .gold import gold_next, gold_skip, gold_submit
@@ -177,13 +176,12 @@ def _label_record(
                         row = (*row[:3], _status_now(row[0]), *row[4:])
             if row is not None:
                 label_id, batch_id, row_id = row[:3]
-                event_record(
-                    type="label.submitted",
+                label_submitted_event(
+                    project_id=project.pk,
+                    label_id=label_id,
+                    batch_id=batch_id,
+                    data_row_id=row_id,
                     actor=author,
-                    project=project.pk,
-                    object_type="label",
-                    object_id=label_id,
-                    data={"label": label_id, "batch": batch_id, "data_row": row_id},
                 )
                 batch_completed_check(batch_id, actor=author)
     except IntegrityError as exc:
