@@ -1,5 +1,6 @@
 """Lists of data rows given as text or an uploaded file: one global key or id per line, CSV
-(column `global_key`, `data_row` or `id`, else the first), a JSON array or NDJSON.
+(column `global_key`, `data_row` or `id`, else the first; a cell loses the `'` an export put
+before a formula character), a JSON array or NDJSON.
 
 Read as a stream and counted while reading: the reader stops at the first row past `limit`
 and at the first value longer than its model field, so a hostile list costs at most `limit`
@@ -14,6 +15,7 @@ import re
 from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
+from dashboard.bulk.csv_cells import csv_unescape
 from dashboard.errors import Invalid
 from dashboard.strict_json import json_parse
 from versions.models import DataRow
@@ -221,7 +223,7 @@ def _collect(
             body = records if column is not None else _chain(first, records)
             column = column or 0
             for n, record in enumerate(body, start=1):
-                value = record[column].strip() if len(record) > column else ""
+                value = csv_unescape(record[column]).strip() if len(record) > column else ""
                 if value:
                     rows.add(value, f"Row {n}")
         except csv.Error as exc:
