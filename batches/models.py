@@ -23,6 +23,18 @@ RESERVATION_SECONDS_MAX = 7 * 24 * 3600  # a week
 CONSENSUS_MAX_LABELS = 100
 REVIEW_REASON_MAX_LENGTH = 2000  # a reviewer's reason for a rejection
 
+# A project's settings: what `project_create` / `project_update` take, the API, the admin and
+# the project form edit.
+PROJECT_SETTINGS = (
+    "name",
+    "description",
+    "label_classes",
+    "reservation_seconds",
+    "review_percentage",
+    "agreement_threshold",
+    "gold_percentage",
+)
+
 
 def validate_label_classes(classes) -> list[str]:
     """A project's ontology: unique, non-empty strings (None is none). Every door checks it."""
