@@ -4,6 +4,7 @@ serializer, call one service or selector, render the result (400/404/409, never 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -125,8 +126,27 @@ class RowListJSONParser(StrictJSONParser):
 class RowListInput:
     """Create-batch endpoints: a JSON body, or multipart with the row list as a `file`."""
 
+    # (The docstring is the endpoints' description in the schema.) The body is read by the
+    # view's `input_serializer`, its row list counted up to `rows_limit`.
+
     parser_classes = [RowListJSONParser, StrictMultiPartParser]
     rows_limit: int
+    input_serializer: type[serializers.Serializer]
+
+    @staticmethod
+    def row_list_schema(input_serializer: type, *, name_field: str, responses: dict):
+        """The endpoint's schema: the JSON body, the multipart alternative, `?format=&key=`."""
+        return extend_schema(
+            request={
+                "application/json": input_serializer,
+                "multipart/form-data": row_list_upload(name_field),
+            },
+            parameters=ROW_LIST_PARAMETERS,
+            responses=responses,
+        )
+
+    def valid_body(self, request) -> dict:
+        return valid(self.input_serializer, request_body(request, rows_limit=self.rows_limit))
 
 
 def request_body(request, *, rows_limit: int | None = None) -> Any:
@@ -220,6 +240,7 @@ class ProjectDetailApi(APIView):
 
 class BatchListApi(RowListInput, ListAPIView):
     rows_limit = services.MAX_BATCH_ROWS
+    input_serializer = BatchInputSerializer
     serializer_class = BatchSerializer
     pagination_class = OldestFirst
     filter_backends: list = []
@@ -231,17 +252,12 @@ class BatchListApi(RowListInput, ListAPIView):
         page = super().paginate_queryset(queryset)
         return None if page is None else with_review_counts(page)
 
-    @extend_schema(
-        request={
-            "application/json": BatchInputSerializer,
-            "multipart/form-data": row_list_upload("name"),
-        },
-        parameters=ROW_LIST_PARAMETERS,
-        responses={201: BatchCreatedSerializer, **ERRORS},
+    @RowListInput.row_list_schema(
+        BatchInputSerializer, name_field="name", responses={201: BatchCreatedSerializer, **ERRORS}
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = valid(BatchInputSerializer, request_body(request, rows_limit=self.rows_limit))
+        body = self.valid_body(request)
         batch, failed = services.batch_create(project=project, user=request.user, **body)
         if batch is None:
             # Rows naming nothing are a 404; rows already in the project a 409 (their state).
@@ -259,29 +275,36 @@ class BatchListApi(RowListInput, ListAPIView):
 
 class BatchBulkApi(RowListInput, APIView):
     rows_limit = services.MAX_BATCHES_ROWS
+    input_serializer = BatchesInputSerializer
 
-    @extend_schema(
-        request={
-            "application/json": BatchesInputSerializer,
-            "multipart/form-data": row_list_upload("name_prefix"),
-        },
-        parameters=ROW_LIST_PARAMETERS,
-        responses={202: JOB_202, **ERRORS},
+    @RowListInput.row_list_schema(
+        BatchesInputSerializer, name_field="name_prefix", responses={202: JOB_202, **ERRORS}
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = valid(BatchesInputSerializer, request_body(request, rows_limit=self.rows_limit))
+        body = self.valid_body(request)
         job = services.batches_create(project=project, user=request.user, **body)
         return job_accepted(job, request)
 
 
-class BatchFromDatasetApi(APIView):
-    @extend_schema(request=FromDatasetInputSerializer, responses={202: JOB_202, **ERRORS})
+# A project's long operation: the body validated by `input_serializer`, the job started by
+# `start(project=, user=, **body)`, answered 202. Not a docstring: the schema would show it as
+# every subclass's description; each subclass declares its own schema.
+class ProjectJobApi(APIView):
+    input_serializer: type[serializers.Serializer]
+    start: Callable[..., Job]
+
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = valid(FromDatasetInputSerializer, request_body(request))
-        job = services.batches_create_from_dataset(project=project, user=request.user, **body)
+        body = valid(self.input_serializer, request_body(request))
+        job = self.start(project=project, user=request.user, **body)
         return job_accepted(job, request)
+
+
+@extend_schema(request=FromDatasetInputSerializer, responses={202: JOB_202, **ERRORS})
+class BatchFromDatasetApi(ProjectJobApi):
+    input_serializer = FromDatasetInputSerializer
+    start = staticmethod(services.batches_create_from_dataset)
 
 
 class BatchDetailApi(APIView):
@@ -408,13 +431,10 @@ class QueueSkipApi(APIView):
         return Response(QueueItemSerializer(entry).data)
 
 
-class ExportApi(APIView):
-    @extend_schema(request=ExportInputSerializer, responses={202: JOB_202, **ERRORS})
-    def post(self, request, project_id: str):
-        project = project_get(project_id=project_id)
-        body = valid(ExportInputSerializer, request_body(request))
-        job = services.export_start(project=project, user=request.user, **body)
-        return job_accepted(job, request)
+@extend_schema(request=ExportInputSerializer, responses={202: JOB_202, **ERRORS})
+class ExportApi(ProjectJobApi):
+    input_serializer = ExportInputSerializer
+    start = staticmethod(services.export_start)
 
 
 class ExportStreamApi(APIView):
@@ -444,13 +464,10 @@ class ExportStreamApi(APIView):
         return response
 
 
-class PublishLabelsApi(APIView):
-    @extend_schema(request=PublishLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
-    def post(self, request, project_id: str):
-        project = project_get(project_id=project_id)
-        body = valid(PublishLabelsInputSerializer, request_body(request))
-        job = services.labels_publish_start(project=project, user=request.user, **body)
-        return job_accepted(job, request)
+@extend_schema(request=PublishLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
+class PublishLabelsApi(ProjectJobApi):
+    input_serializer = PublishLabelsInputSerializer
+    start = staticmethod(services.labels_publish_start)
 
 
 # --- Quality: agreement, gold rows, analytics ---------------------------------------------------
