@@ -140,6 +140,12 @@ def project_page(request, project_id: str):
     return render(request, template, _project_context(request, project))
 
 
+def _project_and_batch(project_id: str, batch_id: str):
+    """The batch a page's URL names, with its project (404 for either unknown)."""
+    project = project_get(project_id=project_id)
+    return project, batch_get(project=project, batch_id=batch_id)
+
+
 def _after_batch_edit(request, project, notice: str = ""):
     """htmx: the refreshed batch table saying what changed (the queue preview follows via an
     event); else back to the project page, with the same words as a message."""
@@ -166,8 +172,7 @@ def _priority_words(priority) -> str:
 @role_required(Role.MANAGER)
 @page_errors
 def batch_priority(request, project_id: str, batch_id: str):
-    project = project_get(project_id=project_id)
-    batch = batch_get(project=project, batch_id=batch_id)
+    project, batch = _project_and_batch(project_id, batch_id)
     raw = request.POST.get("priority", "").strip()
     form = BatchPriorityForm(request.POST)
     try:
@@ -200,8 +205,7 @@ def batch_priority(request, project_id: str, batch_id: str):
 @role_required(Role.MANAGER)
 @page_errors
 def batch_move(request, project_id: str, batch_id: str):
-    project = project_get(project_id=project_id)
-    batch = batch_get(project=project, batch_id=batch_id)
+    project, batch = _project_and_batch(project_id, batch_id)
     form = BatchMoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, first_error(form).message)
@@ -323,8 +327,7 @@ def confirmed(verb: str, *, preview=None):
         @page_errors
         @wraps(action)
         def view(request, project_id: str, batch_id: str):
-            project = project_get(project_id=project_id)
-            batch = batch_get(project=project, batch_id=batch_id)
+            project, batch = _project_and_batch(project_id, batch_id)
             if request.method == "POST":
                 return action(request, project, batch)
             extra = {} if preview is None else preview(batch)
@@ -382,8 +385,7 @@ ROWS_PER_PAGE = 50
 def batch_page(request, project_id: str, batch_id: str):
     """One batch: its facts, progress by state, consensus, its rows (paged, by state), the
     latest labels (managers), its own export and the verbs behind confirmations."""
-    project = project_get(project_id=project_id)
-    batch = batch_get(project=project, batch_id=batch_id)
+    project, batch = _project_and_batch(project_id, batch_id)
     state = request.GET.get("state", "")
     state = state if state in BATCH_ROW_STATES else ""
     page = Paginator(batch_rows(batch=batch, state=state), ROWS_PER_PAGE).get_page(
