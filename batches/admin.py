@@ -24,6 +24,7 @@ from dashboard.roles import Role
 from . import services
 from .forms import BatchAdminForm, ProjectAdminForm
 from .models import (
+    PROJECT_SETTINGS,
     REVIEW_REASON_MAX_LENGTH,
     Batch,
     GoldRow,
@@ -60,15 +61,7 @@ class ProjectAdmin(RoleAdmin):
     inlines = [BatchInline]
     form = ProjectAdminForm  # the API's rules for the ontology and the reservation time
     service_writes = ("add", "change")
-    add_fields = change_fields = (
-        "name",
-        "description",
-        "label_classes",
-        "reservation_seconds",
-        "review_percentage",
-        "agreement_threshold",
-        "gold_percentage",
-    )
+    add_fields = change_fields = PROJECT_SETTINGS
 
     def service_add(self, request, data):
         return services.project_create(**{k: data[k] for k in self.add_fields}, user=request.user)

@@ -19,6 +19,7 @@ from .models import (
     CONSENSUS_MAX_LABELS,
     NAME_MAX_LENGTH,
     NAME_PREFIX_MAX_LENGTH,
+    PROJECT_SETTINGS,
     RESERVATION_SECONDS_MAX,
     RESERVATION_SECONDS_MIN,
     REVIEW_REASON_MAX_LENGTH,
@@ -107,15 +108,7 @@ class ProjectAdminForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = [
-            "name",
-            "description",
-            "label_classes",
-            "reservation_seconds",
-            "review_percentage",
-            "agreement_threshold",
-            "gold_percentage",
-        ]
+        fields = list(PROJECT_SETTINGS)
 
     def clean_label_classes(self):
         return validate_label_classes(self.cleaned_data.get("label_classes"))

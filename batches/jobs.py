@@ -31,18 +31,24 @@ PRIORITY_CHUNK = 10_000
 DELETE_LABELS_CHUNK = 5_000
 
 
+def _still_there(queryset, gone: str):
+    """The object the job's params name, or the job fails saying it is `gone`."""
+    found = queryset.first()
+    if found is None:
+        raise JobFailed(gone)
+    return found
+
+
 def _project(run: JobRun) -> Project:
-    project = Project.objects.filter(pk=run.params["project_id"]).first()
-    if project is None:
-        raise JobFailed("The project was deleted.")
-    return project
+    return _still_there(
+        Project.objects.filter(pk=run.params["project_id"]), "The project was deleted."
+    )
 
 
 def _input(run: JobRun) -> list:
-    job_input = JobInput.objects.filter(job_id=run.job.pk).first()
-    if job_input is None:
-        raise JobFailed("The job's input is missing.")
-    return job_input.rows
+    return _still_there(
+        JobInput.objects.filter(job_id=run.job.pk), "The job's input is missing."
+    ).rows
 
 
 def _report(chunk: Chunk, failed: list[dict]) -> None:
@@ -133,14 +139,14 @@ def create_batches_from_dataset(run: JobRun) -> dict:
     from .selectors import dataset_rows_outside
 
     project = _project(run)
-    dataset = Dataset.objects.filter(pk=run.params["dataset_id"]).first()
-    if dataset is None:
-        raise JobFailed("The dataset was deleted.")
+    dataset = _still_there(
+        Dataset.objects.filter(pk=run.params["dataset_id"]), "The dataset was deleted."
+    )
     version = None
     if run.params.get("version_id"):
-        version = DatasetVersion.objects.filter(pk=run.params["version_id"]).first()
-        if version is None:
-            raise JobFailed("The version was deleted.")
+        version = _still_there(
+            DatasetVersion.objects.filter(pk=run.params["version_id"]), "The version was deleted."
+        )
     state = run.checkpoint or {"after": "", "number": 0, "batches": []}
     while True:
         ids = list(
@@ -202,9 +208,7 @@ def set_priorities(run: JobRun) -> dict:
 )
 def delete_labels(run: JobRun) -> dict:
     """Delete the batch's labels and re-queue its rows (optionally keeping templates)."""
-    batch = Batch.objects.filter(pk=run.params["batch_id"]).first()
-    if batch is None:
-        raise JobFailed("The batch was deleted.")
+    batch = _still_there(Batch.objects.filter(pk=run.params["batch_id"]), "The batch was deleted.")
     state = run.checkpoint or {"after": 0, "labels_deleted": 0, "rows_requeued": 0}
     labelled = labelled_entries(batch=batch).order_by("id")
     while True:
@@ -282,9 +286,10 @@ def publish_labels(run: JobRun) -> dict:
     from .services import label_rois
 
     project = _project(run)
-    version = DatasetVersion.objects.filter(pk=run.params["version_id"], removed=False).first()
-    if version is None:
-        raise JobFailed("The target version was removed.")
+    version = _still_there(
+        DatasetVersion.objects.filter(pk=run.params["version_id"], removed=False),
+        "The target version was removed.",
+    )
     labels = labels_to_publish(project=project, dataset_id=run.params["dataset_id"])
     state = run.checkpoint or {"after": "", "index": 0, "updated": 0}
     while True:

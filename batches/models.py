@@ -23,6 +23,18 @@ RESERVATION_SECONDS_MAX = 7 * 24 * 3600  # a week
 CONSENSUS_MAX_LABELS = 100
 REVIEW_REASON_MAX_LENGTH = 2000  # a reviewer's reason for a rejection
 
+# A project's settings: what `project_create` / `project_update` take, the API, the admin and
+# the project form edit.
+PROJECT_SETTINGS = (
+    "name",
+    "description",
+    "label_classes",
+    "reservation_seconds",
+    "review_percentage",
+    "agreement_threshold",
+    "gold_percentage",
+)
+
 
 def validate_label_classes(classes) -> list[str]:
     """A project's ontology: unique, non-empty strings (None is none). Every door checks it."""
@@ -70,6 +82,28 @@ def batch_sort_value(priority: int | None) -> int:
 def _int32(field: str) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(
         **{f"{field}__gte": INT32_MIN, f"{field}__lte": INT32_MAX}
+    )
+
+
+def _owner(to, related_name: str = "+") -> models.ForeignKey:
+    """The project, batch or data row a row belongs to (deleted with it), without an index of
+    its own: the model's composite indexes serve its lookups (an index is one more write on
+    every insert)."""
+    return models.ForeignKey(
+        to, on_delete=models.CASCADE, related_name=related_name, db_index=False
+    )
+
+
+def _optional_user() -> models.ForeignKey:
+    """A user the row names for a while (a holder, a reviewer); null once they are deleted.
+    No index of its own: a partial one where a lookup needs it."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
 
@@ -169,15 +203,9 @@ class QueueEntry(models.Model):
     # Every index is written on every reservation and submit (they change `state`, which the
     # serving index covers, so no update is HOT): the queue keeps only the indexes its queries
     # use. Project and batch lookups use the composite indexes below.
-    project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="queue_entries", db_index=False
-    )
-    batch = models.ForeignKey(
-        Batch, on_delete=models.CASCADE, related_name="queue_entries", db_index=False
-    )
-    data_row = models.ForeignKey(
-        DataRow, on_delete=models.CASCADE, related_name="queue_entries", db_index=False
-    )
+    project = _owner(Project, "queue_entries")
+    batch = _owner(Batch, "queue_entries")
+    data_row = _owner(DataRow, "queue_entries")
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     priority_override = models.IntegerField(null=True, blank=True)
     # Effective priority: override, else batch priority, else NO_PRIORITY_SORT. The id is the
@@ -185,14 +213,7 @@ class QueueEntry(models.Model):
     sort_priority = models.BigIntegerField(default=NO_PRIORITY_SORT)
     labels_required = models.PositiveSmallIntegerField(default=1)
     labels_count = models.PositiveSmallIntegerField(default=0)
-    reserved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-    )
+    reserved_by = _optional_user()
     reserved_until = models.DateTimeField(null=True, blank=True)
     # When the row was served to its current holder (kept on renewal): a label's `seconds`.
     reserved_at = models.DateTimeField(null=True, blank=True)
@@ -304,15 +325,9 @@ class Label(models.Model):
 
     # Written once per submit: only the indexes its queries use (project lookups go through
     # `label_once_per_author` and `label_project_status`, batch ones `label_batch_status`).
-    project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="labels", db_index=False
-    )
-    batch = models.ForeignKey(
-        Batch, on_delete=models.CASCADE, related_name="labels", db_index=False
-    )
-    data_row = models.ForeignKey(
-        DataRow, on_delete=models.CASCADE, related_name="labels", db_index=False
-    )
+    project = _owner(Project, "labels")
+    batch = _owner(Batch, "labels")
+    data_row = _owner(DataRow, "labels")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="labels"
     )
@@ -326,14 +341,7 @@ class Label(models.Model):
     # From the moment the row was served to this labeler to the submit (null: not served).
     seconds = models.FloatField(null=True, blank=True)
     # The review: who decided what, why and when (empty until decided).
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-    )
+    reviewer = _optional_user()
     decision = models.CharField(
         max_length=8, choices=Decision.choices, blank=True, default="", db_default=""
     )
@@ -342,14 +350,7 @@ class Label(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     # A reviewer's reservation of this label (one per reviewer per project).
-    review_reserved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-    )
+    review_reserved_by = _optional_user()
     review_reserved_until = models.DateTimeField(null=True, blank=True)
     # Quality: this label's mean similarity to the row's other counted labels (null with no
     # other), and on a gold row its similarity to the gold answer.
@@ -442,9 +443,7 @@ class GoldRow(models.Model):
     """A row of one of the project's batches with a known answer: each labeler is served it at
     most once (`GoldServing`), and each label on it gets its similarity to the answer."""
 
-    project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="gold_rows", db_index=False
-    )
+    project = _owner(Project, "gold_rows")
     data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="+")
     annotation = models.JSONField()
     created_by = models.ForeignKey(
@@ -472,7 +471,7 @@ class GoldServing(models.Model):
         LABELLED = "labelled"
         SKIPPED = "skipped"
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    project = _owner(Project)
     data_row = models.ForeignKey(DataRow, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     state = models.CharField(max_length=16, choices=State.choices, default=State.RESERVED)
@@ -503,7 +502,7 @@ class AgreementBucket(models.Model):
     a batch or a project are a sum over at most 10 rows per batch, whatever the labels."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+", db_index=False)
+    batch = _owner(Batch)
     bucket = models.PositiveSmallIntegerField()
     rows = models.IntegerField(default=0)
     total = models.FloatField(default=0)

@@ -140,6 +140,12 @@ def project_page(request, project_id: str):
     return render(request, template, _project_context(request, project))
 
 
+def _project_and_batch(project_id: str, batch_id: str):
+    """The batch a page's URL names, with its project (404 for either unknown)."""
+    project = project_get(project_id=project_id)
+    return project, batch_get(project=project, batch_id=batch_id)
+
+
 def _after_batch_edit(request, project, notice: str = ""):
     """htmx: the refreshed batch table saying what changed (the queue preview follows via an
     event); else back to the project page, with the same words as a message."""
@@ -166,8 +172,7 @@ def _priority_words(priority) -> str:
 @role_required(Role.MANAGER)
 @page_errors
 def batch_priority(request, project_id: str, batch_id: str):
-    project = project_get(project_id=project_id)
-    batch = batch_get(project=project, batch_id=batch_id)
+    project, batch = _project_and_batch(project_id, batch_id)
     raw = request.POST.get("priority", "").strip()
     form = BatchPriorityForm(request.POST)
     try:
@@ -200,8 +205,7 @@ def batch_priority(request, project_id: str, batch_id: str):
 @role_required(Role.MANAGER)
 @page_errors
 def batch_move(request, project_id: str, batch_id: str):
-    project = project_get(project_id=project_id)
-    batch = batch_get(project=project, batch_id=batch_id)
+    project, batch = _project_and_batch(project_id, batch_id)
     form = BatchMoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, first_error(form).message)
@@ -300,70 +304,77 @@ def batches_from_dataset(request, project_id: str):
     )
 
 
-def _confirm(request, project_id, batch_id, *, verb: str):
-    project = project_get(project_id=project_id)
-    batch = batch_get(project=project, batch_id=batch_id)
-    labels = batch_labels_count(batch=batch)
-    labelled_rows = batch_labelled_rows_count(batch=batch)
+def _confirm_page(request, project, batch, *, verb: str, status: int = 200, **extra):
+    """The confirmation of a destructive verb on a batch: what it holds now (labels, labelled
+    rows), with `extra` (a preview, an error)."""
     context = {
         "project": project,
         "batch": batch,
-        "labels": labels,
-        "labelled_rows": labelled_rows,
+        "labels": batch_labels_count(batch=batch),
+        "labelled_rows": batch_labelled_rows_count(batch=batch),
         "verb": verb,
+        **extra,
     }
-    return project, batch, context
+    return render(request, "batches/confirm.html", context, status=status)
 
 
-@role_required(Role.MANAGER)
-@page_errors
-def batch_delete_labels(request, project_id: str, batch_id: str):
-    project, batch, context = _confirm(request, project_id, batch_id, verb="delete-labels")
-    if request.method == "POST":
-        form = DeleteLabelsForm(request.POST)
-        form.is_valid()  # a checkbox: always valid
-        result = services.batch_delete_labels(batch=batch, **form.cleaned_data, user=request.user)
-        if isinstance(result, Job):
-            messages.success(request, "Deleting the labels in the background.")
-            return redirect("job-detail", job_id=result.pk)
-        deleted, requeued = result["labels_deleted"], result["rows_requeued"]
-        messages.success(
-            request,
-            f"{deleted} label{pluralize(deleted)} deleted; "
-            f"{requeued} row{pluralize(requeued)} re-queued for labeling.",
+def confirmed(verb: str, *, preview=None):
+    """A manager's verb on a batch behind a confirmation page: GET shows it (with `preview(batch)`
+    if given), POST runs the decorated action(request, project, batch)."""
+
+    def decorate(action):
+        @role_required(Role.MANAGER)
+        @page_errors
+        @wraps(action)
+        def view(request, project_id: str, batch_id: str):
+            project, batch = _project_and_batch(project_id, batch_id)
+            if request.method == "POST":
+                return action(request, project, batch)
+            extra = {} if preview is None else preview(batch)
+            return _confirm_page(request, project, batch, verb=verb, **extra)
+
+        return view
+
+    return decorate
+
+
+@confirmed("delete-labels")
+def batch_delete_labels(request, project, batch):
+    form = DeleteLabelsForm(request.POST)
+    form.is_valid()  # a checkbox: always valid
+    result = services.batch_delete_labels(batch=batch, **form.cleaned_data, user=request.user)
+    if isinstance(result, Job):
+        messages.success(request, "Deleting the labels in the background.")
+        return redirect("job-detail", job_id=result.pk)
+    deleted, requeued = result["labels_deleted"], result["rows_requeued"]
+    messages.success(
+        request,
+        f"{deleted} label{pluralize(deleted)} deleted; "
+        f"{requeued} row{pluralize(requeued)} re-queued for labeling.",
+    )
+    return redirect("project-detail", project_id=project.pk)
+
+
+@confirmed("delete")
+def batch_delete(request, project, batch):
+    try:
+        services.batch_delete(batch=batch)
+    except ApplicationError as exc:
+        # Labels may have arrived since the confirmation was shown: state it as it is now.
+        batch = batch_get(project=project, batch_id=batch.pk)
+        return _confirm_page(
+            request, project, batch, verb="delete", error=exc.message, status=exc.status_code
         )
-        return redirect("project-detail", project_id=project.pk)
-    return render(request, "batches/confirm.html", context)
+    messages.success(request, f"Batch {batch.name!r} deleted; its data rows stay.")
+    return redirect("project-detail", project_id=project.pk)
 
 
-@role_required(Role.MANAGER)
-@page_errors
-def batch_delete(request, project_id: str, batch_id: str):
-    project, batch, context = _confirm(request, project_id, batch_id, verb="delete")
-    if request.method == "POST":
-        try:
-            services.batch_delete(batch=batch)
-        except ApplicationError as exc:
-            # Labels may have arrived since the confirmation was shown: state it as it is now.
-            project, batch, context = _confirm(request, project_id, batch_id, verb="delete")
-            context["error"] = exc.message
-            return render(request, "batches/confirm.html", context, status=exc.status_code)
-        messages.success(request, f"Batch {batch.name!r} deleted; its data rows stay.")
-        return redirect("project-detail", project_id=project.pk)
-    return render(request, "batches/confirm.html", context)
-
-
-@role_required(Role.MANAGER)
-@page_errors
-def batch_remove_queued(request, project_id: str, batch_id: str):
+@confirmed("remove-queued", preview=lambda batch: {"removal": batch_removal_preview(batch=batch)})
+def batch_remove_queued(request, project, batch):
     """GET: what removing the queued rows will do; POST: remove them."""
-    project, batch, context = _confirm(request, project_id, batch_id, verb="remove-queued")
-    if request.method == "POST":
-        result = services.batch_remove_queued_data_rows(batch=batch)
-        messages.success(request, f"Batch {batch.name!r}: {services.removed_text(result)}.")
-        return redirect("batch-detail", project_id=project.pk, batch_id=batch.pk)
-    context["removal"] = batch_removal_preview(batch=batch)
-    return render(request, "batches/confirm.html", context)
+    result = services.batch_remove_queued_data_rows(batch=batch)
+    messages.success(request, f"Batch {batch.name!r}: {services.removed_text(result)}.")
+    return redirect("batch-detail", project_id=project.pk, batch_id=batch.pk)
 
 
 ROWS_PER_PAGE = 50
@@ -374,8 +385,7 @@ ROWS_PER_PAGE = 50
 def batch_page(request, project_id: str, batch_id: str):
     """One batch: its facts, progress by state, consensus, its rows (paged, by state), the
     latest labels (managers), its own export and the verbs behind confirmations."""
-    project = project_get(project_id=project_id)
-    batch = batch_get(project=project, batch_id=batch_id)
+    project, batch = _project_and_batch(project_id, batch_id)
     state = request.GET.get("state", "")
     state = state if state in BATCH_ROW_STATES else ""
     page = Paginator(batch_rows(batch=batch, state=state), ROWS_PER_PAGE).get_page(

@@ -12,11 +12,11 @@ from rest_framework import serializers
 
 from dashboard.api.serializers import InputSerializer
 
-from ..models import (
-    validate_annotation,
-)
+from ..models import validate_annotation
 from ..row_lists import max_length
-from .serializers import ANNOTATION_SCHEMA, FailedRowSerializer, UserRefSerializer, with_schema
+from .batch_serializers import FailedRowSerializer
+from .fields import RowItemsField, with_schema
+from .label_serializers import ANNOTATION_SCHEMA, UserRefSerializer
 
 MAX_GOLD_ROWS = 10_000  # rows in one `PUT gold/`
 
@@ -58,75 +58,58 @@ class GoldRowSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+def row_key_field(target: str) -> serializers.CharField:
+    """An item's `data_row` or `global_key` (`target` data_rows / global_keys): one of them."""
+    return serializers.CharField(
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
+        min_length=1,
+        max_length=max_length(target),
+    )
+
+
 class GoldItemSerializer(InputSerializer):
     """One gold row of a PUT (the schema of an item; `GoldItemsField` reads them): no other
     keys, exactly one of `data_row` / `global_key`."""
 
     one_of = ("data_row", "global_key")
 
-    data_row = serializers.CharField(
-        required=False,
-        allow_null=True,
-        trim_whitespace=False,
-        min_length=1,
-        max_length=max_length("data_rows"),
-    )
-    global_key = serializers.CharField(
-        required=False,
-        allow_null=True,
-        trim_whitespace=False,
-        min_length=1,
-        max_length=max_length("global_keys"),
-    )
+    data_row = row_key_field("data_rows")
+    global_key = row_key_field("global_keys")
     annotation = with_schema(
         serializers.JSONField, {**ANNOTATION_SCHEMA, "description": "The known answer"}
     )()
 
 
-def gold_item(i: int, item) -> dict:
-    if not isinstance(item, dict):
-        raise serializers.ValidationError(f"Item {i} must be an object.")
-    unknown = set(item) - {"data_row", "global_key", "annotation"}
-    if unknown:
-        raise serializers.ValidationError(
-            f"Item {i} has unknown keys: {', '.join(sorted(unknown))}."
-        )
-    has_id, has_key = item.get("data_row") is not None, item.get("global_key") is not None
-    if has_id == has_key:
-        raise serializers.ValidationError(f"Item {i} needs exactly one of data_row or global_key.")
-    value = item["data_row"] if has_id else item["global_key"]
-    target = "data_rows" if has_id else "global_keys"
-    if not isinstance(value, str) or not value or len(value) > max_length(target):
-        raise serializers.ValidationError(
-            f"Item {i}: the row must be a non-empty string of at most "
-            f"{max_length(target)} characters."
-        )
-    if "annotation" not in item:
-        raise serializers.ValidationError(f"Item {i} needs an annotation.")
-    try:
-        annotation = validate_annotation(item["annotation"])
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(f"Item {i}: annotation: {exc.messages[0]}") from None
-    limit = django_settings.LABEL_MAX_ANNOTATION_BYTES
-    if len(json.dumps(annotation, separators=(",", ":"), ensure_ascii=False).encode()) > limit:
-        raise serializers.ValidationError(
-            f"Item {i}: an annotation is at most {limit} bytes of JSON."
-        )
-    return {"data_row" if has_id else "global_key": value, "annotation": annotation}
-
-
 @extend_schema_field(GoldItemSerializer(many=True, max_length=MAX_GOLD_ROWS))
-class GoldItemsField(serializers.Field):
-    def to_internal_value(self, items):
-        if not isinstance(items, list):  # an empty list sets nothing
+class GoldItemsField(RowItemsField):
+    """`[{data_row | global_key, annotation}]` (an empty list sets nothing), each checked: one
+    of the two keys, a row as long as the data row field at most, a valid annotation."""
+
+    value_key = "annotation"
+    limit = MAX_GOLD_ROWS
+    allow_empty = True
+
+    def read_item(self, i: int, item: dict, *, key: str, value) -> dict:
+        target = "data_rows" if key == "data_row" else "global_keys"
+        if not isinstance(value, str) or not value or len(value) > max_length(target):
             raise serializers.ValidationError(
-                "Must be a list of {data_row | global_key, annotation}."
+                f"Item {i}: the row must be a non-empty string of at most "
+                f"{max_length(target)} characters."
             )
-        if len(items) > MAX_GOLD_ROWS:
+        if "annotation" not in item:
+            raise serializers.ValidationError(f"Item {i} needs an annotation.")
+        try:
+            annotation = validate_annotation(item["annotation"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(f"Item {i}: annotation: {exc.messages[0]}") from None
+        limit = django_settings.LABEL_MAX_ANNOTATION_BYTES
+        if len(json.dumps(annotation, separators=(",", ":"), ensure_ascii=False).encode()) > limit:
             raise serializers.ValidationError(
-                f"At most {MAX_GOLD_ROWS} rows are accepted; got {len(items)}."
+                f"Item {i}: an annotation is at most {limit} bytes of JSON."
             )
-        return [gold_item(i, item) for i, item in enumerate(items)]
+        return {key: value, "annotation": annotation}
 
 
 class GoldInputSerializer(InputSerializer):

@@ -18,39 +18,11 @@ from ..models import REVIEW_REASON_MAX_LENGTH, Label
 from ..review_selectors import label_list, review_item, row_detail
 from ..selectors import project_get
 from ..services.reviews import REVIEW_BULK_MAX
-from .serializers import (
-    BatchRefSerializer,
-    Int32Field,
-    LabelSerializer,
-    RowRefSerializer,
-    StrictCharField,
-)
+from .fields import Int32Field, StrictCharField
+from .label_serializers import LabelSerializer, RowAndBatchRefs
 from .views import ERRORS, OldestFirst, request_body, valid
 
 # --- Shapes ---------------------------------------------------------------------------------
-
-
-def _row(row) -> dict:
-    return {"id": row.pk, "global_key": row.global_key, "row_data": row.row_data}
-
-
-def _batch(batch) -> dict:
-    return {"id": batch.pk, "name": batch.name}
-
-
-class RowAndBatchRefs(serializers.Serializer):
-    """`data_row: {id, global_key, row_data}` and `batch: {id, name}` of an item's objects."""
-
-    data_row = serializers.SerializerMethodField()
-    batch = serializers.SerializerMethodField()
-
-    @extend_schema_field(RowRefSerializer)
-    def get_data_row(self, item) -> dict:
-        return _row(item["data_row"])
-
-    @extend_schema_field(BatchRefSerializer)
-    def get_batch(self, item) -> dict:
-        return _batch(item["batch"])
 
 
 class ReviewItemSerializer(RowAndBatchRefs):

@@ -4,6 +4,7 @@ serializer, call one service or selector, render the result (400/404/409, never 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -39,7 +40,36 @@ from ..selectors import (
     queue_preview,
 )
 from . import quality_serializers as q
-from . import serializers as s
+from .batch_serializers import (
+    BatchCreatedSerializer,
+    BatchesInputSerializer,
+    BatchInputSerializer,
+    BatchPatchSerializer,
+    BatchSerializer,
+    DeleteLabelsInputSerializer,
+    FromDatasetInputSerializer,
+    RemovedSerializer,
+    ReorderInputSerializer,
+)
+from .label_serializers import (
+    LabelSerializer,
+    QueueItemSerializer,
+    QueueQuerySerializer,
+    ReservationSerializer,
+    SubmitInputSerializer,
+)
+from .priority_serializers import (
+    PrioritiesInputSerializer,
+    PrioritiesResultSerializer,
+    PriorityItemSerializer,
+)
+from .project_serializers import (
+    ExportInputSerializer,
+    ExportQuerySerializer,
+    ProjectInputSerializer,
+    ProjectSerializer,
+    PublishLabelsInputSerializer,
+)
 
 JOB_202 = OpenApiResponse(JobSerializer, description="Accepted: the job (Location header).")
 ERRORS = {
@@ -96,8 +126,27 @@ class RowListJSONParser(StrictJSONParser):
 class RowListInput:
     """Create-batch endpoints: a JSON body, or multipart with the row list as a `file`."""
 
+    # (The docstring is the endpoints' description in the schema.) The body is read by the
+    # view's `input_serializer`, its row list counted up to `rows_limit`.
+
     parser_classes = [RowListJSONParser, StrictMultiPartParser]
     rows_limit: int
+    input_serializer: type[serializers.Serializer]
+
+    @staticmethod
+    def row_list_schema(input_serializer: type, *, name_field: str, responses: dict):
+        """The endpoint's schema: the JSON body, the multipart alternative, `?format=&key=`."""
+        return extend_schema(
+            request={
+                "application/json": input_serializer,
+                "multipart/form-data": row_list_upload(name_field),
+            },
+            parameters=ROW_LIST_PARAMETERS,
+            responses=responses,
+        )
+
+    def valid_body(self, request) -> dict:
+        return valid(self.input_serializer, request_body(request, rows_limit=self.rows_limit))
 
 
 def request_body(request, *, rows_limit: int | None = None) -> Any:
@@ -160,38 +209,39 @@ class OldestFirst(CursorPagination):
 
 
 class ProjectListApi(ListAPIView):
-    serializer_class = s.ProjectSerializer
+    serializer_class = ProjectSerializer
     filter_backends: list = []
 
     def get_queryset(self):
         return project_list()
 
-    @extend_schema(request=s.ProjectInputSerializer, responses={201: s.ProjectSerializer, **ERRORS})
+    @extend_schema(request=ProjectInputSerializer, responses={201: ProjectSerializer, **ERRORS})
     def post(self, request):
-        body = valid(s.ProjectInputSerializer, request_body(request))
+        body = valid(ProjectInputSerializer, request_body(request))
         project = services.project_create(**body, user=request.user)
-        return Response(s.ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
 class ProjectDetailApi(APIView):
-    @extend_schema(responses={200: s.ProjectSerializer, 404: ERRORS[404]})
+    @extend_schema(responses={200: ProjectSerializer, 404: ERRORS[404]})
     def get(self, request, project_id: str):
-        return Response(s.ProjectSerializer(project_get(project_id=project_id)).data)
+        return Response(ProjectSerializer(project_get(project_id=project_id)).data)
 
     @extend_schema(
-        request=s.ProjectInputSerializer(partial=True),
-        responses={200: s.ProjectSerializer, **ERRORS},
+        request=ProjectInputSerializer(partial=True),
+        responses={200: ProjectSerializer, **ERRORS},
     )
     def patch(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = valid(s.ProjectInputSerializer, request_body(request), partial=True)
+        body = valid(ProjectInputSerializer, request_body(request), partial=True)
         project = services.project_update(project=project, **body)
-        return Response(s.ProjectSerializer(project).data)
+        return Response(ProjectSerializer(project).data)
 
 
 class BatchListApi(RowListInput, ListAPIView):
     rows_limit = services.MAX_BATCH_ROWS
-    serializer_class = s.BatchSerializer
+    input_serializer = BatchInputSerializer
+    serializer_class = BatchSerializer
     pagination_class = OldestFirst
     filter_backends: list = []
 
@@ -202,17 +252,12 @@ class BatchListApi(RowListInput, ListAPIView):
         page = super().paginate_queryset(queryset)
         return None if page is None else with_review_counts(page)
 
-    @extend_schema(
-        request={
-            "application/json": s.BatchInputSerializer,
-            "multipart/form-data": row_list_upload("name"),
-        },
-        parameters=ROW_LIST_PARAMETERS,
-        responses={201: s.BatchCreatedSerializer, **ERRORS},
+    @RowListInput.row_list_schema(
+        BatchInputSerializer, name_field="name", responses={201: BatchCreatedSerializer, **ERRORS}
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = valid(s.BatchInputSerializer, request_body(request, rows_limit=self.rows_limit))
+        body = self.valid_body(request)
         batch, failed = services.batch_create(project=project, user=request.user, **body)
         if batch is None:
             # Rows naming nothing are a 404; rows already in the project a 409 (their state).
@@ -225,50 +270,57 @@ class BatchListApi(RowListInput, ListAPIView):
             )
         batch = batch_get(project=project, batch_id=batch.pk)
         batch.failed_data_rows = failed
-        return Response(s.BatchCreatedSerializer(batch).data, status=status.HTTP_201_CREATED)
+        return Response(BatchCreatedSerializer(batch).data, status=status.HTTP_201_CREATED)
 
 
 class BatchBulkApi(RowListInput, APIView):
     rows_limit = services.MAX_BATCHES_ROWS
+    input_serializer = BatchesInputSerializer
 
-    @extend_schema(
-        request={
-            "application/json": s.BatchesInputSerializer,
-            "multipart/form-data": row_list_upload("name_prefix"),
-        },
-        parameters=ROW_LIST_PARAMETERS,
-        responses={202: JOB_202, **ERRORS},
+    @RowListInput.row_list_schema(
+        BatchesInputSerializer, name_field="name_prefix", responses={202: JOB_202, **ERRORS}
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = valid(s.BatchesInputSerializer, request_body(request, rows_limit=self.rows_limit))
+        body = self.valid_body(request)
         job = services.batches_create(project=project, user=request.user, **body)
         return job_accepted(job, request)
 
 
-class BatchFromDatasetApi(APIView):
-    @extend_schema(request=s.FromDatasetInputSerializer, responses={202: JOB_202, **ERRORS})
+# A project's long operation: the body validated by `input_serializer`, the job started by
+# `start(project=, user=, **body)`, answered 202. Not a docstring: the schema would show it as
+# every subclass's description; each subclass declares its own schema.
+class ProjectJobApi(APIView):
+    input_serializer: type[serializers.Serializer]
+    start: Callable[..., Job]
+
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = valid(s.FromDatasetInputSerializer, request_body(request))
-        job = services.batches_create_from_dataset(project=project, user=request.user, **body)
+        body = valid(self.input_serializer, request_body(request))
+        job = self.start(project=project, user=request.user, **body)
         return job_accepted(job, request)
+
+
+@extend_schema(request=FromDatasetInputSerializer, responses={202: JOB_202, **ERRORS})
+class BatchFromDatasetApi(ProjectJobApi):
+    input_serializer = FromDatasetInputSerializer
+    start = staticmethod(services.batches_create_from_dataset)
 
 
 class BatchDetailApi(APIView):
     def _batch(self, project_id: str, batch_id: str):
         return batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
 
-    @extend_schema(responses={200: s.BatchSerializer, 404: ERRORS[404]})
+    @extend_schema(responses={200: BatchSerializer, 404: ERRORS[404]})
     def get(self, request, project_id: str, batch_id: str):
-        return Response(s.BatchSerializer(self._batch(project_id, batch_id)).data)
+        return Response(BatchSerializer(self._batch(project_id, batch_id)).data)
 
-    @extend_schema(request=s.BatchPatchSerializer, responses={200: s.BatchSerializer, **ERRORS})
+    @extend_schema(request=BatchPatchSerializer, responses={200: BatchSerializer, **ERRORS})
     def patch(self, request, project_id: str, batch_id: str):
         batch = self._batch(project_id, batch_id)
-        body = valid(s.BatchPatchSerializer, request_body(request))
+        body = valid(BatchPatchSerializer, request_body(request))
         services.batch_update(batch=batch, **body)
-        return Response(s.BatchSerializer(self._batch(project_id, batch_id)).data)
+        return Response(BatchSerializer(self._batch(project_id, batch_id)).data)
 
     @extend_schema(
         responses={
@@ -283,45 +335,45 @@ class BatchDetailApi(APIView):
 
 
 class BatchRemoveQueuedApi(APIView):
-    @extend_schema(request=None, responses={200: s.RemovedSerializer, 404: ERRORS[404]})
+    @extend_schema(request=None, responses={200: RemovedSerializer, 404: ERRORS[404]})
     def post(self, request, project_id: str, batch_id: str):
         batch = batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
         return Response(services.batch_remove_queued_data_rows(batch=batch))
 
 
 class BatchDeleteLabelsApi(APIView):
-    @extend_schema(request=s.DeleteLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
+    @extend_schema(request=DeleteLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
     def post(self, request, project_id: str, batch_id: str):
         batch = batch_get(project=project_get(project_id=project_id), batch_id=batch_id)
-        body = valid(s.DeleteLabelsInputSerializer, request_body(request))
+        body = valid(DeleteLabelsInputSerializer, request_body(request))
         job = services.batch_delete_labels(batch=batch, **body, user=request.user, force_job=True)
         return job_accepted(job, request)
 
 
 class BatchReorderApi(APIView):
     @extend_schema(
-        request=s.ReorderInputSerializer, responses={200: s.BatchSerializer(many=True), **ERRORS}
+        request=ReorderInputSerializer, responses={200: BatchSerializer(many=True), **ERRORS}
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        body = valid(s.ReorderInputSerializer, request_body(request))
+        body = valid(ReorderInputSerializer, request_body(request))
         services.batches_reorder(project=project, **body)
-        return Response(s.BatchSerializer(batch_in_serving_order(project=project), many=True).data)
+        return Response(BatchSerializer(batch_in_serving_order(project=project), many=True).data)
 
 
 class PrioritiesApi(APIView):
     @extend_schema(
-        request=s.PriorityItemSerializer(
+        request=PriorityItemSerializer(
             many=True, min_length=1, max_length=services.MAX_PRIORITY_ROWS
         ),
-        responses={200: s.PrioritiesResultSerializer, 202: JOB_202, **ERRORS},
+        responses={200: PrioritiesResultSerializer, 202: JOB_202, **ERRORS},
     )
     def post(self, request, project_id: str):
         project = project_get(project_id=project_id)
         body = request_body(request)  # the item list, or {"items": the list}
         if isinstance(body, list):
             body = {"items": body}
-        body = valid(s.PrioritiesInputSerializer, body)
+        body = valid(PrioritiesInputSerializer, body)
         result = services.priorities_set(project=project, **body, user=request.user)
         if isinstance(result, Job):
             return job_accepted(result, request)
@@ -330,14 +382,14 @@ class PrioritiesApi(APIView):
 
 class QueueApi(APIView):
     @extend_schema(
-        parameters=[s.QueueQuerySerializer],
-        responses={200: s.QueueItemSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+        parameters=[QueueQuerySerializer],
+        responses={200: QueueItemSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        query = valid(s.QueueQuerySerializer, request.query_params.dict())
+        query = valid(QueueQuerySerializer, request.query_params.dict())
         entries = queue_preview(project=project, **query)
-        return Response(s.QueueItemSerializer(entries, many=True).data)
+        return Response(QueueItemSerializer(entries, many=True).data)
 
 
 class QueueNextApi(APIView):
@@ -346,7 +398,7 @@ class QueueNextApi(APIView):
     @extend_schema(
         request=None,
         responses={
-            200: s.ReservationSerializer,
+            200: ReservationSerializer,
             204: OpenApiResponse(description="Nothing is left for you in this queue."),
             404: ERRORS[404],
         },
@@ -355,42 +407,39 @@ class QueueNextApi(APIView):
         entry = services.queue_next(project=project_get(project_id=project_id), user=request.user)
         if entry is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(s.ReservationSerializer(entry).data)
+        return Response(ReservationSerializer(entry).data)
 
 
 class QueueSubmitApi(APIView):
     write_role = Role.LABELER
 
-    @extend_schema(request=s.SubmitInputSerializer, responses={201: s.LabelSerializer, **ERRORS})
+    @extend_schema(request=SubmitInputSerializer, responses={201: LabelSerializer, **ERRORS})
     def post(self, request, project_id: str, entry_id: str):
         project = project_get(project_id=project_id)
-        body = valid(s.SubmitInputSerializer, request_body(request))
+        body = valid(SubmitInputSerializer, request_body(request))
         label = services.label_submit(project=project, entry_id=entry_id, user=request.user, **body)
-        return Response(s.LabelSerializer(label).data, status=status.HTTP_201_CREATED)
+        return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
 
 
 class QueueSkipApi(APIView):
     write_role = Role.LABELER
 
-    @extend_schema(request=None, responses={200: s.QueueItemSerializer, **ERRORS})
+    @extend_schema(request=None, responses={200: QueueItemSerializer, **ERRORS})
     def post(self, request, project_id: str, entry_id: str):
         project = project_get(project_id=project_id)
         entry = services.queue_skip(project=project, entry_id=entry_id, user=request.user)
-        return Response(s.QueueItemSerializer(entry).data)
+        return Response(QueueItemSerializer(entry).data)
 
 
-class ExportApi(APIView):
-    @extend_schema(request=s.ExportInputSerializer, responses={202: JOB_202, **ERRORS})
-    def post(self, request, project_id: str):
-        project = project_get(project_id=project_id)
-        body = valid(s.ExportInputSerializer, request_body(request))
-        job = services.export_start(project=project, user=request.user, **body)
-        return job_accepted(job, request)
+@extend_schema(request=ExportInputSerializer, responses={202: JOB_202, **ERRORS})
+class ExportApi(ProjectJobApi):
+    input_serializer = ExportInputSerializer
+    start = staticmethod(services.export_start)
 
 
 class ExportStreamApi(APIView):
     @extend_schema(
-        parameters=[s.ExportQuerySerializer],
+        parameters=[ExportQuerySerializer],
         responses={
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR, description="One JSON object per data row, streamed."
@@ -403,7 +452,7 @@ class ExportStreamApi(APIView):
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
         query = {k: v for k, v in request.query_params.dict().items() if v != ""}
-        options = export_options(project=project, **valid(s.ExportQuerySerializer, query))
+        options = export_options(project=project, **valid(ExportQuerySerializer, query))
         if options.labels and not user_has_role(request.user, Role.MANAGER):
             # Other labelers' annotations (consensus rows still being labelled among them).
             raise PermissionDenied("Only managers export labels.")
@@ -415,13 +464,10 @@ class ExportStreamApi(APIView):
         return response
 
 
-class PublishLabelsApi(APIView):
-    @extend_schema(request=s.PublishLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
-    def post(self, request, project_id: str):
-        project = project_get(project_id=project_id)
-        body = valid(s.PublishLabelsInputSerializer, request_body(request))
-        job = services.labels_publish_start(project=project, user=request.user, **body)
-        return job_accepted(job, request)
+@extend_schema(request=PublishLabelsInputSerializer, responses={202: JOB_202, **ERRORS})
+class PublishLabelsApi(ProjectJobApi):
+    input_serializer = PublishLabelsInputSerializer
+    start = staticmethod(services.labels_publish_start)
 
 
 # --- Quality: agreement, gold rows, analytics ---------------------------------------------------
