@@ -39,6 +39,23 @@ class Ref:
 _RESOLVERS: dict[str, Callable[[set[str]], dict[str, Ref]]] = {}
 
 
+def named_refs(
+    queryset, url_name: str, *, prefix: str = ""
+) -> Callable[[Iterable[str]], dict[str, Ref]]:
+    """`resolve(ids)` for the rows of `queryset` with those ids: each called by its `name`
+    (after `prefix`), with a link to its `url_name` page. One query."""
+
+    def resolve(ids: Iterable[str]) -> dict[str, Ref]:
+        from django.urls import reverse
+
+        return {
+            pk: Ref(f"{prefix}{name}", reverse(url_name, args=[pk]))
+            for pk, name in queryset.filter(pk__in=ids).values_list("pk", "name")
+        }
+
+    return resolve
+
+
 def job_ref_resolver(key: str):
     """Register `resolve(ids) -> {id: Ref}` for the parameter `key` (e.g. "dataset_id")."""
 
