@@ -30,7 +30,7 @@ from versions.metadata_schema import (
 )
 from versions.row_filter import query_filter_q
 
-from .inputs import CURSOR, LIST_PAGE, created_or_found, validated
+from .inputs import CURSOR, LIST_PAGE, created_or_found, created_or_found_responses, validated
 from .serializers import (
     DataRowSerializer,
     DatasetCreateSerializer,
@@ -71,11 +71,7 @@ class DatasetListApi(APIView):
 
     @extend_schema(
         request=DatasetCreateSerializer,
-        responses={
-            201: DatasetSerializer,
-            200: DatasetSerializer,
-            409: OpenApiResponse(description="Exists and raise_if_exists"),
-        },
+        responses=created_or_found_responses(DatasetSerializer, "Exists and raise_if_exists"),
     )
     def post(self, request):
         data = validated(DatasetCreateSerializer, request.data)

@@ -3,7 +3,7 @@ serializer, frames from a body, `?ids=`, the list parameters, and the get-or-cre
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -52,3 +52,12 @@ def created_or_found(serializer_class, instance, created: bool) -> Response:
         serializer_class(instance).data,
         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
     )
+
+
+def created_or_found_responses(serializer_class, conflict: str) -> dict:
+    """What `created_or_found` answers, for `extend_schema`, with the 409 (`conflict`)."""
+    return {
+        201: serializer_class,
+        200: serializer_class,
+        409: OpenApiResponse(description=conflict),
+    }

@@ -16,7 +16,7 @@ from dashboard.api.serializers import JobSerializer, query_bool
 from dashboard.errors import Invalid
 from versions import selectors, services
 
-from .inputs import created_or_found, validated
+from .inputs import created_or_found, created_or_found_responses, validated
 from .serializers import (
     DiffSerializer,
     MaskLabelSerializer,
@@ -48,11 +48,9 @@ class VersionListApi(APIView):
 
     @extend_schema(
         request=VersionCreateSerializer,
-        responses={
-            201: VersionSerializer,
-            200: VersionSerializer,
-            409: OpenApiResponse(description="Draft exists and raise_if_exists, or a draft parent"),
-        },
+        responses=created_or_found_responses(
+            VersionSerializer, "Draft exists and raise_if_exists, or a draft parent"
+        ),
     )
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
