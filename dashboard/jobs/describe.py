@@ -3,7 +3,8 @@ on with a link, the results it made as links and the counts that belong to its k
 
 Each app says it for its kinds (`job_kind(title=…, target=…, results=…, counts=…)`) and names
 the objects its jobs point at with `job_ref_resolver` (ids → names and links, one query per
-kind of object for a whole page of jobs), so the dashboard never imports an app.
+kind of object for a whole page of jobs; `named_refs` is one for rows with a name and a page),
+so the dashboard never imports an app.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Dataset, data-row and version endpoints under /api/v1/."""
+"""Dataset, data-row, version and frame endpoints under /api/v1/ (the views by subject:
+`dataset_views`, `version_views`, `frame_views`, and `bulk_views` for imports and exports)."""
 
 from django.urls import path
 
