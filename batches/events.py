@@ -1,23 +1,17 @@
-"""The events the batches services record (`dashboard.events.event_record`, in the change's
-transaction): one call per change, whatever the number of rows it touches."""
+"""The events the batches services record (`dashboard.events.object_event`, `event_record`, in
+the change's transaction): one call per change, whatever the number of rows it touches."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dashboard.events import CURRENT_ACTOR, event_record
+from dashboard.events import CURRENT_ACTOR, event_record, object_event
 
 from .models import Batch, Project, QueueEntry
 
 
 def project_event(type: str, project: Project, **data: Any) -> None:
-    event_record(
-        type=type,
-        project=project.pk,
-        object_type="project",
-        object_id=project.pk,
-        data={"name": project.name, **data},
-    )
+    object_event(type, project, "project", project=project.pk, data={"name": project.name, **data})
 
 
 def label_submitted_event(*, project_id: str, label_id, batch_id, data_row_id, actor) -> None:
@@ -34,13 +28,13 @@ def label_submitted_event(*, project_id: str, label_id, batch_id, data_row_id, a
 
 def batch_event(type: str, batch: Batch, actor=CURRENT_ACTOR, **data: Any) -> None:
     """An event about a batch: its project and dataset (a deleted batch's too), its name."""
-    event_record(
-        type=type,
+    object_event(
+        type,
+        batch,
+        "batch",
         actor=actor,
         project=batch.project_id,
         dataset=batch.dataset_id,
-        object_type="batch",
-        object_id=batch.pk,
         data={"batch": batch.pk, "name": batch.name, **data},
     )
 

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from dashboard.jobs.describe import Ref, job_ref_resolver
+from dashboard.jobs.describe import Ref, job_ref_resolver, named_refs
 
 from .models import Batch, Project
 
-
-@job_ref_resolver("project_id")
-def project_refs(ids: set[str]) -> dict[str, Ref]:
-    return {
-        pk: Ref(name, reverse("project-detail", args=[pk]))
-        for pk, name in Project.objects.filter(pk__in=ids).values_list("pk", "name")
-    }
+project_refs = job_ref_resolver("project_id")(named_refs(Project.objects, "project-detail"))
 
 
 @job_ref_resolver("batch_id")

@@ -7,7 +7,12 @@ from __future__ import annotations
 from django.db.models import Count
 from django.urls import reverse
 
-from dashboard.overview import EventObject, event_objects_register, overview_panel_register
+from dashboard.overview import (
+    EventObject,
+    event_objects_register,
+    named_objects,
+    overview_panel_register,
+)
 
 from .models import Batch, Project, QueueEntry
 
@@ -61,13 +66,6 @@ def _queues_panel() -> dict:
     return {"projects": rows, "chart": chart, "more": Project.objects.count() > len(rows)}
 
 
-def _projects(ids: list[str]) -> dict[str, EventObject]:
-    return {
-        pk: EventObject(url=reverse("project-detail", args=[pk]), name=name)
-        for pk, name in Project.objects.filter(pk__in=ids).values_list("pk", "name")
-    }
-
-
 def _batches(ids: list[str]) -> dict[str, EventObject]:
     return {
         pk: EventObject(url=reverse("project-detail", args=[project_id]), name=f"batch {name}")
@@ -80,5 +78,5 @@ def _batches(ids: list[str]) -> dict[str, EventObject]:
 overview_panel_register(
     key="queues", template="batches/_overview_queues.html", context=_queues_panel, order=10
 )
-event_objects_register("project", _projects)
+event_objects_register("project", named_objects(Project.objects, "project-detail"))
 event_objects_register("batch", _batches)

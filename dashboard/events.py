@@ -1,5 +1,6 @@
 """The event log: the event types, `event_record` (the one way an event is written, in the
-change's transaction, with its outbox deliveries), the event's JSON, the audit-trail reads.
+change's transaction, with its outbox deliveries) and `object_event` (its form for an event
+about one stored object), the event's JSON, the audit-trail reads.
 
 Dependencies point batches → versions → dashboard: projects and datasets are plain id strings.
 """
@@ -147,6 +148,29 @@ def event_record(
             # After the commit, a worker is woken (at most a few times a second per process).
             transaction.on_commit(fan_out_kick, robust=True)
     return event
+
+
+def object_event(
+    type: str,
+    obj: models.Model,
+    object_type: str,
+    *,
+    data: dict[str, Any],
+    actor=CURRENT_ACTOR,
+    project: str | None = None,
+    dataset: str | None = None,
+) -> None:
+    """`event_record` for an event about one stored object (a project, dataset, batch,
+    version): the object is its pk."""
+    event_record(
+        type=type,
+        actor=actor,
+        project=project,
+        dataset=dataset,
+        object_type=object_type,
+        object_id=obj.pk,
+        data=data,
+    )
 
 
 # The active subscriptions, read at most once a second per process (every event asks):

@@ -117,6 +117,17 @@ def event_objects_register(
     _EVENT_OBJECTS.setdefault(object_type, resolve)
 
 
+def named_objects(
+    queryset, url_name: str, *, prefix: str = ""
+) -> Callable[[list[str]], dict[str, EventObject]]:
+    """A resolver for `event_objects_register`: the rows of `queryset` with those ids, each
+    linked to its `url_name` page and called by its `name` (after `prefix`)."""
+    from .jobs.describe import named_refs
+
+    refs = named_refs(queryset, url_name, prefix=prefix)
+    return lambda ids: {pk: EventObject(url=r.url, name=r.name) for pk, r in refs(ids).items()}
+
+
 def event_objects(events) -> dict[tuple[str, str], EventObject]:
     """{(type, id): EventObject} for the objects, projects and datasets the events name and
     that still exist: one query per type, whatever the number of events."""

@@ -182,32 +182,22 @@ class DatasetVersionAdmin(RoleAdmin):
         description="Publish a snapshot (and open a draft child)", permissions=["manager"]
     )
     def snapshot(self, request, queryset):
-        each_selected(
-            self,
-            request,
-            queryset,
-            lambda v: services.version_snapshot(version=v, user=request.user),
-            done="Snapshots published",
-        )
+        self.each_as_user(request, queryset, services.version_snapshot, "Snapshots published")
 
     @admin.action(description="Commit (refresh statistics)", permissions=["manager"])
     def commit(self, request, queryset):
-        each_selected(
-            self,
-            request,
-            queryset,
-            lambda v: services.version_commit_or_start(version=v, user=request.user),
-            done="Committed",
-        )
+        self.each_as_user(request, queryset, services.version_commit_or_start, "Committed")
 
     @admin.action(description="Recount statistics (background job)", permissions=["manager"])
     def recount(self, request, queryset):
+        self.each_as_user(
+            request, queryset, services.version_stats_refresh_start, "Recount started"
+        )
+
+    def each_as_user(self, request, queryset, service, done: str) -> None:
+        """`service(version=…, user=…)` for each selected version, as the admin user."""
         each_selected(
-            self,
-            request,
-            queryset,
-            lambda v: services.version_stats_refresh_start(version=v, user=request.user),
-            done="Recount started",
+            self, request, queryset, lambda v: service(version=v, user=request.user), done=done
         )
 
 

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from dashboard.jobs.describe import Ref, job_ref_resolver
+from dashboard.jobs.describe import Ref, job_ref_resolver, named_refs
 
 from .models import Dataset, DatasetVersion
 
-
-@job_ref_resolver("dataset_id")
-def dataset_refs(ids: set[str]) -> dict[str, Ref]:
-    return {
-        pk: Ref(name, reverse("dataset-detail", args=[pk]))
-        for pk, name in Dataset.objects.filter(pk__in=ids).values_list("pk", "name")
-    }
+dataset_refs = job_ref_resolver("dataset_id")(named_refs(Dataset.objects, "dataset-detail"))
 
 
 @job_ref_resolver("version_id")

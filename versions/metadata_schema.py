@@ -21,7 +21,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
 
-from dashboard.bulk.fields import TextCell
+from dashboard.bulk.fields import TextCell, type_name
 from dashboard.errors import Invalid
 from dashboard.strict_json import json_parse
 
@@ -37,22 +37,10 @@ FALSE = {"false", "0", "no", "n", "f", "off"}
 _MISSING = object()
 
 
-def _type_name(value: Any) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        TextCell: "a string",
-        dict: "an object",
-        list: "a list",
-    }.get(type(value), type(value).__name__)
-
-
 def _string(value: Any, options, text: bool) -> str:
     if isinstance(value, str):
         return str(value)
-    raise ValueError(f"must be a string, not {_type_name(value)}.")
+    raise ValueError(f"must be a string, not {type_name(value)}.")
 
 
 def _integer(value: Any, options, text: bool) -> int:
@@ -64,7 +52,7 @@ def _integer(value: Any, options, text: bool) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"must be an integer, not {_type_name(value)}.")
+        raise ValueError(f"must be an integer, not {type_name(value)}.")
     if not -INT64 <= value < INT64:
         raise ValueError("must be an integer within 64 bits.")
     return value
@@ -81,7 +69,7 @@ def _number(value: Any, options, text: bool) -> int | float:
             except ValueError:
                 raise ValueError(f"must be a number, not {str(raw)!r}.") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"must be a number, not {_type_name(value)}.")
+        raise ValueError(f"must be a number, not {type_name(value)}.")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("must be a finite number.")
     if isinstance(value, int) and not -INT64 <= value < INT64:
@@ -99,12 +87,12 @@ def _boolean(value: Any, options, text: bool) -> bool:
         raise ValueError(f"must be true/false/1/0/yes/no, not {str(value)!r}.")
     if isinstance(value, bool):
         return value
-    raise ValueError(f"must be true or false, not {_type_name(value)}.")
+    raise ValueError(f"must be true or false, not {type_name(value)}.")
 
 
 def _datetime(value: Any, options, text: bool) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"must be an ISO 8601 date-time string, not {_type_name(value)}.")
+        raise ValueError(f"must be an ISO 8601 date-time string, not {type_name(value)}.")
     raw = value.strip()
     try:
         moment = parse_datetime(raw)
@@ -128,7 +116,7 @@ def _datetime(value: Any, options, text: bool) -> str:
 
 def _enum(value: Any, options, text: bool) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"must be one of the options, not {_type_name(value)}.")
+        raise ValueError(f"must be one of the options, not {type_name(value)}.")
     if value not in options:
         shown = ", ".join(map(repr, list(options)[:10])) + (", …" if len(options) > 10 else "")
         raise ValueError(f"{str(value)!r} is not one of the options ({shown}).")

@@ -80,7 +80,7 @@ def _str(field: Field, value: Any, from_text: bool) -> str:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise FieldError(field.name, f"must be a string, not {_type_name(value)}.")
+    raise FieldError(field.name, f"must be a string, not {type_name(value)}.")
 
 
 def _int(field: Field, value: Any, from_text: bool) -> int:
@@ -107,7 +107,7 @@ def _float(field: Field, value: Any, from_text: bool) -> float:
         except ValueError:
             raise FieldError(field.name, f"must be a number, not {value!r}.") from None
     else:
-        raise FieldError(field.name, f"must be a number, not {_type_name(value)}.")
+        raise FieldError(field.name, f"must be a number, not {type_name(value)}.")
     if not math.isfinite(number):
         raise FieldError(field.name, "must be a finite number.")
     return number
@@ -138,17 +138,19 @@ def _json_container(kind: type, label: str):
                 raise FieldError(field.name, f"must be a JSON {label}: {exc}.") from None
             if isinstance(parsed, kind):
                 return parsed
-        raise FieldError(field.name, f"must be a JSON {label}, not {_type_name(value)}.")
+        raise FieldError(field.name, f"must be a JSON {label}, not {type_name(value)}.")
 
     return convert
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """What a refused value is, in the words of an error message ("an integer")."""
     return {
         bool: "a boolean",
         int: "an integer",
         float: "a number",
         str: "a string",
+        TextCell: "a string",
         dict: "an object",
         list: "a list",
     }.get(type(value), type(value).__name__)

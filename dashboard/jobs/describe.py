@@ -3,7 +3,8 @@ on with a link, the results it made as links and the counts that belong to its k
 
 Each app says it for its kinds (`job_kind(title=…, target=…, results=…, counts=…)`) and names
 the objects its jobs point at with `job_ref_resolver` (ids → names and links, one query per
-kind of object for a whole page of jobs), so the dashboard never imports an app.
+kind of object for a whole page of jobs; `named_refs` is one for rows with a name and a page),
+so the dashboard never imports an app.
 """
 
 from __future__ import annotations
@@ -37,6 +38,23 @@ class Ref:
 
 
 _RESOLVERS: dict[str, Callable[[set[str]], dict[str, Ref]]] = {}
+
+
+def named_refs(
+    queryset, url_name: str, *, prefix: str = ""
+) -> Callable[[Iterable[str]], dict[str, Ref]]:
+    """`resolve(ids)` for the rows of `queryset` with those ids: each called by its `name`
+    (after `prefix`), with a link to its `url_name` page. One query."""
+
+    def resolve(ids: Iterable[str]) -> dict[str, Ref]:
+        from django.urls import reverse
+
+        return {
+            pk: Ref(f"{prefix}{name}", reverse(url_name, args=[pk]))
+            for pk, name in queryset.filter(pk__in=ids).values_list("pk", "name")
+        }
+
+    return resolve
 
 
 def job_ref_resolver(key: str):

@@ -142,6 +142,13 @@ def _stream(request, *, version, record_type: str, stem: str, q=None, projection
     return response
 
 
+def body_of(request, fields: tuple[str, ...]) -> dict:
+    """The JSON object sent (anything else: an empty one), no field but `fields` in it."""
+    body = request.data if isinstance(request.data, dict) else {}
+    refuse_unknown(body, fields)
+    return body
+
+
 INFER_SCHEMA = OpenApiParameter(
     "infer_schema",
     bool,
@@ -167,8 +174,7 @@ class DataRowUpdateApi(APIView):
     @extend_schema(request=RowsUpdateInputSerializer, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
-        body = request.data if isinstance(request.data, dict) else {}
-        refuse_unknown(body, ("filter", "set"))
+        body = body_of(request, ("filter", "set"))
         if "set" not in body:
             raise Invalid('Send {"filter": {...}, "set": {...}}.', field="set")
         job = rows_update_start(
@@ -181,8 +187,7 @@ class DataRowDeleteApi(APIView):
     @extend_schema(request=RowsDeleteInputSerializer, responses={202: JobSerializer})
     def post(self, request, dataset_id: str):
         dataset = selectors.dataset_get(dataset_id=dataset_id)
-        body = request.data if isinstance(request.data, dict) else {}
-        refuse_unknown(body, ("filter", "ids"))
+        body = body_of(request, ("filter", "ids"))
         job = rows_delete_start(
             dataset=dataset, filter=body.get("filter"), ids=body.get("ids"), user=request.user
         )

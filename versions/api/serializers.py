@@ -7,6 +7,7 @@ from rest_framework import serializers
 from dashboard.api.schema import (
     METADATA_KEY_PATTERN,
     METADATA_REF,
+    PROJECTION_ITEM_PATTERN,
     WHITE,
     WS,
     metadata_object,
@@ -250,6 +251,26 @@ class DeletedSerializer(serializers.Serializer):
     deleted = serializers.IntegerField()
     sources_deleted = serializers.IntegerField()
     failed = FrameFailureSerializer(many=True)
+
+
+MAX_BODY_IDS = 10_000
+
+
+@extend_schema_field({"type": "string", "pattern": PROJECTION_ITEM_PATTERN})
+class ProjectionPathField(serializers.CharField):
+    """One projection path (`sources.uri`); blank ones are skipped."""
+
+
+class FrameQueryInputSerializer(InputSerializer):
+    ids = serializers.ListField(child=serializers.CharField(), max_length=MAX_BODY_IDS)
+    projection = serializers.ListField(
+        child=ProjectionPathField(allow_blank=True, trim_whitespace=False), required=False
+    )
+
+
+class FrameQueryResultSerializer(serializers.Serializer):
+    results = serializers.ListField(child=serializers.DictField())
+    missing = serializers.ListField(child=serializers.CharField())
 
 
 class MaskLabelSerializer(serializers.Serializer):

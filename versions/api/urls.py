@@ -1,14 +1,21 @@
-"""Dataset, data-row and version endpoints under /api/v1/."""
+"""Dataset, data-row, version and frame endpoints under /api/v1/ (the views by subject:
+`dataset_views`, `version_views`, `frame_views`, and `bulk_views` for imports and exports)."""
 
 from django.urls import path
 
-from . import bulk_views, views
+from . import bulk_views, dataset_views, frame_views, version_views
 
 urlpatterns = [
-    path("datasets/", views.DatasetListApi.as_view(), name="dataset-list"),
-    path("datasets/<str:dataset_id>/", views.DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("datasets/", dataset_views.DatasetListApi.as_view(), name="dataset-list"),
     path(
-        "datasets/<str:dataset_id>/data-rows/", views.DataRowListApi.as_view(), name="data-row-list"
+        "datasets/<str:dataset_id>/",
+        dataset_views.DatasetDetailApi.as_view(),
+        name="dataset-detail",
+    ),
+    path(
+        "datasets/<str:dataset_id>/data-rows/",
+        dataset_views.DataRowListApi.as_view(),
+        name="data-row-list",
     ),
     path(
         "datasets/<str:dataset_id>/data-rows/import/",
@@ -31,23 +38,31 @@ urlpatterns = [
         name="data-row-export",
     ),
     path(
-        "datasets/<str:dataset_id>/versions/", views.VersionListApi.as_view(), name="version-list"
+        "datasets/<str:dataset_id>/versions/",
+        version_views.VersionListApi.as_view(),
+        name="version-list",
     ),
     path(
         "datasets/<str:dataset_id>/versions/current/",
-        views.VersionCurrentApi.as_view(),
+        version_views.VersionCurrentApi.as_view(),
         name="version-current",
     ),
     path(
         "datasets/<str:dataset_id>/versions/by-name/<path:name>/",
-        views.VersionByNameApi.as_view(),
+        version_views.VersionByNameApi.as_view(),
         name="version-by-name",
     ),
-    path("versions/<str:version_id>/", views.VersionDetailApi.as_view(), name="version-detail"),
-    path("versions/<str:version_id>/frames/", views.FrameListApi.as_view(), name="frame-list"),
+    path(
+        "versions/<str:version_id>/",
+        version_views.VersionDetailApi.as_view(),
+        name="version-detail",
+    ),
+    path(
+        "versions/<str:version_id>/frames/", frame_views.FrameListApi.as_view(), name="frame-list"
+    ),
     path(
         "versions/<str:version_id>/frames/delete/",
-        views.FrameDeleteApi.as_view(),
+        frame_views.FrameDeleteApi.as_view(),
         name="frame-delete",
     ),
     path(
@@ -62,34 +77,44 @@ urlpatterns = [
     ),
     path(
         "versions/<str:version_id>/frames/<str:frame_id>/",
-        views.FrameDetailApi.as_view(),
+        frame_views.FrameDetailApi.as_view(),
         name="frame-detail",
     ),
     path(
-        "versions/<str:version_id>/commit/", views.VersionCommitApi.as_view(), name="version-commit"
+        "versions/<str:version_id>/commit/",
+        version_views.VersionCommitApi.as_view(),
+        name="version-commit",
     ),
     path(
         "versions/<str:version_id>/publish/",
-        views.VersionPublishApi.as_view(),
+        version_views.VersionPublishApi.as_view(),
         name="version-publish",
     ),
     path(
         "versions/<str:version_id>/snapshot/",
-        views.VersionSnapshotApi.as_view(),
+        version_views.VersionSnapshotApi.as_view(),
         name="version-snapshot",
     ),
-    path("versions/<str:version_id>/stats/", views.VersionStatsApi.as_view(), name="version-stats"),
+    path(
+        "versions/<str:version_id>/stats/",
+        version_views.VersionStatsApi.as_view(),
+        name="version-stats",
+    ),
     path(
         "versions/<str:version_id>/metadata/",
-        views.VersionMetadataApi.as_view(),
+        version_views.VersionMetadataApi.as_view(),
         name="version-metadata",
     ),
     path(
         "versions/<str:version_id>/mask-labels/",
-        views.VersionMaskLabelsApi.as_view(),
+        version_views.VersionMaskLabelsApi.as_view(),
         name="version-mask-labels",
     ),
-    path("versions/<str:version_id>/diff/", views.VersionDiffApi.as_view(), name="version-diff"),
+    path(
+        "versions/<str:version_id>/diff/",
+        version_views.VersionDiffApi.as_view(),
+        name="version-diff",
+    ),
 ]
 
 # Seed parity additions, first so that no `<id>` pattern above takes their paths (a dataset
@@ -97,17 +122,17 @@ urlpatterns = [
 urlpatterns[:0] = [
     path(
         "datasets/by-name/<path:name>/",
-        views.DatasetByNameApi.as_view(),
+        dataset_views.DatasetByNameApi.as_view(),
         name="dataset-by-name",
     ),
     path(
         "datasets/<str:dataset_id>/metadata-schema/",
-        views.DatasetMetadataSchemaApi.as_view(),
+        dataset_views.DatasetMetadataSchemaApi.as_view(),
         name="dataset-metadata-schema",
     ),
     path(
         "versions/<str:version_id>/frames/query/",
-        views.FrameQueryApi.as_view(),
+        frame_views.FrameQueryApi.as_view(),
         name="frame-query",
     ),
 ]

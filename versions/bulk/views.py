@@ -111,17 +111,23 @@ def _import(request, *, record_type: str, dataset=None, version=None, page):
     return page(request, import_form=form, error=error, preview=preview, status=status)
 
 
+def _whole_page(context, subject, template: str):
+    """`page` for `_import`: the dataset or version page again, with the import card as
+    posted (`context(request, subject, **importer)` builds the page)."""
+
+    def page(request, *, status, **importer):
+        return render(request, template, context(request, subject, **importer), status=status)
+
+    return page
+
+
 @role_required(Role.MANAGER)
 @require_POST
 def dataset_import_view(request, dataset_id: str):
     from ..views import dataset_context
 
     dataset = dataset_get(dataset_id=dataset_id)
-
-    def page(request, *, status, **importer):
-        context = dataset_context(request, dataset, **importer)
-        return render(request, "versions/dataset_detail.html", context, status=status)
-
+    page = _whole_page(dataset_context, dataset, "versions/dataset_detail.html")
     return _import(request, record_type="data_rows", dataset=dataset, page=page)
 
 
@@ -131,11 +137,7 @@ def version_import_view(request, version_id: str):
     from ..views import version_context
 
     version = version_get(version_id=version_id)
-
-    def page(request, *, status, **importer):
-        context = version_context(request, version, **importer)
-        return render(request, "versions/version_detail.html", context, status=status)
-
+    page = _whole_page(version_context, version, "versions/version_detail.html")
     return _import(request, record_type="frames", version=version, page=page)
 
 

@@ -11,6 +11,7 @@ from dashboard.errors import Conflict, Invalid
 
 from ..events import dataset_event
 from ..models import DataRow, Dataset, DatasetVersion, FrameEntry, FrameRevision
+from .checks import fields_allowed, name_required
 
 
 def _clean_tags(tags: Any) -> list[str]:
@@ -34,9 +35,7 @@ def dataset_create(
     user=None,
 ) -> tuple[Dataset, bool]:
     """Create a dataset, or return the existing one of that name (created=False)."""
-    name = (name or "").strip()
-    if not name:
-        raise Invalid("A dataset needs a name.", field="name")
+    name = name_required(name, what="dataset")
     tags = _clean_tags(tags)
     existing = Dataset.objects.filter(name=name).first()
     if existing is not None:
@@ -56,13 +55,9 @@ def dataset_create(
 
 def dataset_update(*, dataset: Dataset, **fields: Any) -> Dataset:
     allowed = {"name", "description", "tags", "dataset_project"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise Invalid(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+    fields_allowed(fields, allowed)
     if "name" in fields:
-        name = (fields["name"] or "").strip()
-        if not name:
-            raise Invalid("A dataset needs a name.", field="name")
+        name = name_required(fields["name"], what="dataset")
         if Dataset.objects.filter(name=name).exclude(pk=dataset.pk).exists():
             raise Conflict(f"A dataset named {name!r} already exists.", field="name")
         dataset.name = name

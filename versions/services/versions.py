@@ -14,6 +14,7 @@ from ..drafts import version_lock_draft
 from ..events import version_event
 from ..models import Dataset, DatasetVersion
 from ..stats import stats_empty, version_stats_compute
+from .checks import fields_allowed, name_required
 from .metadata import metadata_check
 
 
@@ -41,9 +42,7 @@ def version_create(
     """A new draft, or the existing draft of that name (created=False). A parent must be a
     published version of the same dataset, so inherited frames never change. Published versions
     of that name do not count (API.md): a new draft may share a published version's name."""
-    name = (name or "").strip()
-    if not name:
-        raise Invalid("A version needs a name.", field="name")
+    name = name_required(name, what="version")
     metadata = metadata_check(metadata, field="metadata")
     existing = (
         DatasetVersion.objects.filter(
@@ -78,14 +77,9 @@ def version_create(
 
 def version_update(*, version: DatasetVersion, **fields: Any) -> DatasetVersion:
     """Rename or re-describe a version (allowed on published versions too: not content)."""
-    unknown = set(fields) - {"name", "description"}
-    if unknown:
-        raise Invalid(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+    fields_allowed(fields, {"name", "description"})
     if "name" in fields:
-        name = (fields["name"] or "").strip()
-        if not name:
-            raise Invalid("A version needs a name.", field="name")
-        version.name = name
+        version.name = name_required(fields["name"], what="version")
     if "description" in fields:
         version.description = fields["description"] or ""
     version.save(update_fields=["name", "description", "updated_at"])

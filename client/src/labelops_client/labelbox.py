@@ -28,6 +28,15 @@ def selection(global_keys: Sequence[str] | None, data_rows: Sequence[Any] | None
     return body
 
 
+def batch_settings(priority: int | None, consensus_settings: dict | None) -> dict:
+    """What every way of making batches sends besides the rows: the priority, and the
+    consensus settings when given."""
+    settings: dict[str, Any] = {"priority": priority}
+    if consensus_settings is not None:
+        settings["consensus_settings"] = consensus_settings
+    return settings
+
+
 class Project(Resource):
     """A labeling project (Labelbox `Project`)."""
 
@@ -44,9 +53,11 @@ class Project(Resource):
         consensus_settings: dict | None = None,
     ) -> Batch:
         """Labelbox `project.create_batch`: the batch, with `batch.failed_data_rows`."""
-        body = {"name": name, **selection(global_keys, data_rows), "priority": priority}
-        if consensus_settings is not None:
-            body["consensus_settings"] = consensus_settings
+        body = {
+            "name": name,
+            **selection(global_keys, data_rows),
+            **batch_settings(priority, consensus_settings),
+        }
         return Batch(self.client, self.client.post(self.path + "batches/", body).json())
 
     def create_batches(
@@ -58,10 +69,11 @@ class Project(Resource):
         consensus_settings: dict | None = None,
     ) -> Task:
         """Labelbox `project.create_batches`: a `Task` whose result lists the batches."""
-        body = {"name_prefix": name_prefix, **selection(global_keys, data_rows)}
-        body["priority"] = priority
-        if consensus_settings is not None:
-            body["consensus_settings"] = consensus_settings
+        body = {
+            "name_prefix": name_prefix,
+            **selection(global_keys, data_rows),
+            **batch_settings(priority, consensus_settings),
+        }
         return Task(self.client, self.client.post(self.path + "batches/bulk/", body).json())
 
     def create_batches_from_dataset(
@@ -73,12 +85,13 @@ class Project(Resource):
         version_id: str | None = None,
     ) -> Task:
         """Labelbox `project.create_batches_from_dataset`."""
-        body: dict[str, Any] = {"name_prefix": name_prefix, "dataset_id": dataset_id}
-        body["priority"] = priority
+        body = {
+            "name_prefix": name_prefix,
+            "dataset_id": dataset_id,
+            **batch_settings(priority, consensus_settings),
+        }
         if version_id is not None:
             body["version_id"] = version_id
-        if consensus_settings is not None:
-            body["consensus_settings"] = consensus_settings
         response = self.client.post(self.path + "batches/from-dataset/", body)
         return Task(self.client, response.json())
 

@@ -315,7 +315,7 @@ class DatasetVersion(Resource):
     ) -> None:
         """ClearML `DatasetVersion.remove_version` (`Conflict` for a published one unless
         force)."""
-        version = cls.get_version(dataset_id, dataset_name, version_id, version_name, client=client)
+        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
         version.client.request("DELETE", version.path, params={"force": str(force).lower()})
 
     @classmethod
@@ -335,7 +335,7 @@ class DatasetVersion(Resource):
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.create_snapshot`: publishes the version and returns its
         new draft child."""
-        version = cls.get_version(dataset_id, dataset_name, version_id, version_name, client=client)
+        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
         fields = {
             "publish_name": publish_name,
             "publish_comment": publish_comment,
