@@ -233,7 +233,7 @@ def filter_schema() -> dict[str, Any]:
     bounds = {"exclusiveMinimum": -INT64, "exclusiveMaximum": INT64}
     scalar = {"type": ["string", "number", "boolean"], **bounds}
     when = {"type": "string", "format": "date-time"}
-    reserved = "|".join(sorted(_reserved_names(), key=len, reverse=True))
+    reserved = "|".join(sorted(_reserved_names(), key=lambda n: (-len(n), n)))
     # A metadata key segment: no empty one (`____`), none named like a lookup or transform.
     segment = rf"(?!(?:{reserved})(?:__|$))(?:[^_]|_(?!_))+"
     meta = rf"^metadata__{segment}(?:__{segment})*"

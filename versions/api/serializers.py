@@ -245,7 +245,7 @@ class FramesDeleteSerializer(InputSerializer):
 
 
 class DeletedSerializer(serializers.Serializer):
-    """`frames/delete/`: unknown ids are a 400 (`missing` lists them; nothing deleted); a row
+    """`frames/delete/`: unknown ids are a 404 (`missing` lists them; nothing deleted); a row
     with labels is not deleted and a repeated id is deleted once: each is listed in `failed`."""
 
     deleted = serializers.IntegerField()
