@@ -19,7 +19,7 @@ from .jobs.services import job_cancel, job_retry
 from .models import Job
 from .overview import event_links, overview_activity, overview_counts, overview_panels
 from .roles import Role, role_required
-from .selectors import job_file_readable, job_get, job_list_summary
+from .selectors import job_errors, job_file_readable, job_get, job_list_summary
 from .webhooks import (
     delivery_get,
     delivery_redeliver,
@@ -71,7 +71,7 @@ def job_page(request, job_id: str):
     context = {
         "job": job,
         # In input order; the page counts rows from 1 (the API's `index` is 0-based).
-        "row_errors": job.row_errors.order_by("index", "id")[:JOB_ERRORS_SHOWN],
+        "row_errors": job_errors(job=job)[:JOB_ERRORS_SHOWN],
         "file_readable": readable,
         "counts": job_counts(job),
         # A job's file (an export) is for its starter and managers: so is a link to it.
