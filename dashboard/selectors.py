@@ -39,6 +39,25 @@ def job_list_summary() -> QuerySet[Job]:
     )
 
 
+JOB_SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "status": ("status", "-created_at", "-id"),
+    "kind": ("kind", "-created_at", "-id"),
+    "failed": ("-errors_count", "-created_at", "-id"),
+}
+
+
+def job_search(jobs: QuerySet[Job], *, q: str = "", sort: str = "newest") -> QuerySet[Job]:
+    """`jobs` (from `job_list_summary`) that `q` names (see `job_search_q`), in a `JOB_SORTS`
+    order."""
+    from .jobs.describe import job_search_q
+
+    if q:
+        jobs = jobs.filter(job_search_q(q))
+    return jobs.order_by(*JOB_SORTS.get(sort, JOB_SORTS["newest"]))
+
+
 def job_get(*, job_id: str) -> Job:
     job = Job.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None:
