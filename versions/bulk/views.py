@@ -5,11 +5,19 @@ Also the sample files the import card offers."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from dashboard.bulk.formats import CONTENT_TYPES, FORMATS
+from dashboard.bulk.staged import (
+    staged_max_bytes,
+    staged_upload_create,
+    staged_upload_drop,
+    staged_upload_name,
+)
 from dashboard.errors import ApplicationError, Invalid
 from dashboard.jobs.describe import jobs_describe
 from dashboard.roles import Role, role_required
@@ -17,7 +25,7 @@ from dashboard.roles import Role, role_required
 from ..forms import ImportForm
 from ..models import DatasetVersion
 from ..selectors import dataset_get, version_get
-from .guide import COLUMNS, import_preview, import_sample
+from .guide import COLUMNS, Preview, import_preview, import_sample
 from .start import dataset_has_draft, rows_import_start
 
 FIELD_LABELS = {
@@ -70,7 +78,7 @@ def _import(request, *, record_type: str, dataset=None, version=None, page):
     """Preview or start the import from the page's form; `page(request, **importer)` renders
     the whole page again (without JavaScript) with the form as posted."""
     form = ImportForm(request.POST, request.FILES)
-    error = preview = job = None
+    error = preview = job = staged = None
     if not form.is_valid():
         field, messages = next(iter(form.errors.items()))
         error = {"field": field, "message": messages[0]}
@@ -89,15 +97,19 @@ def _import(request, *, record_type: str, dataset=None, version=None, page):
                     )
                 target = {"version": chosen} if chosen else {"dataset": dataset}
             if form.previewing:
-                upload = form.upload()
-                upload["fileobj"].seek(0)
-                preview = import_preview(record_type, **upload)
+                preview = form_preview(form, record_type, request.user)
             else:
-                job = rows_import_start(
-                    record_type=record_type, **target, **form.upload(), user=request.user
-                )
+                with form_upload(form, request.user) as upload:
+                    job = rows_import_start(
+                        record_type=record_type, **target, **upload, user=request.user
+                    )
+                if form.uses_staged:
+                    staged_upload_drop(token=form.cleaned_data["staged"], user=request.user)
         except ApplicationError as exc:
             error = {"field": exc.field, "message": page_words(exc.message)}
+        if job is None and not request.htmx:
+            # The whole page comes back: the file stays chosen (kept as a staged upload).
+            staged = keep_upload(form, request.user)
     if error is not None:
         error["label"] = FIELD_LABELS.get(error["field"] or "", "")
     status = 400 if error else 200
@@ -108,7 +120,46 @@ def _import(request, *, record_type: str, dataset=None, version=None, page):
         return render(request, "versions/_import_result.html", context, status=status)
     if job is not None:
         return redirect("job-detail", job_id=job.pk)
-    return page(request, import_form=form, error=error, preview=preview, status=status)
+    return page(
+        request, import_form=form, error=error, preview=preview, staged=staged, status=status
+    )
+
+
+def kept_upload(token: str, user) -> dict | None:
+    """The file kept from a preview, as the form shows it (None: expired or not the user's)."""
+    name = staged_upload_name(token=token, user=user)
+    return {"token": token, "name": name} if name is not None else None
+
+
+def keep_upload(form, user) -> dict | None:
+    """For a page without JavaScript: keep the form's file as a staged upload, so the import
+    starts without choosing it again — `{"token", "name"}` (the one already kept, when the form
+    carried it), `{"too_large": bytes}` when it is larger than a staged upload may be."""
+    if form.uses_staged:
+        return kept_upload(form.cleaned_data["staged"], user)
+    file = form.cleaned_data["file"]
+    token = staged_upload_create(fileobj=file, filename=file.name, size=file.size, user=user)
+    if token is None:
+        return {"too_large": staged_max_bytes()}
+    return {"token": token, "name": file.name}
+
+
+@contextmanager
+def form_upload(form, user):
+    """The form's upload keywords; a kept file is closed after use."""
+    upload = form.upload(user=user)
+    try:
+        yield upload
+    finally:
+        if form.uses_staged:
+            upload["fileobj"].close()
+
+
+def form_preview(form, record_type: str, user) -> Preview:
+    """The preview of the form's file (chosen, or kept from an earlier preview)."""
+    with form_upload(form, user) as upload:
+        upload["fileobj"].seek(0)
+        return import_preview(record_type, **upload)
 
 
 @role_required(Role.MANAGER)
