@@ -122,14 +122,27 @@ class ImportForm(forms.Form):
 
 
 class DataRowImportForm(ImportForm):
-    """The admin's import page: a dataset (its current draft is written) and the options."""
+    """The admin's import page: a dataset, the draft that gets the rows (blank: its current
+    draft, or a new one), the file (or the one kept from the preview) and the options."""
 
-    field_order = ["dataset", "file", "format", "mode", "key", "on_error", "ignore_unknown"]
-    action = None
-    version = None
+    field_order = [
+        "dataset",
+        "version",
+        "file",
+        "staged",
+        "format",
+        "mode",
+        "key",
+        "on_error",
+        "ignore_unknown",
+    ]
 
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"))
-    file = forms.FileField(allow_empty_file=True, help_text="CSV, JSON array or NDJSON, UTF-8")
+    version = forms.CharField(required=False, max_length=64, label="Import into")
+    file = forms.FileField(
+        allow_empty_file=True, required=False, help_text="CSV, JSON array or NDJSON, UTF-8"
+    )
+    staged = forms.CharField(required=False, max_length=TOKEN_MAX_LENGTH, widget=forms.HiddenInput)
     mode = forms.ChoiceField(choices=_choices(MODES))
     key = forms.ChoiceField(choices=_choices(("global_key", "id")))
     on_error = forms.ChoiceField(choices=_choices(ON_ERROR))

@@ -77,7 +77,8 @@ def test_the_preview_shows_the_first_rows_before_anything_starts(
     # The columns, required ones marked, and sample files to start from.
     guide = card.locator("table.columns-guide")
     expect(guide).to_contain_text("row_data")
-    expect(guide.locator("tr", has_text="row_data")).to_contain_text("required for new rows")
+    expect(guide.locator("tr", has_text="global_key")).to_contain_text("required as the key")
+    expect(guide.locator("tr", has_text="row_data")).to_contain_text("optional (without it")
     expect(guide.locator("tr", has_text="metadata")).to_contain_text("optional")
     sample_url = card.get_by_role("link", name="CSV").first.get_attribute("href")
     sample = page.request.get(page.base + sample_url)
@@ -88,7 +89,7 @@ def test_the_preview_shows_the_first_rows_before_anything_starts(
         tmp_path,
         "global_key,row_data,metadata\n"
         'cam-1,https://x/1.jpg,"{""split"": ""train""}"\n'
-        "cam-2,,\n"
+        ",https://x/2.jpg,\n"
         "cam-3,https://x/3.jpg,not json\n",
     )
     page.get_by_label(FILE_LABEL).set_input_files(rows)
@@ -102,7 +103,7 @@ def test_the_preview_shows_the_first_rows_before_anything_starts(
     body = preview.locator("tbody tr")
     expect(body).to_have_count(3)
     expect(body.nth(0)).to_contain_text("ok")
-    expect(body.nth(1)).to_contain_text("row_data: missing")
+    expect(body.nth(1)).to_contain_text("global_key: missing")
     expect(body.nth(2)).to_contain_text("metadata")
     expect(preview).to_contain_text("2 of the first 3 rows would fail")
     assert Job.objects.count() == 0 and not DatasetVersion.objects.exists()  # nothing written

@@ -6,6 +6,7 @@ Also the sample files the import card offers."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +21,7 @@ from dashboard.bulk.staged import (
 )
 from dashboard.errors import ApplicationError, Invalid
 from dashboard.jobs.describe import jobs_describe
+from dashboard.models import Job
 from dashboard.roles import Role, role_required
 
 from ..forms import ImportForm
@@ -58,8 +60,8 @@ def page_words(message: str) -> str:
     return message.strip()
 
 
-def _dataset_target(form: ImportForm, dataset) -> DatasetVersion | None:
-    """The draft the dataset page's form named (None: the service opens a new draft)."""
+def dataset_import_target(form: ImportForm, dataset) -> DatasetVersion | None:
+    """The draft an import form named for `dataset` (None: the service opens a new draft)."""
     version_id = form.cleaned_data.get("version")
     if not version_id:
         return None
@@ -74,19 +76,39 @@ def _dataset_target(form: ImportForm, dataset) -> DatasetVersion | None:
     return version
 
 
-def _import(request, *, record_type: str, dataset=None, version=None, page):
-    """Preview or start the import from the page's form; `page(request, **importer)` renders
-    the whole page again (without JavaScript) with the form as posted."""
-    form = ImportForm(request.POST, request.FILES)
-    error = preview = job = staged = None
+@dataclass
+class FormImport:
+    """What an import form got: the started job, a preview of its file, a refusal
+    (`{"field", "message", "label"}`) and the file kept for the next post (`keep_upload`)."""
+
+    job: Job | None = None
+    preview: Preview | None = None
+    error: dict | None = None
+    staged: dict | None = None
+
+    @property
+    def status(self) -> int:
+        return 400 if self.error else 200
+
+
+def form_import(
+    request, form: ImportForm, *, record_type: str, dataset=None, version=None, keep: bool
+) -> FormImport:
+    """Preview or start the import an import form asks for (the pages' and the admin's):
+    into `version`, or a draft of `dataset` (the form's `version`, else its current draft or a
+    new one; the admin's form names the dataset itself). `keep`: the whole page comes back
+    (no JavaScript), so the file stays chosen as a staged upload."""
+    done = FormImport()
     if not form.is_valid():
         field, messages = next(iter(form.errors.items()))
-        error = {"field": field, "message": messages[0]}
+        done.error = {"field": field, "message": messages[0]}
     else:
+        user = request.user
         try:
             target = {"version": version}
+            dataset = dataset or (None if version else form.cleaned_data.get("dataset"))
             if dataset is not None:
-                chosen = _dataset_target(form, dataset)
+                chosen = dataset_import_target(form, dataset)
                 offered_new = "version" in request.POST and not form.previewing
                 if chosen is None and offered_new and dataset_has_draft(dataset=dataset):
                     # The page offered a new draft, but one exists now: never write into a
@@ -97,31 +119,54 @@ def _import(request, *, record_type: str, dataset=None, version=None, page):
                     )
                 target = {"version": chosen} if chosen else {"dataset": dataset}
             if form.previewing:
-                preview = form_preview(form, record_type, request.user)
+                done.preview = form_preview(form, record_type, user)
             else:
-                with form_upload(form, request.user) as upload:
-                    job = rows_import_start(
-                        record_type=record_type, **target, **upload, user=request.user
+                with form_upload(form, user) as upload:
+                    done.job = rows_import_start(
+                        record_type=record_type, **target, **upload, user=user
                     )
                 if form.uses_staged:
-                    staged_upload_drop(token=form.cleaned_data["staged"], user=request.user)
+                    staged_upload_drop(token=form.cleaned_data["staged"], user=user)
         except ApplicationError as exc:
-            error = {"field": exc.field, "message": page_words(exc.message)}
-        if job is None and not request.htmx:
-            # The whole page comes back: the file stays chosen (kept as a staged upload).
-            staged = keep_upload(form, request.user)
-    if error is not None:
-        error["label"] = FIELD_LABELS.get(error["field"] or "", "")
-    status = 400 if error else 200
-    if job is not None:
-        jobs_describe([job])
+            done.error = {"field": exc.field, "message": page_words(exc.message)}
+        if done.job is None and keep:
+            done.staged = keep_upload(form, user)
+    if done.error is not None:
+        done.error["label"] = FIELD_LABELS.get(done.error["field"] or "", "")
+    if done.job is not None:
+        jobs_describe([done.job])
+    return done
+
+
+def _import(request, *, record_type: str, dataset=None, version=None, page):
+    """Preview or start the import from the page's form; `page(request, **importer)` renders
+    the whole page again (without JavaScript) with the form as posted."""
+    form = ImportForm(request.POST, request.FILES)
+    done = form_import(
+        request,
+        form,
+        record_type=record_type,
+        dataset=dataset,
+        version=version,
+        keep=not request.htmx,
+    )
     if request.htmx:
-        context = {"job": job, "preview": preview, "error": error, "record_type": record_type}
-        return render(request, "versions/_import_result.html", context, status=status)
-    if job is not None:
-        return redirect("job-detail", job_id=job.pk)
+        context = {
+            "job": done.job,
+            "preview": done.preview,
+            "error": done.error,
+            "record_type": record_type,
+        }
+        return render(request, "versions/_import_result.html", context, status=done.status)
+    if done.job is not None:
+        return redirect("job-detail", job_id=done.job.pk)
     return page(
-        request, import_form=form, error=error, preview=preview, staged=staged, status=status
+        request,
+        import_form=form,
+        error=done.error,
+        preview=done.preview,
+        staged=done.staged,
+        status=done.status,
     )
 
 
