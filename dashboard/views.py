@@ -56,28 +56,20 @@ def overview(request):
 @role_required(Role.VIEWER)
 def jobs_page(request):
     filterset = JobFilter(request.GET, queryset=job_list_summary())
-    q, sort, list_error = ListControlsForm(request.GET, sorts=JOB_SORT_NAMES).values()
-    jobs = job_search(filterset.qs, q=q, sort=sort)
+    controls = ListControlsForm(request.GET, sorts=JOB_SORT_NAMES)
+    listed = controls.context()
+    jobs = job_search(filterset.qs, q=listed["q"], sort=listed["sort"])
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     jobs_describe(page.object_list)
     template = "dashboard/job_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#job-table"
     running = any(not job.is_ended for job in page.object_list)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "running": running,
-        "q": q,
-        "sort": sort,
-        "sorts": JOB_SORT_NAMES,
-        "list_error": list_error,
-    }
-    return render(
-        request, template, context, status=400 if list_error and not request.htmx else 200
-    )
+    context = {"filter": filterset, "page": page, "running": running, **listed}
+    return render(request, template, context, status=controls.status(request))
 
 
+# The orders of `JOB_SORTS`, as the sort box names them.
 JOB_SORT_NAMES = {
     "newest": "newest",
     "oldest": "oldest",
