@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from dashboard.jobs.describe import Ref, job_ref_resolver, named_refs
+from dashboard.jobs.describe import Ref, job_ref_resolver, job_ref_search, named_refs
 
 from .models import Batch, Project
 
@@ -19,6 +19,16 @@ def batch_refs(ids: set[str]) -> dict[str, Ref]:
         pk: Ref(name, reverse("project-detail", args=[project_id]) + f"#batch-{pk}")
         for pk, name, project_id in rows
     }
+
+
+@job_ref_search("project_id")
+def project_search(q: str):
+    return Project.objects.filter(name__icontains=q).values_list("pk", flat=True)
+
+
+@job_ref_search("batch_id")
+def batch_search(q: str):
+    return Batch.objects.filter(name__icontains=q).values_list("pk", flat=True)
 
 
 def batches_made(job, refs: dict) -> list[tuple[str, str | None]]:

@@ -34,3 +34,13 @@ class ListControlsForm(forms.Form):
         error = next(iter(self.errors.values()))[0]
         q = self.cleaned_data.get("q", "")
         return q, self.cleaned_data.get("sort") or next(iter(self.sorts)), error
+
+    def context(self) -> dict:
+        """What a list template reads: `q`, `sort`, `sorts` and `list_error`."""
+        q, sort, error = self.values()
+        return {"q": q, "sort": sort, "sorts": self.sorts, "list_error": error}
+
+    def status(self, request) -> int:
+        """400 for a refused value on a full page; htmx swaps only 2xx answers, so a partial
+        carries the message in a 200."""
+        return 400 if self.values()[2] and not request.htmx else 200

@@ -204,6 +204,10 @@ MEDIA_URL = "media/"
 BULK_MAX_UPLOAD_BYTES = int(os.environ.get("BULK_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
 BULK_CHUNK_SIZE = int(os.environ.get("BULK_CHUNK_SIZE", "10000"))
 BULK_MAX_RECORD_BYTES = int(os.environ.get("BULK_MAX_RECORD_BYTES", str(16 * 1024**2)))
+# A file previewed on a page without JavaScript is kept for its owner (a staged upload), up to
+# this size and for this long, so the import starts without choosing it again.
+STAGED_UPLOAD_MAX_BYTES = int(os.environ.get("STAGED_UPLOAD_MAX_BYTES", str(50 * 1024**2)))
+STAGED_UPLOAD_SECONDS = int(os.environ.get("STAGED_UPLOAD_SECONDS", "3600"))
 LABEL_MAX_ANNOTATION_BYTES = int(os.environ.get("LABEL_MAX_ANNOTATION_BYTES", str(1024**2)))
 
 # Bodies up to Django's 2.5 MB from anyone (forms in memory); larger ones only from managers

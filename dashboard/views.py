@@ -16,10 +16,11 @@ from .filters import JobFilter
 from .forms import form_call
 from .jobs.describe import job_counts, job_results, jobs_describe
 from .jobs.services import job_cancel, job_retry
+from .list_controls import ListControlsForm
 from .models import Job
 from .overview import event_links, overview_activity, overview_counts, overview_panels
 from .roles import Role, role_required
-from .selectors import job_file_readable, job_get, job_list_summary
+from .selectors import job_errors, job_file_readable, job_get, job_list_summary, job_search
 from .webhooks import (
     delivery_get,
     delivery_redeliver,
@@ -55,13 +56,27 @@ def overview(request):
 @role_required(Role.VIEWER)
 def jobs_page(request):
     filterset = JobFilter(request.GET, queryset=job_list_summary())
-    page = Paginator(filterset.qs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    controls = ListControlsForm(request.GET, sorts=JOB_SORT_NAMES)
+    listed = controls.context()
+    jobs = job_search(filterset.qs, q=listed["q"], sort=listed["sort"])
+    page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     jobs_describe(page.object_list)
     template = "dashboard/job_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#job-table"
     running = any(not job.is_ended for job in page.object_list)
-    return render(request, template, {"filter": filterset, "page": page, "running": running})
+    context = {"filter": filterset, "page": page, "running": running, **listed}
+    return render(request, template, context, status=controls.status(request))
+
+
+# The orders of `JOB_SORTS`, as the sort box names them.
+JOB_SORT_NAMES = {
+    "newest": "newest",
+    "oldest": "oldest",
+    "status": "status",
+    "kind": "kind",
+    "failed": "most failed rows",
+}
 
 
 @role_required(Role.VIEWER)
@@ -71,7 +86,7 @@ def job_page(request, job_id: str):
     context = {
         "job": job,
         # In input order; the page counts rows from 1 (the API's `index` is 0-based).
-        "row_errors": job.row_errors.order_by("index", "id")[:JOB_ERRORS_SHOWN],
+        "row_errors": job_errors(job=job)[:JOB_ERRORS_SHOWN],
         "file_readable": readable,
         "counts": job_counts(job),
         # A job's file (an export) is for its starter and managers: so is a link to it.

@@ -67,37 +67,53 @@ class DataRowAdmin(RoleAdmin):
         ]
 
     def import_view(self, request):
-        """Import data rows into a dataset's current draft: starts the `import` job."""
+        """Import data rows into a draft of a dataset, as the dataset page does (the same
+        columns guide, preview, kept file and target choice; `form_import` behind both)."""
+        from django import forms
         from django.core.exceptions import PermissionDenied
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
 
-        from .bulk.start import rows_import_start
+        from .bulk.guide import import_columns
+        from .bulk.views import form_import
         from .forms import DataRowImportForm
+        from .views import import_targets
 
         if not self.has_manager_permission(request):
             raise PermissionDenied("Your role does not allow this action.")
         form = DataRowImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                job = rows_import_start(
-                    record_type="data_rows",
-                    dataset=form.cleaned_data["dataset"],
-                    **form.upload(),
-                    user=request.user,
-                )
-            except ApplicationError as exc:
-                form.add_error("file" if exc.field in (None, "file") else None, exc.message)
-            else:
-                self.message_user(request, f"Import started as job {job.pk}.")
-                return redirect("job-detail", job_id=job.pk)
+        done = None
+        if request.method == "POST":
+            done = form_import(request, form, record_type="data_rows", keep=True)
+            if done.job is not None:
+                self.message_user(request, f"{done.job.title}: started as job {done.job.pk}.")
+                return redirect("job-detail", job_id=done.job.pk)
+            if done.error and done.error["field"] not in form.errors:
+                field = done.error["field"] if done.error["field"] in form.fields else None
+                form.add_error(field, done.error["message"])
+        dataset = getattr(form, "cleaned_data", {}).get("dataset")
+        targets = import_targets(dataset) if dataset is not None else None
+        target_text = None
+        if targets:
+            form.fields["version"].widget = forms.Select(choices=targets["choices"])
+            chosen = form.data.get("version") or ""
+            texts = dict(targets["choices"])
+            target_text = texts.get(chosen, targets["choices"][0][1])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "form": form,
             "title": "Import data rows",
+            "columns": import_columns("data_rows"),
+            "dataset": dataset,
+            "targets": targets,
+            "target_text": target_text,
+            "preview": done.preview if done else None,
+            "staged": done.staged if done else None,
         }
-        return TemplateResponse(request, "versions/_import_admin.html", context)
+        return TemplateResponse(
+            request, "versions/_import_admin.html", context, status=done.status if done else 200
+        )
 
     def _export(self, request, queryset, fmt: str):
         """The selected rows as in their dataset's current version, streamed."""

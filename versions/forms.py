@@ -4,6 +4,7 @@ from django import forms
 
 from dashboard.bulk.formats import FORMATS
 from dashboard.bulk.records import MODES, ON_ERROR, UNKNOWN
+from dashboard.bulk.staged import TOKEN_MAX_LENGTH, staged_upload_open
 from dashboard.forms import JSONTextField
 
 from .models import Dataset
@@ -84,9 +85,9 @@ class ImportForm(forms.Form):
     content is checked by `upload_accept` (or `import_preview`). On the dataset page,
     `version` names the draft that gets the rows (blank: a new draft)."""
 
-    file = forms.FileField(
-        allow_empty_file=True, error_messages={"required": "Choose a file to import."}
-    )
+    file = forms.FileField(allow_empty_file=True, required=False)
+    # Without JavaScript, the file a preview read is kept (a staged upload): its token.
+    staged = forms.CharField(required=False, max_length=TOKEN_MAX_LENGTH)
     action = forms.ChoiceField(choices=[("start", "start"), ("preview", "preview")], required=False)
     version = forms.CharField(required=False, max_length=64)
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
@@ -95,34 +96,61 @@ class ImportForm(forms.Form):
     on_error = forms.ChoiceField(choices=[("", ""), *_choices(ON_ERROR)], required=False)
     unknown = forms.ChoiceField(choices=[("", ""), *_choices(UNKNOWN)], required=False)
 
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not data.get("staged") and "file" not in self.errors:
+            self.add_error("file", "Choose a file to import.")
+        return data
+
     @property
     def previewing(self) -> bool:
         return self.cleaned_data.get("action") == "preview"
 
-    def upload(self) -> dict:
-        """The file and options as `rows_import_start` keywords."""
-        file = self.cleaned_data["file"]
+    @property
+    def uses_staged(self) -> bool:
+        """No file was chosen: the one kept from the preview is used."""
+        return not self.cleaned_data.get("file") and bool(self.cleaned_data.get("staged"))
+
+    def upload(self, *, user=None) -> dict:
+        """The file (chosen, or kept from the preview for `user`) and options as
+        `rows_import_start` keywords."""
         options = {name: self.cleaned_data.get(name) or None for name in IMPORT_OPTIONS}
+        file = self.cleaned_data.get("file")
+        if file is None:
+            return {**staged_upload_open(token=self.cleaned_data["staged"], user=user), **options}
         return {"fileobj": file, "filename": file.name, "size": file.size, **options}
 
 
 class DataRowImportForm(ImportForm):
-    """The admin's import page: a dataset (its current draft is written) and the options."""
+    """The admin's import page: a dataset, the draft that gets the rows (blank: its current
+    draft, or a new one), the file (or the one kept from the preview) and the options."""
 
-    field_order = ["dataset", "file", "format", "mode", "key", "on_error", "ignore_unknown"]
-    action = None
-    version = None
+    field_order = [
+        "dataset",
+        "version",
+        "file",
+        "staged",
+        "format",
+        "mode",
+        "key",
+        "on_error",
+        "ignore_unknown",
+    ]
 
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.order_by("name"))
-    file = forms.FileField(allow_empty_file=True, help_text="CSV, JSON array or NDJSON, UTF-8")
+    version = forms.CharField(required=False, max_length=64, label="Import into")
+    file = forms.FileField(
+        allow_empty_file=True, required=False, help_text="CSV, JSON array or NDJSON, UTF-8"
+    )
+    staged = forms.CharField(required=False, max_length=TOKEN_MAX_LENGTH, widget=forms.HiddenInput)
     mode = forms.ChoiceField(choices=_choices(MODES))
     key = forms.ChoiceField(choices=_choices(("global_key", "id")))
     on_error = forms.ChoiceField(choices=_choices(ON_ERROR))
     unknown = None
     ignore_unknown = forms.BooleanField(required=False, label="Ignore unknown columns")
 
-    def upload(self) -> dict:
+    def upload(self, *, user=None) -> dict:
         return {
-            **super().upload(),
+            **super().upload(user=user),
             "unknown": "ignore" if self.cleaned_data["ignore_unknown"] else None,
         }

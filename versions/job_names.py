@@ -4,9 +4,10 @@ add_frames and recount_stats (see `dashboard.jobs.describe`)."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
 
-from dashboard.jobs.describe import Ref, job_ref_resolver, named_refs
+from dashboard.jobs.describe import Ref, job_ref_resolver, job_ref_search, named_refs
 
 from .models import Dataset, DatasetVersion
 
@@ -26,6 +27,19 @@ def version_refs(ids: set[str]) -> dict[str, Ref]:
         )
         for pk, name, dataset, removed in rows
     }
+
+
+@job_ref_search("dataset_id")
+def dataset_search(q: str):
+    return Dataset.objects.filter(name__icontains=q).values_list("pk", flat=True)
+
+
+@job_ref_search("version_id")
+def version_search(q: str):
+    """A version's title reads "dataset / version": either name matches."""
+    return DatasetVersion.objects.filter(
+        Q(name__icontains=q) | Q(dataset__name__icontains=q)
+    ).values_list("pk", flat=True)
 
 
 RECORDS = {"data_rows": "data rows", "frames": "frames"}

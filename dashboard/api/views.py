@@ -1,5 +1,6 @@
 """The API root, and job endpoints: list, detail, per-row errors, cancel, produced file."""
 
+import re
 import time
 
 from django.db import connection
@@ -22,9 +23,16 @@ from dashboard.filters import JobFilter
 from dashboard.jobs.services import job_cancel, job_retry
 from dashboard.models import Job
 from dashboard.roles import Role
-from dashboard.selectors import job_file_readable, job_get, job_list
+from dashboard.selectors import job_errors, job_errors_from, job_file_readable, job_get, job_list
 
-from .pagination import CursorPagination
+from .pagination import (
+    CursorPagination,
+    invalid_cursor,
+    keyset_cursor,
+    keyset_page,
+    page_schema,
+    page_size,
+)
 from .responses import job_accepted
 from .serializers import JobErrorSerializer, JobSerializer
 
@@ -155,17 +163,44 @@ class JobDetailApi(generics.RetrieveAPIView):
         return response
 
 
-class JobErrorPagination(CursorPagination):
-    ordering = "id"
+# A position in a job's errors (the cursor's key): "<index>.<id>", or "n.<id>" without an index.
+ERROR_POSITION_RE = re.compile(r"(n|0|[1-9][0-9]{0,17})\.([1-9][0-9]{0,17})")
 
 
-class JobErrorListApi(generics.ListAPIView):
-    serializer_class = JobErrorSerializer
-    pagination_class = JobErrorPagination
-    filter_backends = []
+def _error_position(key: str) -> tuple[int | None, int]:
+    match = ERROR_POSITION_RE.fullmatch(key)
+    if match is None:
+        raise invalid_cursor()
+    index, error_id = match.groups()
+    return (None if index == "n" else int(index)), int(error_id)
 
-    def get_queryset(self):
-        return job_get(job_id=self.kwargs["job_id"]).row_errors.all()
+
+class JobErrorListApi(APIView):
+    """A job's row errors in input order (by index, then id), cursor-paginated."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page_size", int, description="1-1000"),
+            OpenApiParameter("cursor", str, description="from a page's `next` or `previous` link"),
+        ],
+        responses=page_schema(JobErrorSerializer, name="PaginatedJobErrorList"),
+    )
+    def get(self, request, job_id: str):
+        job = job_get(job_id=job_id)
+        limit, cursor = page_size(request), keyset_cursor(request)
+        if cursor.key:
+            index, error_id = _error_position(cursor.key)
+            errors = job_errors_from(
+                job=job, index=index, error_id=error_id, backward=cursor.backward
+            )
+        else:
+            errors = job_errors(job=job)
+        found = list(errors[: limit + 1])
+        shown = found[:limit][::-1] if cursor.backward else found[:limit]
+        positions = [{"at": f"{'n' if e.index is None else e.index}.{e.pk}"} for e in shown]
+        page = keyset_page(request, positions, key="at", cursor=cursor, has_more=len(found) > limit)
+        page["results"] = JobErrorSerializer(shown, many=True).data
+        return Response(page)
 
 
 class JobCancelApi(APIView):

@@ -13,11 +13,12 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.db.models.fields.json import KT
 
 from dashboard.models import COUNT_KEYS, Job
 
-from .registry import job_kind_find
+from .registry import job_kind_find, job_kinds
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,36 @@ def job_ref_resolver(key: str):
         return resolve
 
     return decorator
+
+
+_SEARCHES: dict[str, Callable[[str], Iterable[str]]] = {}
+# At most this many objects per kind of name are matched by a search (a page of jobs is read).
+REF_SEARCH_LIMIT = 500
+
+
+def job_ref_search(key: str):
+    """Register `search(q) -> ids` for the parameter `key`: the objects whose name contains `q`
+    (any case), so a job list can be searched by the names its titles show."""
+
+    def decorator(search):
+        _SEARCHES[key] = search
+        return search
+
+    return decorator
+
+
+def job_search_q(q: str) -> Q:
+    """Jobs whose title or row could read `q` (any case): the kind (its name or label), the job
+    id, the creator's user name, or a dataset, version, project or batch the job names. For
+    job querysets."""
+    needle = q.casefold()
+    kinds = [k.name for k in job_kinds() if needle in k.label.casefold() or needle in k.name]
+    found = Q(kind__in=kinds) | Q(pk=q) | Q(created_by__username__icontains=q)
+    for key, search in _SEARCHES.items():
+        ids = list(search(q)[:REF_SEARCH_LIMIT])
+        if ids:
+            found |= Q(**{f"params__{key}__in": ids})
+    return found
 
 
 def ref_annotations() -> dict:

@@ -65,3 +65,43 @@ def test_the_favicon_is_served(new_page, browser_users):
     page.goto(page.base + "/")
     icon = page.locator("link[rel=icon]").get_attribute("href")
     assert page.request.get(page.base + icon).status == 200
+
+
+def test_the_admin_import_guides_previews_and_names_the_target(new_page, superuser, tmp_path):
+    """Like the dataset page's import: the columns and sample files, a preview of the first
+    rows with the columns found and their problems, the version that gets the rows named, and
+    the file kept from the preview for the start."""
+    from dashboard.models import Job
+    from versions.models import DataRow
+    from versions.services import dataset_create, version_create
+
+    dataset, _ = dataset_create(name="Traffic cams")
+    draft, _ = version_create(dataset=dataset, name="main")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("global_key,row_data\ncam-1,https://x/1.jpg\n,https://x/2.jpg\n")
+    page = new_page(superuser, js=False)
+    page.goto(page.base + "/admin/versions/datarow/")
+    page.get_by_role("link", name="Import data rows").click()
+    guide = page.locator("table.columns-guide")
+    expect(guide.locator("tr", has_text="global_key")).to_contain_text("required as the key")
+    expect(page.get_by_role("link", name="CSV", exact=True)).to_have_attribute(
+        "href", "/import-samples/data_rows.csv"
+    )
+    page.get_by_label("Dataset").select_option(dataset.pk)
+    page.get_by_label("File").set_input_files(str(rows))
+    page.get_by_label("Mode").select_option("create")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Rows go into Traffic cams: main (draft, an empty root, 0 frames)"
+    )
+    preview = page.locator(".import-preview")
+    expect(preview).to_contain_text("CSV · mode create · key global_key · 2 records in the file")
+    expect(preview).to_contain_text("Columns found: global_key, row_data")
+    expect(preview.locator("tbody tr").nth(1)).to_contain_text("global_key: missing")
+    expect(page.get_by_label("Import into")).to_have_value(draft.pk)
+    expect(page.locator(".kept-file")).to_contain_text("Kept from the preview: rows.csv")
+    assert Job.objects.count() == 0
+    page.get_by_role("button", name="Start import").click()  # the file is not chosen again
+    expect(page.locator(".job-progress")).to_have_attribute("data-status", "succeeded")
+    job = Job.objects.get()
+    assert job.params["version_id"] == draft.pk and DataRow.objects.count() == 1

@@ -57,6 +57,7 @@ def test_main_pages_raise_no_csp_violation(new_page, browser_users, shot):
         f"/projects/{project.pk}/label/",
         "/admin/",
         "/admin/versions/datasetversion/",
+        "/admin/versions/datarow/import/",
         f"/admin/batches/batch/{batch.pk}/change/",
         "/api/docs/",
         "/no/such/page/",

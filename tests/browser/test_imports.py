@@ -77,7 +77,8 @@ def test_the_preview_shows_the_first_rows_before_anything_starts(
     # The columns, required ones marked, and sample files to start from.
     guide = card.locator("table.columns-guide")
     expect(guide).to_contain_text("row_data")
-    expect(guide.locator("tr", has_text="row_data")).to_contain_text("required for new rows")
+    expect(guide.locator("tr", has_text="global_key")).to_contain_text("required as the key")
+    expect(guide.locator("tr", has_text="row_data")).to_contain_text("optional (without it")
     expect(guide.locator("tr", has_text="metadata")).to_contain_text("optional")
     sample_url = card.get_by_role("link", name="CSV").first.get_attribute("href")
     sample = page.request.get(page.base + sample_url)
@@ -88,7 +89,7 @@ def test_the_preview_shows_the_first_rows_before_anything_starts(
         tmp_path,
         "global_key,row_data,metadata\n"
         'cam-1,https://x/1.jpg,"{""split"": ""train""}"\n'
-        "cam-2,,\n"
+        ",https://x/2.jpg,\n"
         "cam-3,https://x/3.jpg,not json\n",
     )
     page.get_by_label(FILE_LABEL).set_input_files(rows)
@@ -102,7 +103,7 @@ def test_the_preview_shows_the_first_rows_before_anything_starts(
     body = preview.locator("tbody tr")
     expect(body).to_have_count(3)
     expect(body.nth(0)).to_contain_text("ok")
-    expect(body.nth(1)).to_contain_text("row_data: missing")
+    expect(body.nth(1)).to_contain_text("global_key: missing")
     expect(body.nth(2)).to_contain_text("metadata")
     expect(preview).to_contain_text("2 of the first 3 rows would fail")
     assert Job.objects.count() == 0 and not DatasetVersion.objects.exists()  # nothing written
@@ -183,3 +184,37 @@ def test_a_failed_import_leaves_no_empty_draft(new_page, browser_users, tmp_path
     assert not DatasetVersion.objects.filter(dataset=dataset).exists()
     page.goto(f"{page.base}/datasets/{dataset.pk}/")
     expect(page.get_by_text("No versions yet.")).to_be_visible()
+
+
+@pytest.mark.parametrize("target", ["dataset", "version"])
+def test_without_js_the_preview_keeps_the_file_for_the_start(
+    new_page, browser_users, tmp_path, target
+):
+    """Bug: without JavaScript the preview needed the file chosen again (a reload forgets a
+    file input); the preview now keeps it, and "Start import" uses it."""
+    dataset, _ = dataset_create(name="Traffic cams")
+    if target == "dataset":
+        url, result = f"/datasets/{dataset.pk}/", "2 data rows written"
+        records = [{"global_key": f"cam-{i}", "row_data": f"https://x/{i}.jpg"} for i in (1, 2)]
+    else:
+        version, _ = version_create(dataset=dataset, name="main")
+        url, result = f"/versions/{version.pk}/", "2 frames written"
+        records = [{"id": f"f-{i}", "sources": [{"uri": f"s3://a/{i}"}]} for i in (1, 2)]
+    path = tmp_path / "records.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    page = new_page(browser_users["manager"], js=False)
+    page.goto(page.base + url)
+    page.get_by_label(FILE_LABEL).set_input_files(str(path))
+    page.get_by_label("Mode").select_option("create")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".import-preview")).to_contain_text("2 records in the file")
+    expect(page.locator(".kept-file")).to_have_text(
+        "Kept from the preview: records.ndjson (choose another file to replace it)."
+    )
+    assert page.get_by_label(FILE_LABEL).input_value() == ""  # the reload forgot the input
+    assert Job.objects.count() == 0
+    page.get_by_role("button", name="Start import").click()  # no file chosen again
+    expect(page.locator(".job-progress")).to_have_attribute("data-status", "succeeded")
+    expect(page.get_by_role("main")).to_contain_text(result)
+    job = Job.objects.get()
+    assert job.counts["created"] == 2

@@ -177,3 +177,23 @@ def test_the_job_list_and_overview_refresh_without_javascript(
     overview.goto(overview.base + "/")
     expect(overview.locator("#running-jobs")).to_contain_text("Count slowly for the report")
     expect(overview.locator("#running-jobs")).to_contain_text("Nothing running.", timeout=20_000)
+
+
+def test_failed_rows_read_in_input_order_on_the_page_and_in_the_api(new_page, browser_users):
+    """Bug 9's "1, 2, 3, 5, 4": rows recorded out of input order (chunks ending out of order,
+    a row without an index) read in input order on the job page and in `jobs/{id}/errors/`."""
+    job = Job.objects.create(
+        kind="import", status="succeeded", progress_done=6, progress_total=6, errors_count=6
+    )
+    for index in (0, 1, 2, 4, 3, None):
+        job.row_errors.create(index=index, key=f"k{index}", message=f"Line {index}")
+    page = new_page(browser_users["manager"])
+    page.goto(f"{page.base}/jobs/{job.pk}/")
+    failed = page.locator("section", has=page.get_by_role("heading", name="Failed rows"))
+    expect(failed.locator("tbody tr td:first-child")).to_have_text(["1", "2", "3", "4", "5", ""])
+    seen, url = [], f"{page.base}/api/v1/jobs/{job.pk}/errors/?page_size=2"
+    while url:
+        body = page.request.get(url).json()
+        seen += [e["index"] for e in body["results"]]
+        url = body["next"]
+    assert seen == [0, 1, 2, 3, 4, None]

@@ -91,3 +91,46 @@ def test_datasets_search_and_the_tag_picker(new_page, browser_users, js):
     assert names(page, "#dataset-table tbody td:first-child") == ["roads-debug", "roads"]
     page.get_by_text("How the tag filter reads").click()
     expect(page.get_by_text("tagged best and not debug")).to_be_visible()
+
+
+@pytest.mark.parametrize("js", [True, False])
+def test_jobs_search_and_sort(new_page, browser_users, js):
+    from dashboard.models import Job
+
+    dataset, _ = dataset_create(name="Traffic cams")
+    version, _ = version_create(dataset=dataset, name="draft")
+    harbour = project_create(name="Harbour watch")
+    for kind, status, errors, params in [
+        ("import", "succeeded", 3, {"dataset_id": dataset.pk, "version_id": version.pk}),
+        ("export_batches", "failed", 0, {"project_id": harbour.pk}),
+        ("import", "succeeded", 7, {"dataset_id": dataset.pk, "version_id": version.pk}),
+    ]:
+        Job.objects.create(kind=kind, status=status, errors_count=errors, params=params)
+
+    page = new_page(browser_users["manager"], js=js)
+    page.goto(page.base + "/jobs/")
+    expect(page.locator("#job-table tbody tr")).to_have_count(3)
+    page.get_by_role("searchbox", name="Search").fill("traffic")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#job-table .showing")).to_have_text("2 jobs match “traffic”.")
+    assert names(page, "#job-table tbody td:nth-child(4)") == ["7", "3"]
+    page.get_by_label("Sort by").select_option("failed")
+    if not js:
+        page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#job-table .showing")).to_have_text(
+        "2 jobs match “traffic”, by most failed rows."
+    )
+    assert names(page, "#job-table tbody td:nth-child(4)") == ["7", "3"]
+    page.get_by_label("Sort by").select_option("oldest")
+    if not js:
+        page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#job-table .showing")).to_contain_text("by oldest")
+    assert names(page, "#job-table tbody td:nth-child(4)") == ["3", "7"]
+    assert "sort=oldest" in page.url and "q=traffic" in page.url
+    page.get_by_role("searchbox", name="Search").fill("harbour")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#job-table tbody tr")).to_have_count(1)
+    expect(page.locator("#job-table tbody")).to_contain_text("Harbour watch")
+    page.goto(page.base + "/jobs/?sort=longest")
+    expect(page.get_by_role("alert")).to_contain_text("Sort by newest, oldest")
+    expect(page.locator("#job-table tbody tr")).to_have_count(3)

@@ -1,8 +1,11 @@
 """The import form on the dataset and version pages: starts a job, shows its live progress
 (htmx) or redirects to the job page; refusals are messages, not 500s; export links; admin."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from dashboard.models import Job
 
@@ -102,3 +105,76 @@ def test_admin_import_page_and_export_action(admin_client, dataset, draft, run_j
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode()
     assert body.count("\n") == 2 and "gk-0" in body
+
+
+ADMIN_IMPORT = "/admin/versions/datarow/import/"
+ADMIN_OPTIONS = {"mode": "create", "key": "global_key", "on_error": "continue"}
+
+
+def test_admin_import_guides_like_the_page(admin_client):
+    html = admin_client.get(ADMIN_IMPORT).content.decode()
+    assert 'class="columns-guide"' in html
+    assert "<strong>required as the key (the default key)</strong>" in html  # global_key
+    for fmt in ("csv", "json", "ndjson"):
+        assert f'href="{reverse("import-sample", args=["data_rows", fmt])}"' in html
+    assert "Preview</button>" in html and "Start import</button>" in html
+
+
+def test_admin_import_previews_names_the_target_and_starts_from_the_kept_file(
+    admin_client, dataset, draft, run_jobs
+):
+    from versions.models import DataRow
+
+    body = b"global_key,row_data\ngk-1,s3://b/1.jpg\n,s3://b/2.jpg\n"
+    response = admin_client.post(
+        ADMIN_IMPORT,
+        {
+            "dataset": dataset.pk,
+            "action": "preview",
+            "file": SimpleUploadedFile("rows.csv", body),
+            **ADMIN_OPTIONS,
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "CSV · mode create · key global_key · 2 records in the file" in html
+    assert "1 of the first 2 rows would fail" in html and "global_key: missing" in html
+    assert "Rows go into bulk: <strong>draft (draft, an empty root, 0 frames)</strong>" in html
+    assert f'<option value="{draft.pk}">draft (draft' in html  # the "Import into" choice
+    token = re.search(r'name="staged" value="([^"]+)"', html).group(1)
+    assert Job.objects.count() == 0 and DataRow.objects.count() == 0
+    with run_jobs():
+        started = admin_client.post(
+            ADMIN_IMPORT,
+            {"dataset": dataset.pk, "version": draft.pk, "staged": token, **ADMIN_OPTIONS},
+        )
+    job = Job.objects.get()
+    assert started.status_code == 302 and started["Location"] == f"/jobs/{job.pk}/"
+    assert job.params["version_id"] == draft.pk
+    assert DataRow.objects.count() == 1  # the good row; the other is a row error
+
+
+def test_admin_import_names_a_new_draft_and_refuses_in_the_page_words(admin_client):
+    from versions.services import dataset_create
+
+    empty, _ = dataset_create(name="empty")
+    response = admin_client.post(
+        ADMIN_IMPORT,
+        {
+            "dataset": empty.pk,
+            "action": "preview",
+            "file": SimpleUploadedFile("rows.csv", b"global_key,row_data,colour\nk,s3://a,red\n"),
+            **ADMIN_OPTIONS,
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "tick “ignore unknown columns”" in html and "?unknown=ignore" not in html
+    assert "Rows go into empty: <strong>a new draft &#x27;draft&#x27;" in html
+    assert 'name="staged"' in html  # the file is kept for the next try
+    assert Job.objects.count() == 0
+
+
+def test_admin_import_without_a_file_says_so(admin_client, dataset):
+    response = admin_client.post(ADMIN_IMPORT, {"dataset": dataset.pk, **ADMIN_OPTIONS})
+    assert response.status_code == 400 and "Choose a file to import." in response.content.decode()

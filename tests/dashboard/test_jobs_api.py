@@ -93,3 +93,59 @@ def test_job_accepted_is_202_with_location(rf, manager):
     assert response.status_code == 202
     assert response["Location"].endswith(f"/api/v1/jobs/{job.pk}/")
     assert response.data["status"] == "queued"
+
+
+def _errors_out_of_order(job: Job) -> None:
+    """Row errors written out of input order (chunks finishing 1, 2, 3, 5, 4), two without an
+    index, and two at the same index."""
+    for index in (1, 2, 3, 5, None, 4, 4, None, 0):
+        job.row_errors.create(index=index, key=f"k{index}", message=f"Line {index}")
+
+
+def _walk(api, url: str) -> tuple[list, list]:
+    """Every result following `next` links, and the pages' `previous` links."""
+    results, previous = [], []
+    while url:
+        page = api.get(url).json()
+        results += page["results"]
+        previous.append(page["previous"])
+        url = page["next"]
+    return results, previous
+
+
+def test_job_errors_come_in_input_order_across_pages(viewer_api):
+    job = Job.objects.create(kind="test_count", status="succeeded", errors_count=9)
+    _errors_out_of_order(job)
+    expected = [0, 1, 2, 3, 4, 4, 5, None, None]
+    for size in (1, 2, 4, 100):
+        results, previous = _walk(viewer_api, f"/api/v1/jobs/{job.pk}/errors/?page_size={size}")
+        assert [e["index"] for e in results] == expected, size
+        assert previous[0] is None
+    # Walking back from the last page gives the same rows in the same order.
+    page = viewer_api.get(f"/api/v1/jobs/{job.pk}/errors/?page_size=2").json()
+    while page["next"]:
+        page = viewer_api.get(page["next"]).json()
+    back = list(page["results"])
+    while page["previous"]:
+        page = viewer_api.get(page["previous"]).json()
+        back = page["results"] + back
+    assert [e["index"] for e in back] == expected
+    keys = [e["key"] for e in back]
+    assert keys[4] == keys[5] == "k4"
+
+
+def test_job_errors_page_lists_them_in_the_api_order(client, viewer):
+    job = Job.objects.create(kind="test_count", status="succeeded", errors_count=9)
+    _errors_out_of_order(job)
+    client.force_login(viewer)
+    html = client.get(f"/jobs/{job.pk}/").content.decode()
+    positions = [html.index(f"Line {i}<") for i in (0, 1, 2, 3, 4, 5, None)]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("cursor", ["bjsx", "eDEuMQ==", "PjEuMA==", "PjAxLjE=", "Pm4ueA=="])
+def test_a_job_errors_cursor_that_names_no_position_is_404(viewer_api, cursor):
+    job = Job.objects.create(kind="test_count", status="succeeded")
+    response = viewer_api.get(f"/api/v1/jobs/{job.pk}/errors/?cursor={cursor}")
+    assert response.status_code == 404
+    assert "cursor" in response.json()

@@ -46,7 +46,7 @@ COLUMNS = {
         ),
         Column(
             "row_data",
-            "required for new rows",
+            "optional (without it, a new row holds only its fields)",
             "the item: an image, video or audio URI, or a text",
             "https://example.com/cam/0001.jpg",
         ),
@@ -139,12 +139,14 @@ class Preview:
 
 
 def _needed(record_type: str, mode: str, key: str) -> set[str]:
-    """The columns every record needs: the content of a new row when creating, the key when
-    matching rows (a frame id is derived from its first source URI when missing)."""
-    if mode == "create":
-        return {"row_data" if record_type == "data_rows" else "sources"}
-    if record_type == "frames" and key == "id":
-        return set()
+    """The columns every record needs, as the import checks them: a data row its key (a new
+    row without row_data is a metadata-only record; an id is derived from row_data when
+    missing); a new frame its sources, a frame to match its key (an id is derived from its
+    first source URI when missing)."""
+    if key == "id":
+        return {"sources"} if record_type == "frames" and mode == "create" else set()
+    if record_type == "frames" and mode == "create":
+        return {"sources"}
     return {key}
 
 

@@ -5,19 +5,29 @@ Also the sample files the import card offers."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from dashboard.bulk.formats import CONTENT_TYPES, FORMATS
+from dashboard.bulk.staged import (
+    staged_max_bytes,
+    staged_upload_create,
+    staged_upload_drop,
+    staged_upload_name,
+)
 from dashboard.errors import ApplicationError, Invalid
 from dashboard.jobs.describe import jobs_describe
+from dashboard.models import Job
 from dashboard.roles import Role, role_required
 
 from ..forms import ImportForm
 from ..models import DatasetVersion
 from ..selectors import dataset_get, version_get
-from .guide import COLUMNS, import_preview, import_sample
+from .guide import COLUMNS, Preview, import_preview, import_sample
 from .start import dataset_has_draft, rows_import_start
 
 FIELD_LABELS = {
@@ -50,8 +60,8 @@ def page_words(message: str) -> str:
     return message.strip()
 
 
-def _dataset_target(form: ImportForm, dataset) -> DatasetVersion | None:
-    """The draft the dataset page's form named (None: the service opens a new draft)."""
+def dataset_import_target(form: ImportForm, dataset) -> DatasetVersion | None:
+    """The draft an import form named for `dataset` (None: the service opens a new draft)."""
     version_id = form.cleaned_data.get("version")
     if not version_id:
         return None
@@ -66,19 +76,39 @@ def _dataset_target(form: ImportForm, dataset) -> DatasetVersion | None:
     return version
 
 
-def _import(request, *, record_type: str, dataset=None, version=None, page):
-    """Preview or start the import from the page's form; `page(request, **importer)` renders
-    the whole page again (without JavaScript) with the form as posted."""
-    form = ImportForm(request.POST, request.FILES)
-    error = preview = job = None
+@dataclass
+class FormImport:
+    """What an import form got: the started job, a preview of its file, a refusal
+    (`{"field", "message", "label"}`) and the file kept for the next post (`keep_upload`)."""
+
+    job: Job | None = None
+    preview: Preview | None = None
+    error: dict | None = None
+    staged: dict | None = None
+
+    @property
+    def status(self) -> int:
+        return 400 if self.error else 200
+
+
+def form_import(
+    request, form: ImportForm, *, record_type: str, dataset=None, version=None, keep: bool
+) -> FormImport:
+    """Preview or start the import an import form asks for (the pages' and the admin's):
+    into `version`, or a draft of `dataset` (the form's `version`, else its current draft or a
+    new one; the admin's form names the dataset itself). `keep`: the whole page comes back
+    (no JavaScript), so the file stays chosen as a staged upload."""
+    done = FormImport()
     if not form.is_valid():
         field, messages = next(iter(form.errors.items()))
-        error = {"field": field, "message": messages[0]}
+        done.error = {"field": field, "message": messages[0]}
     else:
+        user = request.user
         try:
             target = {"version": version}
+            dataset = dataset or (None if version else form.cleaned_data.get("dataset"))
             if dataset is not None:
-                chosen = _dataset_target(form, dataset)
+                chosen = dataset_import_target(form, dataset)
                 offered_new = "version" in request.POST and not form.previewing
                 if chosen is None and offered_new and dataset_has_draft(dataset=dataset):
                     # The page offered a new draft, but one exists now: never write into a
@@ -89,26 +119,92 @@ def _import(request, *, record_type: str, dataset=None, version=None, page):
                     )
                 target = {"version": chosen} if chosen else {"dataset": dataset}
             if form.previewing:
-                upload = form.upload()
-                upload["fileobj"].seek(0)
-                preview = import_preview(record_type, **upload)
+                done.preview = form_preview(form, record_type, user)
             else:
-                job = rows_import_start(
-                    record_type=record_type, **target, **form.upload(), user=request.user
-                )
+                with form_upload(form, user) as upload:
+                    done.job = rows_import_start(
+                        record_type=record_type, **target, **upload, user=user
+                    )
+                if form.uses_staged:
+                    staged_upload_drop(token=form.cleaned_data["staged"], user=user)
         except ApplicationError as exc:
-            error = {"field": exc.field, "message": page_words(exc.message)}
-    if error is not None:
-        error["label"] = FIELD_LABELS.get(error["field"] or "", "")
-    status = 400 if error else 200
-    if job is not None:
-        jobs_describe([job])
+            done.error = {"field": exc.field, "message": page_words(exc.message)}
+        if done.job is None and keep:
+            done.staged = keep_upload(form, user)
+    if done.error is not None:
+        done.error["label"] = FIELD_LABELS.get(done.error["field"] or "", "")
+    if done.job is not None:
+        jobs_describe([done.job])
+    return done
+
+
+def _import(request, *, record_type: str, dataset=None, version=None, page):
+    """Preview or start the import from the page's form; `page(request, **importer)` renders
+    the whole page again (without JavaScript) with the form as posted."""
+    form = ImportForm(request.POST, request.FILES)
+    done = form_import(
+        request,
+        form,
+        record_type=record_type,
+        dataset=dataset,
+        version=version,
+        keep=not request.htmx,
+    )
     if request.htmx:
-        context = {"job": job, "preview": preview, "error": error, "record_type": record_type}
-        return render(request, "versions/_import_result.html", context, status=status)
-    if job is not None:
-        return redirect("job-detail", job_id=job.pk)
-    return page(request, import_form=form, error=error, preview=preview, status=status)
+        context = {
+            "job": done.job,
+            "preview": done.preview,
+            "error": done.error,
+            "record_type": record_type,
+        }
+        return render(request, "versions/_import_result.html", context, status=done.status)
+    if done.job is not None:
+        return redirect("job-detail", job_id=done.job.pk)
+    return page(
+        request,
+        import_form=form,
+        error=done.error,
+        preview=done.preview,
+        staged=done.staged,
+        status=done.status,
+    )
+
+
+def kept_upload(token: str, user) -> dict | None:
+    """The file kept from a preview, as the form shows it (None: expired or not the user's)."""
+    name = staged_upload_name(token=token, user=user)
+    return {"token": token, "name": name} if name is not None else None
+
+
+def keep_upload(form, user) -> dict | None:
+    """For a page without JavaScript: keep the form's file as a staged upload, so the import
+    starts without choosing it again — `{"token", "name"}` (the one already kept, when the form
+    carried it), `{"too_large": bytes}` when it is larger than a staged upload may be."""
+    if form.uses_staged:
+        return kept_upload(form.cleaned_data["staged"], user)
+    file = form.cleaned_data["file"]
+    token = staged_upload_create(fileobj=file, filename=file.name, size=file.size, user=user)
+    if token is None:
+        return {"too_large": staged_max_bytes()}
+    return {"token": token, "name": file.name}
+
+
+@contextmanager
+def form_upload(form, user):
+    """The form's upload keywords; a kept file is closed after use."""
+    upload = form.upload(user=user)
+    try:
+        yield upload
+    finally:
+        if form.uses_staged:
+            upload["fileobj"].close()
+
+
+def form_preview(form, record_type: str, user) -> Preview:
+    """The preview of the form's file (chosen, or kept from an earlier preview)."""
+    with form_upload(form, user) as upload:
+        upload["fileobj"].seek(0)
+        return import_preview(record_type, **upload)
 
 
 def _whole_page(context, subject, template: str):
