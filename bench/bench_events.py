@@ -1,7 +1,7 @@
 """Benchmark: the event log and the webhook outbox, on loopback only.
 
 0. Labeling: labels/s a labeler submits through the REST API (`next` + `submit` over HTTP to
-   `manage.py runserver`) while a real qcluster (2 workers) delivers to a receiver on
+   Django's threaded server) while a real qcluster (2 workers) delivers to a receiver on
    127.0.0.1, with 0 (A) and 3 (B) webhooks subscribed to `label.submitted`: short rounds
    interleaved A B B A … (noise on a shared machine hits both alike), the median and spread of
    each, the B/A ratio of adjacent rounds with a 95% bootstrap interval (the goal: within
@@ -233,7 +233,7 @@ def outbox_drained(timeout: float) -> tuple[float, int]:
 
 
 def labeling(url: str) -> None:
-    """Labels/s through the REST API (next + submit over HTTP to `manage.py runserver`), with a
+    """Labels/s through the REST API (next + submit over HTTP to Django's threaded server), with a
     real qcluster (2 workers) delivering to a local receiver during the run; rounds of
     ROUND_SECONDS with 3 webhooks on (B) and off (A), interleaved A B B A …, PAIRS pairs."""
     from django.db import connection
@@ -248,8 +248,8 @@ def labeling(url: str) -> None:
     env = {**os.environ, "DATABASE_URL": child_database_url(), "Q_WORKERS": "2"}
     env.pop("BENCH_DATABASE_URL", None)
     quiet = subprocess.DEVNULL
-    server = manage_py_start(
-        ["runserver", f"127.0.0.1:{port}", "--noreload"], env=env, stdout=quiet, stderr=quiet
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port)], env=env, stdout=quiet, stderr=quiet
     )
     workers = manage_py_start(["qcluster"], env=env, stdout=quiet, stderr=quiet)
     connection.close()
@@ -299,7 +299,8 @@ def labeling(url: str) -> None:
         print(f"  deliveries not succeeded at the end: {failed}")
         outbox_end_to_end(hooks)
     finally:
-        process_group_stop(server, grace=5)
+        server.terminate()
+        server.wait()
         process_group_stop(workers, grace=5)
 
 
@@ -336,7 +337,7 @@ def report_labeling(results) -> None:
     a, b = results["A"], results["B"]
     n = len(a)
     print(
-        f"label via REST (HTTP, runserver; qcluster 2 workers; receiver on 127.0.0.1): "
+        f"label via REST (HTTP, Django's threaded server; qcluster 2 workers; receiver on 127.0.0.1): "
         f"{n} rounds of {ROUND_SECONDS:g} s each way, interleaved A B B A …"
     )
     for name, rounds in (("no webhooks (A)", a), ("3 webhooks  (B)", b)):
@@ -478,5 +479,18 @@ def main() -> None:
         server.shutdown()
 
 
+def serve(port: int) -> None:
+    """The web process of the labeling rounds: Django's development server (threaded) with
+    Nagle's algorithm off, as production servers have it (otherwise each small answer waits
+    for the client's delayed ACK: ~40 ms a request)."""
+    from django.core.servers import basehttp
+    from django.core.wsgi import get_wsgi_application
+
+    basehttp.WSGIRequestHandler.disable_nagle_algorithm = True
+    basehttp.run("127.0.0.1", port, get_wsgi_application(), threading=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        sys.exit(serve(int(sys.argv[2])))
     sys.exit(main())
