@@ -247,11 +247,17 @@ def labeling(url: str) -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": child_database_url(), "Q_WORKERS": "2"}
     env.pop("BENCH_DATABASE_URL", None)
-    quiet = subprocess.DEVNULL
+    # Their logs (warnings and errors only): /tmp/labelops-bench-{web,workers}.log
+    env["LOG_LEVEL"] = "WARNING"
+    web_log = open("/tmp/labelops-bench-web.log", "wb")
+    workers_log = open("/tmp/labelops-bench-workers.log", "wb")
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(port)], env=env, stdout=quiet, stderr=quiet
+        [sys.executable, __file__, "--serve", str(port)],
+        env=env,
+        stdout=web_log,
+        stderr=subprocess.STDOUT,
     )
-    workers = manage_py_start(["qcluster"], env=env, stdout=quiet, stderr=quiet)
+    workers = manage_py_start(["qcluster"], env=env, stdout=workers_log, stderr=subprocess.STDOUT)
     connection.close()
     try:
         labeler = Labeler(port, project.pk, token)

@@ -51,6 +51,10 @@ SEND_BATCH = 100  # deliveries a webhook's sender claims at once
 # A claimed delivery is sent only this long after its claim, so its send ends (WEBHOOK_TIMEOUT)
 # before its lease does; what is left is released, still due.
 SEND_WINDOW = LEASE_GRACE_SECONDS / 2
+# A sender keeps looking for new deliveries of its webhook this long after its last find, so
+# the fan-out enqueues a sender per webhook about once a second under steady traffic, not one
+# per look (a django-q2 task costs the workers ~10 ms of CPU).
+SENDER_LINGER = 1.0
 FAN_OUT_PATH_EVENTS = "dashboard.webhooks_outbox.events_fan_out"
 # A process wakes the fan-out at most once a second: under steady labeling that is one extra
 # small commit a second and about one fan-out task alive per web process (it lives
@@ -58,7 +62,7 @@ FAN_OUT_PATH_EVENTS = "dashboard.webhooks_outbox.events_fan_out"
 FAN_OUT_DEBOUNCE = 1.0  # seconds
 FAN_OUT_TAIL = 0.1  # seconds past the debounce: room for the clocks of web and worker hosts
 FAN_OUT_BATCH = 500  # events fanned out per transaction
-FAN_OUT_IDLE = 0.1  # seconds between looks when nothing is marked
+FAN_OUT_IDLE = 0.1  # seconds between looks (the latency a fan-out may add)
 
 
 # --- Fan-out: from marked events to deliveries ---------------------------------------------------
@@ -93,7 +97,9 @@ def events_fan_out(kicked_at: float | None = None) -> int:
         total += done
         if started >= until and done < FAN_OUT_BATCH:
             return total  # a look begun after the deadline found every marked event
-        if not done:
+        if done < FAN_OUT_BATCH:
+            # A pause between looks, found something or not: the events of a pause go out
+            # together (one sender task per webhook per look, not per event).
             time.sleep(min(FAN_OUT_IDLE, max(0.0, until - time.time())))
 
 
@@ -101,6 +107,8 @@ def events_fan_out_once() -> int:
     """One transaction: up to FAN_OUT_BATCH marked events (oldest first; on PostgreSQL locked,
     skipping those another worker holds) get their deliveries, lose their mark, and the sends
     are enqueued with them. Returns the number of events taken."""
+    if not Event.objects.filter(fanout=True).exists():
+        return 0  # a read first: on SQLite a write transaction would block the labelers
     with transaction.atomic():
         marked = Event.objects.filter(fanout=True).order_by("id")
         if connection.vendor == "postgresql":
@@ -117,7 +125,8 @@ def events_fan_out_once() -> int:
         # ignore_conflicts: a fan-out repeated after a lost commit adds nothing (unique pair).
         Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
         Event.objects.filter(pk__in=[event.pk for event in events]).update(fanout=False)
-        webhooks_dispatch(webhook_ids=list(dict.fromkeys(d.webhook_id for d in deliveries)))
+        webhook_ids = list(dict.fromkeys(d.webhook_id for d in deliveries))
+        webhooks_dispatch(webhook_ids=webhook_ids, again=False)
     return len(events)
 
 
@@ -147,10 +156,23 @@ def deliveries_dispatch(*, delivery_ids: list[str]) -> None:
         transaction.on_commit(enqueue, robust=True)
 
 
-def webhooks_dispatch(*, webhook_ids: list[str]) -> None:
+# webhook id → when this process last enqueued its sender (time.monotonic()).
+_dispatched: dict[str, float] = {}
+
+
+def webhooks_dispatch(*, webhook_ids: list[str], again: bool = True) -> None:
     """One sender task per webhook (`webhook_send`: its due deliveries, a batch at a time),
     enqueued like `deliveries_dispatch`'s: with the database broker in this transaction, else
-    after the commit."""
+    after the commit. Without `again` (the fan-out), a webhook whose sender this process
+    enqueued less than SENDER_LINGER / 2 ago gets none: that sender looks for new deliveries
+    until at least SENDER_LINGER after it starts, so it sends these too."""
+    now = time.monotonic()
+    if not again:
+        webhook_ids = [
+            w for w in webhook_ids if now - _dispatched.get(w, -SENDER_LINGER) >= SENDER_LINGER / 2
+        ]
+    for webhook_id in webhook_ids:
+        _dispatched[webhook_id] = now
 
     def enqueue():
         for webhook_id in webhook_ids:
@@ -159,6 +181,7 @@ def webhooks_dispatch(*, webhook_ids: list[str]) -> None:
                 webhook_id,
                 task_name=f"webhook-{webhook_id}",
                 timeout=send_timeout(),
+                save=False,  # its outcome is the deliveries' own
             )
 
     if Conf.ORM and not Conf.SYNC:
@@ -210,6 +233,8 @@ def deliveries_claim(due: models.QuerySet[Delivery], *, limit: int) -> list[Deli
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT + LEASE_GRACE_SECONDS)
     due = due.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+    if not due.exists():
+        return []  # a read first: on SQLite a write transaction would block the labelers
     with transaction.atomic():
         if connection.vendor == "postgresql":
             due = due.select_for_update(skip_locked=True)
@@ -281,25 +306,33 @@ def delivery_request(delivery: Delivery, webhook: Webhook) -> tuple[bytes, dict[
 def webhook_send(webhook_id: str) -> int:
     """The task: send a webhook's due deliveries, SEND_BATCH claimed at a time, one after the
     other over one kept-alive connection (a slow receiver holds up only its own webhook's
-    sender); successes recorded together after each batch, failures at once. A batch not sent
-    within SEND_WINDOW of its claim is released (still due, its attempt not counted) and a new
-    sender is enqueued for it, as for a full batch. Returns the deliveries sent."""
+    sender), looking again until SENDER_LINGER after the last find; successes recorded
+    together after each batch, failures at once. A batch not sent within SEND_WINDOW of its
+    claim is released (still due, its attempt not counted) and a new sender is enqueued for it,
+    as when this one has run SEND_WINDOW. Returns the deliveries sent."""
     webhook = Webhook.objects.filter(pk=webhook_id).first()
     if webhook is None:
         return 0
     poster = Poster(webhook.url, timeout=settings.WEBHOOK_TIMEOUT)
-    began, sent = time.monotonic(), 0
+    linger = 0.0 if Conf.SYNC else SENDER_LINGER  # (in-process tasks: tests, benches)
+    began = found = time.monotonic()
+    sent = 0
     try:
         while True:
             claimed = deliveries_claim(webhook.deliveries.all(), limit=SEND_BATCH)
             done = deliveries_post(claimed, webhook=webhook, poster=poster)
             sent += done
-            if done == len(claimed) < SEND_BATCH:
-                return sent  # every due delivery sent
             if done < len(claimed) or time.monotonic() - began > SEND_WINDOW:
                 with transaction.atomic():
                     webhooks_dispatch(webhook_ids=[webhook.pk])  # the rest, by a new sender
                 return sent
+            if claimed:
+                found = time.monotonic()
+                if len(claimed) == SEND_BATCH:
+                    continue
+            if time.monotonic() - found >= linger:
+                return sent  # every due delivery sent, and nothing new for SENDER_LINGER
+            time.sleep(FAN_OUT_IDLE)
     finally:
         poster.close()
 
@@ -309,7 +342,7 @@ def deliveries_post(claimed: list[Delivery], *, webhook: Webhook, poster: Poster
     outcomes; release the ones not sent. Returns how many were sent."""
     started, succeeded = time.monotonic(), []
     for done, delivery in enumerate(claimed):
-        if time.monotonic() - started > SEND_WINDOW:
+        if done and time.monotonic() - started > SEND_WINDOW:  # (the first always goes)
             Delivery.objects.filter(pk__in=[d.pk for d in claimed[done:]]).update(
                 attempts=models.F("attempts") - 1, next_attempt_at=timezone.now()
             )
