@@ -117,9 +117,9 @@ def event_record(
     (`Event.fanout`, in the same row), and once the transaction commits a worker writes its
     deliveries (one per webhook, each with its id for every attempt) and sends them; a rollback
     leaves nothing. `only_webhook` (a test ping) writes its one delivery at once."""
-    columns = event_columns(type=type, actor=actor, project=project, dataset=dataset)
-    if only_webhook is not None:
-        columns["fanout"] = False  # its one delivery is written here
+    columns = event_columns(
+        type=type, actor=actor, project=project, dataset=dataset, fanout=only_webhook is None
+    )
     # A change calls this inside its transaction; alone (say, a ping) it opens its own.
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
         event = Event.objects.create(
@@ -137,12 +137,14 @@ def event_record(
     return event
 
 
-def event_columns(*, type: str, actor=CURRENT_ACTOR, project=None, dataset=None) -> dict:
+def event_columns(
+    *, type: str, actor=CURRENT_ACTOR, project=None, dataset=None, fanout: bool = True
+) -> dict:
     """The columns of a new event but its object and data: its id and time, the actor (the
     current one by default), and the outbox mark (`fanout`: some active webhook wants it, from
-    the subscriptions cached for a second). `event_record` writes them with the ORM; a serving
-    statement on PostgreSQL (the label's `label.submitted`) with its own SQL, then calls
-    `event_written`."""
+    the subscriptions cached for a second; never for a ping to one webhook). `event_record`
+    writes them with the ORM; a serving statement on PostgreSQL (the label's `label.submitted`)
+    with its own SQL, then calls `event_written`."""
     event_type_check(type, field="type")
     if actor is CURRENT_ACTOR:
         actor = current_actor()
@@ -155,7 +157,7 @@ def event_columns(*, type: str, actor=CURRENT_ACTOR, project=None, dataset=None)
         "actor_username": actor.get_username() if signed_in else "",
         "project": project or "",
         "dataset": dataset or "",
-        "fanout": subscribed(type=type, project=project or ""),
+        "fanout": fanout and subscribed(type=type, project=project or ""),
     }
 
 

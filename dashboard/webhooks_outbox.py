@@ -167,7 +167,7 @@ def webhooks_dispatch(*, webhook_ids: list[str], again: bool = True) -> None:
     enqueued less than SENDER_LINGER / 2 ago gets none: that sender looks for new deliveries
     until at least SENDER_LINGER after it starts, so it sends these too."""
     now = time.monotonic()
-    if not again:
+    if not again and not Conf.SYNC:  # (in-process tasks do not linger)
         webhook_ids = [
             w for w in webhook_ids if now - _dispatched.get(w, -SENDER_LINGER) >= SENDER_LINGER / 2
         ]
@@ -322,7 +322,7 @@ def webhook_send(webhook_id: str) -> int:
             claimed = deliveries_claim(webhook.deliveries.all(), limit=SEND_BATCH)
             done = deliveries_post(claimed, webhook=webhook, poster=poster)
             sent += done
-            if done < len(claimed) or time.monotonic() - began > SEND_WINDOW:
+            if done < len(claimed) or (claimed and time.monotonic() - began > SEND_WINDOW):
                 with transaction.atomic():
                     webhooks_dispatch(webhook_ids=[webhook.pk])  # the rest, by a new sender
                 return sent
