@@ -343,8 +343,8 @@ def report_labeling(results) -> None:
     a, b = results["A"], results["B"]
     n = len(a)
     print(
-        f"label via REST (HTTP, Django's threaded server; qcluster 2 workers; receiver on 127.0.0.1): "
-        f"{n} rounds of {ROUND_SECONDS:g} s each way, interleaved A B B A …"
+        "label via REST (HTTP, Django's threaded server; qcluster 2 workers; receiver on "
+        f"127.0.0.1): {n} rounds of {ROUND_SECONDS:g} s each way, interleaved A B B A …"
     )
     for name, rounds in (("no webhooks (A)", a), ("3 webhooks  (B)", b)):
         rates = [r["rate"] for r in rounds]
@@ -352,7 +352,7 @@ def report_labeling(results) -> None:
             f"  {name}: median {median(rates):6.1f} labels/s (min {min(rates):.1f}, "
             f"max {max(rates):.1f}; {sum(r['labels'] for r in rounds)} labels)"
         )
-    ratios = [rb["rate"] / ra["rate"] for ra, rb in zip(a, b)]  # A and B of one pair
+    ratios = [rb["rate"] / ra["rate"] for ra, rb in zip(a, b, strict=True)]  # A and B of one pair
     low, high = bootstrap_ci(ratios)
     print(
         f"  B/A per adjacent pair: median {median(ratios):.3f} (95% CI {low:.3f}–{high:.3f}; "
@@ -375,9 +375,10 @@ def report_labeling(results) -> None:
             print(f"  CPU ms per label {what:22} {name}: {total:5.1f} ({detail})")
     drains = [r["drain"] for r in b]
     delivered = sum(r["delivered"] for r in b)
+    per_label = delivered / sum(r["labels"] for r in b)
     print(
-        f"  B rounds: {delivered} deliveries received ({delivered / sum(r['labels'] for r in b):.2f}"
-        f" per label); outbox drained {median(drains):.2f} s (median; max {max(drains):.2f} s) "
+        f"  B rounds: {delivered} deliveries received ({per_label:.2f} per label); outbox "
+        f"drained {median(drains):.2f} s (median; max {max(drains):.2f} s) "
         f"after a round; left undrained: {sum(r['left'] for r in b)}"
     )
 

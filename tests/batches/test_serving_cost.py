@@ -1,7 +1,7 @@
 """PostgreSQL: what serving costs — one statement per next; per submit one statement with its
 `label.submitted` event (issue 17: in the same transaction) and the index probe for
-`batch.completed`, in one short transaction; and a plan that reads one label and skip index entry per row it passes, not
-all of the labeler's labels."""
+`batch.completed`, in one short transaction; and a plan that reads one label and skip index
+entry per row it passes, not all of the labeler's labels."""
 
 import pytest
 from django.db import connection
