@@ -137,20 +137,6 @@ def db_backend_pids() -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
-def child_database_url() -> str:
-    from urllib.parse import quote
-
-    from django.db import connection
-
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = quote(s["USER"] or "")
-    if s["PASSWORD"]:
-        auth += ":" + quote(s["PASSWORD"])
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 def free_port() -> int:
     import socket
 
@@ -239,13 +225,13 @@ def labeling(url: str) -> None:
     from django.db import connection
 
     from dashboard.models import Delivery
-    from dashboard.processes import manage_py_start, process_group_stop
+    from dashboard.processes import database_url, manage_py_start, process_group_stop
     from dashboard.webhooks import webhook_create, webhook_update
 
     project, user, token = labeling_setup()
     hooks = [webhook_create(url=url, events=["label.submitted"], active=False) for _ in range(3)]
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": child_database_url(), "Q_WORKERS": "2"}
+    env = {**os.environ, "DATABASE_URL": database_url(), "Q_WORKERS": "2"}
     env.pop("BENCH_DATABASE_URL", None)
     # Their logs (warnings and errors only): /tmp/labelops-bench-{web,workers}.log
     env["LOG_LEVEL"] = "WARNING"

@@ -171,16 +171,22 @@ _INSERT_LABEL = (
 )
 
 
-@functools.cache
-def _label_statement(*, held: bool, first: bool = False) -> _Prepared:
-    """PostgreSQL: count the label on the entry and insert it, in one statement. `seconds`:
+def _insert_label_from_entry(*, held: bool) -> str:
+    """The label INSERT of the entry `e` counted in the same statement (PostgreSQL). `seconds`:
     from the moment the row was served to its holder (a held row only)."""
-    insert = _INSERT_LABEL.format(
+    return _INSERT_LABEL.format(
         batch="e.batch_id",
         data_row="e.data_row_id",
         status=_STATUS.format(escalated="e.escalated"),
         seconds="EXTRACT(EPOCH FROM (%(now)s - e.reserved_at))" if held else "NULL",
     )
+
+
+@functools.cache
+def _label_statement(*, held: bool, first: bool = False) -> _Prepared:
+    """PostgreSQL: count the label on the entry and insert it, in one statement. `seconds`:
+    from the moment the row was served to its holder (a held row only)."""
+    insert = _insert_label_from_entry(held=held)
     return _Prepared(
         f"labelops_label_{'held' if held else 'any'}{'_first' if first else ''}",
         f"WITH e AS ({_count_label_sql(held=held, first=first)}) {insert} FROM e "
@@ -198,12 +204,7 @@ def _label_event_statement(*, held: bool) -> _Prepared:
     `batch.completed` — whether this row or another of its batch is still queued — in one
     statement: a submit is BEGIN, this, COMMIT (the lock-and-look of `batch_completed_check`
     only when nothing is left queued)."""
-    insert = _INSERT_LABEL.format(
-        batch="e.batch_id",
-        data_row="e.data_row_id",
-        status=_STATUS.format(escalated="e.escalated"),
-        seconds="EXTRACT(EPOCH FROM (%(now)s - e.reserved_at))" if held else "NULL",
-    )
+    insert = _insert_label_from_entry(held=held)
     return _Prepared(
         f"labelops_label_event_{'held' if held else 'any'}",
         f"""
