@@ -94,18 +94,23 @@ class Counting(Ok):
         Counting.received += 1
 
 
-def proc_cpu(pids) -> float:
-    """CPU seconds (user + system) used so far by the processes `pids` (gone ones: 0)."""
+def proc_cpu(pids) -> dict[int, float]:
+    """CPU seconds (user + system, with waited-for children) used so far by each of `pids`."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    used = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-    return total / tick
+        used[pid] = sum(int(v) for v in fields[11:15]) / tick
+    return used
+
+
+def cpu_since(before: dict[int, float], pids) -> float:
+    """CPU seconds `pids` used since `before` (a process new since then: all of its time)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in proc_cpu(pids).items())
 
 
 def group_pids(pgid: int) -> list[int]:
@@ -124,7 +129,8 @@ def group_pids(pgid: int) -> list[int]:
 
 
 def db_backend_pids() -> list[int]:
-    """PostgreSQL: the server processes of the bench database (none on SQLite)."""
+    """PostgreSQL: the server processes of the bench database but this process's own (none on
+    SQLite, where the database is inside the web and worker processes)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -231,7 +237,11 @@ def labeling(url: str) -> None:
     project, user, token = labeling_setup()
     hooks = [webhook_create(url=url, events=["label.submitted"], active=False) for _ in range(3)]
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(), "Q_WORKERS": "2"}
+    # Connections kept (as README recommends for production): the database server's
+    # processes are then the same through a round and their CPU can be read.
+    env = {**os.environ, "DATABASE_URL": database_url(), "Q_WORKERS": "2", "CONN_MAX_AGE": "60"}
+    if os.environ.get("BENCH_SYNC_COMMIT") == "off":
+        env["PGOPTIONS"] = "-c synchronous_commit=off"
     env.pop("BENCH_DATABASE_URL", None)
     # Their logs (warnings and errors only): /tmp/labelops-bench-{web,workers}.log
     env["LOG_LEVEL"] = "WARNING"
@@ -262,18 +272,21 @@ def labeling(url: str) -> None:
             time.sleep(1.2)  # the web process's subscriptions are cached for a second
             outbox_drained(60)
             sent_before = Counting.received
-            pids = {"web": [server.pid], "workers": group_pids(workers.pid)}
-            pids["database"] = db_backend_pids()
+            pids = {
+                "web": lambda: [server.pid],
+                "workers": lambda: group_pids(workers.pid),
+                "database": db_backend_pids,
+            }
+            cpu = {k: proc_cpu(v()) for k, v in pids.items()}
             connection.close()
-            cpu = {k: proc_cpu(v) for k, v in pids.items()}
             start = time.perf_counter()
             done = labeler.label_for(ROUND_SECONDS)
             seconds = time.perf_counter() - start
-            cpu_label = {k: proc_cpu(v) - cpu[k] for k, v in pids.items()}
+            cpu_label = {k: cpu_since(cpu[k], v()) for k, v in pids.items()}
             # What the workers still owe for this round's labels: its time and CPU are the
             # webhooks' cost too (charged to this round's CPU, not to its labels/s).
             drain, left = outbox_drained(60)
-            cpu_all = {k: proc_cpu(v) - cpu[k] for k, v in pids.items()}
+            cpu_all = {k: cpu_since(cpu[k], v()) for k, v in pids.items()}
             results[which].append(
                 {
                     "rate": done / seconds,
