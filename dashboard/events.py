@@ -19,6 +19,7 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
 from .errors import Invalid
+from .ids import new_id
 from .models import Delivery, Event, Webhook
 
 EVENT_TYPES = (
@@ -117,23 +118,13 @@ def event_record(
     (`Event.fanout`, in the same row), and once the transaction commits a worker writes its
     deliveries (one per webhook, each with its id for every attempt) and sends them; a rollback
     leaves nothing. `only_webhook` (a test ping) writes its one delivery at once."""
-    event_type_check(type, field="type")
-    if actor is CURRENT_ACTOR:
-        actor = current_actor()
-    signed_in = actor is not None and getattr(actor, "pk", None) is not None
-    fanout = only_webhook is None and subscribed(type=type, project=project or "")
+    columns = event_columns(
+        type=type, actor=actor, project=project, dataset=dataset, fanout=only_webhook is None
+    )
     # A change calls this inside its transaction; alone (say, a ping) it opens its own.
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
         event = Event.objects.create(
-            fanout=fanout,
-            type=type,
-            actor_user_id=actor.pk if signed_in else None,
-            actor_username=actor.get_username() if signed_in else "",
-            project=project or "",
-            dataset=dataset or "",
-            object_type=object_type,
-            object_id=str(object_id),
-            data=data or {},
+            **columns, object_type=object_type, object_id=str(object_id), data=data or {}
         )
         if only_webhook is not None:
             from .webhooks_outbox import deliveries_dispatch
@@ -142,11 +133,8 @@ def event_record(
                 webhook=only_webhook, event=event, next_attempt_at=event.at
             )
             deliveries_dispatch(delivery_ids=[delivery.pk])
-        elif fanout:
-            from .webhooks_outbox import fan_out_kick
-
-            # After the commit, a worker is woken (at most a few times a second per process).
-            transaction.on_commit(fan_out_kick, robust=True)
+        else:
+            event_written(fanout=event.fanout)
     return event
 
 
@@ -171,6 +159,39 @@ def object_event(
         object_id=obj.pk,
         data=data,
     )
+
+
+def event_columns(
+    *, type: str, actor=CURRENT_ACTOR, project=None, dataset=None, fanout: bool = True
+) -> dict:
+    """The columns of a new event but its object and data: its id and time, the actor (the
+    current one by default), and the outbox mark (`fanout`: some active webhook wants it, from
+    the subscriptions cached for a second; never for a ping to one webhook). `event_record`
+    writes them with the ORM; a serving statement on PostgreSQL (the label's `label.submitted`)
+    with its own SQL, then calls `event_written`."""
+    event_type_check(type, field="type")
+    if actor is CURRENT_ACTOR:
+        actor = current_actor()
+    signed_in = actor is not None and getattr(actor, "pk", None) is not None
+    return {
+        "id": new_id(),
+        "type": type,
+        "at": timezone.now(),
+        "actor_user_id": actor.pk if signed_in else None,
+        "actor_username": actor.get_username() if signed_in else "",
+        "project": project or "",
+        "dataset": dataset or "",
+        "fanout": fanout and subscribed(type=type, project=project or ""),
+    }
+
+
+def event_written(*, fanout: bool) -> None:
+    """After an event marked for fan-out is written in the current transaction: once it
+    commits, a worker is woken (at most once a second per process; nothing in the request)."""
+    if fanout:
+        from .webhooks_outbox import fan_out_kick
+
+        transaction.on_commit(fan_out_kick, robust=True)
 
 
 # The active subscriptions, read at most once a second per process (every event asks):

@@ -289,6 +289,9 @@ SPECTACULAR_SETTINGS = {
 # and every job is resumable from its checkpoint (dashboard.jobs.runner).
 JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "3600"))
 # A task whose worker died is handed out again `retry` seconds after it was taken.
+# `GET jobs/{id}/?wait=N` requests of one web process that may wait at once (each holds a web
+# thread, not a database connection); past them the answer comes at once, with Retry-After.
+JOB_WAIT_CONCURRENCY = int(os.environ.get("JOB_WAIT_CONCURRENCY", "4"))
 Q_RETRY = int(os.environ.get("Q_RETRY", str(JOB_TIMEOUT + 300)))
 if Q_RETRY <= JOB_TIMEOUT:
     raise ImproperlyConfigured("Q_RETRY must be longer than JOB_TIMEOUT, or slow jobs run twice.")

@@ -22,7 +22,8 @@ from .errors import Conflict, Invalid, NotFound
 from .events import ALL_EVENTS, event_record, event_type_check, webhooks_changed
 from .models import Delivery, Webhook
 from .unset import UNSET
-from .webhooks_outbox import address_refusal, deliveries_enqueue
+from .webhooks_http import address_refusal
+from .webhooks_outbox import deliveries_enqueue
 
 URL_MAX = 2000
 SECRET_MIN, SECRET_MAX = 16, 128

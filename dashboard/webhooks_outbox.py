@@ -2,9 +2,12 @@
 no extra row, no task, nothing but a flag in the request). Once it commits, `fan_out_kick` wakes a
 worker — at most once per FAN_OUT_DEBOUNCE seconds per process — whose `events_fan_out` writes
 the deliveries of every marked event (one per webhook that wants it, unique per event and
-webhook) and clears the marks in one transaction, then enqueues the sends. Each delivery is its
-own short django-q2 task (`delivery_send`); a sweeper (`deliveries_sweep`, every minute) fans out
-what no worker took (a broker that was down, a worker killed) and sends what is due or lost.
+webhook) and clears the marks in one transaction, then enqueues the sends: one sender task per
+webhook (`webhook_send`), which claims its due deliveries SEND_BATCH at a time and posts them
+over one kept-alive connection (a slow receiver holds up only its own webhook; a task per
+delivery cost the workers ~15 ms of CPU each). A test ping or a redelivery is its own task
+(`delivery_send`). A sweeper (`deliveries_sweep`, every minute) fans out what no worker took (a
+broker that was down, a worker killed) and sends what is due or lost.
 
 A kick skipped by the debounce is covered: kicks are decided after the commit, and a woken
 fan-out keeps looking until FAN_OUT_DEBOUNCE (+ FAN_OUT_TAIL) seconds after its kick, so it sees
@@ -14,21 +17,18 @@ commit after a quiet spell kicks at once); a broker that is down delays to the n
 A delivery is claimed before it is sent: its attempt is counted and `next_attempt_at` becomes a
 lease (timeout + grace). A worker killed mid-send leaves it `pending` with an expired lease, so
 the sweeper sends it again, with the same id (at least once). Claims take row locks with SKIP
-LOCKED on PostgreSQL; on SQLite the claim is one conditional UPDATE (writes are serialized).
+LOCKED on PostgreSQL; on SQLite writes are serialized. A batch is sent only within SEND_WINDOW
+of its claim, so every send ends before its lease; the rest is released, still due.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
-import ipaddress
 import json
 import logging
-import socket
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -37,7 +37,8 @@ from django_q.conf import Conf
 from django_q.tasks import async_task
 
 from .events import event_payload, subscribers, subscriptions_active
-from .models import Delivery, Event
+from .models import Delivery, Event, Webhook
+from .webhooks_http import Poster, http_post
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,15 @@ TASK_PATH = "dashboard.webhooks_outbox.delivery_send"
 FAN_OUT_PATH = "dashboard.webhooks_outbox.deliveries_enqueue"
 LEASE_GRACE_SECONDS = 30  # past timeout: a delivery still "sending" after this was lost
 SWEEP_LIMIT = 1000  # deliveries enqueued per sweep (the next sweep takes the rest)
-ERROR_BODY_BYTES = 200  # of a refusing receiver's answer, kept in `error`
+WEBHOOK_SEND_PATH = "dashboard.webhooks_outbox.webhook_send"
+SEND_BATCH = 100  # deliveries a webhook's sender claims at once
+# A claimed delivery is sent only this long after its claim, so its send ends (WEBHOOK_TIMEOUT)
+# before its lease does; what is left is released, still due.
+SEND_WINDOW = LEASE_GRACE_SECONDS / 2
+# A sender keeps looking for new deliveries of its webhook this long after its last find, so
+# the fan-out enqueues a sender per webhook about once a second under steady traffic, not one
+# per look (a django-q2 task costs the workers ~10 ms of CPU).
+SENDER_LINGER = 1.0
 FAN_OUT_PATH_EVENTS = "dashboard.webhooks_outbox.events_fan_out"
 # A process wakes the fan-out at most once a second: under steady labeling that is one extra
 # small commit a second and about one fan-out task alive per web process (it lives
@@ -53,7 +62,7 @@ FAN_OUT_PATH_EVENTS = "dashboard.webhooks_outbox.events_fan_out"
 FAN_OUT_DEBOUNCE = 1.0  # seconds
 FAN_OUT_TAIL = 0.1  # seconds past the debounce: room for the clocks of web and worker hosts
 FAN_OUT_BATCH = 500  # events fanned out per transaction
-FAN_OUT_IDLE = 0.1  # seconds between looks when nothing is marked
+FAN_OUT_IDLE = 0.1  # seconds between looks (the latency a fan-out may add)
 
 
 # --- Fan-out: from marked events to deliveries ---------------------------------------------------
@@ -88,7 +97,9 @@ def events_fan_out(kicked_at: float | None = None) -> int:
         total += done
         if started >= until and done < FAN_OUT_BATCH:
             return total  # a look begun after the deadline found every marked event
-        if not done:
+        if done < FAN_OUT_BATCH:
+            # A pause between looks, found something or not: the events of a pause go out
+            # together (one sender task per webhook per look, not per event).
             time.sleep(min(FAN_OUT_IDLE, max(0.0, until - time.time())))
 
 
@@ -96,6 +107,8 @@ def events_fan_out_once() -> int:
     """One transaction: up to FAN_OUT_BATCH marked events (oldest first; on PostgreSQL locked,
     skipping those another worker holds) get their deliveries, lose their mark, and the sends
     are enqueued with them. Returns the number of events taken."""
+    if not Event.objects.filter(fanout=True).exists():
+        return 0  # a read first: on SQLite a write transaction would block the labelers
     with transaction.atomic():
         marked = Event.objects.filter(fanout=True).order_by("id")
         if connection.vendor == "postgresql":
@@ -112,9 +125,8 @@ def events_fan_out_once() -> int:
         # ignore_conflicts: a fan-out repeated after a lost commit adds nothing (unique pair).
         Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
         Event.objects.filter(pk__in=[event.pk for event in events]).update(fanout=False)
-        for start in range(0, len(deliveries), SWEEP_LIMIT):
-            part = deliveries[start : start + SWEEP_LIMIT]
-            deliveries_dispatch(delivery_ids=[d.pk for d in part])
+        webhook_ids = list(dict.fromkeys(d.webhook_id for d in deliveries))
+        webhooks_dispatch(webhook_ids=webhook_ids, again=False)
     return len(events)
 
 
@@ -141,6 +153,40 @@ def deliveries_dispatch(*, delivery_ids: list[str]) -> None:
     else:
         # robust: a broker that cannot be reached must not turn a committed change into an
         # error; the sweeper sends pending deliveries anyway.
+        transaction.on_commit(enqueue, robust=True)
+
+
+# webhook id → when this process last enqueued its sender (time.monotonic()).
+_dispatched: dict[str, float] = {}
+
+
+def webhooks_dispatch(*, webhook_ids: list[str], again: bool = True) -> None:
+    """One sender task per webhook (`webhook_send`: its due deliveries, a batch at a time),
+    enqueued like `deliveries_dispatch`'s: with the database broker in this transaction, else
+    after the commit. Without `again` (the fan-out), a webhook whose sender this process
+    enqueued less than SENDER_LINGER / 2 ago gets none: that sender looks for new deliveries
+    until at least SENDER_LINGER after it starts, so it sends these too."""
+    now = time.monotonic()
+    if not again and not Conf.SYNC:  # (in-process tasks do not linger)
+        webhook_ids = [
+            w for w in webhook_ids if now - _dispatched.get(w, -SENDER_LINGER) >= SENDER_LINGER / 2
+        ]
+    for webhook_id in webhook_ids:
+        _dispatched[webhook_id] = now
+
+    def enqueue():
+        for webhook_id in webhook_ids:
+            async_task(
+                WEBHOOK_SEND_PATH,
+                webhook_id,
+                task_name=f"webhook-{webhook_id}",
+                timeout=send_timeout(),
+                save=False,  # its outcome is the deliveries' own
+            )
+
+    if Conf.ORM and not Conf.SYNC:
+        enqueue()
+    elif webhook_ids:
         transaction.on_commit(enqueue, robust=True)
 
 
@@ -171,37 +217,55 @@ def deliveries_sweep() -> int:
     due = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:SWEEP_LIMIT]
+        .values_list("id", "webhook_id")[:SWEEP_LIMIT]
     )
-    deliveries_enqueue(due)
+    # One sender per webhook with due deliveries: it takes them (and any others due) in batches.
+    webhook_ids = list(dict.fromkeys(webhook_id for _, webhook_id in due))
+    with transaction.atomic():
+        webhooks_dispatch(webhook_ids=webhook_ids)
     return len(due)
 
 
-def delivery_claim(*, delivery_id: str) -> Delivery | None:
-    """Take a due pending delivery for one attempt (None if it is not due, done, or another
-    worker holds it): count the attempt and set the lease, committed before the send."""
+def deliveries_claim(due: models.QuerySet[Delivery], *, limit: int) -> list[Delivery]:
+    """Take up to `limit` of the `due` pending deliveries for one attempt each (none that another
+    worker holds: SKIP LOCKED on PostgreSQL, one writer at a time on SQLite): count the attempt
+    and set the lease, committed before the sends. Returns them with their events."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT + LEASE_GRACE_SECONDS)
-    due = Delivery.objects.filter(
-        pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now
-    )
+    due = due.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+    if not due.exists():
+        return []  # a read first: on SQLite a write transaction would block the labelers
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            locked = due.select_for_update(skip_locked=True).values_list("id", flat=True)
-            due = Delivery.objects.filter(pk__in=list(locked))
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        taken = Delivery.objects.filter(pk__in=ids)
         # A delivery whose every attempt was taken and lost (the send never recorded an
         # outcome: its worker died or overran) fails instead of being claimed forever.
-        due.filter(attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS).update(
+        taken.filter(attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS).update(
             status=Delivery.Status.FAILED,
             next_attempt_at=None,
             error="No outcome after the last attempt (the sending worker stopped).",
         )
-        claimed = due.filter(attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS).update(
+        claimed = taken.filter(attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS).update(
             attempts=models.F("attempts") + 1, next_attempt_at=lease
         )
+        if not claimed:
+            return []
+        taken = taken.filter(status=Delivery.Status.PENDING).select_related("event")
+        return list(taken.order_by("next_attempt_at", "id"))
+
+
+def delivery_claim(*, delivery_id: str) -> Delivery | None:
+    """Take one due pending delivery for an attempt (None if it is not due, done, or another
+    worker holds it)."""
+    claimed = deliveries_claim(Delivery.objects.filter(pk=delivery_id), limit=1)
     if not claimed:
         return None
-    return Delivery.objects.select_related("webhook", "event").get(pk=delivery_id)
+    claimed[0].webhook  # noqa: B018 - loaded now, as the send needs it
+    return claimed[0]
 
 
 def delivery_body(delivery: Delivery) -> bytes:
@@ -213,82 +277,92 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def address_refusal(host: str | None, port: int | None) -> str:
-    """Why `host` may not receive webhooks ("" if it may): with WEBHOOK_ALLOW_PRIVATE false, a
-    host that is, or resolves to, an address that is not public (loopback, private, link-local,
-    reserved, multicast). A name that does not resolve is left to the send to report."""
-    if settings.WEBHOOK_ALLOW_PRIVATE or not host:
-        return ""
-    try:
-        found = {info[4][0] for info in socket.getaddrinfo(host, port or 80)}
-    except (OSError, UnicodeError):
-        return ""
-    for address in sorted(found):
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
-            return (
-                f"{host} is a non-public address ({address}): refused while "
-                "WEBHOOK_ALLOW_PRIVATE is false."
-            )
-    return ""
-
-
-def http_post(url: str, body: bytes, headers: dict[str, str], *, timeout: float):
-    """POST without following redirects; (status or None, error message or "")."""
-    try:
-        parts = urlsplit(url)
-        refusal = address_refusal(parts.hostname, parts.port)
-        if refusal:
-            return None, f"Not sent: {refusal}"
-        connection_class = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        client = connection_class(parts.hostname, parts.port, timeout=timeout)
-    except ValueError as exc:
-        return None, f"Could not deliver: {exc}"
-    try:
-        client.request("POST", target, body=body, headers=headers)
-        response = client.getresponse()
-        answer = response.read(ERROR_BODY_BYTES)
-    except TimeoutError:
-        return None, f"No answer within {settings.WEBHOOK_TIMEOUT:g} seconds."
-    except http.client.RemoteDisconnected:
-        return None, "The receiver closed the connection without answering."
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        return None, f"Could not deliver: {type(exc).__name__}: {exc}"
-    finally:
-        client.close()
-    status = response.status
-    if 200 <= status < 300:
-        return status, ""
-    if 300 <= status < 400:
-        where = response.getheader("Location", "")
-        return status, f"HTTP {status}: redirects are not followed (Location: {where[:200]})."
-    text = answer.decode("utf-8", "replace").strip()
-    return status, f"HTTP {status}" + (f": {text}" if text else ".")
-
-
 def delivery_send(delivery_id: str) -> str | None:
     """The task: claim, POST the signed event, record the outcome (delivered, to be retried
     after WEBHOOK_RETRY_SECONDS doubling, or failed after WEBHOOK_MAX_ATTEMPTS)."""
     delivery = delivery_claim(delivery_id=delivery_id)
     if delivery is None:
         return None
+    body, headers = delivery_request(delivery, delivery.webhook)
+    started = time.monotonic()
+    status, error = http_post(delivery.webhook.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return delivery_outcome(delivery=delivery, status=status, error=error, duration_ms=duration_ms)
+
+
+def delivery_request(delivery: Delivery, webhook: Webhook) -> tuple[bytes, dict[str, str]]:
+    """The exact body and the headers of a delivery's POST."""
     body = delivery_body(delivery)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Labelops-Webhooks",
         "X-Labelops-Event": delivery.event.type,
         "X-Labelops-Delivery": delivery.id,
-        "X-Labelops-Signature-256": signature(delivery.webhook.secret, body),
+        "X-Labelops-Signature-256": signature(webhook.secret, body),
     }
-    started = time.monotonic()
-    status, error = http_post(delivery.webhook.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
-    duration_ms = int((time.monotonic() - started) * 1000)
-    return delivery_outcome(delivery=delivery, status=status, error=error, duration_ms=duration_ms)
+    return body, headers
+
+
+def webhook_send(webhook_id: str) -> int:
+    """The task: send a webhook's due deliveries, SEND_BATCH claimed at a time, one after the
+    other over one kept-alive connection (a slow receiver holds up only its own webhook's
+    sender), looking again until SENDER_LINGER after the last find; successes recorded
+    together after each batch, failures at once. A batch not sent within SEND_WINDOW of its
+    claim is released (still due, its attempt not counted) and a new sender is enqueued for it,
+    as when this one has run SEND_WINDOW. Returns the deliveries sent."""
+    webhook = Webhook.objects.filter(pk=webhook_id).first()
+    if webhook is None:
+        return 0
+    poster = Poster(webhook.url, timeout=settings.WEBHOOK_TIMEOUT)
+    linger = 0.0 if Conf.SYNC else SENDER_LINGER  # (in-process tasks: tests, benches)
+    began = found = time.monotonic()
+    sent = 0
+    try:
+        while True:
+            claimed = deliveries_claim(webhook.deliveries.all(), limit=SEND_BATCH)
+            done = deliveries_post(claimed, webhook=webhook, poster=poster)
+            sent += done
+            if done < len(claimed) or (claimed and time.monotonic() - began > SEND_WINDOW):
+                with transaction.atomic():
+                    webhooks_dispatch(webhook_ids=[webhook.pk])  # the rest, by a new sender
+                return sent
+            if claimed:
+                found = time.monotonic()
+                if len(claimed) == SEND_BATCH:
+                    continue
+            if time.monotonic() - found >= linger:
+                return sent  # every due delivery sent, and nothing new for SENDER_LINGER
+            time.sleep(FAN_OUT_IDLE)
+    finally:
+        poster.close()
+
+
+def deliveries_post(claimed: list[Delivery], *, webhook: Webhook, poster: Poster) -> int:
+    """Send claimed deliveries in order while within SEND_WINDOW of the claim; record their
+    outcomes; release the ones not sent. Returns how many were sent."""
+    started, succeeded = time.monotonic(), []
+    for done, delivery in enumerate(claimed):
+        if done and time.monotonic() - started > SEND_WINDOW:  # (the first always goes)
+            Delivery.objects.filter(pk__in=[d.pk for d in claimed[done:]]).update(
+                attempts=models.F("attempts") - 1, next_attempt_at=timezone.now()
+            )
+            break
+        body, headers = delivery_request(delivery, webhook)
+        sending = time.monotonic()
+        status, error = poster.post(body, headers)
+        duration_ms = int((time.monotonic() - sending) * 1000)
+        if error:
+            delivery.webhook = webhook
+            delivery_outcome(delivery=delivery, status=status, error=error, duration_ms=duration_ms)
+        else:
+            delivery.status, delivery.response_status = Delivery.Status.SUCCEEDED, status
+            delivery.duration_ms, delivery.error, delivery.next_attempt_at = duration_ms, "", None
+            succeeded.append(delivery)
+    else:
+        done = len(claimed)
+    fields = ["status", "response_status", "duration_ms", "error", "next_attempt_at"]
+    Delivery.objects.bulk_update(succeeded, fields)
+    return done
 
 
 def delivery_outcome(*, delivery: Delivery, status: int | None, error: str, duration_ms: int):

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard.errors import Conflict, Invalid, NotFound
+from dashboard.events import event_columns, event_written
 
 from ..events import batch_completed_check, label_submitted_event
 from ..models import Label, Project, QueueEntry, review_chosen
@@ -18,6 +19,7 @@ from .agreement import agreement_refresh
 from .gold import gold_next, gold_skip, gold_submit
 from .serving import (
     db_time,
+    label_event_insert,
     label_insert,
     loaded,
     reserve,
@@ -161,10 +163,10 @@ def _label_record(
         with transaction.atomic(using=db.alias):
             row = None
             if db.vendor == "postgresql":
-                # The row's first counted label has nothing to agree with: one statement (the
-                # common case: every row without consensus).
-                with db.cursor() as cursor:
-                    row = label_insert(cursor, params, held=held, status=status, first=True)
+                # The row's first counted label has nothing to agree with: one statement with
+                # its event (the common case: every row without consensus).
+                row = _first_label_with_event(db, params, held=held, author=author)
+            recorded = row is not None
             if row is None:
                 # A later label of a consensus row: its agreement (and escalation) is written
                 # in the same transaction as the label.
@@ -174,7 +176,7 @@ def _label_record(
                     agreement_refresh(project=project, data_row_id=row[2], arrived=True)
                     if project.agreement_threshold is not None:
                         row = (*row[:3], _status_now(row[0]), *row[4:])
-            if row is not None:
+            if row is not None and not recorded:  # a row's later label, or SQLite
                 label_id, batch_id, row_id = row[:3]
                 label_submitted_event(
                     project_id=project.pk,
@@ -218,6 +220,21 @@ def _label_record(
     )
     label.project, label.author = project, author
     return label
+
+
+def _first_label_with_event(db, params: dict, *, held: bool, author) -> tuple | None:
+    """PostgreSQL: a row's first counted label, its `label.submitted` event and the look for
+    `batch.completed` in one statement; the lock-and-look of `batch_completed_check` only when
+    no row of the batch is left queued (its last rows). None: not a row's first label."""
+    event = event_columns(type="label.submitted", actor=author, project=params["project"])
+    with db.cursor() as cursor:
+        row = label_event_insert(cursor, params, held=held, event=event)
+    if row is None:
+        return None
+    event_written(fanout=event["fanout"])
+    if not row[5]:
+        batch_completed_check(row[1], actor=author)
+    return row[:5]
 
 
 def label_create(*, entry: QueueEntry, author, annotation: dict) -> Label:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from dashboard.models import Event
 from versions.models import DataRow
 
 from ..models import Batch, Label, Project, QueueEntry, Skip
@@ -47,6 +48,10 @@ _PARAM_TYPES = {
     "until": "timestamptz",
     "annotation": "jsonb",
     "status": "varchar",
+    "event_id": "varchar",
+    "event_type": "varchar",
+    "actor_username": "varchar",
+    "event_fanout": "boolean",
 }
 
 
@@ -152,7 +157,7 @@ def _count_label_sql(*, held: bool, first: bool = False) -> str:
             rework_label_id = NULL,
             reserved_by_id = NULL, reserved_until = NULL
         WHERE {where}
-        RETURNING batch_id, data_row_id, reserved_at, escalated
+        RETURNING batch_id, data_row_id, reserved_at, escalated, id, state
     """
 
 
@@ -166,21 +171,74 @@ _INSERT_LABEL = (
 )
 
 
-@functools.cache
-def _label_statement(*, held: bool, first: bool = False) -> _Prepared:
-    """PostgreSQL: count the label on the entry and insert it, in one statement. `seconds`:
+def _insert_label_from_entry(*, held: bool) -> str:
+    """The label INSERT of the entry `e` counted in the same statement (PostgreSQL). `seconds`:
     from the moment the row was served to its holder (a held row only)."""
-    insert = _INSERT_LABEL.format(
+    return _INSERT_LABEL.format(
         batch="e.batch_id",
         data_row="e.data_row_id",
         status=_STATUS.format(escalated="e.escalated"),
         seconds="EXTRACT(EPOCH FROM (%(now)s - e.reserved_at))" if held else "NULL",
     )
+
+
+@functools.cache
+def _label_statement(*, held: bool, first: bool = False) -> _Prepared:
+    """PostgreSQL: count the label on the entry and insert it, in one statement. `seconds`:
+    from the moment the row was served to its holder (a held row only)."""
+    insert = _insert_label_from_entry(held=held)
     return _Prepared(
         f"labelops_label_{'held' if held else 'any'}{'_first' if first else ''}",
         f"WITH e AS ({_count_label_sql(held=held, first=first)}) {insert} FROM e "
         "RETURNING id, batch_id, data_row_id, status, seconds",
     )
+
+
+_EVENT = Event._meta.db_table
+
+
+@functools.cache
+def _label_event_statement(*, held: bool) -> _Prepared:
+    """PostgreSQL: the row's first counted label (as `_label_statement`), its `label.submitted`
+    event (`dashboard.events.event_columns`, data `{label, batch, data_row}`) and the look for
+    `batch.completed` — whether this row or another of its batch is still queued — in one
+    statement: a submit is BEGIN, this, COMMIT (the lock-and-look of `batch_completed_check`
+    only when nothing is left queued)."""
+    insert = _insert_label_from_entry(held=held)
+    return _Prepared(
+        f"labelops_label_event_{'held' if held else 'any'}",
+        f"""
+        WITH e AS ({_count_label_sql(held=held, first=True)}),
+        l AS ({insert} FROM e RETURNING id, batch_id, data_row_id, status, seconds),
+        v AS (
+            INSERT INTO {_EVENT} (id, type, at, actor_user_id, actor_username, project, dataset,
+                                  fanout, object_type, object_id, data)
+            SELECT %(event_id)s, %(event_type)s, %(now)s, %(user)s, %(actor_username)s,
+                   %(project)s, '', %(event_fanout)s, 'label', l.id::text,
+                   jsonb_build_object('label', l.id, 'batch', l.batch_id,
+                                      'data_row', l.data_row_id)
+            FROM l
+        )
+        SELECT l.id, l.batch_id, l.data_row_id, l.status, l.seconds,
+               e.state <> 'done' OR EXISTS (
+                   SELECT 1 FROM {_QUEUE} AS q WHERE q.batch_id = e.batch_id
+                   AND q.state = 'queued' AND q.id <> e.id)
+        FROM l, e
+        """,
+    )
+
+
+def label_event_insert(cursor, params: dict, *, held: bool, event: dict) -> tuple | None:
+    """PostgreSQL, a row's first counted label: (label id, batch id, data row id, status,
+    seconds, whether rows of the batch are still queued), or None (not a row's first label, or
+    no such entry). `event`: the `event_columns` of its `label.submitted`."""
+    values = {
+        "event_id": event["id"],
+        "event_type": event["type"],
+        "actor_username": event["actor_username"],
+        "event_fanout": event["fanout"],
+    }
+    return _label_event_statement(held=held).fetchone(cursor, {**params, **values})
 
 
 _NEXT_POSTGRES = _Prepared("labelops_queue_next", next_sql(postgres=True))
@@ -287,7 +345,7 @@ def label_insert(
     entry = cursor.fetchone()
     if entry is None:
         return None
-    batch_id, row_id, reserved_at, escalated = entry
+    batch_id, row_id, reserved_at, escalated = entry[:4]
     label_status = "pending_review" if escalated else params["status"]
     if status is not None and not escalated:
         label_status = status(row_id)

@@ -1,8 +1,10 @@
 """The API root, and job endpoints: list, detail, per-row errors, cancel, produced file."""
 
 import re
+import threading
 import time
 
+from django.conf import settings
 from django.db import connection
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -106,18 +108,35 @@ def wait_seconds(request) -> float:
     return seconds
 
 
+# A wait holds a web thread for up to MAX_WAIT_SECONDS (never a database connection: it is
+# given back between reads). At most JOB_WAIT_CONCURRENCY of a process's requests wait at once;
+# the next ones answer at once ("waits up to N seconds"), with Retry-After, so waiting clients
+# never take every thread of a web process. A server with one thread per process (sync
+# workers) should set JOB_WAIT_CONCURRENCY=0.
+_waiting = threading.BoundedSemaphore(max(settings.JOB_WAIT_CONCURRENCY, 0) or 1)
+_waiting_allowed = settings.JOB_WAIT_CONCURRENCY > 0
+
+
 def job_wait(*, job_id: str, seconds: float) -> Job:
-    """The job once it has ended, or as it is after `seconds`: re-reads its status every
+    """The job once it has ended, or as it is after `seconds` (at once when this process has
+    JOB_WAIT_CONCURRENCY requests waiting already): re-reads its status every
     WAIT_POLL_SECONDS, giving the database connection back between reads when it may."""
-    deadline = time.monotonic() + seconds
     job = job_get(job_id=job_id)
-    while job.status not in Job.ENDED and time.monotonic() < deadline:
-        release_connection()
-        time.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
-        if status is None or status in Job.ENDED:
-            job = job_get(job_id=job_id)
-            break
+    if job.status in Job.ENDED or seconds <= 0:
+        return job
+    if not (_waiting_allowed and _waiting.acquire(blocking=False)):
+        return job
+    try:
+        deadline = time.monotonic() + seconds
+        while job.status not in Job.ENDED and time.monotonic() < deadline:
+            release_connection()
+            time.sleep(min(WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+            if status is None or status in Job.ENDED:
+                job = job_get(job_id=job_id)
+                break
+    finally:
+        _waiting.release()
     return job
 
 

@@ -127,6 +127,23 @@ def test_job_wait_answers_when_the_time_is_up_with_retry_after(manager_api):
     assert manager_api.get(f"/api/v1/jobs/{job.pk}/")["Retry-After"] == "1"
 
 
+def test_job_wait_holds_at_most_job_wait_concurrency_threads(manager_api, monkeypatch):
+    """Past JOB_WAIT_CONCURRENCY requests of a process waiting, the next answers at once."""
+    from dashboard.api import views
+
+    job = Job.objects.create(kind="test_count", status="running")
+    monkeypatch.setattr(views, "_waiting", threading.BoundedSemaphore(1))
+    assert views._waiting.acquire(blocking=False)  # another request is waiting
+    started = time.monotonic()
+    response = manager_api.get(f"/api/v1/jobs/{job.pk}/?wait=30")
+    assert time.monotonic() - started < 5
+    assert response.json()["status"] == "running" and response["Retry-After"] == "1"
+    views._waiting.release()  # it ended: this one may wait again
+    started = time.monotonic()
+    response = manager_api.get(f"/api/v1/jobs/{job.pk}/?wait=0.6")
+    assert 0.5 <= time.monotonic() - started < 5
+
+
 def test_job_wait_answers_as_soon_as_the_job_ends(live_server, manager_api):
     job = Job.objects.create(kind="test_count", status="queued")
     token = manager_api._credentials["HTTP_AUTHORIZATION"]

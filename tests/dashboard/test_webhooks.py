@@ -491,3 +491,78 @@ def test_a_private_address_is_refused_again_at_the_send(hook, receiver, run_jobs
     assert delivery.status == "pending" and "WEBHOOK_ALLOW_PRIVATE" in delivery.error
     assert delivery.error.startswith("Not sent: 127.0.0.1 is a non-public address")
     assert not receiver.requests
+
+
+def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
+    receiver, run_jobs, settings, monkeypatch
+):
+    """DNS rebinding: a name that resolves to an allowed address for the check and to a private
+    one a moment later. The send connects to the address it checked, naming the host (Host)."""
+    import socket
+
+    from dashboard import webhooks_http
+
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    answers = ["127.0.0.1"]  # the first answer: the receiver, playing a public host
+    lookups = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host != "hooks.example.test":
+            return real_getaddrinfo(host, *args, **kwargs)
+        lookups.append(host)
+        address = answers.pop(0) if answers else "10.255.255.1"  # then a private address
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(webhooks_http, "address_is_public", lambda a: a == "127.0.0.1")
+    settings.WEBHOOK_TIMEOUT = 2
+    webhook_create(url=f"http://hooks.example.test:{port}/hook", events=["*"], secret=SECRET)
+    lookups.clear()
+    answers[:] = ["127.0.0.1"]
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    record(run_jobs, type="batch.created")
+    delivery = Delivery.objects.get()
+    assert delivery.status == "succeeded", delivery.error
+    assert lookups == ["hooks.example.test"]  # resolved once, for the check and the connect
+    assert receiver.requests[0]["headers"]["Host"] == f"hooks.example.test:{port}"
+    # Resolving to the private address now: refused, nothing sent there.
+    record(run_jobs, type="batch.updated")
+    refused = Delivery.objects.get(event__type="batch.updated")
+    assert refused.status == "pending" and "10.255.255.1" in refused.error
+    assert len(receiver.requests) == 1
+
+
+def test_a_webhook_s_deliveries_go_out_together_from_one_sender(
+    hook, receiver, run_jobs, monkeypatch
+):
+    """One sender task per webhook sends every due delivery (a batch claimed at once); one
+    whose window has passed is released, still due with its attempt uncounted, and sent by the
+    next sender."""
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    from dashboard import webhooks_outbox
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(webhooks_outbox, "_last_kick", 0.0)
+    with transaction.atomic():
+        for i in range(3):
+            event_record(type="batch.created", object_type="thing", object_id=str(i))
+    OrmQ.objects.all().delete()  # the kick's fan-out task: run here instead
+    webhooks_outbox.events_fan_out_once()  # the database broker: the sends are queued tasks
+    tasks = [t.task for t in OrmQ.objects.all()]
+    assert [(t["func"], t["args"]) for t in tasks] == [
+        ("dashboard.webhooks_outbox.webhook_send", (hook.pk,))
+    ]
+    monkeypatch.setattr(webhooks_outbox, "SEND_WINDOW", 0.0)  # one send per claim, then released
+    monkeypatch.setattr(Conf, "SYNC", True)
+    with run_jobs():
+        assert webhooks_outbox.webhook_send(hook.pk) == 1
+        released = Delivery.objects.filter(status="pending")
+        assert released.count() == 2 and {d.attempts for d in released} == {0}
+        with transaction.atomic():
+            webhooks_outbox.webhooks_dispatch(webhook_ids=[hook.pk])
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("succeeded", 1)}
+    assert len(receiver.requests) == 3
+    assert len({r["headers"]["X-Labelops-Delivery"] for r in receiver.requests}) == 3

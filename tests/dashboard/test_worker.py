@@ -3,7 +3,6 @@
 import os
 import subprocess
 import time
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -11,20 +10,14 @@ from django_q.conf import Conf
 
 from dashboard.jobs.services import job_cancel, job_create
 from dashboard.models import Job
-from dashboard.processes import manage_py_start, process_group_stop
+from dashboard.processes import database_url, manage_py_start, process_group_stop
 from versions.services import dataset_create, frames_add, version_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def test_database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = quote(s["USER"] or "")
-    if s["PASSWORD"]:
-        auth += ":" + quote(s["PASSWORD"])
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return database_url()
 
 
 test_database_url.__test__ = False  # a helper, not a test
