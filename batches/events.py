@@ -15,7 +15,9 @@ def project_event(type: str, project: Project, **data: Any) -> None:
 
 
 def label_submitted_event(*, project_id: str, label_id, batch_id, data_row_id, actor) -> None:
-    """`label.submitted`: the label with its batch and data row (ordinary and gold rows alike)."""
+    """`label.submitted`: the label with its batch and data row (ordinary and gold rows alike).
+    On PostgreSQL the serving statement of an ordinary submit writes the same event in its own
+    SQL (`services/serving.py`, from `event_columns`)."""
     event_record(
         type="label.submitted",
         actor=actor,
