@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -29,12 +30,14 @@ from .models import (
     NO_PRIORITY_SORT,
     AgreementBucket,
     Batch,
+    BatchProgress,
     Label,
     Project,
     QueueEntry,
     Skip,
     batch_sort_value,
 )
+from .progress_triggers import progress_settle
 
 MAX_PREVIEW = 1000
 # What reading a version's frames needs of it (never its metadata).
@@ -65,20 +68,29 @@ def project_get(*, project_id: Any) -> Project:
 
 
 def batch_list(*, project: Project) -> QuerySet[Batch]:
-    """The project's batches with `labelled_count` (rows with every label they need) and
-    `labels_total` (labels written), counted through the (batch, state) index."""
+    """The project's batches with `labelled_count` (rows with every label they need, gold rows
+    aside) and `gold_count`, read from the counters the database keeps (`BatchProgress`) and
+    the few gold rows: no count over the batches' rows."""
+    progress_settle(connection)
     return (
         Batch.objects.filter(project=project)
         .annotate(
-            labelled_count=Count(
-                "queue_entries",
-                filter=Q(queue_entries__state=QueueEntry.State.DONE, queue_entries__gold=False),
-            ),
+            labelled_count=Coalesce(Subquery(_progress_sum("done")), 0),
             agreement_rows=Subquery(_bucket_sum("rows")),
             agreement_total=Subquery(_bucket_sum("total")),
-            gold_count=Count("queue_entries", filter=Q(queue_entries__gold=True)),
+            gold_count=Coalesce(Subquery(_gold_rows()), 0),
         )
         .select_related("created_by")
+    )
+
+
+def _progress_sum(field: str):
+    """The sum of a batch's progress counters' `field` (a subquery of `batch_list`)."""
+    return (
+        BatchProgress.objects.filter(batch_id=OuterRef("pk"))
+        .values("batch_id")
+        .annotate(s=Sum(field))
+        .values("s")
     )
 
 
@@ -89,6 +101,16 @@ def _bucket_sum(field: str):
         .values("batch_id")
         .annotate(s=Sum(field))
         .values("s")
+    )
+
+
+def _gold_rows():
+    """A batch's gold rows (a subquery of `batch_list`, through `queueentry_batch_gold`)."""
+    return (
+        QueueEntry.objects.filter(batch_id=OuterRef("pk"), gold=True)
+        .values("batch_id")
+        .annotate(n=Count("id"))
+        .values("n")
     )
 
 
