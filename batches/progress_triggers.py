@@ -6,13 +6,16 @@ Counted, per batch: labels by status; rows `done` (state done, not gold), `done_
 `in_review` (done, not gold, with labels awaiting review). A batch's progress is then a sum
 over at most `PROGRESS_SHARDS` rows (`batch_progress_counts`).
 
-PostgreSQL: the counter rows are written by DEFERRED constraint triggers, so at commit, after
-every other lock the transaction takes (no lock-order cycle with the queue rows and labels),
-into the shard of the writing connection (`pg_backend_pid()`): concurrent labelers of one batch
-never wait on one counter row. A label's `pending_review` change moves its queue entry's
-`pending_labels` at once (the entry is locked first by every verb that changes it). Updates
-that cannot change a count (a reservation, a label's agreement) fire nothing: each trigger has
-a WHEN condition. SQLite (one writer at a time) has the same triggers, immediate, in shard 0.
+PostgreSQL: each connection writes its own shard of a batch's counters (`pg_backend_pid()`),
+so concurrent labelers of one batch do not queue on one counter row, and one transaction only
+ever writes one shard per batch. Labels are counted once per statement (transition tables: a
+bulk insert or delete is one upsert per batch, not one per label: updating one row many times
+in a transaction costs more each time). Queue entries are counted per row, and only when a
+count changes: the WHEN conditions let reservations and other updates fire nothing, so the
+serving statements pay only on a submit. A label's `pending_review` change moves its queue
+entry's `pending_labels`; every verb that changes labels of rows others may be labelling
+locks those queue entries first (as a submit does), so counter rows are taken after them.
+SQLite (one writer at a time) has the same triggers per row, in shard 0.
 """
 
 PROGRESS_SHARDS = 16
@@ -32,33 +35,54 @@ _ENTRY_CHANGED = (
 )
 _PENDING_CHANGED = "(OLD.status = 'pending_review') <> (NEW.status = 'pending_review')"
 
+# A label's counts by status, as SQL over a row `r` (of a transition table).
+_BY_STATUS = ", ".join(f"(COUNT(*) FILTER (WHERE r.status = '{c}'))::int" for c in _COUNTS[:4])
+
 POSTGRES = [
     f"""
     CREATE OR REPLACE FUNCTION labelops_progress_add(
-        b varchar, sub int, pend int, acc int, rej int, done int, gold int, rev int
+        _b varchar, _shard int, _sub int, _pend int, _acc int, _rej int, _done int, _gold int,
+        _rev int
     ) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
-        IF sub = 0 AND pend = 0 AND acc = 0 AND rej = 0 AND done = 0 AND gold = 0 AND rev = 0
-           OR NOT EXISTS (SELECT 1 FROM {_BATCH} WHERE id = b) THEN
-            RETURN;  -- nothing to count, or the batch was deleted in this transaction
+        IF _sub = 0 AND _pend = 0 AND _acc = 0 AND _rej = 0 AND _done = 0 AND _gold = 0
+           AND _rev = 0 THEN
+            RETURN;
         END IF;
         INSERT INTO {_PROGRESS} AS p (batch_id, shard, {", ".join(_COUNTS)})
-        VALUES (b, pg_backend_pid() % {PROGRESS_SHARDS}, sub, pend, acc, rej, done, gold, rev)
-        ON CONFLICT (batch_id, shard) DO UPDATE SET {_SET};
+        VALUES (_b, _shard, _sub, _pend, _acc, _rej, _done, _gold, _rev)
+        ON CONFLICT ON CONSTRAINT batch_progress_shard_once DO UPDATE SET {_SET};
     END $$
     """,
-    """
+    # Labels: once per statement, the statement's rows counted by batch (a bulk insert or
+    # delete is one upsert per batch, not one per label).
+    f"""
     CREATE OR REPLACE FUNCTION labelops_label_progress() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-        r record;
     BEGIN
-        FOR r IN SELECT * FROM (VALUES (OLD.batch_id, OLD.status, -1),
-                                       (NEW.batch_id, NEW.status, 1)) AS v(b, st, sign)
-                 WHERE v.b IS NOT NULL LOOP
-            PERFORM labelops_progress_add(
-                r.b, (r.st = 'submitted')::int * r.sign, (r.st = 'pending_review')::int * r.sign,
-                (r.st = 'accepted')::int * r.sign, (r.st = 'rejected')::int * r.sign, 0, 0, 0);
-        END LOOP;
+        IF TG_OP = 'INSERT' THEN
+            PERFORM labelops_progress_add(b, pg_backend_pid() % {PROGRESS_SHARDS},
+                                          sub, pend, acc, rej, 0, 0, 0)
+            FROM (SELECT r.batch_id, {_BY_STATUS} FROM new_rows AS r
+                  GROUP BY r.batch_id ORDER BY r.batch_id) AS c(b, sub, pend, acc, rej);
+        ELSIF TG_OP = 'DELETE' THEN
+            PERFORM labelops_progress_add(b, pg_backend_pid() % {PROGRESS_SHARDS},
+                                          -sub, -pend, -acc, -rej, 0, 0, 0)
+            FROM (SELECT r.batch_id, {_BY_STATUS} FROM old_rows AS r
+                  GROUP BY r.batch_id ORDER BY r.batch_id) AS c(b, sub, pend, acc, rej);
+        ELSE
+            PERFORM labelops_progress_add(b, pg_backend_pid() % {PROGRESS_SHARDS},
+                                          SUM(sub)::int, SUM(pend)::int, SUM(acc)::int,
+                                          SUM(rej)::int, 0, 0, 0)
+            FROM (SELECT r.batch_id, {_BY_STATUS.replace("(COUNT(*)", "-(COUNT(*)")}
+                  FROM old_rows AS r JOIN new_rows AS n ON n.id = r.id
+                  WHERE n.status <> r.status OR n.batch_id <> r.batch_id GROUP BY r.batch_id
+                  UNION ALL
+                  SELECT r.batch_id, {_BY_STATUS}
+                  FROM new_rows AS r JOIN old_rows AS o ON o.id = r.id
+                  WHERE o.status <> r.status OR o.batch_id <> r.batch_id GROUP BY r.batch_id
+                 ) AS c(b, sub, pend, acc, rej)
+            GROUP BY b ORDER BY b;
+        END IF;
         RETURN NULL;
     END $$
     """,
@@ -76,20 +100,39 @@ POSTGRES = [
         RETURN NULL;
     END $$
     """,
-    """
+    # Queue entries: per row, and only when a count changes (never on a reservation).
+    f"""
     CREATE OR REPLACE FUNCTION labelops_entry_progress() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
         r record;
     BEGIN
+        IF current_setting('labelops.recount', true) = 'on' THEN
+            RETURN NULL;  -- `batch_progress_recount` replaces the counts
+        END IF;
         FOR r IN SELECT * FROM (VALUES (OLD.batch_id, OLD.state, OLD.gold, OLD.pending_labels, -1),
                                        (NEW.batch_id, NEW.state, NEW.gold, NEW.pending_labels, 1))
                  AS v(b, st, gold, pending, sign) WHERE v.b IS NOT NULL LOOP
             PERFORM labelops_progress_add(
-                r.b, 0, 0, 0, 0,
+                r.b, pg_backend_pid() % {PROGRESS_SHARDS}, 0, 0, 0, 0,
                 (r.st = 'done' AND NOT r.gold)::int * r.sign,
                 (r.st = 'done' AND r.gold)::int * r.sign,
                 (r.st = 'done' AND NOT r.gold AND r.pending > 0)::int * r.sign);
         END LOOP;
+        RETURN NULL;
+    END $$
+    """,
+    # Deleted queue entries (a data row's deletion may take many): once per statement.
+    f"""
+    CREATE OR REPLACE FUNCTION labelops_entries_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM labelops_progress_add(b, pg_backend_pid() % {PROGRESS_SHARDS}, 0, 0, 0, 0,
+                                      -done, -gold, -rev)
+        FROM (SELECT r.batch_id,
+                     (COUNT(*) FILTER (WHERE r.state = 'done' AND NOT r.gold))::int,
+                     (COUNT(*) FILTER (WHERE r.state = 'done' AND r.gold))::int,
+                     (COUNT(*) FILTER (WHERE r.state = 'done' AND NOT r.gold
+                                       AND r.pending_labels > 0))::int
+              FROM old_rows AS r GROUP BY r.batch_id ORDER BY r.batch_id) AS c(b, done, gold, rev);
         RETURN NULL;
     END $$
     """,
@@ -101,32 +144,31 @@ POSTGRES = [
         RETURN NULL;
     END $$
     """,
-    # Labels awaiting review, per queue entry: at once.
+    # Labels awaiting review, per queue entry.
     f"""CREATE TRIGGER labelops_label_pending_ins AFTER INSERT ON {_LABEL} FOR EACH ROW
         WHEN (NEW.status = 'pending_review') EXECUTE FUNCTION labelops_label_pending()""",
     f"""CREATE TRIGGER labelops_label_pending_upd AFTER UPDATE OF status ON {_LABEL}
         FOR EACH ROW WHEN ({_PENDING_CHANGED}) EXECUTE FUNCTION labelops_label_pending()""",
     f"""CREATE TRIGGER labelops_label_pending_del AFTER DELETE ON {_LABEL} FOR EACH ROW
         WHEN (OLD.status = 'pending_review') EXECUTE FUNCTION labelops_label_pending()""",
-    # The counter rows: at commit.
-    f"""CREATE CONSTRAINT TRIGGER labelops_label_progress_ins AFTER INSERT ON {_LABEL}
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION labelops_label_progress()""",
-    f"""CREATE CONSTRAINT TRIGGER labelops_label_progress_upd AFTER UPDATE OF status, batch_id
-        ON {_LABEL} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-        WHEN (OLD.status <> NEW.status OR OLD.batch_id <> NEW.batch_id)
+    # The counter rows.
+    f"""CREATE TRIGGER labelops_label_progress_ins AFTER INSERT ON {_LABEL}
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
         EXECUTE FUNCTION labelops_label_progress()""",
-    f"""CREATE CONSTRAINT TRIGGER labelops_label_progress_del AFTER DELETE ON {_LABEL}
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION labelops_label_progress()""",
-    f"""CREATE CONSTRAINT TRIGGER labelops_entry_progress_ins AFTER INSERT ON {_QUEUE}
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.state = 'done')
-        EXECUTE FUNCTION labelops_entry_progress()""",
-    f"""CREATE CONSTRAINT TRIGGER labelops_entry_progress_upd
+    f"""CREATE TRIGGER labelops_label_progress_upd AFTER UPDATE ON {_LABEL}
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+        EXECUTE FUNCTION labelops_label_progress()""",
+    f"""CREATE TRIGGER labelops_label_progress_del AFTER DELETE ON {_LABEL}
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+        EXECUTE FUNCTION labelops_label_progress()""",
+    f"""CREATE TRIGGER labelops_entry_progress_ins AFTER INSERT ON {_QUEUE}
+        FOR EACH ROW WHEN (NEW.state = 'done') EXECUTE FUNCTION labelops_entry_progress()""",
+    f"""CREATE TRIGGER labelops_entry_progress_upd
         AFTER UPDATE OF state, gold, pending_labels, batch_id ON {_QUEUE}
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({_ENTRY_CHANGED})
-        EXECUTE FUNCTION labelops_entry_progress()""",
-    f"""CREATE CONSTRAINT TRIGGER labelops_entry_progress_del AFTER DELETE ON {_QUEUE}
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (OLD.state = 'done')
-        EXECUTE FUNCTION labelops_entry_progress()""",
+        FOR EACH ROW WHEN ({_ENTRY_CHANGED}) EXECUTE FUNCTION labelops_entry_progress()""",
+    f"""CREATE TRIGGER labelops_entry_progress_del AFTER DELETE ON {_QUEUE}
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+        EXECUTE FUNCTION labelops_entries_deleted()""",
     f"""CREATE TRIGGER labelops_batch_progress_drop AFTER DELETE ON {_BATCH} FOR EACH ROW
         EXECUTE FUNCTION labelops_batch_progress_drop()""",
 ]
@@ -145,8 +187,10 @@ POSTGRES_DROP = [
     "DROP FUNCTION IF EXISTS labelops_label_progress()",
     "DROP FUNCTION IF EXISTS labelops_label_pending()",
     "DROP FUNCTION IF EXISTS labelops_entry_progress()",
+    "DROP FUNCTION IF EXISTS labelops_entries_deleted()",
     "DROP FUNCTION IF EXISTS labelops_batch_progress_drop()",
-    "DROP FUNCTION IF EXISTS labelops_progress_add(varchar, int, int, int, int, int, int, int)",
+    "DROP FUNCTION IF EXISTS labelops_progress_add(varchar, int, int, int, int, int, int, int, "
+    "int)",
 ]
 
 
@@ -229,23 +273,6 @@ SQLITE_DROP = [
         "batch_progress_drop",
     )
 ]
-
-
-_DEFERRED = ", ".join(
-    f"labelops_{table}_progress_{event}"
-    for table in ("label", "entry")
-    for event in ("ins", "upd", "del")
-)
-
-
-def progress_settle(connection) -> None:
-    """PostgreSQL, inside a transaction: run the counter triggers this transaction deferred
-    to its commit now, so a read of the counters in it sees its own writes (reads outside a
-    transaction, as the API and pages make them, have nothing to settle)."""
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS {_DEFERRED} IMMEDIATE")
-            cursor.execute(f"SET CONSTRAINTS {_DEFERRED} DEFERRED")
 
 
 def triggers_install(connection) -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from dashboard.errors import NotFound
 from dashboard.roles import Role, user_has_role
 
 from .models import Batch, BatchProgress, GoldRow, Label, Project, QueueEntry
-from .progress_triggers import progress_settle
 
 # The `BatchProgress` counts a batch's progress is read from.
 PROGRESS_COUNTS = ("submitted", "pending_review", "accepted", "rejected", "done", "in_review")
@@ -169,7 +167,6 @@ def review_counts(batches) -> dict[str, dict[str, int]]:
     """`batch_progress_counts` for many batches, from the counters the database keeps
     (`BatchProgress`, a few rows per batch) and the batches' gold rows (`gold_rows_of`)."""
     ids = [b.pk for b in batches]
-    progress_settle(connection)
     kept = {
         line.pop("batch_id"): line
         for line in BatchProgress.objects.filter(batch_id__in=ids)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -37,7 +36,6 @@ from .models import (
     Skip,
     batch_sort_value,
 )
-from .progress_triggers import progress_settle
 
 MAX_PREVIEW = 1000
 # What reading a version's frames needs of it (never its metadata).
@@ -71,7 +69,6 @@ def batch_list(*, project: Project) -> QuerySet[Batch]:
     """The project's batches with `labelled_count` (rows with every label they need, gold rows
     aside) and `gold_count`, read from the counters the database keeps (`BatchProgress`) and
     the few gold rows: no count over the batches' rows."""
-    progress_settle(connection)
     return (
         Batch.objects.filter(project=project)
         .annotate(

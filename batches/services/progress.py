@@ -41,7 +41,14 @@ def batch_progress_recount(*, batch_id: str | None = None, connection=None) -> N
     awaiting review, then the batch's counter rows, replaced by one row of exact counts."""
     db = connection or default_connection
     scope, params = ("", []) if batch_id is None else (" AND batch_id = %s", [batch_id])
+    postgres = db.vendor == "postgresql"
     with transaction.atomic(using=db.alias), db.cursor() as cursor:
+        if postgres:
+            # Writes wait until the counts are replaced (none is lost or counted twice), and
+            # the entries' trigger counts nothing while their pending counts are rewritten
+            # (the counter rows are replaced below anyway).
+            cursor.execute(f"LOCK TABLE {_LABEL}, {_QUEUE} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SET LOCAL labelops.recount = 'on'")
         cursor.execute(
             f"UPDATE {_QUEUE} SET pending_labels = 0 WHERE pending_labels <> 0{scope}", params
         )
@@ -49,10 +56,8 @@ def batch_progress_recount(*, batch_id: str | None = None, connection=None) -> N
             f"UPDATE {_QUEUE} SET pending_labels = ({_PENDING}) WHERE EXISTS ({_PENDING}){scope}",
             params,
         )
-        if db.vendor == "postgresql":
-            # The deferred triggers those updates queued run now, before the rows are replaced.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        if postgres:
+            cursor.execute("SET LOCAL labelops.recount = 'off'")
         where = "" if batch_id is None else " WHERE b.id = %s"
         cursor.execute(f"DELETE FROM {_PROGRESS}{where.replace('b.id', 'batch_id')}", params)
         cursor.execute(
