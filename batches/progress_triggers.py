@@ -54,8 +54,10 @@ POSTGRES = [
         ON CONFLICT ON CONSTRAINT batch_progress_shard_once DO UPDATE SET {_SET};
     END $$
     """,
-    # Labels: once per statement, the statement's rows counted by batch (a bulk insert or
-    # delete is one upsert per batch, not one per label).
+    # Labels: inserted and deleted ones once per statement, the statement's rows counted by
+    # batch (a bulk insert or delete is one upsert per batch, not one per label); a status
+    # change per row, only when the status changes (not on a review reservation, an agreement
+    # or a gold score).
     f"""
     CREATE OR REPLACE FUNCTION labelops_label_progress() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -70,18 +72,13 @@ POSTGRES = [
             FROM (SELECT r.batch_id, {_BY_STATUS} FROM old_rows AS r
                   GROUP BY r.batch_id ORDER BY r.batch_id) AS c(b, sub, pend, acc, rej);
         ELSE
-            PERFORM labelops_progress_add(b, pg_backend_pid() % {PROGRESS_SHARDS},
-                                          SUM(sub)::int, SUM(pend)::int, SUM(acc)::int,
-                                          SUM(rej)::int, 0, 0, 0)
-            FROM (SELECT r.batch_id, {_BY_STATUS.replace("(COUNT(*)", "-(COUNT(*)")}
-                  FROM old_rows AS r JOIN new_rows AS n ON n.id = r.id
-                  WHERE n.status <> r.status OR n.batch_id <> r.batch_id GROUP BY r.batch_id
-                  UNION ALL
-                  SELECT r.batch_id, {_BY_STATUS}
-                  FROM new_rows AS r JOIN old_rows AS o ON o.id = r.id
-                  WHERE o.status <> r.status OR o.batch_id <> r.batch_id GROUP BY r.batch_id
-                 ) AS c(b, sub, pend, acc, rej)
-            GROUP BY b ORDER BY b;
+            -- One label whose status changed (a WHEN condition): it moves between counts.
+            PERFORM labelops_progress_add(
+                v.b, pg_backend_pid() % {PROGRESS_SHARDS}, (v.st = 'submitted')::int * v.sign,
+                (v.st = 'pending_review')::int * v.sign, (v.st = 'accepted')::int * v.sign,
+                (v.st = 'rejected')::int * v.sign, 0, 0, 0)
+            FROM (VALUES (OLD.batch_id, OLD.status, -1), (NEW.batch_id, NEW.status, 1))
+                AS v(b, st, sign);
         END IF;
         RETURN NULL;
     END $$
@@ -155,8 +152,8 @@ POSTGRES = [
     f"""CREATE TRIGGER labelops_label_progress_ins AFTER INSERT ON {_LABEL}
         REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
         EXECUTE FUNCTION labelops_label_progress()""",
-    f"""CREATE TRIGGER labelops_label_progress_upd AFTER UPDATE ON {_LABEL}
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+    f"""CREATE TRIGGER labelops_label_progress_upd AFTER UPDATE OF status, batch_id
+        ON {_LABEL} FOR EACH ROW WHEN (OLD.status <> NEW.status OR OLD.batch_id <> NEW.batch_id)
         EXECUTE FUNCTION labelops_label_progress()""",
     f"""CREATE TRIGGER labelops_label_progress_del AFTER DELETE ON {_LABEL}
         REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT

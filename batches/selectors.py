@@ -256,12 +256,20 @@ def queue_preview(*, project: Project, limit: int = 10) -> list[QueueEntry]:
 
 
 def queue_counts(*, project: Project) -> dict[str, int]:
+    """The project's rows by queue state: done ones from the batches' progress counters,
+    the others (what is left to label) counted through the serving index, which holds only
+    them."""
     counts = dict(
         QueueEntry.objects.filter(project=project)
+        .exclude(state=QueueEntry.State.DONE)
         .values_list("state")
         .annotate(n=Count("id"))
         .values_list("state", "n")
     )
+    done = BatchProgress.objects.filter(batch__project=project).aggregate(
+        done=Sum("done"), gold=Sum("done_gold")
+    )
+    counts[QueueEntry.State.DONE] = (done["done"] or 0) + (done["gold"] or 0)
     return {state: counts.get(state, 0) for state in QueueEntry.State.values}
 
 

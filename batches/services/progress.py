@@ -13,11 +13,6 @@ _QUEUE = "batches_queueentry"
 _BATCH = "batches_batch"
 _PROGRESS = "batches_batchprogress"
 
-_PENDING = (
-    f"SELECT COUNT(*) FROM {_LABEL} AS l WHERE l.project_id = {_QUEUE}.project_id "
-    f"AND l.data_row_id = {_QUEUE}.data_row_id AND l.status = 'pending_review'"
-)
-
 
 def _count(table: str, where: str) -> str:
     column = "l.batch_id" if table == _LABEL else "q.batch_id"
@@ -53,7 +48,10 @@ def batch_progress_recount(*, batch_id: str | None = None, connection=None) -> N
             f"UPDATE {_QUEUE} SET pending_labels = 0 WHERE pending_labels <> 0{scope}", params
         )
         cursor.execute(
-            f"UPDATE {_QUEUE} SET pending_labels = ({_PENDING}) WHERE EXISTS ({_PENDING}){scope}",
+            f"UPDATE {_QUEUE} SET pending_labels = c.n FROM (SELECT l.project_id, l.data_row_id, "
+            f"COUNT(*) AS n FROM {_LABEL} AS l WHERE l.status = 'pending_review' "
+            "GROUP BY l.project_id, l.data_row_id) AS c WHERE "
+            f"{_QUEUE}.project_id = c.project_id AND {_QUEUE}.data_row_id = c.data_row_id{scope}",
             params,
         )
         if postgres:

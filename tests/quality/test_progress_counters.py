@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Sum
 
 from batches.models import Batch, BatchProgress, Label, QueueEntry
 from batches.review_selectors import review_counts
-from batches.selectors import batch_list
+from batches.selectors import batch_list, queue_counts
 from batches.services import (
     batch_create,
     batch_delete,
@@ -67,14 +67,22 @@ def recount(batch: Batch) -> dict[str, int]:
 
 
 def assert_exact(*batches: Batch) -> None:
-    """The counters' answer equals the recount, in the list and for one batch; the kept
-    pending counts equal each row's labels awaiting review."""
+    """The counters' answer equals the recount, in the list and for one batch, and the
+    project's rows by state (the project page); the kept pending counts equal each row's
+    labels awaiting review."""
     for batch in batches:
         listed = batch_list(project=batch.project).get(pk=batch.pk)
         direct = recount(batch)
         assert review_counts([listed])[batch.pk] == direct, batch.name
         done = QueueEntry.objects.filter(batch=batch, state="done", gold=False).count()
         assert listed.labelled_count == done
+    project = batches[0].project
+    by_state = dict(
+        QueueEntry.objects.filter(project=project).values_list("state").annotate(n=Count("id"))
+    )
+    assert queue_counts(project=project) == {
+        state: by_state.get(state, 0) for state in ("queued", "reserved", "done")
+    }
     pending = dict(
         Label.objects.filter(status="pending_review")
         .values_list("data_row_id")
