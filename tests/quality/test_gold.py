@@ -251,7 +251,9 @@ def test_an_empty_list_sets_nothing(manager_api, qproject, rows):
     assert answer.status_code == 200 and answer.json() == {"set": 0, "failed": []}
 
 
-def test_a_labelled_gold_row_answers_like_a_fresh_row_of_its_batch(client, qproject, qlabelers):
+def test_a_labelled_gold_row_answers_like_a_fresh_row_of_its_batch(
+    client, qproject, qlabelers, reviewer_api
+):
     """A row that had all its labels when it became gold is served (`next`, the labeling page)
     as the row served next would be: the labels its batch needs, none counted."""
     from django.urls import reverse
@@ -278,7 +280,7 @@ def test_a_labelled_gold_row_answers_like_a_fresh_row_of_its_batch(client, qproj
     submitted = api.post(
         url(qproject, f"queue/{gold_item['entry']}/submit/"), {"annotation": CAR}, format="json"
     )
-    assert submitted.status_code == 201
+    assert submitted.status_code == 201 and submitted.json()["gold_score"] is None
     plain = api.post(url(qproject, "queue/next/")).json()
     assert plain["data_row"]["id"] == consensus[1].pk
     plain_page = client.get(reverse("project-label", args=[qproject.pk])).content.decode()
@@ -289,3 +291,10 @@ def test_a_labelled_gold_row_answers_like_a_fresh_row_of_its_batch(client, qproj
     assert shown(gold_item) == shown(plain)
     assert gold_item["labels_required"] == 2 and gold_item["labels_count"] == 0
     assert "consensus: 0/2 labels" in gold_page and "consensus: 0/2 labels" in plain_page
+    # Their own labels list does not tell it apart either; a reviewer sees the score.
+    mine = api.get(url(qproject, f"labels/?data_row={consensus[0].pk}")).json()["results"]
+    assert [label["gold_score"] for label in mine] == [None]
+    theirs = reviewer_api.get(
+        url(qproject, f"labels/?data_row={consensus[0].pk}&author={labeler.username}")
+    )
+    assert [label["gold_score"] for label in theirs.json()["results"]] == [1.0]
