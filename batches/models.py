@@ -242,6 +242,9 @@ class QueueEntry(models.Model):
     # A gold row (known answer, `GoldRow`): served through gold reservations, never by the
     # queue order, never done, not counted in batch progress.
     gold = models.BooleanField(default=False, db_default=False)
+    # The row's labels awaiting review, kept by database triggers on the label table
+    # (`batches/progress_triggers.py`): a done row with some is in review, not done.
+    pending_labels = models.PositiveSmallIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -516,3 +519,33 @@ class AgreementBucket(models.Model):
         return (
             f"{self.batch_id} [{self.bucket / 10:.1f}, {(self.bucket + 1) / 10:.1f}): {self.rows}"
         )
+
+
+class BatchProgress(models.Model):
+    """A batch's progress kept current by database triggers (`batches/progress_triggers.py`),
+    so the batches list reads a few rows per batch instead of counting its rows and labels:
+    labels by status, and rows done (not gold), done gold rows, and done rows with labels
+    awaiting review. A batch has up to `PROGRESS_SHARDS` rows (on PostgreSQL each connection
+    writes its own, so concurrent labelers never queue on one row); its counts are their sums.
+    Written only by the triggers and `batch_progress_recount`."""
+
+    batch = models.ForeignKey(
+        Batch, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    shard = models.PositiveSmallIntegerField(default=0)
+    submitted = models.IntegerField(default=0)
+    pending_review = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    done_gold = models.IntegerField(default=0)
+    in_review = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "batch progress"
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "shard"], name="batch_progress_shard_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} #{self.shard}"

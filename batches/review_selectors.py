@@ -10,13 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from dashboard.errors import NotFound
 from dashboard.roles import Role, user_has_role
 
-from .models import Batch, GoldRow, Label, Project, QueueEntry
+from .models import Batch, BatchProgress, GoldRow, Label, Project, QueueEntry
 
+# The `BatchProgress` counts a batch's progress is read from.
+PROGRESS_COUNTS = ("submitted", "pending_review", "accepted", "rejected", "done", "in_review")
 MAX_OTHER_LABELS = 100  # other labels shown beside a label under review (consensus ≤ 100)
 
 
@@ -151,38 +153,6 @@ def row_detail(*, project: Project, data_row_id: Any) -> dict[str, Any]:
     }
 
 
-def pending_rows_of(batch_ids) -> dict[str, int]:
-    """Per batch: the rows with every label given of which some await review (not done),
-    found from the labels awaiting review (a review backlog, not the whole batch)."""
-    done = QueueEntry.objects.filter(
-        project_id=OuterRef("project_id"),
-        data_row_id=OuterRef("data_row_id"),
-        state=QueueEntry.State.DONE,
-        gold=False,
-    )
-    return dict(
-        Label.objects.filter(batch_id__in=batch_ids, status=Label.Status.PENDING_REVIEW)
-        .filter(Exists(done))
-        .values_list("batch_id")
-        .annotate(n=Count("data_row_id", distinct=True))
-        .values_list("batch_id", "n")
-    )
-
-
-def label_counts_of(batch_ids) -> dict[str, dict[str, int]]:
-    """Per batch: its labels by status."""
-    counts: dict[str, dict[str, int]] = {}
-    rows = (
-        Label.objects.filter(batch_id__in=batch_ids)
-        .values_list("batch_id", "status")
-        .annotate(n=Count("id"))
-        .values_list("batch_id", "status", "n")
-    )
-    for batch_id, status, n in rows:
-        counts.setdefault(batch_id, {})[status] = n
-    return counts
-
-
 def batch_progress_counts(batch: Batch) -> dict[str, int]:
     """`{rows, done, labels, pending_review, accepted, rejected}`: rows are done when they
     have every label they need and none awaits review. Read from the batch's annotations
@@ -194,35 +164,41 @@ def batch_progress_counts(batch: Batch) -> dict[str, int]:
 
 
 def review_counts(batches) -> dict[str, dict[str, int]]:
-    """`batch_progress_counts` for many batches in three grouped queries."""
+    """`batch_progress_counts` for many batches, from the counters the database keeps
+    (`BatchProgress`, a few rows per batch) and the batches' gold rows (`gold_rows_of`)."""
     ids = [b.pk for b in batches]
-    done = dict(
-        QueueEntry.objects.filter(batch_id__in=ids, state=QueueEntry.State.DONE, gold=False)
-        .values_list("batch_id")
-        .annotate(n=Count("id"))
-        .values_list("batch_id", "n")
-    )
-    # Gold rows never become done and do not count in progress (`queueentry_batch_gold`).
-    gold = dict(
-        QueueEntry.objects.filter(batch_id__in=ids, gold=True)
-        .values_list("batch_id")
-        .annotate(n=Count("id"))
-        .values_list("batch_id", "n")
-    )
-    pending_rows = pending_rows_of(ids)
-    labels = label_counts_of(ids)
+    kept = {
+        line.pop("batch_id"): line
+        for line in BatchProgress.objects.filter(batch_id__in=ids)
+        .values("batch_id")
+        .annotate(**{name: Sum(name) for name in PROGRESS_COUNTS})
+        .order_by()
+    }
+    gold = gold_rows_of(ids)
     result = {}
     for batch in batches:
-        by_status = labels.get(batch.pk, {})
+        counts = {name: kept.get(batch.pk, {}).get(name) or 0 for name in PROGRESS_COUNTS}
+        labels = ("submitted", "pending_review", "accepted", "rejected")
         result[batch.pk] = {
             "rows": batch.size - gold.get(batch.pk, 0),
-            "done": done.get(batch.pk, 0) - pending_rows.get(batch.pk, 0),
-            "labels": sum(by_status.values()),
-            "pending_review": by_status.get(Label.Status.PENDING_REVIEW, 0),
-            "accepted": by_status.get(Label.Status.ACCEPTED, 0),
-            "rejected": by_status.get(Label.Status.REJECTED, 0),
+            "done": counts["done"] - counts["in_review"],
+            "labels": sum(counts[name] for name in labels),
+            "pending_review": counts["pending_review"],
+            "accepted": counts["accepted"],
+            "rejected": counts["rejected"],
         }
     return result
+
+
+def gold_rows_of(batch_ids) -> dict[str, int]:
+    """Per batch: its gold rows, which never become done and do not count in progress
+    (counted through the partial index `queueentry_batch_gold`: gold rows are few)."""
+    return dict(
+        QueueEntry.objects.filter(batch_id__in=batch_ids, gold=True)
+        .values_list("batch_id")
+        .annotate(n=Count("id"))
+        .values_list("batch_id", "n")
+    )
 
 
 def with_review_counts(batches) -> list:

@@ -29,6 +29,7 @@ from .models import (
     NO_PRIORITY_SORT,
     AgreementBucket,
     Batch,
+    BatchProgress,
     Label,
     Project,
     QueueEntry,
@@ -65,20 +66,28 @@ def project_get(*, project_id: Any) -> Project:
 
 
 def batch_list(*, project: Project) -> QuerySet[Batch]:
-    """The project's batches with `labelled_count` (rows with every label they need) and
-    `labels_total` (labels written), counted through the (batch, state) index."""
+    """The project's batches with `labelled_count` (rows with every label they need, gold rows
+    aside) and `gold_count`, read from the counters the database keeps (`BatchProgress`) and
+    the few gold rows: no count over the batches' rows."""
     return (
         Batch.objects.filter(project=project)
         .annotate(
-            labelled_count=Count(
-                "queue_entries",
-                filter=Q(queue_entries__state=QueueEntry.State.DONE, queue_entries__gold=False),
-            ),
+            labelled_count=Coalesce(Subquery(_progress_sum("done")), 0),
             agreement_rows=Subquery(_bucket_sum("rows")),
             agreement_total=Subquery(_bucket_sum("total")),
-            gold_count=Count("queue_entries", filter=Q(queue_entries__gold=True)),
+            gold_count=Coalesce(Subquery(_gold_rows()), 0),
         )
         .select_related("created_by")
+    )
+
+
+def _progress_sum(field: str):
+    """The sum of a batch's progress counters' `field` (a subquery of `batch_list`)."""
+    return (
+        BatchProgress.objects.filter(batch_id=OuterRef("pk"))
+        .values("batch_id")
+        .annotate(s=Sum(field))
+        .values("s")
     )
 
 
@@ -89,6 +98,16 @@ def _bucket_sum(field: str):
         .values("batch_id")
         .annotate(s=Sum(field))
         .values("s")
+    )
+
+
+def _gold_rows():
+    """A batch's gold rows (a subquery of `batch_list`, through `queueentry_batch_gold`)."""
+    return (
+        QueueEntry.objects.filter(batch_id=OuterRef("pk"), gold=True)
+        .values("batch_id")
+        .annotate(n=Count("id"))
+        .values("n")
     )
 
 
@@ -237,12 +256,20 @@ def queue_preview(*, project: Project, limit: int = 10) -> list[QueueEntry]:
 
 
 def queue_counts(*, project: Project) -> dict[str, int]:
+    """The project's rows by queue state: done ones from the batches' progress counters,
+    the others (what is left to label) counted through the serving index, which holds only
+    them."""
     counts = dict(
         QueueEntry.objects.filter(project=project)
+        .exclude(state=QueueEntry.State.DONE)
         .values_list("state")
         .annotate(n=Count("id"))
         .values_list("state", "n")
     )
+    done = BatchProgress.objects.filter(batch__project=project).aggregate(
+        done=Sum("done"), gold=Sum("done_gold")
+    )
+    counts[QueueEntry.State.DONE] = (done["done"] or 0) + (done["gold"] or 0)
     return {state: counts.get(state, 0) for state in QueueEntry.State.values}
 
 

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from dashboard.api.serializers import InputSerializer
 from dashboard.errors import INT32_MIN
+from dashboard.roles import Role, user_has_role
 
 from ..models import NO_PRIORITY_SORT, Label, validate_annotation
 from ..review_selectors import rework_note
@@ -152,7 +153,11 @@ class LabelSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_gold_score(self, label) -> float | None:
-        """Similarity to the gold answer on gold rows, else null."""
+        """Similarity to the gold answer on gold rows, else null; null to a labeler (below
+        reviewer): nothing in a labeler's answers tells a gold row apart."""
+        request = self.context.get("request")
+        if request is not None and not user_has_role(request.user, Role.REVIEWER):
+            return None
         return getattr(label, "gold_score", None)
 
 

@@ -418,7 +418,8 @@ class QueueSubmitApi(APIView):
         project = project_get(project_id=project_id)
         body = valid(SubmitInputSerializer, request_body(request))
         label = services.label_submit(project=project, entry_id=entry_id, user=request.user, **body)
-        return Response(LabelSerializer(label).data, status=status.HTTP_201_CREATED)
+        answer = LabelSerializer(label, context={"request": request}).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 class QueueSkipApi(APIView):

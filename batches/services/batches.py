@@ -398,6 +398,9 @@ def batch_labels_clear(
     scope = labelled_entries(batch=batch)
     if entries is not None:
         scope = scope.filter(pk__in=list(entries))
+    # The rows first, as a submit takes them: deleting a label awaiting review moves its row's
+    # count (a trigger), so the two never wait on each other crosswise.
+    list(scope.select_for_update().values_list("id", flat=True))
     rows = scope.values("data_row_id")
     labels = Label.objects.filter(project_id=batch.project_id, data_row_id__in=rows)
     if set_labels_as_template:

@@ -135,7 +135,9 @@ def gold_delete(*, project: Project, data_row_id: Any) -> None:
 
 def _entry_for(db, *, project: Project, serving: GoldServing, user) -> QueueEntry:
     """The row's queue entry as `next` answers it: reserved for `user` until the gold
-    reservation's expiry, with no template (nothing tells a gold row apart)."""
+    reservation's expiry, and shown as a row of its batch that nobody has labelled yet (the
+    labels it needs under the batch's consensus, none counted, no template, no rework note):
+    its own counts (frozen when it became gold, perhaps all its labels) would tell it apart."""
     entry = (
         QueueEntry.objects.filter(project=project, data_row_id=serving.data_row_id)
         .select_related("data_row", "batch")
@@ -145,7 +147,6 @@ def _entry_for(db, *, project: Project, serving: GoldServing, user) -> QueueEntr
             "data_row_id",
             "sort_priority",
             "labels_required",
-            "labels_count",
             "data_row__id",
             "data_row__global_key",
             "data_row__row_data",
@@ -167,7 +168,7 @@ def _entry_for(db, *, project: Project, serving: GoldServing, user) -> QueueEntr
         state=QueueEntry.State.RESERVED,
         sort_priority=entry.sort_priority,
         labels_required=entry.labels_required,
-        labels_count=entry.labels_count,
+        labels_count=0,
         reserved_by_id=user.pk,
         reserved_until=serving.reserved_until,
         template=None,

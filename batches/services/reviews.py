@@ -128,20 +128,21 @@ def _decide(
     status = Label.Status.ACCEPTED if decision == Label.Decision.ACCEPT else Label.Status.REJECTED
     now = timezone.now()
     with transaction.atomic():
-        if status == Label.Status.REJECTED:
-            # The row's queue entry first, as a submit takes it (it then rewrites the labels'
-            # agreement): a rejection and a submit on one row never wait on each other crosswise.
-            row_id = (
-                Label.objects.filter(pk=label_id, project=project)
-                .values_list("data_row_id", flat=True)
-                .first()
+        # The row's queue entry first, as a submit takes it (it then rewrites the labels'
+        # agreement), and as the decision's trigger does (it moves the entry's count of
+        # labels awaiting review): a decision and a submit on one row never wait on each
+        # other crosswise.
+        row_id = (
+            Label.objects.filter(pk=label_id, project=project)
+            .values_list("data_row_id", flat=True)
+            .first()
+        )
+        if row_id is not None:
+            list(
+                QueueEntry.objects.select_for_update()
+                .filter(project=project, data_row_id=row_id)
+                .values_list("id", flat=True)
             )
-            if row_id is not None:
-                list(
-                    QueueEntry.objects.select_for_update()
-                    .filter(project=project, data_row_id=row_id)
-                    .values_list("id", flat=True)
-                )
         decided = (
             Label.objects.filter(pk=label_id, project=project, status__in=allowed)
             .exclude(author_id=user.pk)

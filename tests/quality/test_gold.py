@@ -9,6 +9,7 @@ from batches.services import gold_set as set_gold
 from batches.services.labels import label_submit, queue_next, queue_skip
 from dashboard.errors import Conflict
 
+from ..conftest import token_client
 from .quality_fixtures import *  # noqa: F403  (the fixtures)
 from .quality_fixtures import label_next, make_rows, url
 
@@ -248,3 +249,52 @@ def test_the_labeling_page_shows_a_held_gold_row(client, qproject, qlabelers, ro
 def test_an_empty_list_sets_nothing(manager_api, qproject, rows):
     answer = manager_api.put(url(qproject, "gold/"), {"rows": []}, format="json")
     assert answer.status_code == 200 and answer.json() == {"set": 0, "failed": []}
+
+
+def test_a_labelled_gold_row_answers_like_a_fresh_row_of_its_batch(
+    client, qproject, qlabelers, reviewer_api
+):
+    """A row that had all its labels when it became gold is served (`next`, the labeling page)
+    as the row served next would be: the labels its batch needs, none counted."""
+    from django.urls import reverse
+
+    consensus = make_rows(3, "cg")
+    batch_create(
+        project=qproject,
+        name="cg",
+        data_rows=[r.pk for r in consensus],
+        consensus_settings={"number_of_labels": 2, "coverage_percentage": 1},
+    )
+    for user in qlabelers[:2]:
+        label_next(qproject, user, CAR)  # consensus[0] gets both its labels: done
+    assert QueueEntry.objects.get(data_row_id=consensus[0].pk).labels_count == 2
+    set_gold(project=qproject, rows=[{"data_row": consensus[0].pk, "annotation": CAR}])
+    qproject.gold_percentage = 1
+    qproject.save()
+    labeler = qlabelers[2]
+    api = token_client(labeler)
+    gold_item = api.post(url(qproject, "queue/next/")).json()
+    assert gold_item["data_row"]["id"] == consensus[0].pk
+    client.force_login(labeler)
+    gold_page = client.get(reverse("project-label", args=[qproject.pk])).content.decode()
+    submitted = api.post(
+        url(qproject, f"queue/{gold_item['entry']}/submit/"), {"annotation": CAR}, format="json"
+    )
+    assert submitted.status_code == 201 and submitted.json()["gold_score"] is None
+    plain = api.post(url(qproject, "queue/next/")).json()
+    assert plain["data_row"]["id"] == consensus[1].pk
+    plain_page = client.get(reverse("project-label", args=[qproject.pk])).content.decode()
+
+    def shown(item):
+        return {k: v for k, v in item.items() if k not in ("entry", "data_row", "expires_at")}
+
+    assert shown(gold_item) == shown(plain)
+    assert gold_item["labels_required"] == 2 and gold_item["labels_count"] == 0
+    assert "consensus: 0/2 labels" in gold_page and "consensus: 0/2 labels" in plain_page
+    # Their own labels list does not tell it apart either; a reviewer sees the score.
+    mine = api.get(url(qproject, f"labels/?data_row={consensus[0].pk}")).json()["results"]
+    assert [label["gold_score"] for label in mine] == [None]
+    theirs = reviewer_api.get(
+        url(qproject, f"labels/?data_row={consensus[0].pk}&author={labeler.username}")
+    )
+    assert [label["gold_score"] for label in theirs.json()["results"]] == [1.0]
