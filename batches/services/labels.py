@@ -16,6 +16,7 @@ from ..events import batch_completed_check, label_submitted_event
 from ..models import Label, Project, QueueEntry, review_chosen
 from .agreement import agreement_refresh
 from .gold import gold_next, gold_skip, gold_submit
+from .rollups import RollupDelta, hour_of
 from .serving import (
     db_time,
     label_insert,
@@ -157,6 +158,7 @@ def _label_record(
         status = status(row_id) if row_id is not None else Label.Status.SUBMITTED.value
     params["status"] = Label.Status.SUBMITTED.value if callable(status) else status
     status = status if callable(status) else None
+    rollup = RollupDelta(project.pk)
     try:
         with transaction.atomic(using=db.alias):
             row = None
@@ -165,13 +167,18 @@ def _label_record(
                 # common case: every row without consensus).
                 with db.cursor() as cursor:
                     row = label_insert(cursor, params, held=held, status=status, first=True)
+                if row is not None:
+                    rollup.label(author_id=author.pk, created_at=now, status=row[3], seconds=row[4])
             if row is None:
                 # A later label of a consensus row: its agreement (and escalation) is written
                 # in the same transaction as the label.
                 with db.cursor() as cursor:
                     row = label_insert(cursor, params, held=held, status=status)
                 if row is not None:
-                    agreement_refresh(project=project, data_row_id=row[2], arrived=True)
+                    rollup.label(author_id=author.pk, created_at=now, status=row[3], seconds=row[4])
+                    agreement_refresh(
+                        project=project, data_row_id=row[2], arrived=True, rollup=rollup
+                    )
                     if project.agreement_threshold is not None:
                         row = (*row[:3], _status_now(row[0]), *row[4:])
             if row is not None:
@@ -184,6 +191,7 @@ def _label_record(
                     actor=author,
                 )
                 batch_completed_check(batch_id, actor=author)
+            rollup.flush()  # last: the labeler rollups (see services/rollups.py)
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
         if conflict is None:
@@ -240,7 +248,8 @@ def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
     """Pass on a held row: it returns to the queue and is never served to this labeler again."""
     db, entry_id = serving_db(), _entry_id(entry_id)
     params = {"entry": entry_id, "project": project.pk, "user": user.pk}
-    params["now"] = db_time(db, timezone.now())
+    now = timezone.now()
+    params["now"], params["hour"] = db_time(db, now), db_time(db, hour_of(now))
     with serving_transaction(db), db.cursor() as cursor:
         row = skip_release(cursor, params)
     if row is None:

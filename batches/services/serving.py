@@ -16,6 +16,7 @@ from django.utils import timezone
 from versions.models import DataRow
 
 from ..models import Batch, Label, Project, QueueEntry, Skip
+from .rollups import SKIP_COUNT, SKIP_COUNT_CTE
 
 # --- Serving: next, submit, skip ---------------------------------------------------------------
 #
@@ -47,6 +48,7 @@ _PARAM_TYPES = {
     "until": "timestamptz",
     "annotation": "jsonb",
     "status": "varchar",
+    "hour": "timestamptz",
 }
 
 
@@ -195,6 +197,9 @@ _SKIP_POSTGRES = _Prepared(
         INSERT INTO {_SKIP} (project_id, data_row_id, user_id, created_at)
         SELECT project_id, data_row_id, %(user)s, %(now)s FROM t
         ON CONFLICT DO NOTHING
+        RETURNING project_id
+    ), counted AS (
+        {SKIP_COUNT_CTE}
     )
     SELECT {_ENTRY_COLUMNS} FROM t, {_ENTRY_JOINS} WHERE {_ENTRY_JOINED}
     """,
@@ -322,5 +327,7 @@ def skip_release(cursor, params: dict) -> tuple | None:
         "VALUES (%(project)s, %(data_row)s, %(user)s, %(now)s) ON CONFLICT DO NOTHING",
         {**params, "data_row": entry[1]},
     )
+    if cursor.rowcount:  # the labeler's skips in the rollups (the skip's transaction)
+        cursor.execute(SKIP_COUNT, params)
     cursor.execute(_ENTRY_SQL, [entry[0]])
     return cursor.fetchone()

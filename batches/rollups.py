@@ -1,0 +1,324 @@
+"""Reads of the labeler analytics from the rollups: the whole hours (days, for the median)
+inside [since, until) are sums over `LabelerHour` / `LabelerSeconds`; the partial hours (days)
+at the edges are counted on the labels themselves (index `label_project_time`). The median of
+`seconds` is exact: the rollups' counts per seconds bucket say which bucket holds the middle
+label(s), which are then read in order among that bucket's labels
+(`label_project_author_seconds`). Same numbers as counting the labels directly."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, IntegerField, Q, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, TruncHour
+
+from .models import Label, LabelerHour, LabelerSeconds, Skip
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+
+# --- Seconds buckets ----------------------------------------------------------------------------
+# Log-linear: 1/100 s steps below 1 s, 1/10 s below 10 s, 1 s below 100 s, … (1–10 % wide).
+# Python and SQL compute the same IEEE operations (x·100, x·10, x, x/10, …) and floor them, so
+# a value lands in the same bucket whoever counts it.
+# Decade i (values below 10**i; the last one unbounded): x = seconds scaled to 10–100 (0–100 in
+# the first), bucket = floor(x) + 90·i.
+_OPS = ["* 100", "* 10", "", "/ 10", "/ 100", "/ 1000", "/ 10000", "/ 100000"]
+
+
+def _scaled(seconds: float, op: str) -> float:
+    if not op:
+        return seconds
+    factor = int(op.split()[1])
+    return seconds * factor if op[0] == "*" else seconds / factor
+
+
+def seconds_bucket(seconds: float) -> int:
+    """The bucket of a `seconds` value (negative values, never written, go to bucket 0)."""
+    last = len(_OPS) - 1
+    for i, op in enumerate(_OPS):
+        if i == last or seconds < 10**i:
+            return max(0, math.floor(_scaled(seconds, op))) + 90 * i
+    raise AssertionError  # pragma: no cover
+
+
+def seconds_bucket_sql(column: str) -> str:
+    """`seconds_bucket` in SQL (an integer), for PostgreSQL and SQLite alike."""
+    postgres = connection.vendor == "postgresql"
+
+    def floor(x: str) -> str:
+        return f"FLOOR({x})" if postgres else f"CAST({x} AS INTEGER)"
+
+    last = len(_OPS) - 1
+    parts = []
+    for i, op in enumerate(_OPS):
+        value = floor(f"{column} {op}".strip())
+        if i == 0:
+            value = f"{'GREATEST' if postgres else 'MAX'}(0, {value})"
+        value = f"{value} + {90 * i}"
+        parts.append(f"ELSE {value}" if i == last else f"WHEN {column} < {10**i} THEN {value}")
+    expression = f"CASE {' '.join(parts)} END"
+    return f"CAST({expression} AS integer)" if postgres else expression
+
+
+def bucket_bounds(bucket: int) -> tuple[float | None, float]:
+    """A range of `seconds` holding every value of the bucket (a little wider: the exact
+    bucket is checked beside it): (low or None for no bound, high)."""
+    if bucket < 100:
+        decade, k = 0, bucket
+    else:
+        decade = min(len(_OPS) - 1, (bucket - 10) // 90)
+        k = bucket - 90 * decade
+    scale = 10.0 ** (decade - 2)
+    low = None if bucket == 0 else (k - 0.01) * scale
+    return low, (k + 1.01) * scale
+
+
+# --- Ranges -------------------------------------------------------------------------------------
+
+
+def _floor(value: datetime, unit: timedelta) -> datetime:
+    value = value.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return value.replace(hour=0) if unit == DAY else value
+
+
+def spans(since, until, unit: timedelta):
+    """[since, until) as whole units (`(low, high)`, None for an open end; None when there is
+    no whole unit) and the partial edges `[(start, end)]` counted on the labels."""
+    low = high = None
+    if since is not None:
+        low = _floor(since, unit)
+        if low < since:
+            low += unit
+    if until is not None:
+        high = _floor(until, unit)
+    if low is not None and high is not None and low >= high:
+        return None, [(since, until)]
+    edges = []
+    if since is not None and since < low:
+        edges.append((since, low))
+    if until is not None and high < until:
+        edges.append((high, until))
+    return (low, high), edges
+
+
+def _whole(qs, field: str, whole):
+    low, high = whole
+    if low is not None:
+        qs = qs.filter(**{f"{field}__gte": low})
+    if high is not None:
+        qs = qs.filter(**{f"{field}__lt": high})
+    return qs
+
+
+def _edges(qs, edges, field: str = "created_at"):
+    q = Q()
+    for start, end in edges:
+        q |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return qs.filter(q)
+
+
+@contextmanager
+def snapshot():
+    """The reads of one answer see one state of the database (PostgreSQL: a repeatable-read
+    transaction; SQLite reads in one transaction see one state anyway)."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+# --- Labelers -----------------------------------------------------------------------------------
+
+_SUMS = ["labels", "accepted", "rejected", "pending_review", "skips"]
+_SCORES = ["agreement_sum", "agreement_n", "gold_sum", "gold_n"]
+
+
+def labeler_sums(*, project_id: str, since=None, until=None) -> dict[int, dict]:
+    """Per user: labels, status counts, skips and the agreement / gold sums in the range."""
+    lines: dict[int, dict] = defaultdict(lambda: dict.fromkeys(_SUMS + _SCORES, 0))
+    whole, edges = spans(since, until, HOUR)
+    if whole is not None:
+        rows = _whole(LabelerHour.objects.filter(project_id=project_id), "hour", whole)
+        for row in (
+            rows.values("author_id").annotate(**{f"s_{c}": Sum(c) for c in _SUMS + _SCORES})
+        ).order_by():
+            line = lines[row["author_id"]]
+            for c in _SUMS + _SCORES:
+                line[c] += row[f"s_{c}"] or 0
+    if edges:
+        status = Label.Status
+        labels = _edges(Label.objects.filter(project_id=project_id), edges)
+        for row in (
+            labels.values("author_id")
+            .annotate(
+                s_labels=Count("id"),
+                s_accepted=Count("id", filter=Q(status=status.ACCEPTED)),
+                s_rejected=Count("id", filter=Q(status=status.REJECTED)),
+                s_pending_review=Count("id", filter=Q(status=status.PENDING_REVIEW)),
+                s_agreement_sum=Sum("agreement"),
+                s_agreement_n=Count("agreement"),
+                s_gold_sum=Sum("gold_score"),
+                s_gold_n=Count("gold_score"),
+            )
+            .order_by()
+        ):
+            line = lines[row["author_id"]]
+            for c in _SUMS + _SCORES:
+                if c != "skips":
+                    line[c] += row[f"s_{c}"] or 0
+        skips = _edges(Skip.objects.filter(project_id=project_id), edges)
+        for user_id, n in (
+            skips.values("user_id").annotate(n=Count("id")).values_list("user_id", "n")
+        ):
+            lines[user_id]["skips"] += n
+    return {user: line for user, line in lines.items() if line["labels"] or line["skips"]}
+
+
+def _bucket_counts(*, project_id: str, since, until) -> dict[int, dict[int, int]]:
+    """Per labeler: {seconds bucket: labels with seconds in the range}."""
+    counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    whole, edges = spans(since, until, DAY)
+    if whole is not None:
+        rows = _whole(LabelerSeconds.objects.filter(project_id=project_id), "day", whole)
+        for author, bucket, n in (
+            rows.values("author_id", "bucket")
+            .annotate(n=Sum("labels"))
+            .order_by()
+            .values_list("author_id", "bucket", "n")
+        ):
+            counts[author][bucket] += n
+    if edges:
+        bucket = Cast(RawSQL(seconds_bucket_sql("seconds"), []), IntegerField())
+        labels = _edges(Label.objects.filter(project_id=project_id, seconds__isnull=False), edges)
+        for author, b, n in (
+            labels.annotate(bucket=bucket)
+            .values("author_id", "bucket")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("author_id", "bucket", "n")
+        ):
+            counts[author][b] += n
+    return counts
+
+
+def _rank_places(buckets: dict[int, int], ranks: list[int]) -> list[tuple[int, int]]:
+    """(bucket, offset in it) of each rank (0-based, ascending) of the sorted values."""
+    places, below = [], 0
+    wanted = iter(ranks)
+    rank = next(wanted)
+    for bucket in sorted(buckets):
+        n = buckets[bucket]
+        while rank is not None and rank < below + n:
+            places.append((bucket, rank - below))
+            rank = next(wanted, None)
+        below += n
+        if rank is None:
+            break
+    return places
+
+
+MEDIAN_READS_PER_STATEMENT = 100
+
+
+def medians(*, project_id: str, since=None, until=None) -> dict[int, float]:
+    """The median `seconds` of each labeler's labels in the range, as PostgreSQL's
+    `percentile_cont(0.5)` (and SQLite's mean of the middle two) computes it."""
+    reads = []  # (author, bucket, offset, limit)
+    needed: dict[int, int] = {}
+    for author, buckets in _bucket_counts(project_id=project_id, since=since, until=until).items():
+        n = sum(buckets.values())
+        if n <= 0:
+            continue
+        ranks = sorted({(n - 1) // 2, n // 2})
+        needed[author] = len(ranks)
+        places = _rank_places(buckets, ranks)
+        if len(places) == 2 and places[0][0] == places[1][0]:
+            reads.append((author, places[0][0], places[0][1], 2))
+        else:
+            reads.extend((author, bucket, offset, 1) for bucket, offset in places)
+    values: dict[int, list[float]] = defaultdict(list)
+    table, expression = Label._meta.db_table, seconds_bucket_sql("seconds")
+    for start in range(0, len(reads), MEDIAN_READS_PER_STATEMENT):
+        parts, params = [], []
+        for i, (author, bucket, offset, limit) in enumerate(
+            reads[start : start + MEDIAN_READS_PER_STATEMENT]
+        ):
+            low, high = bucket_bounds(bucket)
+            where = ["project_id = %s", "author_id = %s", "seconds < %s"]
+            part_params: list = [project_id, author, high]
+            if low is not None:
+                where.append("seconds >= %s")
+                part_params.append(low)
+            where.append(f"{expression} = %s")
+            part_params.append(bucket)
+            for value, op in ((since, ">="), (until, "<")):
+                if value is not None:
+                    where.append(f"created_at {op} %s")
+                    part_params.append(connection.ops.adapt_datetimefield_value(value))
+            parts.append(
+                f"SELECT * FROM (SELECT %s AS a, %s AS r, seconds FROM {table} "
+                f"WHERE {' AND '.join(where)} ORDER BY seconds LIMIT %s OFFSET %s) AS m{i}"
+            )
+            params += [author, start + i, *part_params, limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            rows = sorted(cursor.fetchall(), key=lambda row: (row[1], row[2]))
+        for author, _read, seconds in rows:
+            values[author].append(float(seconds))
+    result = {}
+    postgres = connection.vendor == "postgresql"
+    for author, count in needed.items():
+        middle = sorted(values.get(author, []))
+        if len(middle) != count:  # pragma: no cover (a snapshot sees one state)
+            continue
+        low, high = middle[0], middle[-1]
+        result[author] = low + (high - low) * 0.5 if postgres else (low + high) / 2
+    return result
+
+
+# --- Throughput ---------------------------------------------------------------------------------
+
+
+def throughput_counts(*, project_id: str, since, until, bucket: str) -> dict[datetime, dict]:
+    """{start of the hour or day: {labels, accepted, rejected}} over [since, until)."""
+    day = bucket == "day"
+    counted: dict[datetime, dict] = defaultdict(lambda: {"labels": 0, "accepted": 0, "rejected": 0})
+    whole, edges = spans(since, until, HOUR)
+    if whole is not None:
+        rows = _whole(LabelerHour.objects.filter(project_id=project_id), "hour", whole)
+        for row in (
+            rows.values("hour")
+            .annotate(n=Sum("labels"), acc=Sum("accepted"), rej=Sum("rejected"))
+            .order_by()
+        ):
+            line = counted[_floor(row["hour"], DAY if day else HOUR)]
+            line["labels"] += row["n"] or 0
+            line["accepted"] += row["acc"] or 0
+            line["rejected"] += row["rej"] or 0
+    if edges:
+        status = Label.Status
+        labels = _edges(Label.objects.filter(project_id=project_id), edges)
+        for row in (
+            labels.annotate(start=TruncHour("created_at", tzinfo=UTC))
+            .values("start")
+            .annotate(
+                n=Count("id"),
+                acc=Count("id", filter=Q(status=status.ACCEPTED)),
+                rej=Count("id", filter=Q(status=status.REJECTED)),
+            )
+            .order_by()
+        ):
+            line = counted[_floor(row["start"], DAY if day else HOUR)]
+            line["labels"] += row["n"]
+            line["accepted"] += row["acc"]
+            line["rejected"] += row["rej"]
+    return counted

@@ -1,0 +1,301 @@
+"""Writes of the labeler rollups (`LabelerHour`, `LabelerSeconds`): every service that adds,
+decides, scores or deletes labels or skips collects what it changed in a `RollupDelta` and
+flushes it last in its transaction — one multi-row UPSERT per table, cells in key order, so two
+writers never lock rollup rows crosswise. `rollups_rebuild` counts a project's rollups again
+from its labels (the backfill of migration 0008, and projects marked stale by the trigger)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.db.models import Count, IntegerField, Q, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, TruncDay, TruncHour
+
+from ..models import Label, LabelerHour, LabelerSeconds, RollupStale, Skip
+from ..rollups import seconds_bucket, seconds_bucket_sql
+
+_HOUR = LabelerHour._meta.db_table
+_SECONDS = LabelerSeconds._meta.db_table
+# LabelerHour's counters: labels, accepted, rejected, pending_review, skips, agreement_sum,
+# agreement_n, gold_sum, gold_n.
+_COUNTERS = [
+    "labels",
+    "accepted",
+    "rejected",
+    "pending_review",
+    "skips",
+    "agreement_sum",
+    "agreement_n",
+    "gold_sum",
+    "gold_n",
+]
+_STATUS_COLUMN = {"accepted": 1, "rejected": 2, "pending_review": 3}
+
+
+def _utc(value) -> datetime:
+    if isinstance(value, str):  # SQLite hands back text
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def hour_of(value) -> datetime:
+    return _utc(value).replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(value) -> datetime:
+    return hour_of(value).replace(hour=0)
+
+
+class RollupDelta:
+    """What a transaction changed in one project's rollups, summed per cell."""
+
+    def __init__(self, project_id: str):
+        self.project_id = project_id
+        self.hours: dict[tuple, list] = {}
+        self.seconds: dict[tuple, int] = {}
+
+    def _cell(self, author_id, created_at) -> list:
+        key = (author_id, hour_of(created_at))
+        cell = self.hours.get(key)
+        if cell is None:
+            cell = self.hours[key] = [0, 0, 0, 0, 0, 0.0, 0, 0.0, 0]
+        return cell
+
+    def label(
+        self,
+        *,
+        author_id,
+        created_at,
+        status,
+        seconds=None,
+        agreement=None,
+        gold_score=None,
+        sign=1,
+    ) -> None:
+        """A label as it now is counted (`sign` 1) or no longer counted (-1)."""
+        cell = self._cell(author_id, created_at)
+        cell[0] += sign
+        column = _STATUS_COLUMN.get(status)
+        if column is not None:
+            cell[column] += sign
+        if agreement is not None:
+            cell[5] += sign * agreement
+            cell[6] += sign
+        if gold_score is not None:
+            cell[7] += sign * gold_score
+            cell[8] += sign
+        if seconds is not None:
+            key = (author_id, day_of(created_at), seconds_bucket(seconds))
+            self.seconds[key] = self.seconds.get(key, 0) + sign
+
+    def status(self, *, author_id, created_at, old: str, new: str) -> None:
+        if old == new:
+            return
+        cell = self._cell(author_id, created_at)
+        for value, sign in ((old, -1), (new, 1)):
+            column = _STATUS_COLUMN.get(value)
+            if column is not None:
+                cell[column] += sign
+
+    def score(self, *, author_id, created_at, field: str, old, new) -> None:
+        """A label's agreement or gold score changed from `old` to `new` (either may be null)."""
+        if old == new:
+            return
+        cell = self._cell(author_id, created_at)
+        at = 5 if field == "agreement" else 7
+        if old is not None:
+            cell[at] -= old
+            cell[at + 1] -= 1
+        if new is not None:
+            cell[at] += new
+            cell[at + 1] += 1
+
+    def skip(self, *, user_id, created_at, sign=1) -> None:
+        self._cell(user_id, created_at)[4] += sign
+
+    def flush(self) -> None:
+        """Write the sums: one UPSERT per table, cells in key order, then forget them."""
+        db = connection
+        hours = sorted((k, v) for k, v in self.hours.items() if any(v))
+        seconds = sorted((k, v) for k, v in self.seconds.items() if v)
+        self.hours, self.seconds = {}, {}
+        if not hours and not seconds:
+            return
+        with db.cursor() as cursor:
+            if hours:
+                columns = ", ".join(_COUNTERS)
+                sets = ", ".join(f"{c} = {_HOUR}.{c} + EXCLUDED.{c}" for c in _COUNTERS)
+                marks = ", ".join(["(%s, %s, %s, " + ", ".join(["%s"] * len(_COUNTERS)) + ")"])
+                params = []
+                for (author, hour), values in hours:
+                    params += [self.project_id, author, db.ops.adapt_datetimefield_value(hour)]
+                    params += values
+                cursor.execute(
+                    f"INSERT INTO {_HOUR} (project_id, author_id, hour, {columns}) VALUES "
+                    + ", ".join([marks] * len(hours))
+                    + f" ON CONFLICT (project_id, author_id, hour) DO UPDATE SET {sets}",
+                    params,
+                )
+            if seconds:
+                params = []
+                for (author, day, bucket), n in seconds:
+                    day_value = db.ops.adapt_datetimefield_value(day)
+                    params += [self.project_id, author, day_value, bucket, n]
+                cursor.execute(
+                    f"INSERT INTO {_SECONDS} (project_id, author_id, day, bucket, labels) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s, %s)"] * len(seconds))
+                    + " ON CONFLICT (project_id, author_id, day, bucket) DO UPDATE SET "
+                    f"labels = {_SECONDS}.labels + EXCLUDED.labels",
+                    params,
+                )
+
+
+def skip_count_sql(source: str) -> str:
+    """One more skip in the labeler's hour: the row of `source` (a `SELECT project_id FROM …`
+    of the skip just inserted, or `VALUES (…)`), params `user` and `hour`."""
+    return (
+        f"INSERT INTO {_HOUR} (project_id, author_id, hour, {', '.join(_COUNTERS)}) "
+        f"{source} ON CONFLICT (project_id, author_id, hour) DO UPDATE "
+        f"SET skips = {_HOUR}.skips + 1"
+    )
+
+
+_SKIP_ROW = "%(user)s, %(hour)s, 0, 0, 0, 0, 1, 0, 0, 0, 0"
+SKIP_COUNT_CTE = skip_count_sql(f"SELECT project_id, {_SKIP_ROW} FROM skipped")
+SKIP_COUNT = skip_count_sql(f"VALUES (%(project)s, {_SKIP_ROW})")
+
+
+LABEL_FIELDS = ["author_id", "created_at", "status", "seconds", "agreement", "gold_score"]
+
+
+def labels_delete(labels, *, rollup: RollupDelta) -> int:
+    """Delete the labels of a queryset, uncounting exactly those deleted (DELETE … RETURNING:
+    a label written meanwhile is counted out only if it is deleted)."""
+    sql, params = labels.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Label._meta.db_table} WHERE id IN ({sql}) "
+            f"RETURNING {', '.join(LABEL_FIELDS)}",
+            params,
+        )
+        deleted = cursor.fetchall()
+    for author, created, status, seconds, agreement, gold in deleted:
+        rollup.label(
+            author_id=author,
+            created_at=created,
+            status=status,
+            seconds=seconds,
+            agreement=agreement,
+            gold_score=gold,
+            sign=-1,
+        )
+    return len(deleted)
+
+
+def skips_delete(skips, *, rollup: RollupDelta) -> int:
+    """Delete the skips of a queryset, uncounting those deleted."""
+    sql, params = skips.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Skip._meta.db_table} WHERE id IN ({sql}) RETURNING user_id, created_at",
+            params,
+        )
+        deleted = cursor.fetchall()
+    for user, created in deleted:
+        rollup.skip(user_id=user, created_at=created, sign=-1)
+    return len(deleted)
+
+
+# --- Counting again -----------------------------------------------------------------------------
+
+
+def _stale_table_lock() -> None:
+    """PostgreSQL: writers of labels and skips wait while a project is counted again (rare:
+    a backfill, or labels edited outside the services)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"LOCK TABLE {Label._meta.db_table}, {Skip._meta.db_table} IN SHARE MODE"
+            )
+
+
+def rollups_rebuild(*, project_id: str) -> None:
+    """Count the project's rollups again from its labels and skips (set-based, in one
+    transaction), and clear its stale mark."""
+    with transaction.atomic():
+        _stale_table_lock()
+        LabelerHour.objects.filter(project_id=project_id).delete()
+        LabelerSeconds.objects.filter(project_id=project_id).delete()
+        labels = Label.objects.filter(project_id=project_id)
+        status = Label.Status
+        cells: dict[tuple, LabelerHour] = {}
+        for line in (
+            labels.annotate(at=TruncHour("created_at", tzinfo=UTC))
+            .values("author_id", "at")
+            .annotate(
+                n=Count("id"),
+                acc=Count("id", filter=Q(status=status.ACCEPTED)),
+                rej=Count("id", filter=Q(status=status.REJECTED)),
+                pend=Count("id", filter=Q(status=status.PENDING_REVIEW)),
+                agr=Sum("agreement"),
+                agr_n=Count("agreement"),
+                gold=Sum("gold_score"),
+                gold_n=Count("gold_score"),
+            )
+            .order_by()
+        ):
+            cells[(line["author_id"], hour_of(line["at"]))] = LabelerHour(
+                project_id=project_id,
+                author_id=line["author_id"],
+                hour=hour_of(line["at"]),
+                labels=line["n"],
+                accepted=line["acc"],
+                rejected=line["rej"],
+                pending_review=line["pend"],
+                agreement_sum=line["agr"] or 0.0,
+                agreement_n=line["agr_n"],
+                gold_sum=line["gold"] or 0.0,
+                gold_n=line["gold_n"],
+            )
+        for line in (
+            Skip.objects.filter(project_id=project_id)
+            .annotate(at=TruncHour("created_at", tzinfo=UTC))
+            .values("user_id", "at")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            key = (line["user_id"], hour_of(line["at"]))
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = LabelerHour(
+                    project_id=project_id, author_id=key[0], hour=key[1]
+                )
+            cell.skips = line["n"]
+        LabelerHour.objects.bulk_create(cells.values(), batch_size=5000)
+        bucket = Cast(RawSQL(seconds_bucket_sql("seconds"), []), IntegerField())
+        LabelerSeconds.objects.bulk_create(
+            (
+                LabelerSeconds(
+                    project_id=project_id,
+                    author_id=line["author_id"],
+                    day=day_of(line["at"]),
+                    bucket=line["bucket"],
+                    labels=line["n"],
+                )
+                for line in labels.filter(seconds__isnull=False)
+                .annotate(at=TruncDay("created_at", tzinfo=UTC), bucket=bucket)
+                .values("author_id", "at", "bucket")
+                .annotate(n=Count("id"))
+                .order_by()
+            ),
+            batch_size=5000,
+        )
+        RollupStale.objects.filter(project_id=project_id).delete()
+
+
+def rollups_fresh(*, project_id: str) -> None:
+    """Before a read: count the project's rollups again if the trigger marked them stale."""
+    if RollupStale.objects.filter(project_id=project_id).exists():
+        rollups_rebuild(project_id=project_id)
