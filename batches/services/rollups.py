@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, Q, Sum
+from django.db.models import Count, FloatField, IntegerField, Q, Sum, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, TruncDay, TruncHour
+from django.db.models.functions import Cast, Coalesce, TruncDay, TruncHour
 
 from ..models import Label, LabelerHour, LabelerSeconds, RollupStale, Skip
 from ..rollups import seconds_bucket, seconds_bucket_sql
@@ -123,33 +123,44 @@ class RollupDelta:
         self.hours, self.seconds = {}, {}
         if not hours and not seconds:
             return
-        with db.cursor() as cursor:
-            if hours:
-                columns = ", ".join(_COUNTERS)
-                sets = ", ".join(f"{c} = {_HOUR}.{c} + EXCLUDED.{c}" for c in _COUNTERS)
-                marks = ", ".join(["(%s, %s, %s, " + ", ".join(["%s"] * len(_COUNTERS)) + ")"])
-                params = []
-                for (author, hour), values in hours:
-                    params += [self.project_id, author, db.ops.adapt_datetimefield_value(hour)]
-                    params += values
-                cursor.execute(
+        statements = []  # (sql, params)
+        if hours:
+            columns = ", ".join(_COUNTERS)
+            sets = ", ".join(f"{c} = {_HOUR}.{c} + EXCLUDED.{c}" for c in _COUNTERS)
+            marks = "(%s, %s, %s, " + ", ".join(["%s"] * len(_COUNTERS)) + ")"
+            params = []
+            for (author, hour), values in hours:
+                params += [self.project_id, author, db.ops.adapt_datetimefield_value(hour)]
+                params += values
+            statements.append(
+                (
                     f"INSERT INTO {_HOUR} (project_id, author_id, hour, {columns}) VALUES "
                     + ", ".join([marks] * len(hours))
                     + f" ON CONFLICT (project_id, author_id, hour) DO UPDATE SET {sets}",
                     params,
                 )
-            if seconds:
-                params = []
-                for (author, day, bucket), n in seconds:
-                    day_value = db.ops.adapt_datetimefield_value(day)
-                    params += [self.project_id, author, day_value, bucket, n]
-                cursor.execute(
+            )
+        if seconds:
+            params = []
+            for (author, day, bucket), n in seconds:
+                day_value = db.ops.adapt_datetimefield_value(day)
+                params += [self.project_id, author, day_value, bucket, n]
+            statements.append(
+                (
                     f"INSERT INTO {_SECONDS} (project_id, author_id, day, bucket, labels) VALUES "
                     + ", ".join(["(%s, %s, %s, %s, %s)"] * len(seconds))
                     + " ON CONFLICT (project_id, author_id, day, bucket) DO UPDATE SET "
                     f"labels = {_SECONDS}.labels + EXCLUDED.labels",
                     params,
                 )
+            )
+        if len(statements) == 2 and db.vendor == "postgresql":
+            # One round trip on the submit path: the second UPSERT in a data-modifying WITH.
+            (first, first_params), (second, second_params) = statements
+            statements = [(f"WITH h AS ({first}) {second}", first_params + second_params)]
+        with db.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
 
 
 def skip_count_sql(source: str) -> str:
@@ -221,17 +232,25 @@ def _stale_table_lock() -> None:
             )
 
 
+def _insert_select(table: str, columns: list[str], qs, conflict: str = "") -> None:
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {sql} {conflict}", params)
+
+
 def rollups_rebuild(*, project_id: str) -> None:
-    """Count the project's rollups again from its labels and skips (set-based, in one
-    transaction), and clear its stale mark."""
+    """Count the project's rollups again from its labels and skips (set-based: three
+    INSERT … SELECT … GROUP BY, in one transaction), and clear its stale mark."""
+    status = Label.Status
+    zero = Value(0, output_field=IntegerField())
     with transaction.atomic():
         _stale_table_lock()
         LabelerHour.objects.filter(project_id=project_id).delete()
         LabelerSeconds.objects.filter(project_id=project_id).delete()
         labels = Label.objects.filter(project_id=project_id)
-        status = Label.Status
-        cells: dict[tuple, LabelerHour] = {}
-        for line in (
+        _insert_select(
+            _HOUR,
+            ["project_id", "author_id", "hour", *_COUNTERS],
             labels.annotate(at=TruncHour("created_at", tzinfo=UTC))
             .values("author_id", "at")
             .annotate(
@@ -239,58 +258,53 @@ def rollups_rebuild(*, project_id: str) -> None:
                 acc=Count("id", filter=Q(status=status.ACCEPTED)),
                 rej=Count("id", filter=Q(status=status.REJECTED)),
                 pend=Count("id", filter=Q(status=status.PENDING_REVIEW)),
-                agr=Sum("agreement"),
+                no_skips=zero,
+                agr=Coalesce(Sum("agreement"), Value(0.0), output_field=FloatField()),
                 agr_n=Count("agreement"),
-                gold=Sum("gold_score"),
+                gold=Coalesce(Sum("gold_score"), Value(0.0), output_field=FloatField()),
                 gold_n=Count("gold_score"),
             )
-            .order_by()
-        ):
-            cells[(line["author_id"], hour_of(line["at"]))] = LabelerHour(
-                project_id=project_id,
-                author_id=line["author_id"],
-                hour=hour_of(line["at"]),
-                labels=line["n"],
-                accepted=line["acc"],
-                rejected=line["rej"],
-                pending_review=line["pend"],
-                agreement_sum=line["agr"] or 0.0,
-                agreement_n=line["agr_n"],
-                gold_sum=line["gold"] or 0.0,
-                gold_n=line["gold_n"],
+            .values_list(
+                "project_id",
+                "author_id",
+                "at",
+                "n",
+                "acc",
+                "rej",
+                "pend",
+                "no_skips",
+                "agr",
+                "agr_n",
+                "gold",
+                "gold_n",
             )
-        for line in (
+            .order_by(),
+        )
+        _insert_select(
+            _HOUR,
+            ["project_id", "author_id", "hour", *_COUNTERS],
             Skip.objects.filter(project_id=project_id)
             .annotate(at=TruncHour("created_at", tzinfo=UTC))
             .values("user_id", "at")
-            .annotate(n=Count("id"))
-            .order_by()
-        ):
-            key = (line["user_id"], hour_of(line["at"]))
-            cell = cells.get(key)
-            if cell is None:
-                cell = cells[key] = LabelerHour(
-                    project_id=project_id, author_id=key[0], hour=key[1]
-                )
-            cell.skips = line["n"]
-        LabelerHour.objects.bulk_create(cells.values(), batch_size=5000)
+            .annotate(
+                n=Count("id"),
+                z1=zero,
+                z2=Value(0.0, output_field=FloatField()),
+            )
+            .values_list("project_id", "user_id", "at", *["z1"] * 4, "n", "z2", "z1", "z2", "z1")
+            .order_by(),
+            "ON CONFLICT (project_id, author_id, hour) DO UPDATE SET skips = EXCLUDED.skips",
+        )
         bucket = Cast(RawSQL(seconds_bucket_sql("seconds"), []), IntegerField())
-        LabelerSeconds.objects.bulk_create(
-            (
-                LabelerSeconds(
-                    project_id=project_id,
-                    author_id=line["author_id"],
-                    day=day_of(line["at"]),
-                    bucket=line["bucket"],
-                    labels=line["n"],
-                )
-                for line in labels.filter(seconds__isnull=False)
-                .annotate(at=TruncDay("created_at", tzinfo=UTC), bucket=bucket)
-                .values("author_id", "at", "bucket")
-                .annotate(n=Count("id"))
-                .order_by()
-            ),
-            batch_size=5000,
+        _insert_select(
+            _SECONDS,
+            ["project_id", "author_id", "day", "bucket", "labels"],
+            labels.filter(seconds__isnull=False)
+            .annotate(at=TruncDay("created_at", tzinfo=UTC), bucket=bucket)
+            .values("author_id", "at", "bucket")
+            .annotate(n=Count("id"))
+            .values_list("project_id", "author_id", "at", "bucket", "n")
+            .order_by(),
         )
         RollupStale.objects.filter(project_id=project_id).delete()
 
