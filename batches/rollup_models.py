@@ -41,7 +41,7 @@ class LabelerHour(models.Model):
 
 class LabelerSeconds(models.Model):
     """How many of one labeler's labels of one day (UTC) took a `seconds` value in one bucket
-    (`batches.rollups.seconds_bucket`: 1–10 % wide): the median is found in these counts, then
+    (`batches.rollups.seconds_bucket`: 5–50 % wide): the median is found in these counts, then
     read exactly among the few labels of its bucket (index `label_project_author_seconds`)."""
 
     project = models.ForeignKey(

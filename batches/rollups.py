@@ -22,17 +22,16 @@ from .models import Label, LabelerHour, LabelerSeconds, Skip
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 # --- Seconds buckets ----------------------------------------------------------------------------
-# Log-linear: 1/100 s steps below 1 s, 1/10 s below 10 s, 1 s below 100 s, … (1–10 % wide).
-# Python and SQL compute the same IEEE operations (x·100, x·10, x, x/10, …) and floor them, so
-# a value lands in the same bucket whoever counts it.
-# Decade i (values below 10**i; the last one unbounded): x = seconds scaled to 10–100 (0–100 in
-# the first), bucket = floor(x) + 90·i.
-_OPS = ["* 100", "* 10", "", "/ 10", "/ 100", "/ 1000", "/ 10000", "/ 100000"]
+# Eighteen per decade (0.5–5 s in steps of 0.5 s, 5–50 s in steps of 5 s, …; 5.5–50 % wide): few
+# rollup rows per labeler and day, few labels to read in the median's bucket. Python and SQL
+# compute the same IEEE operation (x·20, x·2, x/5, x/50, …) and floor it, so a value lands in
+# the same bucket whoever counts it. Decade i (values below 10^i; the last unbounded):
+# bucket = floor(scaled) + 18·i, the scaled value in [2, 20) ([0, 20) in the first).
+_OPS = ["* 20", "* 2", "/ 5", "/ 50", "/ 500", "/ 5000", "/ 50000", "/ 500000"]
+_PER_DECADE = 18
 
 
 def _scaled(seconds: float, op: str) -> float:
-    if not op:
-        return seconds
     factor = int(op.split()[1])
     return seconds * factor if op[0] == "*" else seconds / factor
 
@@ -41,9 +40,12 @@ def seconds_bucket(seconds: float) -> int:
     """The bucket of a `seconds` value (negative values, never written, go to bucket 0)."""
     last = len(_OPS) - 1
     for i, op in enumerate(_OPS):
-        if i == last or seconds < 10**i:
-            return max(0, math.floor(_scaled(seconds, op))) + 90 * i
+        if i == last or seconds < _UPPERS[i]:
+            return max(0, math.floor(_scaled(seconds, op))) + _PER_DECADE * i
     raise AssertionError  # pragma: no cover
+
+
+_UPPERS = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000]
 
 
 def seconds_bucket_sql(column: str) -> str:
@@ -56,11 +58,11 @@ def seconds_bucket_sql(column: str) -> str:
     last = len(_OPS) - 1
     parts = []
     for i, op in enumerate(_OPS):
-        value = floor(f"{column} {op}".strip())
+        value = floor(f"{column} {op}")
         if i == 0:
             value = f"{'GREATEST' if postgres else 'MAX'}(0, {value})"
-        value = f"{value} + {90 * i}"
-        parts.append(f"ELSE {value}" if i == last else f"WHEN {column} < {10**i} THEN {value}")
+        value = f"{value} + {_PER_DECADE * i}"
+        parts.append(f"ELSE {value}" if i == last else f"WHEN {column} < {_UPPERS[i]} THEN {value}")
     expression = f"CASE {' '.join(parts)} END"
     return f"CAST({expression} AS integer)" if postgres else expression
 
@@ -68,12 +70,12 @@ def seconds_bucket_sql(column: str) -> str:
 def bucket_bounds(bucket: int) -> tuple[float | None, float]:
     """A range of `seconds` holding every value of the bucket (a little wider: the exact
     bucket is checked beside it): (low or None for no bound, high)."""
-    if bucket < 100:
+    if bucket < 20:
         decade, k = 0, bucket
     else:
-        decade = min(len(_OPS) - 1, (bucket - 10) // 90)
-        k = bucket - 90 * decade
-    scale = 10.0 ** (decade - 2)
+        decade = min(len(_OPS) - 1, (bucket - 2) // _PER_DECADE)
+        k = bucket - _PER_DECADE * decade
+    scale = 5 * 10.0 ** (decade - 2)
     low = None if bucket == 0 else (k - 0.01) * scale
     return low, (k + 1.01) * scale
 
