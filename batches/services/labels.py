@@ -16,7 +16,7 @@ from ..events import batch_completed_check, label_submitted_event
 from ..models import Label, Project, QueueEntry, review_chosen
 from .agreement import agreement_refresh
 from .gold import gold_next, gold_skip, gold_submit
-from .rollups import RollupDelta, hour_of
+from .rollups import RollupDelta, day_of, hour_of
 from .serving import (
     db_time,
     label_insert,
@@ -146,6 +146,8 @@ def _label_record(
         "user": author.pk,
         "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, db),
         "now": db_time(db, now),
+        "hour": db_time(db, hour_of(now)),
+        "day": db_time(db, day_of(now)),
     }
     status = _status_of(project)
     if callable(status) and db.vendor == "postgresql":
@@ -165,10 +167,8 @@ def _label_record(
             if db.vendor == "postgresql":
                 # The row's first counted label has nothing to agree with: one statement (the
                 # common case: every row without consensus).
-                with db.cursor() as cursor:
+                with db.cursor() as cursor:  # counted in the rollups by the same statement
                     row = label_insert(cursor, params, held=held, status=status, first=True)
-                if row is not None:
-                    rollup.label(author_id=author.pk, created_at=now, status=row[3], seconds=row[4])
             if row is None:
                 # A later label of a consensus row: its agreement (and escalation) is written
                 # in the same transaction as the label.
@@ -190,8 +190,10 @@ def _label_record(
                     data_row_id=row_id,
                     actor=author,
                 )
+                # The labeler rollups (services/rollups.py): before the batch row may be
+                # locked, as the first label's statement takes them before it too.
+                rollup.flush()
                 batch_completed_check(batch_id, actor=author)
-            rollup.flush()  # last: the labeler rollups (see services/rollups.py)
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
         if conflict is None:

@@ -173,6 +173,25 @@ def skip_count_sql(source: str) -> str:
     )
 
 
+def label_count_ctes(source: str) -> str:
+    """PostgreSQL: WITH items counting the new label of `source` (`status`, `seconds`: the
+    row's first label, so no agreement or gold score yet) in its labeler's hour and seconds
+    bucket; params `project`, `user`, `hour`, `day`."""
+    pending = f"CASE WHEN {source}.status = 'pending_review' THEN 1 ELSE 0 END"
+    return (
+        f"h AS (INSERT INTO {_HOUR} (project_id, author_id, hour, {', '.join(_COUNTERS)}) "
+        f"SELECT %(project)s, %(user)s, %(hour)s, 1, 0, 0, {pending}, 0, 0, 0, 0, 0 "
+        f"FROM {source} ON CONFLICT (project_id, author_id, hour) DO UPDATE SET "
+        f"labels = {_HOUR}.labels + 1, "
+        f"pending_review = {_HOUR}.pending_review + EXCLUDED.pending_review), "
+        f"s AS (INSERT INTO {_SECONDS} (project_id, author_id, day, bucket, labels) "
+        f"SELECT %(project)s, %(user)s, %(day)s, {seconds_bucket_sql(f'{source}.seconds')}, 1 "
+        f"FROM {source} WHERE {source}.seconds IS NOT NULL "
+        "ON CONFLICT (project_id, author_id, day, bucket) DO UPDATE SET "
+        f"labels = {_SECONDS}.labels + 1)"
+    )
+
+
 _SKIP_ROW = "%(user)s, %(hour)s, 0, 0, 0, 0, 1, 0, 0, 0, 0"
 SKIP_COUNT_CTE = skip_count_sql(f"SELECT project_id, {_SKIP_ROW} FROM skipped")
 SKIP_COUNT = skip_count_sql(f"VALUES (%(project)s, {_SKIP_ROW})")

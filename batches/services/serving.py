@@ -16,7 +16,7 @@ from django.utils import timezone
 from versions.models import DataRow
 
 from ..models import Batch, Label, Project, QueueEntry, Skip
-from .rollups import SKIP_COUNT, SKIP_COUNT_CTE
+from .rollups import SKIP_COUNT, SKIP_COUNT_CTE, label_count_ctes
 
 # --- Serving: next, submit, skip ---------------------------------------------------------------
 #
@@ -49,6 +49,7 @@ _PARAM_TYPES = {
     "annotation": "jsonb",
     "status": "varchar",
     "hour": "timestamptz",
+    "day": "timestamptz",
 }
 
 
@@ -178,10 +179,19 @@ def _label_statement(*, held: bool, first: bool = False) -> _Prepared:
         status=_STATUS.format(escalated="e.escalated"),
         seconds="EXTRACT(EPOCH FROM (%(now)s - e.reserved_at))" if held else "NULL",
     )
+    returning = "RETURNING id, batch_id, data_row_id, status, seconds"
+    counted = f"WITH e AS ({_count_label_sql(held=held, first=first)})"
+    if first:
+        # The row's first label (nothing to agree with): counted in the labeler rollups in
+        # the same statement (services/rollups.py; later labels flush theirs with their
+        # agreement changes).
+        return _Prepared(
+            f"labelops_label_{'held' if held else 'any'}_first",
+            f"{counted}, l AS ({insert} FROM e {returning}), {label_count_ctes('l')} "
+            "SELECT id, batch_id, data_row_id, status, seconds FROM l",
+        )
     return _Prepared(
-        f"labelops_label_{'held' if held else 'any'}{'_first' if first else ''}",
-        f"WITH e AS ({_count_label_sql(held=held, first=first)}) {insert} FROM e "
-        "RETURNING id, batch_id, data_row_id, status, seconds",
+        f"labelops_label_{'held' if held else 'any'}", f"{counted} {insert} FROM e {returning}"
     )
 
 
