@@ -18,6 +18,9 @@ class LabelerHour(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    # 1: the hour starting at `hour`; 24: the whole day starting at `hour` (the sum of its
+    # hours, so a long range reads a row per day, not per hour).
+    span = models.PositiveSmallIntegerField(default=1)
     hour = models.DateTimeField()
     labels = models.IntegerField(default=0)
     accepted = models.IntegerField(default=0)
@@ -31,9 +34,13 @@ class LabelerHour(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["project", "author", "hour"], name="labelerhour_once"),
+            models.UniqueConstraint(
+                fields=["project", "author", "span", "hour"], name="labelerhour_once"
+            ),
         ]
-        indexes = [models.Index(fields=["project", "hour"], name="labelerhour_project_hour")]
+        indexes = [
+            models.Index(fields=["project", "span", "hour"], name="labelerhour_project_hour")
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_id} {self.hour:%Y-%m-%d %H}h: {self.labels}"
@@ -50,6 +57,8 @@ class LabelerSeconds(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    # 1: the day starting at `day`; 31: the calendar month starting at `day` (its days' sum).
+    span = models.PositiveSmallIntegerField(default=1)
     day = models.DateTimeField()
     bucket = models.IntegerField()
     labels = models.IntegerField(default=0)
@@ -58,10 +67,13 @@ class LabelerSeconds(models.Model):
         verbose_name_plural = "labeler seconds"
         constraints = [
             models.UniqueConstraint(
-                fields=["project", "author", "day", "bucket"], name="labelerseconds_once"
+                fields=["project", "author", "span", "day", "bucket"],
+                name="labelerseconds_once",
             ),
         ]
-        indexes = [models.Index(fields=["project", "day"], name="labelerseconds_project_day")]
+        indexes = [
+            models.Index(fields=["project", "span", "day"], name="labelerseconds_project_day")
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_id} {self.day:%Y-%m-%d} bucket {self.bucket}: {self.labels}"

@@ -108,8 +108,40 @@ def spans(since, until, unit: timedelta):
     return (low, high), edges
 
 
-def _whole(qs, field: str, whole):
+def _next_day(value: datetime) -> datetime:
+    return value + DAY
+
+
+def _next_month(value: datetime) -> datetime:
+    return (value.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _floor_month(value: datetime) -> datetime:
+    return _floor(value, DAY).replace(day=1)
+
+
+def levels(whole, *, coarse: int, floor, step) -> list[tuple[int, datetime, datetime]]:
+    """Whole fine units [low, high) as rollup rows to read, `(span, low, high)`: the coarse
+    rows (days of hours, months of days) where whole ones fit, fine rows (span 1) around."""
     low, high = whole
+    c_low = None if low is None else floor(low)
+    if c_low is not None and c_low < low:
+        c_low = step(c_low)
+    c_high = None if high is None else floor(high)
+    if c_low is not None and c_high is not None and c_low >= c_high:
+        return [(1, low, high)]
+    parts = []
+    if low is not None and low < c_low:
+        parts.append((1, low, c_low))
+    parts.append((coarse, c_low, c_high))
+    if high is not None and c_high < high:
+        parts.append((1, c_high, high))
+    return parts
+
+
+def _whole(qs, field: str, part):
+    span, low, high = part
+    qs = qs.filter(span=span)
     if low is not None:
         qs = qs.filter(**{f"{field}__gte": low})
     if high is not None:
@@ -146,8 +178,13 @@ def labeler_sums(*, project_id: str, since=None, until=None) -> dict[int, dict]:
     """Per user: labels, status counts, skips and the agreement / gold sums in the range."""
     lines: dict[int, dict] = defaultdict(lambda: dict.fromkeys(_SUMS + _SCORES, 0))
     whole, edges = spans(since, until, HOUR)
-    if whole is not None:
-        rows = _whole(LabelerHour.objects.filter(project_id=project_id), "hour", whole)
+    parts = (
+        []
+        if whole is None
+        else levels(whole, coarse=24, floor=lambda v: _floor(v, DAY), step=_next_day)
+    )
+    for part in parts:
+        rows = _whole(LabelerHour.objects.filter(project_id=project_id), "hour", part)
         for row in (
             rows.values("author_id").annotate(**{f"s_{c}": Sum(c) for c in _SUMS + _SCORES})
         ).order_by():
@@ -187,8 +224,9 @@ def _bucket_counts(*, project_id: str, since, until) -> dict[int, dict[int, int]
     """Per labeler: {seconds bucket: labels with seconds in the range}."""
     counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     whole, edges = spans(since, until, DAY)
-    if whole is not None:
-        rows = _whole(LabelerSeconds.objects.filter(project_id=project_id), "day", whole)
+    parts = [] if whole is None else levels(whole, coarse=31, floor=_floor_month, step=_next_month)
+    for part in parts:
+        rows = _whole(LabelerSeconds.objects.filter(project_id=project_id), "day", part)
         for author, bucket, n in (
             rows.values("author_id", "bucket")
             .annotate(n=Sum("labels"))
@@ -293,8 +331,13 @@ def throughput_counts(*, project_id: str, since, until, bucket: str) -> dict[dat
     day = bucket == "day"
     counted: dict[datetime, dict] = defaultdict(lambda: {"labels": 0, "accepted": 0, "rejected": 0})
     whole, edges = spans(since, until, HOUR)
-    if whole is not None:
-        rows = _whole(LabelerHour.objects.filter(project_id=project_id), "hour", whole)
+    parts = []
+    if whole is not None:  # day buckets may read whole days; hour buckets read hours
+        parts = [(1, *whole)]
+        if day:
+            parts = levels(whole, coarse=24, floor=lambda v: _floor(v, DAY), step=_next_day)
+    for part in parts:
+        rows = _whole(LabelerHour.objects.filter(project_id=project_id), "hour", part)
         for row in (
             rows.values("hour")
             .annotate(n=Sum("labels"), acc=Sum("accepted"), rej=Sum("rejected"))

@@ -16,7 +16,7 @@ from ..events import batch_completed_check, label_submitted_event
 from ..models import Label, Project, QueueEntry, review_chosen
 from .agreement import agreement_refresh
 from .gold import gold_next, gold_skip, gold_submit
-from .rollups import RollupDelta, day_of, hour_of
+from .rollups import RollupDelta, day_of, hour_of, month_of
 from .serving import (
     db_time,
     label_insert,
@@ -148,6 +148,7 @@ def _label_record(
         "now": db_time(db, now),
         "hour": db_time(db, hour_of(now)),
         "day": db_time(db, day_of(now)),
+        "month": db_time(db, month_of(now)),
     }
     status = _status_of(project)
     if callable(status) and db.vendor == "postgresql":
@@ -252,6 +253,7 @@ def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
     params = {"entry": entry_id, "project": project.pk, "user": user.pk}
     now = timezone.now()
     params["now"], params["hour"] = db_time(db, now), db_time(db, hour_of(now))
+    params["day"] = db_time(db, day_of(now))
     with serving_transaction(db), db.cursor() as cursor:
         row = skip_release(cursor, params)
     if row is None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from django.db import connection, transaction
 from django.db.models import Count, FloatField, IntegerField, Q, Sum, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce, TruncDay, TruncHour
+from django.db.models.functions import Cast, Coalesce, TruncDay, TruncHour, TruncMonth
 
 from ..models import Label, LabelerHour, LabelerSeconds, RollupStale, Skip
 from ..rollups import seconds_bucket, seconds_bucket_sql
@@ -46,6 +46,15 @@ def hour_of(value) -> datetime:
 
 def day_of(value) -> datetime:
     return hour_of(value).replace(hour=0)
+
+
+def month_of(value) -> datetime:
+    return day_of(value).replace(day=1)
+
+
+# The spans of the rollup rows: an hour and its day (LabelerHour), a day and its month
+# (LabelerSeconds). Every change is written at both levels.
+HOUR_SPAN, DAY_SPAN, MONTH_SPAN = 1, 24, 31
 
 
 class RollupDelta:
@@ -118,8 +127,18 @@ class RollupDelta:
     def flush(self) -> None:
         """Write the sums: one UPSERT per table, cells in key order, then forget them."""
         db = connection
-        hours = sorted((k, v) for k, v in self.hours.items() if any(v))
-        seconds = sorted((k, v) for k, v in self.seconds.items() if v)
+        hours: dict[tuple, list] = {}
+        for (author, hour), values in self.hours.items():
+            hours[(author, HOUR_SPAN, hour)] = values
+            day = hours.setdefault((author, DAY_SPAN, day_of(hour)), [0] * len(values))
+            day[:] = [a + b for a, b in zip(day, values, strict=True)]
+        seconds: dict[tuple, int] = {}
+        for (author, day, bucket), n in self.seconds.items():
+            seconds[(author, HOUR_SPAN, day, bucket)] = n
+            month = (author, MONTH_SPAN, month_of(day), bucket)
+            seconds[month] = seconds.get(month, 0) + n
+        hours = sorted((k, v) for k, v in hours.items() if any(v))
+        seconds = sorted((k, v) for k, v in seconds.items() if v)
         self.hours, self.seconds = {}, {}
         if not hours and not seconds:
             return
@@ -127,29 +146,30 @@ class RollupDelta:
         if hours:
             columns = ", ".join(_COUNTERS)
             sets = ", ".join(f"{c} = {_HOUR}.{c} + EXCLUDED.{c}" for c in _COUNTERS)
-            marks = "(%s, %s, %s, " + ", ".join(["%s"] * len(_COUNTERS)) + ")"
+            marks = "(%s, %s, %s, %s, " + ", ".join(["%s"] * len(_COUNTERS)) + ")"
             params = []
-            for (author, hour), values in hours:
-                params += [self.project_id, author, db.ops.adapt_datetimefield_value(hour)]
-                params += values
+            for (author, span, hour), values in hours:
+                hour = db.ops.adapt_datetimefield_value(hour)
+                params += [self.project_id, author, span, hour, *values]
             statements.append(
                 (
-                    f"INSERT INTO {_HOUR} (project_id, author_id, hour, {columns}) VALUES "
+                    f"INSERT INTO {_HOUR} (project_id, author_id, span, hour, {columns}) VALUES "
                     + ", ".join([marks] * len(hours))
-                    + f" ON CONFLICT (project_id, author_id, hour) DO UPDATE SET {sets}",
+                    + f" ON CONFLICT (project_id, author_id, span, hour) DO UPDATE SET {sets}",
                     params,
                 )
             )
         if seconds:
             params = []
-            for (author, day, bucket), n in seconds:
-                day_value = db.ops.adapt_datetimefield_value(day)
-                params += [self.project_id, author, day_value, bucket, n]
+            for (author, span, day, bucket), n in seconds:
+                day = db.ops.adapt_datetimefield_value(day)
+                params += [self.project_id, author, span, day, bucket, n]
             statements.append(
                 (
-                    f"INSERT INTO {_SECONDS} (project_id, author_id, day, bucket, labels) VALUES "
-                    + ", ".join(["(%s, %s, %s, %s, %s)"] * len(seconds))
-                    + " ON CONFLICT (project_id, author_id, day, bucket) DO UPDATE SET "
+                    f"INSERT INTO {_SECONDS} (project_id, author_id, span, day, bucket, labels) "
+                    "VALUES "
+                    + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(seconds))
+                    + " ON CONFLICT (project_id, author_id, span, day, bucket) DO UPDATE SET "
                     f"labels = {_SECONDS}.labels + EXCLUDED.labels",
                     params,
                 )
@@ -167,8 +187,8 @@ def skip_count_sql(source: str) -> str:
     """One more skip in the labeler's hour: the row of `source` (a `SELECT project_id FROM …`
     of the skip just inserted, or `VALUES (…)`), params `user` and `hour`."""
     return (
-        f"INSERT INTO {_HOUR} (project_id, author_id, hour, {', '.join(_COUNTERS)}) "
-        f"{source} ON CONFLICT (project_id, author_id, hour) DO UPDATE "
+        f"INSERT INTO {_HOUR} (project_id, author_id, span, hour, {', '.join(_COUNTERS)}) "
+        f"{source} ON CONFLICT (project_id, author_id, span, hour) DO UPDATE "
         f"SET skips = {_HOUR}.skips + 1"
     )
 
@@ -179,22 +199,32 @@ def label_count_ctes(source: str) -> str:
     bucket; params `project`, `user`, `hour`, `day`."""
     pending = f"CASE WHEN {source}.status = 'pending_review' THEN 1 ELSE 0 END"
     return (
-        f"h AS (INSERT INTO {_HOUR} (project_id, author_id, hour, {', '.join(_COUNTERS)}) "
-        f"SELECT %(project)s, %(user)s, %(hour)s, 1, 0, 0, {pending}, 0, 0, 0, 0, 0 "
-        f"FROM {source} ON CONFLICT (project_id, author_id, hour) DO UPDATE SET "
+        f"h AS (INSERT INTO {_HOUR} (project_id, author_id, span, hour, "
+        f"{', '.join(_COUNTERS)}) SELECT %(project)s, %(user)s, k.span, k.start, 1, 0, 0, "
+        f"{pending}, 0, 0, 0, 0, 0 FROM {source}, (VALUES ({HOUR_SPAN}, %(hour)s), "
+        f"({DAY_SPAN}, %(day)s)) AS k (span, start) "
+        "ON CONFLICT (project_id, author_id, span, hour) DO UPDATE SET "
         f"labels = {_HOUR}.labels + 1, "
         f"pending_review = {_HOUR}.pending_review + EXCLUDED.pending_review), "
-        f"s AS (INSERT INTO {_SECONDS} (project_id, author_id, day, bucket, labels) "
-        f"SELECT %(project)s, %(user)s, %(day)s, {seconds_bucket_sql(f'{source}.seconds')}, 1 "
-        f"FROM {source} WHERE {source}.seconds IS NOT NULL "
-        "ON CONFLICT (project_id, author_id, day, bucket) DO UPDATE SET "
+        f"s AS (INSERT INTO {_SECONDS} (project_id, author_id, span, day, bucket, labels) "
+        f"SELECT %(project)s, %(user)s, k.span, k.start, "
+        f"{seconds_bucket_sql(f'{source}.seconds')}, 1 FROM {source}, (VALUES ({HOUR_SPAN}, "
+        f"%(day)s), ({MONTH_SPAN}, %(month)s)) AS k (span, start) "
+        f"WHERE {source}.seconds IS NOT NULL "
+        "ON CONFLICT (project_id, author_id, span, day, bucket) DO UPDATE SET "
         f"labels = {_SECONDS}.labels + 1)"
     )
 
 
-_SKIP_ROW = "%(user)s, %(hour)s, 0, 0, 0, 0, 1, 0, 0, 0, 0"
-SKIP_COUNT_CTE = skip_count_sql(f"SELECT project_id, {_SKIP_ROW} FROM skipped")
-SKIP_COUNT = skip_count_sql(f"VALUES (%(project)s, {_SKIP_ROW})")
+_SKIP_ROW = "0, 0, 0, 0, 1, 0, 0, 0, 0"
+SKIP_COUNT_CTE = skip_count_sql(
+    f"SELECT project_id, %(user)s, k.span, k.start, {_SKIP_ROW} FROM skipped, "
+    f"(VALUES ({HOUR_SPAN}, %(hour)s), ({DAY_SPAN}, %(day)s)) AS k (span, start)"
+)
+SKIP_COUNT = skip_count_sql(
+    f"VALUES (%(project)s, %(user)s, {HOUR_SPAN}, %(hour)s, {_SKIP_ROW}), "
+    f"(%(project)s, %(user)s, {DAY_SPAN}, %(day)s, {_SKIP_ROW})"
+)
 
 
 LABEL_FIELDS = ["author_id", "created_at", "status", "seconds", "agreement", "gold_score"]
@@ -257,74 +287,90 @@ def _insert_select(table: str, columns: list[str], qs, conflict: str = "") -> No
         cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {sql} {conflict}", params)
 
 
-def rollups_rebuild(*, project_id: str) -> None:
-    """Count the project's rollups again from its labels and skips (set-based: three
-    INSERT … SELECT … GROUP BY, in one transaction), and clear its stale mark."""
+def _label_hours(labels, trunc, span: int):
     status = Label.Status
-    zero = Value(0, output_field=IntegerField())
+    return (
+        labels.annotate(at=trunc("created_at", tzinfo=UTC))
+        .values("author_id", "at")
+        .annotate(
+            span=Value(span, output_field=IntegerField()),
+            n=Count("id"),
+            acc=Count("id", filter=Q(status=status.ACCEPTED)),
+            rej=Count("id", filter=Q(status=status.REJECTED)),
+            pend=Count("id", filter=Q(status=status.PENDING_REVIEW)),
+            no_skips=Value(0, output_field=IntegerField()),
+            agr=Coalesce(Sum("agreement"), Value(0.0), output_field=FloatField()),
+            agr_n=Count("agreement"),
+            gold=Coalesce(Sum("gold_score"), Value(0.0), output_field=FloatField()),
+            gold_n=Count("gold_score"),
+        )
+        .values_list(
+            "project_id",
+            "author_id",
+            "span",
+            "at",
+            "n",
+            "acc",
+            "rej",
+            "pend",
+            "no_skips",
+            "agr",
+            "agr_n",
+            "gold",
+            "gold_n",
+        )
+        .order_by()
+    )
+
+
+def _skip_hours(skips, trunc, span: int):
+    return (
+        skips.annotate(at=trunc("created_at", tzinfo=UTC))
+        .values("user_id", "at")
+        .annotate(
+            span=Value(span, output_field=IntegerField()),
+            n=Count("id"),
+            z1=Value(0, output_field=IntegerField()),
+            z2=Value(0.0, output_field=FloatField()),
+        )
+        .values_list(
+            "project_id", "user_id", "span", "at", *["z1"] * 4, "n", "z2", "z1", "z2", "z1"
+        )
+        .order_by()
+    )
+
+
+def _seconds_days(labels, trunc, span: int):
+    bucket = Cast(RawSQL(seconds_bucket_sql("seconds"), []), IntegerField())
+    return (
+        labels.filter(seconds__isnull=False)
+        .annotate(at=trunc("created_at", tzinfo=UTC), bucket=bucket)
+        .values("author_id", "at", "bucket")
+        .annotate(span=Value(span, output_field=IntegerField()), n=Count("id"))
+        .values_list("project_id", "author_id", "span", "at", "bucket", "n")
+        .order_by()
+    )
+
+
+def rollups_rebuild(*, project_id: str) -> None:
+    """Count the project's rollups again from its labels and skips (set-based: INSERT …
+    SELECT … GROUP BY per table and span, in one transaction), and clear its stale mark."""
+    hour_columns = ["project_id", "author_id", "span", "hour", *_COUNTERS]
+    seconds_columns = ["project_id", "author_id", "span", "day", "bucket", "labels"]
+    skips_only = (
+        "ON CONFLICT (project_id, author_id, span, hour) DO UPDATE SET skips = EXCLUDED.skips"
+    )
     with transaction.atomic():
         _stale_table_lock()
         LabelerHour.objects.filter(project_id=project_id).delete()
         LabelerSeconds.objects.filter(project_id=project_id).delete()
         labels = Label.objects.filter(project_id=project_id)
-        _insert_select(
-            _HOUR,
-            ["project_id", "author_id", "hour", *_COUNTERS],
-            labels.annotate(at=TruncHour("created_at", tzinfo=UTC))
-            .values("author_id", "at")
-            .annotate(
-                n=Count("id"),
-                acc=Count("id", filter=Q(status=status.ACCEPTED)),
-                rej=Count("id", filter=Q(status=status.REJECTED)),
-                pend=Count("id", filter=Q(status=status.PENDING_REVIEW)),
-                no_skips=zero,
-                agr=Coalesce(Sum("agreement"), Value(0.0), output_field=FloatField()),
-                agr_n=Count("agreement"),
-                gold=Coalesce(Sum("gold_score"), Value(0.0), output_field=FloatField()),
-                gold_n=Count("gold_score"),
-            )
-            .values_list(
-                "project_id",
-                "author_id",
-                "at",
-                "n",
-                "acc",
-                "rej",
-                "pend",
-                "no_skips",
-                "agr",
-                "agr_n",
-                "gold",
-                "gold_n",
-            )
-            .order_by(),
-        )
-        _insert_select(
-            _HOUR,
-            ["project_id", "author_id", "hour", *_COUNTERS],
-            Skip.objects.filter(project_id=project_id)
-            .annotate(at=TruncHour("created_at", tzinfo=UTC))
-            .values("user_id", "at")
-            .annotate(
-                n=Count("id"),
-                z1=zero,
-                z2=Value(0.0, output_field=FloatField()),
-            )
-            .values_list("project_id", "user_id", "at", *["z1"] * 4, "n", "z2", "z1", "z2", "z1")
-            .order_by(),
-            "ON CONFLICT (project_id, author_id, hour) DO UPDATE SET skips = EXCLUDED.skips",
-        )
-        bucket = Cast(RawSQL(seconds_bucket_sql("seconds"), []), IntegerField())
-        _insert_select(
-            _SECONDS,
-            ["project_id", "author_id", "day", "bucket", "labels"],
-            labels.filter(seconds__isnull=False)
-            .annotate(at=TruncDay("created_at", tzinfo=UTC), bucket=bucket)
-            .values("author_id", "at", "bucket")
-            .annotate(n=Count("id"))
-            .values_list("project_id", "author_id", "at", "bucket", "n")
-            .order_by(),
-        )
+        skips = Skip.objects.filter(project_id=project_id)
+        for trunc, span in ((TruncHour, HOUR_SPAN), (TruncDay, DAY_SPAN)):
+            _insert_select(_HOUR, hour_columns, _label_hours(labels, trunc, span))
+            _insert_select(_HOUR, hour_columns, _skip_hours(skips, trunc, span), skips_only)
+        for trunc, span in ((TruncDay, HOUR_SPAN), (TruncMonth, MONTH_SPAN)):
+            _insert_select(_SECONDS, seconds_columns, _seconds_days(labels, trunc, span))
         RollupStale.objects.filter(project_id=project_id).delete()
 
 

@@ -50,6 +50,7 @@ _PARAM_TYPES = {
     "status": "varchar",
     "hour": "timestamptz",
     "day": "timestamptz",
+    "month": "timestamptz",
 }
 
 

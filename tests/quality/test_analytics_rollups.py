@@ -33,7 +33,7 @@ from .quality_fixtures import consensus_batch, make_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-T0 = datetime(2026, 3, 1, 21, 10, 7, tzinfo=UTC)
+T0 = datetime(2026, 2, 28, 21, 10, 7, tzinfo=UTC)  # the labels cross a day and a month
 ANNOTATIONS = [{"classes": ["car"]}, {"classes": ["person"]}, {"classes": ["car", "person"]}]
 
 
@@ -129,7 +129,7 @@ def recount_throughput(project, *, bucket: str, since, until) -> list[dict]:
 
 def _cells():
     hours = {
-        (c.author_id, c.hour): (
+        (c.author_id, c.span, c.hour): (
             c.labels,
             c.accepted,
             c.rejected,
@@ -144,7 +144,9 @@ def _cells():
         if c.labels or c.skips or c.agreement_n or c.gold_n
     }
     seconds = {
-        (c.author_id, c.day, c.bucket): c.labels for c in LabelerSeconds.objects.all() if c.labels
+        (c.author_id, c.span, c.day, c.bucket): c.labels
+        for c in LabelerSeconds.objects.all()
+        if c.labels
     }
     return hours, seconds
 
