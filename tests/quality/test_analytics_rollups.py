@@ -267,3 +267,18 @@ def test_labels_edited_in_sql_are_counted_again(mixed):
     since = T0 - timedelta(days=6)
     assert labeler_stats(project=mixed, since=since) == recount_labelers(mixed, since)
     assert not RollupStale.objects.exists()
+
+
+def test_the_rebuild_command_counts_again(mixed):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    kept = _cells()
+    LabelerHour.objects.all().delete()
+    out = StringIO()
+    call_command("rollups_rebuild", "--project", mixed.pk, stdout=out)
+    assert f"{mixed.pk}: counted" in out.getvalue()
+    assert _cells() == kept
+    with pytest.raises(CommandError):
+        call_command("rollups_rebuild", "--project", "nope")
