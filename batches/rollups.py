@@ -280,14 +280,14 @@ def medians(*, project_id: str, since=None, until=None) -> dict[int, float]:
         needed[author] = len(ranks)
         places = _rank_places(buckets, ranks)
         if len(places) == 2 and places[0][0] == places[1][0]:
-            reads.append((author, places[0][0], places[0][1], 2))
+            reads.append((author, places[0][0], places[0][1], 2, buckets[places[0][0]]))
         else:
-            reads.extend((author, bucket, offset, 1) for bucket, offset in places)
+            reads.extend((author, b, offset, 1, buckets[b]) for b, offset in places)
     values: dict[int, list[float]] = defaultdict(list)
     table, expression = Label._meta.db_table, seconds_bucket_sql("seconds")
     for start in range(0, len(reads), MEDIAN_READS_PER_STATEMENT):
         parts, params = [], []
-        for i, (author, bucket, offset, limit) in enumerate(
+        for i, (author, bucket, offset, limit, count) in enumerate(
             reads[start : start + MEDIAN_READS_PER_STATEMENT]
         ):
             low, high = bucket_bounds(bucket)
@@ -302,9 +302,12 @@ def medians(*, project_id: str, since=None, until=None) -> dict[int, float]:
                 if value is not None:
                     where.append(f"created_at {op} %s")
                     part_params.append(connection.ops.adapt_datetimefield_value(value))
+            order = ""
+            if 2 * offset + limit > count:  # nearer the top of the bucket: read down from it
+                order, offset = " DESC", count - offset - limit
             parts.append(
                 f"SELECT * FROM (SELECT %s AS a, %s AS r, seconds FROM {table} "
-                f"WHERE {' AND '.join(where)} ORDER BY seconds LIMIT %s OFFSET %s) AS m{i}"
+                f"WHERE {' AND '.join(where)} ORDER BY seconds{order} LIMIT %s OFFSET %s) AS m{i}"
             )
             params += [author, start + i, *part_params, limit, offset]
         with connection.cursor() as cursor:
