@@ -5,21 +5,22 @@ one aggregate over an index (see the `label_project_*`, `skip_project_user_time`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Avg, Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDay, TruncHour
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from dashboard.errors import Invalid
 
-from .models import AgreementBucket, Batch, GoldRow, Label, Project, QueueEntry, Skip
+from .models import AgreementBucket, Batch, GoldRow, Project, QueueEntry
+from .rollups import labeler_sums, medians, snapshot, throughput_counts
+from .services.rollups import rollups_fresh
 from .similarity import HISTOGRAM_BUCKETS, histogram_bucket
 
 MAX_BUCKETS = {"hour": 24 * 31, "day": 3660}  # a month of hours, ten years of days
 DEFAULT_SPAN = {"hour": timedelta(days=2), "day": timedelta(days=30)}
+EMPTY = {"labels": 0, "accepted": 0, "rejected": 0}
 
 
 # --- Agreement --------------------------------------------------------------------------------
@@ -99,89 +100,25 @@ def _in_range(qs: QuerySet, *, since, until, field: str = "created_at") -> Query
 # --- Labelers -------------------------------------------------------------------------------
 
 
-def _medians(*, project: Project, since, until) -> dict[int, float | None]:
-    """The median `seconds` of each labeler's labels in the range. PostgreSQL:
-    `percentile_cont` in the same pass; SQLite: the middle one or two values per labeler,
-    read by OFFSET in index order (a few rows each, never the whole list)."""
-    where = ["project_id = %s", "seconds IS NOT NULL"]
-    params: list = [project.pk]
-    if since is not None:
-        where.append("created_at >= %s")
-        params.append(since)
-    if until is not None:
-        where.append("created_at < %s")
-        params.append(until)
-    table = Label._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT author_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) "
-                f"FROM {table} WHERE {' AND '.join(where)} GROUP BY author_id",
-                params,
-            )
-            return {author: value for author, value in cursor.fetchall()}
-        cursor.execute(
-            f"SELECT author_id, COUNT(*) FROM {table} WHERE {' AND '.join(where)} "
-            "GROUP BY author_id",
-            params,
-        )
-        medians = {}
-        for author, n in cursor.fetchall():
-            cursor.execute(
-                f"SELECT seconds FROM {table} WHERE {' AND '.join(where)} AND author_id = %s "
-                "ORDER BY seconds LIMIT %s OFFSET %s",
-                [*params, author, 2 - n % 2, (n - 1) // 2],
-            )
-            middle = [value for (value,) in cursor.fetchall()]
-            medians[author] = sum(middle) / len(middle) if middle else None
-        return medians
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+def _mean(total: float, n: int) -> float | None:
+    """A mean of scores in [0, 1], rounded (clamped: sums kept by deltas may drift by 1e-16)."""
+    return round(min(1.0, max(0.0, total / n)), 4) if n else None
 
 
 def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
     """One line per user with labels or skips in the project in the range:
     `{user: {id, username}, labels, accepted, rejected, pending_review, skips,
-    median_seconds, agreement, gold_score, gold_labels}`, busiest first."""
-    labels = _in_range(Label.objects.filter(project=project), since=since, until=until)
-    status = Label.Status
-    rows = {
-        line["author_id"]: line
-        for line in labels.values("author_id").annotate(
-            labels=Count("id"),
-            accepted=Count("id", filter=Q(status=status.ACCEPTED)),
-            rejected=Count("id", filter=Q(status=status.REJECTED)),
-            pending_review=Count("id", filter=Q(status=status.PENDING_REVIEW)),
-            mean_agreement=Avg("agreement"),
-            mean_gold_score=Avg("gold_score"),
-            gold_labels=Count("id", filter=Q(gold_score__isnull=False)),
-        )
-    }
-    skips = dict(
-        _in_range(Skip.objects.filter(project=project), since=since, until=until)
-        .values("user_id")
-        .annotate(n=Count("id"))
-        .values_list("user_id", "n")
-    )
-    medians = _medians(project=project, since=since, until=until)
-    users = dict(
-        get_user_model().objects.filter(pk__in=set(rows) | set(skips)).values_list("pk", "username")
-    )
-    empty = {
-        "labels": 0,
-        "accepted": 0,
-        "rejected": 0,
-        "pending_review": 0,
-        "mean_agreement": None,
-        "mean_gold_score": None,
-        "gold_labels": 0,
-    }
+    median_seconds, agreement, gold_score, gold_labels}`, busiest first. Whole hours from the
+    rollups, partial ones from the labels (`batches.rollups`)."""
+    rollups_fresh(project_id=project.pk)
+    with snapshot():
+        rows = labeler_sums(project_id=project.pk, since=since, until=until)
+        middle = medians(project_id=project.pk, since=since, until=until)
+    users = dict(get_user_model().objects.filter(pk__in=list(rows)).values_list("pk", "username"))
     result = []
     for user_id, username in users.items():
-        line = rows.get(user_id, empty)
-        median = medians.get(user_id)
+        line = rows[user_id]
+        median = middle.get(user_id)
         result.append(
             {
                 "user": {"id": user_id, "username": username},
@@ -189,11 +126,11 @@ def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
                 "accepted": line["accepted"],
                 "rejected": line["rejected"],
                 "pending_review": line["pending_review"],
-                "skips": skips.get(user_id, 0),
+                "skips": line["skips"],
                 "median_seconds": None if median is None else round(float(median), 3),
-                "agreement": _rounded(line["mean_agreement"]),
-                "gold_score": _rounded(line["mean_gold_score"]),
-                "gold_labels": line["gold_labels"],
+                "agreement": _mean(line["agreement_sum"], line["agreement_n"]),
+                "gold_score": _mean(line["gold_sum"], line["gold_n"]),
+                "gold_labels": line["gold_n"],
             }
         )
     result.sort(key=lambda r: (-r["labels"], r["user"]["username"]))
@@ -225,7 +162,6 @@ def throughput(*, project: Project, bucket: str, since=None, until=None) -> dict
     until = until or timezone.now()
     since, until = time_range(since=since, until=until, default=DEFAULT_SPAN[bucket])
     step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
-    trunc = TruncHour if bucket == "hour" else TruncDay
     first = since.replace(minute=0, second=0, microsecond=0)
     if bucket == "day":
         first = first.replace(hour=0)
@@ -233,29 +169,12 @@ def throughput(*, project: Project, bucket: str, since=None, until=None) -> dict
         raise Invalid(
             f"At most {MAX_BUCKETS[bucket]} {bucket} buckets; narrow the range.", field="since"
         )
-    status = Label.Status
-    counted = {
-        line["start"]: line
-        for line in _in_range(Label.objects.filter(project=project), since=since, until=until)
-        .annotate(start=trunc("created_at", tzinfo=UTC))
-        .values("start")
-        .annotate(
-            labels=Count("id"),
-            accepted=Count("id", filter=Q(status=status.ACCEPTED)),
-            rejected=Count("id", filter=Q(status=status.REJECTED)),
-        )
-    }
+    rollups_fresh(project_id=project.pk)
+    with snapshot():
+        counted = throughput_counts(project_id=project.pk, since=since, until=until, bucket=bucket)
     results, start = [], first
     while start < until:
-        line = counted.get(start, {})
-        results.append(
-            {
-                "start": start,
-                "labels": line.get("labels", 0),
-                "accepted": line.get("accepted", 0),
-                "rejected": line.get("rejected", 0),
-            }
-        )
+        results.append({"start": start, **counted.get(start, EMPTY)})
         start += step
     return {"bucket": bucket, "since": since, "until": until, "results": results}
 

@@ -397,10 +397,18 @@ class Label(models.Model):
                 include=["status", "seconds", "agreement", "gold_score"],
                 name="label_project_author_time",
             ),
+            # Throughput and the analytics' partial hours and days at the edges of a range
+            # (index-only on PostgreSQL); whole hours and days come from the rollups.
             models.Index(
                 fields=["project", "created_at"],
-                include=["status"],
+                include=["status", "author", "seconds", "agreement", "gold_score"],
                 name="label_project_time",
+            ),
+            # The exact median: a labeler's labels of one seconds bucket, in order.
+            models.Index(
+                fields=["project", "author", "seconds"],
+                include=["created_at"],
+                name="label_project_author_seconds",
             ),
         ]
 
@@ -549,3 +557,6 @@ class BatchProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id} #{self.shard}"
+
+
+from .rollup_models import LabelerHour, LabelerSeconds, RollupStale  # noqa: E402, F401

@@ -70,6 +70,8 @@ def setup() -> dict:
         BatchProgress,
         GoldRow,
         Label,
+        LabelerHour,
+        LabelerSeconds,
         Project,
         QueueEntry,
         Skip,
@@ -239,17 +241,32 @@ def setup() -> dict:
 
     for batch in batches:  # the kept agreement buckets, as the writes would have left them
         agreement_buckets_recount(batch=batch)
+    from batches.services.rollups import rollups_rebuild
+
+    rollup_start = time.perf_counter()
+    rollups_rebuild(project_id=project.pk)  # the labeler rollups, as the writes would keep them
+    rollup_seconds = time.perf_counter() - rollup_start
     load_seconds = time.perf_counter() - start_time
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for model in (DataRow, QueueEntry, Label, Skip, AgreementBucket, BatchProgress):
+            for model in (
+                DataRow,
+                QueueEntry,
+                Label,
+                Skip,
+                AgreementBucket,
+                LabelerHour,
+                LabelerSeconds,
+                BatchProgress,
+            ):
                 cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     else:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     print(
         f"set up {labels_written} labels on {total_rows} rows ({consensus_rows} consensus rows), "
-        f"{len(batches)} batches, {len(unique)} skips in {load_seconds:.1f} s"
+        f"{len(batches)} batches, {len(unique)} skips in {load_seconds:.1f} s "
+        f"(of which {rollup_seconds:.1f} s counting the labeler rollups)"
     )
     return {"project": project, "manager": manager, "batch": batches[0]}
 

@@ -13,6 +13,7 @@ from django.db.models import Count, F, Sum
 
 from ..models import AgreementBucket, Batch, Label, Project, QueueEntry
 from ..similarity import HISTOGRAM_BUCKETS, histogram_bucket, similarity
+from .rollups import RollupDelta
 
 
 def _bucket_moves(*, project_id: str, batch_id: str, old: float | None, new: float | None):
@@ -94,14 +95,19 @@ def _label_agreements(annotations: list) -> tuple[list[float | None], float | No
     return [s / (n - 1) for s in sums], total / (n * (n - 1) / 2)
 
 
-def agreement_refresh(*, project: Project, data_row_id: str, arrived: bool = False) -> None:
+def agreement_refresh(
+    *, project: Project, data_row_id: str, arrived: bool = False, rollup: RollupDelta | None = None
+) -> None:
     """Recompute the agreement of the project's row `data_row_id` and of its counted labels.
 
     With `arrived` (a label was just submitted), a consensus row that now has every label it
     needs and whose agreement is below `project.agreement_threshold` is escalated: all its
     counted labels await review (`pending_review`), and the review queue serves it first.
     Runs in the caller's transaction (it opens one if there is none); the row is locked first,
-    so concurrent submits on one row recompute one after the other."""
+    so concurrent submits on one row recompute one after the other. The labels' changes go
+    into `rollup` (flushed by the caller), or are flushed here without one."""
+    flush = rollup is None
+    rollup = RollupDelta(project.pk) if rollup is None else rollup
     with transaction.atomic():
         entry = (
             QueueEntry.objects.select_for_update()
@@ -114,13 +120,20 @@ def agreement_refresh(*, project: Project, data_row_id: str, arrived: bool = Fal
         labels = list(
             Label.objects.filter(project=project, data_row_id=data_row_id)
             .exclude(status=Label.Status.REJECTED)
-            .only("id", "annotation", "agreement", "status")
+            .only("id", "annotation", "agreement", "status", "author_id", "created_at")
             .order_by("id")
         )
         per_label, row = _label_agreements([label.annotation for label in labels])
         changed = []
         for label, value in zip(labels, per_label, strict=True):
             if label.agreement != value:
+                rollup.score(
+                    author_id=label.author_id,
+                    created_at=label.created_at,
+                    field="agreement",
+                    old=label.agreement,
+                    new=value,
+                )
                 label.agreement = value
                 changed.append(label)
         if changed:
@@ -142,8 +155,23 @@ def agreement_refresh(*, project: Project, data_row_id: str, arrived: bool = Fal
             and not entry.escalated
         ):
             updates["escalated"] = True
-            Label.objects.filter(pk__in=[label.pk for label in labels]).filter(
-                status=Label.Status.SUBMITTED
-            ).update(status=Label.Status.PENDING_REVIEW)
+            # Locked first: a reviewer accepting one of them meanwhile is counted once.
+            escalated = list(
+                Label.objects.select_for_update()
+                .filter(pk__in=[label.pk for label in labels], status=Label.Status.SUBMITTED)
+                .values_list("pk", "author_id", "created_at")
+            )
+            Label.objects.filter(pk__in=[pk for pk, *_ in escalated]).update(
+                status=Label.Status.PENDING_REVIEW
+            )
+            for _pk, author_id, created_at in escalated:
+                rollup.status(
+                    author_id=author_id,
+                    created_at=created_at,
+                    old=Label.Status.SUBMITTED,
+                    new=Label.Status.PENDING_REVIEW,
+                )
         if updates:
             QueueEntry.objects.filter(pk=entry.pk).update(**updates)
+        if flush:
+            rollup.flush()

@@ -24,6 +24,7 @@ from ..selectors import dataset_rows_outside
 from .agreement import agreement_buckets_recount
 from .priorities import batch_rows_reprioritise
 from .projects import user_or_none
+from .rollups import RollupDelta, labels_delete, skips_delete
 from .rows import LOOKUP_CHUNK, failed_row, failed_without_index, job_create_with_rows, rows_resolve
 
 MAX_BATCH_ROWS = 100_000
@@ -359,13 +360,17 @@ def batch_remove_queued_data_rows(*, batch: Batch) -> dict[str, int]:
     list(unlabelled.filter(free).select_for_update().values_list("id", flat=True))
     removable = unlabelled.filter(free)
     rows = removable.values("data_row_id")
-    Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
+    rollup = RollupDelta(batch.project_id)
+    skips_delete(
+        Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows), rollup=rollup
+    )
     removed, _ = removable.delete()
     held = unlabelled.count()
     Batch.objects.filter(pk=batch.pk).update(size=F("size") - removed, updated_at=timezone.now())
     if removed:
         batch_event("batch.rows_removed", batch, removed=removed, held=held)
         batch_completed_check(batch.pk)  # what is left may all be done
+    rollup.flush()
     return {"removed": removed, "held": held}
 
 
@@ -410,8 +415,11 @@ def batch_labels_clear(
             .values("annotation")[:1]
         )
         scope.update(template=Subquery(latest))
-    Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
-    deleted, _ = labels.delete()
+    rollup = RollupDelta(batch.project_id)
+    skips_delete(
+        Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows), rollup=rollup
+    )
+    deleted = labels_delete(labels, rollup=rollup)
     requeued = scope.update(
         labels_count=0,
         state=QueueEntry.State.QUEUED,
@@ -424,6 +432,7 @@ def batch_labels_clear(
     agreement_buckets_recount(batch=batch)
     if deleted:  # one event per call (a job's chunk: its own transaction)
         batch_event("labels.deleted", batch, count=deleted, as_template=set_labels_as_template)
+    rollup.flush()
     return deleted, requeued
 
 
@@ -467,7 +476,11 @@ def batch_delete(*, batch: Batch) -> None:
             extra={"labels_count": labels},
         )
     rows = QueueEntry.objects.filter(batch=batch).values("data_row_id")
-    Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows).delete()
+    rollup = RollupDelta(batch.project_id)
+    skips_delete(
+        Skip.objects.filter(project_id=batch.project_id, data_row_id__in=rows), rollup=rollup
+    )
+    rollup.flush()
     QueueEntry.objects.filter(batch=batch).delete()
     batch_event("batch.deleted", batch)
     batch.delete()

@@ -19,6 +19,7 @@ from versions.models import DataRow
 from ..events import label_submitted_event
 from ..models import Batch, GoldRow, GoldServing, Label, Project, QueueEntry, Skip
 from ..similarity import similarity
+from .rollups import RollupDelta
 from .rows import failed_row, failed_without_index
 from .serving import loaded, serving_db
 
@@ -29,15 +30,25 @@ draw = random.random
 # --- Managers: set and remove gold rows -----------------------------------------------------
 
 
-def _score_labels(*, project: Project, data_row_id: str, annotation: dict) -> None:
+def _score_labels(
+    *, project: Project, data_row_id: str, annotation: dict, rollup: RollupDelta
+) -> None:
     """Every label on the row gets its similarity to the gold answer."""
     labels = list(
         Label.objects.filter(project=project, data_row_id=data_row_id).only(
-            "id", "annotation", "gold_score"
+            "id", "annotation", "gold_score", "author_id", "created_at"
         )
     )
     for label in labels:
-        label.gold_score = similarity(label.annotation, annotation)
+        score = similarity(label.annotation, annotation)
+        rollup.score(
+            author_id=label.author_id,
+            created_at=label.created_at,
+            field="gold_score",
+            old=label.gold_score,
+            new=score,
+        )
+        label.gold_score = score
     Label.objects.bulk_update(labels, ["gold_score"])
 
 
@@ -92,6 +103,7 @@ def gold_set(*, project: Project, rows: list[dict], user=None) -> dict:
             )
         )
         del wanted[row_id]
+    rollup = RollupDelta(project.pk)
     existing = {
         g.data_row_id: g
         for g in GoldRow.objects.select_for_update().filter(
@@ -107,12 +119,13 @@ def gold_set(*, project: Project, rows: list[dict], user=None) -> dict:
         elif gold.annotation != annotation:
             gold.annotation = annotation
             gold.save(update_fields=["annotation", "updated_at"])
-        _score_labels(project=project, data_row_id=row_id, annotation=annotation)
+        _score_labels(project=project, data_row_id=row_id, annotation=annotation, rollup=rollup)
     QueueEntry.objects.filter(project=project, data_row_id__in=list(wanted)).update(gold=True)
     # A labeler holding one of them loses it (gold rows are served by gold reservations only).
     QueueEntry.objects.filter(
         project=project, data_row_id__in=list(wanted), state=QueueEntry.State.RESERVED
     ).update(state=QueueEntry.State.QUEUED, reserved_by=None, reserved_until=None)
+    rollup.flush()
     failed.sort(key=lambda f: (f["index"] is None, f["index"] or 0))
     return {"set": len(wanted), "failed": failed_without_index(failed)}
 
@@ -302,6 +315,15 @@ def gold_submit(*, project: Project, entry_id: int, user, annotation: dict) -> L
             data_row_id=serving.data_row_id,
             actor=user,
         )
+        rollup = RollupDelta(project.pk)
+        rollup.label(
+            author_id=user.pk,
+            created_at=label.created_at,
+            status=label.status,
+            seconds=label.seconds,
+            gold_score=label.gold_score,
+        )
+        rollup.flush()
     label.project, label.author = project, user
     return label
 

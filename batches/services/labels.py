@@ -17,6 +17,7 @@ from ..events import batch_completed_check, label_submitted_event
 from ..models import Label, Project, QueueEntry, review_chosen
 from .agreement import agreement_refresh
 from .gold import gold_next, gold_skip, gold_submit
+from .rollups import RollupDelta, day_of, hour_of, month_of
 from .serving import (
     db_time,
     label_event_insert,
@@ -147,6 +148,9 @@ def _label_record(
         "user": author.pk,
         "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, db),
         "now": db_time(db, now),
+        "hour": db_time(db, hour_of(now)),
+        "day": db_time(db, day_of(now)),
+        "month": db_time(db, month_of(now)),
     }
     status = _status_of(project)
     if callable(status) and db.vendor == "postgresql":
@@ -159,6 +163,7 @@ def _label_record(
         status = status(row_id) if row_id is not None else Label.Status.SUBMITTED.value
     params["status"] = Label.Status.SUBMITTED.value if callable(status) else status
     status = status if callable(status) else None
+    rollup = RollupDelta(project.pk)
     try:
         with transaction.atomic(using=db.alias):
             row = None
@@ -173,7 +178,10 @@ def _label_record(
                 with db.cursor() as cursor:
                     row = label_insert(cursor, params, held=held, status=status)
                 if row is not None:
-                    agreement_refresh(project=project, data_row_id=row[2], arrived=True)
+                    rollup.label(author_id=author.pk, created_at=now, status=row[3], seconds=row[4])
+                    agreement_refresh(
+                        project=project, data_row_id=row[2], arrived=True, rollup=rollup
+                    )
                     if project.agreement_threshold is not None:
                         row = (*row[:3], _status_now(row[0]), *row[4:])
             if row is not None and not recorded:  # a row's later label, or SQLite
@@ -185,6 +193,9 @@ def _label_record(
                     data_row_id=row_id,
                     actor=author,
                 )
+                # The labeler rollups (services/rollups.py): before the batch row may be
+                # locked, as the first label's statement takes them before it too.
+                rollup.flush()
                 batch_completed_check(batch_id, actor=author)
     except IntegrityError as exc:
         conflict = _label_conflict(exc)
@@ -257,7 +268,9 @@ def queue_skip(*, project: Project, entry_id: Any, user) -> QueueEntry:
     """Pass on a held row: it returns to the queue and is never served to this labeler again."""
     db, entry_id = serving_db(), _entry_id(entry_id)
     params = {"entry": entry_id, "project": project.pk, "user": user.pk}
-    params["now"] = db_time(db, timezone.now())
+    now = timezone.now()
+    params["now"], params["hour"] = db_time(db, now), db_time(db, hour_of(now))
+    params["day"] = db_time(db, day_of(now))
     with serving_transaction(db), db.cursor() as cursor:
         row = skip_release(cursor, params)
     if row is None:

@@ -20,6 +20,7 @@ from dashboard.roles import Role, user_has_role
 
 from ..models import REVIEW_REASON_MAX_LENGTH, REWORK_SORT, Label, Project, QueueEntry
 from .agreement import agreement_refresh
+from .rollups import RollupDelta
 from .serving import db_time, serving_db, serving_transaction
 
 LABEL_ID_LIMIT = 2**63  # label ids are bigints
@@ -120,8 +121,11 @@ def _decide(
     decision: str,
     reason: str = "",
     priority: int | None = None,
+    rollup: RollupDelta | None = None,
 ) -> Label:
     label_id = label_id_check(label_id)
+    flush = rollup is None
+    rollup = RollupDelta(project.pk) if rollup is None else rollup
     allowed = [Label.Status.SUBMITTED, Label.Status.PENDING_REVIEW]
     if decision == Label.Decision.REJECT and user_has_role(user, Role.MANAGER):
         allowed.append(Label.Status.ACCEPTED)  # a manager sends any finished label back
@@ -143,6 +147,13 @@ def _decide(
                 .filter(project=project, data_row_id=row_id)
                 .values_list("id", flat=True)
             )
+        # The label's status before (locked: the rollups move it from there).
+        before = (
+            Label.objects.select_for_update()
+            .filter(pk=label_id, project=project)
+            .values_list("status", "author_id", "created_at")
+            .first()
+        )
         decided = (
             Label.objects.filter(pk=label_id, project=project, status__in=allowed)
             .exclude(author_id=user.pk)
@@ -161,10 +172,11 @@ def _decide(
         label = Label.objects.select_related("author", "batch", "data_row", "reviewer").get(
             pk=label_id
         )
+        rollup.status(author_id=before[1], created_at=before[2], old=before[0], new=status)
         if status == Label.Status.REJECTED:
             _requeue(label=label, priority=priority)
             # The row's counted labels changed: its agreement follows, in this transaction.
-            agreement_refresh(project=project, data_row_id=label.data_row_id)
+            agreement_refresh(project=project, data_row_id=label.data_row_id, rollup=rollup)
         data = {
             "data_row": label.data_row_id,
             "batch": label.batch_id,
@@ -180,6 +192,8 @@ def _decide(
             object_id=str(label.pk),
             data=data,
         )
+        if flush:
+            rollup.flush()
     return label
 
 
@@ -215,14 +229,28 @@ def reason_check(reason: Any, *, required: bool) -> str:
     return reason
 
 
-def label_accept(*, project: Project, label_id: Any, user) -> Label:
+def label_accept(
+    *, project: Project, label_id: Any, user, rollup: RollupDelta | None = None
+) -> Label:
     """Accept a label awaiting review (or a submitted one). 404 unknown; 409 one's own label
-    or one already accepted or rejected."""
-    return _decide(project=project, label_id=label_id, user=user, decision=Label.Decision.ACCEPT)
+    or one already accepted or rejected. (`rollup`: a bulk decision's, flushed by it.)"""
+    return _decide(
+        project=project,
+        label_id=label_id,
+        user=user,
+        decision=Label.Decision.ACCEPT,
+        rollup=rollup,
+    )
 
 
 def label_reject(
-    *, project: Project, label_id: Any, user, reason: str, priority: int | None = None
+    *,
+    project: Project,
+    label_id: Any,
+    user,
+    reason: str,
+    priority: int | None = None,
+    rollup: RollupDelta | None = None,
 ) -> Label:
     """Reject a label with a reason (400 without one): the row is re-queued for one more
     label (see `_requeue`). A manager may also send back an accepted label. 404 unknown; 409
@@ -234,6 +262,7 @@ def label_reject(
         decision=Label.Decision.REJECT,
         reason=reason_check(reason, required=True),
         priority=priority,
+        rollup=rollup,
     )
 
 
@@ -252,17 +281,27 @@ def labels_review(
             f"At most {REVIEW_BULK_MAX} labels at once; got {len(label_ids)}.", field="label_ids"
         )
     done, failed = 0, []
+    # One rollup for the whole decision, flushed last (cells in key order: two bulk decisions
+    # never lock them crosswise). A refused label changes nothing before it is refused.
+    rollup = RollupDelta(project.pk)
     with transaction.atomic():
         for label_id in dict.fromkeys(str(label_id) for label_id in label_ids):
             try:
                 with transaction.atomic():
                     if decision == Label.Decision.ACCEPT:
-                        label_accept(project=project, label_id=label_id, user=user)
+                        label_accept(project=project, label_id=label_id, user=user, rollup=rollup)
                     else:
-                        label_reject(project=project, label_id=label_id, user=user, reason=reason)
+                        label_reject(
+                            project=project,
+                            label_id=label_id,
+                            user=user,
+                            reason=reason,
+                            rollup=rollup,
+                        )
             except ApplicationError as exc:
                 failed.append({"label": str(label_id), "reason": exc.message})
                 continue
             done += 1
+        rollup.flush()
     key = "accepted" if decision == Label.Decision.ACCEPT else "rejected"
     return {key: done, "failed": failed}

@@ -17,6 +17,7 @@ from dashboard.models import Event
 from versions.models import DataRow
 
 from ..models import Batch, Label, Project, QueueEntry, Skip
+from .rollups import SKIP_COUNT, SKIP_COUNT_CTE, label_count_ctes
 
 # --- Serving: next, submit, skip ---------------------------------------------------------------
 #
@@ -52,6 +53,9 @@ _PARAM_TYPES = {
     "event_type": "varchar",
     "actor_username": "varchar",
     "event_fanout": "boolean",
+    "hour": "timestamptz",
+    "day": "timestamptz",
+    "month": "timestamptz",
 }
 
 
@@ -183,13 +187,14 @@ def _insert_label_from_entry(*, held: bool) -> str:
 
 
 @functools.cache
-def _label_statement(*, held: bool, first: bool = False) -> _Prepared:
-    """PostgreSQL: count the label on the entry and insert it, in one statement. `seconds`:
-    from the moment the row was served to its holder (a held row only)."""
+def _label_statement(*, held: bool) -> _Prepared:
+    """PostgreSQL: count a later label of a row on its entry and insert it, in one statement
+    (a row's first label: `_label_event_statement`). `seconds`: from the moment the row was
+    served to its holder (a held row only)."""
     insert = _insert_label_from_entry(held=held)
     return _Prepared(
-        f"labelops_label_{'held' if held else 'any'}{'_first' if first else ''}",
-        f"WITH e AS ({_count_label_sql(held=held, first=first)}) {insert} FROM e "
+        f"labelops_label_{'held' if held else 'any'}",
+        f"WITH e AS ({_count_label_sql(held=held)}) {insert} FROM e "
         "RETURNING id, batch_id, data_row_id, status, seconds",
     )
 
@@ -218,7 +223,8 @@ def _label_event_statement(*, held: bool) -> _Prepared:
                    jsonb_build_object('label', l.id, 'batch', l.batch_id,
                                       'data_row', l.data_row_id)
             FROM l
-        )
+        ),
+        {label_count_ctes("l")}
         SELECT l.id, l.batch_id, l.data_row_id, l.status, l.seconds,
                e.state <> 'done' OR EXISTS (
                    SELECT 1 FROM {_QUEUE} AS q WHERE q.batch_id = e.batch_id
@@ -253,6 +259,9 @@ _SKIP_POSTGRES = _Prepared(
         INSERT INTO {_SKIP} (project_id, data_row_id, user_id, created_at)
         SELECT project_id, data_row_id, %(user)s, %(now)s FROM t
         ON CONFLICT DO NOTHING
+        RETURNING project_id
+    ), counted AS (
+        {SKIP_COUNT_CTE}
     )
     SELECT {_ENTRY_COLUMNS} FROM t, {_ENTRY_JOINS} WHERE {_ENTRY_JOINED}
     """,
@@ -333,15 +342,13 @@ def reserve(db, *, project: Project, user) -> QueueEntry | None:
     )
 
 
-def label_insert(
-    cursor, params: dict, *, held: bool, status=None, first: bool = False
-) -> tuple | None:
+def label_insert(cursor, params: dict, *, held: bool, status=None) -> tuple | None:
     """(label id, batch id, data row id, status, seconds) of the new label, or None: no such
     entry (held). `params["status"]` is the status of a row not escalated; SQLite may give
     `status(data_row_id)` instead (PostgreSQL callers decide before: one statement)."""
     if cursor.db.vendor == "postgresql":
-        return _label_statement(held=held, first=first).fetchone(cursor, params)
-    cursor.execute(_count_label_sql(held=held, first=first), params)
+        return _label_statement(held=held).fetchone(cursor, params)
+    cursor.execute(_count_label_sql(held=held), params)
     entry = cursor.fetchone()
     if entry is None:
         return None
@@ -380,5 +387,7 @@ def skip_release(cursor, params: dict) -> tuple | None:
         "VALUES (%(project)s, %(data_row)s, %(user)s, %(now)s) ON CONFLICT DO NOTHING",
         {**params, "data_row": entry[1]},
     )
+    if cursor.rowcount:  # the labeler's skips in the rollups (the skip's transaction)
+        cursor.execute(SKIP_COUNT, params)
     cursor.execute(_ENTRY_SQL, [entry[0]])
     return cursor.fetchone()
