@@ -27,6 +27,22 @@ _PROGRESS = "batches_batchprogress"
 _COUNTS = ("submitted", "pending_review", "accepted", "rejected", "done", "done_gold", "in_review")
 _SET = ", ".join(f"{c} = p.{c} + EXCLUDED.{c}" for c in _COUNTS)
 
+
+def shard_rows(batch: str, source: str = "", where: str = "") -> str:
+    """PostgreSQL: the INSERT of a batch's shard rows (counts 0), all made when the batch is
+    (a trigger) and by a recount, so the counters are only ever updated in place: two
+    transactions never insert one new key (which could deadlock)."""
+    return (
+        f"INSERT INTO {_PROGRESS} (batch_id, shard, {', '.join(_COUNTS)}) "
+        f"SELECT {batch}, g, {', '.join('0' for _ in _COUNTS)} "
+        f"FROM {source}generate_series(0, {PROGRESS_SHARDS - 1}) AS g{where} "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+_ARGS = ("_sub", "_pend", "_acc", "_rej", "_done", "_gold", "_rev")  # labelops_progress_add's
+_ADD = ", ".join(f"{c} = p.{c} + {a}" for c, a in zip(_COUNTS, _ARGS, strict=True))
+
 # When a queue entry's counts may change (`done` state, gold flag, labels awaiting review).
 _ENTRY_CHANGED = (
     "(OLD.state = 'done') <> (NEW.state = 'done') OR (NEW.state = 'done' AND "
@@ -49,9 +65,15 @@ POSTGRES = [
            AND _rev = 0 THEN
             RETURN;
         END IF;
-        INSERT INTO {_PROGRESS} AS p (batch_id, shard, {", ".join(_COUNTS)})
-        VALUES (_b, _shard, _sub, _pend, _acc, _rej, _done, _gold, _rev)
-        ON CONFLICT ON CONSTRAINT batch_progress_shard_once DO UPDATE SET {_SET};
+        -- An existing shard row is updated in place. Only a shard's first write inserts: two
+        -- transactions upserting one new key, one of them twice (a submit's queue entry and its
+        -- label), could otherwise wait on each other's speculative insertion (a deadlock).
+        UPDATE {_PROGRESS} AS p SET {_ADD} WHERE p.batch_id = _b AND p.shard = _shard;
+        IF NOT FOUND THEN
+            INSERT INTO {_PROGRESS} AS p (batch_id, shard, {", ".join(_COUNTS)})
+            VALUES (_b, _shard, _sub, _pend, _acc, _rej, _done, _gold, _rev)
+            ON CONFLICT ON CONSTRAINT batch_progress_shard_once DO UPDATE SET {_SET};
+        END IF;
     END $$
     """,
     # Labels: inserted and deleted ones once per statement, the statement's rows counted by
@@ -141,6 +163,14 @@ POSTGRES = [
         RETURN NULL;
     END $$
     """,
+    f"""
+    CREATE OR REPLACE FUNCTION labelops_batch_progress_shards() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        {shard_rows("NEW.id")};
+        RETURN NULL;
+    END $$
+    """,
     # Labels awaiting review, per queue entry.
     f"""CREATE TRIGGER labelops_label_pending_ins AFTER INSERT ON {_LABEL} FOR EACH ROW
         WHEN (NEW.status = 'pending_review') EXECUTE FUNCTION labelops_label_pending()""",
@@ -168,6 +198,8 @@ POSTGRES = [
         EXECUTE FUNCTION labelops_entries_deleted()""",
     f"""CREATE TRIGGER labelops_batch_progress_drop AFTER DELETE ON {_BATCH} FOR EACH ROW
         EXECUTE FUNCTION labelops_batch_progress_drop()""",
+    f"""CREATE TRIGGER labelops_batch_progress_shards AFTER INSERT ON {_BATCH} FOR EACH ROW
+        EXECUTE FUNCTION labelops_batch_progress_shards()""",
 ]
 
 POSTGRES_DROP = [
@@ -177,7 +209,7 @@ POSTGRES_DROP = [
             (_LABEL, ["label_pending_ins", "label_pending_upd", "label_pending_del"]),
             (_LABEL, ["label_progress_ins", "label_progress_upd", "label_progress_del"]),
             (_QUEUE, ["entry_progress_ins", "entry_progress_upd", "entry_progress_del"]),
-            (_BATCH, ["batch_progress_drop"]),
+            (_BATCH, ["batch_progress_drop", "batch_progress_shards"]),
         )
         for name in names
     ),
@@ -186,6 +218,7 @@ POSTGRES_DROP = [
     "DROP FUNCTION IF EXISTS labelops_entry_progress()",
     "DROP FUNCTION IF EXISTS labelops_entries_deleted()",
     "DROP FUNCTION IF EXISTS labelops_batch_progress_drop()",
+    "DROP FUNCTION IF EXISTS labelops_batch_progress_shards()",
     "DROP FUNCTION IF EXISTS labelops_progress_add(varchar, int, int, int, int, int, int, int, "
     "int)",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.db import connection as default_connection
 from django.db import transaction
 
+from ..progress_triggers import shard_rows
+
 _LABEL = "batches_label"
 _QUEUE = "batches_queueentry"
 _BATCH = "batches_batch"
@@ -63,3 +65,5 @@ def batch_progress_recount(*, batch_id: str | None = None, connection=None) -> N
             f"SELECT b.id, 0, {', '.join(_COUNTS.values())} FROM {_BATCH} AS b{where}",
             params,
         )
+        if postgres:  # the other shards, as a new batch gets them
+            cursor.execute(shard_rows("b.id", f"{_BATCH} AS b CROSS JOIN ", where), params)
