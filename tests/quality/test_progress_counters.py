@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Sum
 
 from batches.models import Batch, BatchProgress, Label, QueueEntry
+from batches.progress_triggers import PROGRESS_SHARDS
 from batches.review_selectors import review_counts
 from batches.selectors import batch_list, queue_counts
 from batches.services import (
@@ -198,8 +199,23 @@ def test_the_backfill_recounts_missing_or_wrong_counters(qproject, crew, reviewe
     assert_exact(batch)
     BatchProgress.objects.filter(batch=batch).update(done=99, submitted=7)
     batch_progress_recount(batch_id=batch.pk)
-    assert BatchProgress.objects.filter(batch=batch).count() == 1
+    assert BatchProgress.objects.filter(batch=batch).count() == shards()
+    assert BatchProgress.objects.filter(batch=batch).exclude(shard=0).filter(done=0).count() == (
+        shards() - 1
+    )
     assert_exact(batch)
+
+
+def shards() -> int:
+    """A batch's counter rows: one per shard on PostgreSQL, made with the batch."""
+    return PROGRESS_SHARDS if connection.vendor == "postgresql" else 1
+
+
+def test_a_new_batch_has_its_shard_rows_on_postgresql(postgres_only, qproject):
+    rows = make_rows(2, "sh")
+    batch, _ = batch_create(project=qproject, name="sh", data_rows=[r.pk for r in rows])
+    shards_made = BatchProgress.objects.filter(batch=batch).values_list("shard", flat=True)
+    assert sorted(shards_made) == list(range(PROGRESS_SHARDS))
 
 
 @pytest.mark.django_db(transaction=True)
