@@ -170,7 +170,9 @@ def _label_record(
             if db.vendor == "postgresql":
                 # The row's first counted label has nothing to agree with: one statement with
                 # its event (the common case: every row without consensus).
-                row = _first_label_with_event(db, params, held=held, author=author)
+                row = _first_label_with_event(
+                    db, params, held=held, author=author, rollup=rollup, now=now
+                )
             recorded = row is not None
             if row is None:
                 # A later label of a consensus row: its agreement (and escalation) is written
@@ -193,8 +195,8 @@ def _label_record(
                     data_row_id=row_id,
                     actor=author,
                 )
-                # The labeler rollups (services/rollups.py): before the batch row may be
-                # locked, as the first label's statement takes them before it too.
+                # The labeler rollups (services/rollups.py): after the progress counters and
+                # before the batch row, as for a row's first label (`_first_label_with_event`).
                 rollup.flush()
                 batch_completed_check(batch_id, actor=author)
     except IntegrityError as exc:
@@ -233,16 +235,27 @@ def _label_record(
     return label
 
 
-def _first_label_with_event(db, params: dict, *, held: bool, author) -> tuple | None:
+def _first_label_with_event(
+    db, params: dict, *, held: bool, author, rollup: RollupDelta, now
+) -> tuple | None:
     """PostgreSQL: a row's first counted label, its `label.submitted` event and the look for
-    `batch.completed` in one statement; the lock-and-look of `batch_completed_check` only when
-    no row of the batch is left queued (its last rows). None: not a row's first label."""
+    `batch.completed` in one statement; then the labeler rollups; the lock-and-look of
+    `batch_completed_check` only when no row of the batch is left queued (its last rows).
+    None: not a row's first label.
+
+    Lock order, the same on every path: the batch's progress counters (the label's and the
+    queue entry's triggers, at the end of the label's statement), then the rollup rows (a
+    later label flushes other labelers' rows too, with their agreement), then the batch row.
+    Counting the rollups inside the label's statement took them before the counters, and
+    concurrent labelers deadlocked."""
     event = event_columns(type="label.submitted", actor=author, project=params["project"])
     with db.cursor() as cursor:
         row = label_event_insert(cursor, params, held=held, event=event)
     if row is None:
         return None
     event_written(fanout=event["fanout"])
+    rollup.label(author_id=author.pk, created_at=now, status=row[3], seconds=row[4])
+    rollup.flush()
     if not row[5]:
         batch_completed_check(row[1], actor=author)
     return row[:5]

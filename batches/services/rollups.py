@@ -193,29 +193,6 @@ def skip_count_sql(source: str) -> str:
     )
 
 
-def label_count_ctes(source: str) -> str:
-    """PostgreSQL: WITH items counting the new label of `source` (`status`, `seconds`: the
-    row's first label, so no agreement or gold score yet) in its labeler's hour and seconds
-    bucket; params `project`, `user`, `hour`, `day`."""
-    pending = f"CASE WHEN {source}.status = 'pending_review' THEN 1 ELSE 0 END"
-    return (
-        f"h AS (INSERT INTO {_HOUR} (project_id, author_id, span, hour, "
-        f"{', '.join(_COUNTERS)}) SELECT %(project)s, %(user)s, k.span, k.start, 1, 0, 0, "
-        f"{pending}, 0, 0, 0, 0, 0 FROM {source}, (VALUES ({HOUR_SPAN}, %(hour)s), "
-        f"({DAY_SPAN}, %(day)s)) AS k (span, start) "
-        "ON CONFLICT (project_id, author_id, span, hour) DO UPDATE SET "
-        f"labels = {_HOUR}.labels + 1, "
-        f"pending_review = {_HOUR}.pending_review + EXCLUDED.pending_review), "
-        f"s AS (INSERT INTO {_SECONDS} (project_id, author_id, span, day, bucket, labels) "
-        f"SELECT %(project)s, %(user)s, k.span, k.start, "
-        f"{seconds_bucket_sql(f'{source}.seconds')}, 1 FROM {source}, (VALUES ({HOUR_SPAN}, "
-        f"%(day)s), ({MONTH_SPAN}, %(month)s)) AS k (span, start) "
-        f"WHERE {source}.seconds IS NOT NULL "
-        "ON CONFLICT (project_id, author_id, span, day, bucket) DO UPDATE SET "
-        f"labels = {_SECONDS}.labels + 1)"
-    )
-
-
 _SKIP_ROW = "0, 0, 0, 0, 1, 0, 0, 0, 0"
 SKIP_COUNT_CTE = skip_count_sql(
     f"SELECT project_id, %(user)s, k.span, k.start, {_SKIP_ROW} FROM skipped, "

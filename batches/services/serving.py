@@ -17,7 +17,7 @@ from dashboard.models import Event
 from versions.models import DataRow
 
 from ..models import Batch, Label, Project, QueueEntry, Skip
-from .rollups import SKIP_COUNT, SKIP_COUNT_CTE, label_count_ctes
+from .rollups import SKIP_COUNT, SKIP_COUNT_CTE
 
 # --- Serving: next, submit, skip ---------------------------------------------------------------
 #
@@ -223,8 +223,7 @@ def _label_event_statement(*, held: bool) -> _Prepared:
                    jsonb_build_object('label', l.id, 'batch', l.batch_id,
                                       'data_row', l.data_row_id)
             FROM l
-        ),
-        {label_count_ctes("l")}
+        )
         SELECT l.id, l.batch_id, l.data_row_id, l.status, l.seconds,
                e.state <> 'done' OR EXISTS (
                    SELECT 1 FROM {_QUEUE} AS q WHERE q.batch_id = e.batch_id

@@ -37,8 +37,9 @@ def queue(postgres_only, project, make_rows):
     return project
 
 
-# BEGIN, the label statement (with its event and the look for rows still queued), COMMIT
-SUBMIT_QUERIES = 3
+# BEGIN, the label statement (with its event and the look for rows still queued), the labeler
+# rollups (after the progress counters the statement's triggers write: one lock order), COMMIT
+SUBMIT_QUERIES = 4
 
 
 def test_next_is_one_statement_and_submit_one_short_transaction(
