@@ -17,7 +17,7 @@ from ..events import batch_completed_check, label_submitted_event
 from ..models import Label, Project, QueueEntry, review_chosen
 from .agreement import agreement_refresh
 from .gold import gold_next, gold_skip, gold_submit
-from .rollups import RollupDelta, day_of, hour_of, month_of
+from .rollups import RollupDelta, day_of, hour_of
 from .serving import (
     db_time,
     label_event_insert,
@@ -148,9 +148,6 @@ def _label_record(
         "user": author.pk,
         "annotation": Label._meta.get_field("annotation").get_db_prep_value(annotation, db),
         "now": db_time(db, now),
-        "hour": db_time(db, hour_of(now)),
-        "day": db_time(db, day_of(now)),
-        "month": db_time(db, month_of(now)),
     }
     status = _status_of(project)
     if callable(status) and db.vendor == "postgresql":

@@ -55,7 +55,6 @@ _PARAM_TYPES = {
     "event_fanout": "boolean",
     "hour": "timestamptz",
     "day": "timestamptz",
-    "month": "timestamptz",
 }
 
 
