@@ -23,7 +23,6 @@ waiting for the WAL flush at each commit (a busy shared disk otherwise dominates
 import os
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,7 +36,12 @@ PAIRS = int(os.environ.get("BENCH_PAIRS", "8"))
 
 
 class Ok(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
+    """Answers 204 to every POST, keeping the connection open (HTTP/1.1, as a production
+    receiver behind any ordinary web server does; BENCH_RECEIVER_HTTP=1.0 closes it after each
+    one), and counts what it is sent in `received`, shared with the bench process."""
+
+    protocol_version = "HTTP/" + os.environ.get("BENCH_RECEIVER_HTTP", "1.1")
+    received = None  # a multiprocessing.Value, set by `Receiver`
 
     def log_message(self, *args):
         pass
@@ -46,13 +50,40 @@ class Ok(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(204)
         self.end_headers()
+        with self.received.get_lock():
+            self.received.value += 1
 
 
-def receiver() -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+class Receiver:
+    """The local receiver, in a process of its own: on a shared machine its threads would
+    otherwise take the bench process's GIL from the labeler (in production the receiver is
+    another machine altogether)."""
+
+    def __init__(self):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self.count = context.Value("q", 0)
+        ready = context.Queue()
+        self.process = context.Process(target=self.serve, args=(ready,), daemon=True)
+        self.process.start()
+        self.port = ready.get(timeout=30)
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def serve(self, ready) -> None:
+        Ok.received = self.count
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+        server.daemon_threads = True
+        ready.put(server.server_address[1])
+        server.serve_forever()
+
+    @property
+    def received(self) -> int:
+        return self.count.value
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(5)
 
 
 def labeling_setup():
@@ -82,16 +113,6 @@ def labeling_setup():
     user_set_role(user=user, role=Role.LABELER)
     token = Token.objects.create(user=user)
     return project, user, token.key
-
-
-class Counting(Ok):
-    """The receiver: counts what it is sent (the end-to-end delivery rate)."""
-
-    received = 0
-
-    def do_POST(self):
-        super().do_POST()
-        Counting.received += 1
 
 
 def proc_cpu(pids) -> dict[int, float]:
@@ -224,7 +245,7 @@ def outbox_drained(timeout: float) -> tuple[float, int]:
         time.sleep(0.05)
 
 
-def labeling(url: str) -> None:
+def labeling(receiving: Receiver) -> None:
     """Labels/s through the REST API (next + submit over HTTP to Django's threaded server), with a
     real qcluster (2 workers) delivering to a local receiver during the run; rounds of
     ROUND_SECONDS with 3 webhooks on (B) and off (A), interleaved A B B A …, PAIRS pairs."""
@@ -235,7 +256,10 @@ def labeling(url: str) -> None:
     from dashboard.webhooks import webhook_create, webhook_update
 
     project, user, token = labeling_setup()
-    hooks = [webhook_create(url=url, events=["label.submitted"], active=False) for _ in range(3)]
+    hooks = [
+        webhook_create(url=receiving.url, events=["label.submitted"], active=False)
+        for _ in range(3)
+    ]
     port = free_port()
     # Connections kept (as README recommends for production): the database server's
     # processes are then the same through a round and their CPU can be read.
@@ -271,7 +295,7 @@ def labeling(url: str) -> None:
                 webhook_update(webhook=hook, active=which == "B")
             time.sleep(1.2)  # the web process's subscriptions are cached for a second
             outbox_drained(60)
-            sent_before = Counting.received
+            sent_before = receiving.received
             pids = {
                 "web": lambda: [server.pid],
                 "workers": lambda: group_pids(workers.pid),
@@ -295,21 +319,21 @@ def labeling(url: str) -> None:
                     "cpu_all": cpu_all,
                     "drain": drain,
                     "left": left,
-                    "delivered": Counting.received - sent_before,
+                    "delivered": receiving.received - sent_before,
                 }
             )
             connection.close()
         report_labeling(results)
         failed = Delivery.objects.exclude(status="succeeded").count()
         print(f"  deliveries not succeeded at the end: {failed}")
-        outbox_end_to_end(hooks)
+        outbox_end_to_end(hooks, receiving)
     finally:
         server.terminate()
         server.wait()
         process_group_stop(workers, grace=5)
 
 
-def outbox_end_to_end(hooks) -> None:
+def outbox_end_to_end(hooks, receiving: Receiver) -> None:
     """The real workers' delivery rate: EVENTS events recorded (3 webhooks on) as fast as this
     process can, timed from the first until the receiver has every delivery."""
     from django.db import transaction
@@ -319,7 +343,7 @@ def outbox_end_to_end(hooks) -> None:
 
     for hook in hooks:
         webhook_update(webhook=hook, active=True)
-    received = Counting.received
+    received = receiving.received
     start, done = time.perf_counter(), 0
     while done < EVENTS and time.perf_counter() - start < SECONDS:
         with transaction.atomic():
@@ -328,7 +352,7 @@ def outbox_end_to_end(hooks) -> None:
     recorded = time.perf_counter() - start
     drain, left = outbox_drained(120)
     seconds = time.perf_counter() - start
-    got = Counting.received - received
+    got = receiving.received - received
     print(
         f"outbox end to end (qcluster, 2 workers): {done} events ({got} deliveries) recorded in "
         f"{recorded:.1f} s, all delivered after {seconds:.1f} s: {done / seconds:.0f} events/s, "
@@ -442,9 +466,9 @@ def main() -> None:
         Conf.SYNC = False  # tasks go to the (database) broker, as in production
         if os.environ.get("BENCH_SYNC_COMMIT") == "off":
             print("(PostgreSQL: synchronous_commit off)")
-        server = receiver()
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        labeling(url)
+        receiving = Receiver()
+        url = receiving.url
+        labeling(receiving)
         Delivery.objects.all().delete()
         Event.objects.update(fanout=False)
         n, seconds = record(EVENTS)
@@ -482,7 +506,7 @@ def main() -> None:
                 f"deliver, {senders} sender(s):     {n / seconds:8.0f} events/s "
                 f"({n} delivered in {seconds:.1f} s)"
             )
-        server.shutdown()
+        receiving.stop()
 
 
 def serve(port: int) -> None:
