@@ -53,8 +53,13 @@ def recount(batch: Batch) -> dict[str, int]:
         .distinct()
         .count()
     )
+    # A gold row does not count in its batch's progress, its labels neither.
+    gold_rows = entries.filter(gold=True).values("data_row_id")
     by_status = dict(
-        Label.objects.filter(batch=batch).values_list("status").annotate(n=Count("id"))
+        Label.objects.filter(batch=batch)
+        .exclude(data_row_id__in=gold_rows)
+        .values_list("status")
+        .annotate(n=Count("id"))
     )
     batch.refresh_from_db()
     return {
