@@ -291,7 +291,8 @@ def _status_of(*, project: Project, data_row_id: str) -> str:
 def gold_submit(*, project: Project, entry_id: int, user, annotation: dict) -> Label | None:
     """Submit on a gold row the caller holds: the label is recorded with its `gold_score`,
     `seconds` and the status a label of the row gets (`_status_of`); the row is not counted
-    (it never becomes done). None: no such gold reservation (the caller answers 404/409 as for any entry)."""
+    (it never becomes done). None: no such gold reservation (the caller answers 404/409 as
+    for any entry)."""
     with transaction.atomic():
         serving = _held_gold(project=project, entry_id=entry_id, user=user)
         if serving is None:
