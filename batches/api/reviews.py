@@ -45,8 +45,13 @@ class RowDetailSerializer(RowAndBatchRefs):
     gold = serializers.JSONField(allow_null=True)
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class GivenLabelIdField(serializers.JSONField):
+    """A label id as the request gave it (a number or a string)."""
+
+
 class FailedLabelSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = GivenLabelIdField(help_text="The label id as given")
     reason = serializers.CharField()
 
 
