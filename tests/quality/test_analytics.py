@@ -134,3 +134,24 @@ def test_empty_project(manager_api, qproject):
     assert len(throughput["results"]) in (30, 31) and not any(
         r["labels"] for r in throughput["results"]
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "analytics/labelers/?since=&until=",
+        "analytics/labelers/?format=&since=",
+        "analytics/throughput/?bucket=&since=&until=",
+        "agreement/?batch_id=",
+    ],
+)
+def test_empty_parameters_are_as_if_not_given(manager_api, qproject, query):
+    """`?since=&until=` (a form, a link template) reads as no bound, not as a bad date."""
+    answer = manager_api.get(url(qproject, query))
+    assert answer.status_code == 200, answer.content
+    plain = manager_api.get(url(qproject, query.split("?")[0])).json()
+
+    def shown(body):  # the default range ends now: its bounds move between two requests
+        return {k: v for k, v in body.items() if k not in ("since", "until")}
+
+    assert shown(answer.json()) == shown(plain)
