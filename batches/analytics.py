@@ -133,7 +133,7 @@ def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
                 "rejected": line["rejected"],
                 "pending_review": line["pending_review"],
                 "skips": line["skips"],
-                "median_seconds": None if median is None else round(float(median), 3),
+                "median_seconds": None if median is None else float(median),
                 "agreement": score_mean(line["agreement_sum"], line["agreement_n"]),
                 "gold_score": score_mean(line["gold_sum"], line["gold_n"]),
                 "gold_labels": line["gold_n"],

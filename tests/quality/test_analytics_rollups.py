@@ -61,8 +61,8 @@ def _median(values: list[float]) -> float | None:
     values = sorted(values)
     low, high = values[(len(values) - 1) // 2], values[len(values) // 2]
     if connection.vendor == "postgresql":  # percentile_cont(0.5)
-        return round(low + (high - low) * 0.5, 3)
-    return round((low + high) / 2, 3)
+        return low + (high - low) * 0.5
+    return (low + high) / 2
 
 
 def _mean(values: list[float]) -> float | None:
