@@ -365,3 +365,16 @@ def test_labels_on_gold_rows_do_not_count_in_progress(manager_api, qproject, qla
     }
     one = manager_api.get(url(qproject, f"batches/{batch['id']}/")).json()
     assert one["progress"] == batch["progress"]
+
+
+def test_a_batch_completes_when_its_last_row_that_is_not_gold_is_done(qproject, qlabelers, rows):
+    """Its gold rows never become done (and do not count in its progress): the batch is
+    completed by its last other row."""
+    from dashboard.models import Event
+
+    set_gold(project=qproject, rows=[{"data_row": rows[1].pk, "annotation": CAR}])
+    for _ in range(2):
+        label_next(qproject, qlabelers[0], CAR)
+    assert not Event.objects.filter(type="batch.completed").exists()
+    label_next(qproject, qlabelers[1], CAR)  # the last row that is not gold
+    assert Event.objects.filter(type="batch.completed").count() == 1
