@@ -64,7 +64,7 @@ def agreement_summary(*, project: Project, batch: Batch | None = None) -> dict:
     ]
     return {
         "rows": rows,
-        "mean": round(min(1.0, max(0.0, total / rows)), 4) if rows else None,
+        "mean": score_mean(total, rows),
         "threshold": threshold,
         "below_threshold": below,
         "histogram": histogram,
@@ -100,9 +100,15 @@ def _in_range(qs: QuerySet, *, since, until, field: str = "created_at") -> Query
 # --- Labelers -------------------------------------------------------------------------------
 
 
-def _mean(total: float, n: int) -> float | None:
-    """A mean of scores in [0, 1], rounded (clamped: sums kept by deltas may drift by 1e-16)."""
-    return round(min(1.0, max(0.0, total / n)), 4) if n else None
+def score_mean(total: float, n: int) -> float | None:
+    """A mean of scores in [0, 1] from a kept sum (None for none): clamped, and a value within
+    1e-12 of 9 decimals snapped to them, as a sum kept by deltas drifts by about 1e-16 (0.5
+    stays 0.5, 1/3 stays 1/3: never cut to a few decimals)."""
+    if not n:
+        return None
+    value = min(1.0, max(0.0, total / n))
+    snapped = round(value, 9)
+    return snapped if abs(value - snapped) < 1e-12 else value
 
 
 def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
@@ -127,9 +133,9 @@ def labeler_stats(*, project: Project, since=None, until=None) -> list[dict]:
                 "rejected": line["rejected"],
                 "pending_review": line["pending_review"],
                 "skips": line["skips"],
-                "median_seconds": None if median is None else round(float(median), 3),
-                "agreement": _mean(line["agreement_sum"], line["agreement_n"]),
-                "gold_score": _mean(line["gold_sum"], line["gold_n"]),
+                "median_seconds": None if median is None else float(median),
+                "agreement": score_mean(line["agreement_sum"], line["agreement_n"]),
+                "gold_score": score_mean(line["gold_sum"], line["gold_n"]),
                 "gold_labels": line["gold_n"],
             }
         )

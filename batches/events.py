@@ -46,7 +46,10 @@ def batch_completed_check(batch_id: str, *, actor=CURRENT_ACTOR) -> None:
     done or rows left, in that transaction); a batch left without rows is not completed. Two
     index probes; when nothing queued is left, the batch row is locked before the final look,
     so two concurrent last submits cannot both miss it."""
-    live = QueueEntry.objects.filter(batch_id=batch_id, state__in=["queued", "reserved"])
+    # Its gold rows never become done (nor count in its progress): they never hold it back.
+    live = QueueEntry.objects.filter(
+        batch_id=batch_id, state__in=["queued", "reserved"], gold=False
+    )
     if live.filter(state="queued").exists():
         return  # rows wait to be served: their submits will look again
     # The lock first, the look in a statement of its own (a snapshot taken after the lock).

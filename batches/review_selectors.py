@@ -175,9 +175,12 @@ def review_counts(batches) -> dict[str, dict[str, int]]:
         .order_by()
     }
     gold = gold_rows_of(ids)
+    gold_labels = gold_labels_of([b for b in ids if gold.get(b)])
     result = {}
     for batch in batches:
         counts = {name: kept.get(batch.pk, {}).get(name) or 0 for name in PROGRESS_COUNTS}
+        for name, n in gold_labels.get(batch.pk, {}).items():
+            counts[name] -= n
         labels = ("submitted", "pending_review", "accepted", "rejected")
         result[batch.pk] = {
             "rows": batch.size - gold.get(batch.pk, 0),
@@ -199,6 +202,24 @@ def gold_rows_of(batch_ids) -> dict[str, int]:
         .annotate(n=Count("id"))
         .values_list("batch_id", "n")
     )
+
+
+def gold_labels_of(batch_ids) -> dict[str, dict[str, int]]:
+    """Per batch with gold rows: the labels on them by status (a gold row does not count in
+    its batch's progress, its labels neither). No query without gold rows."""
+    if not batch_ids:
+        return {}
+    rows = QueueEntry.objects.filter(batch_id__in=batch_ids, gold=True).values("data_row_id")
+    result: dict[str, dict[str, int]] = {}
+    for batch_id, status, n in (
+        Label.objects.filter(batch_id__in=batch_ids, data_row_id__in=rows)
+        .values_list("batch_id", "status")
+        .annotate(n=Count("id"))
+        .values_list("batch_id", "status", "n")
+        .order_by()
+    ):
+        result.setdefault(batch_id, {})[status] = n
+    return result
 
 
 def with_review_counts(batches) -> list:

@@ -24,6 +24,7 @@ RUNS = int(os.environ.get("BENCH_QUALITY_RUNS", "20"))
 ONLY = os.environ.get("BENCH_QUALITY_ONLY", "all")
 LABELERS = 50
 BATCH_ROWS = 50_000
+GOLD_ROWS = 100  # the last rows: gold, their entries flagged and their labels scored
 CHUNK = 50_000
 NOW = datetime.now(UTC).replace(microsecond=0)
 STATUSES = ["submitted"] * 70 + ["pending_review"] * 10 + ["accepted"] * 15 + ["rejected"] * 5
@@ -77,6 +78,7 @@ def setup() -> dict:
         Skip,
     )
     from batches.similarity import agreement as row_agreement
+    from batches.similarity import similarity
     from dashboard.roles import Role, user_set_role
     from versions.models import DataRow, Dataset
 
@@ -145,6 +147,10 @@ def setup() -> dict:
         ],
     )
     classes = [["car"], ["person"], ["car", "person"], ["tree"]]
+
+    def gold_score(annotation) -> float:
+        return round(similarity(annotation, gold_answer), 4)
+
     span = 30 * 24 * 3600
     start_time = time.perf_counter()
     if connection.vendor == "postgresql":
@@ -153,6 +159,8 @@ def setup() -> dict:
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = replica")
     labels_written = 0
+    gold_answer = {"classes": ["car"]}
+    first_gold = max(0, total_rows - GOLD_ROWS)  # the last rows are gold (flagged, scored)
     for chunk_start in range(0, total_rows, CHUNK):
         rows, entries, labels = [], [], []
         for i in range(chunk_start, min(total_rows, chunk_start + CHUNK)):
@@ -170,18 +178,19 @@ def setup() -> dict:
                 for _ in authors
             ]
             agreement = row_agreement(annotations) if consensus else None
+            gold = i >= first_gold
             entries.append(
                 (
                     project.pk,
                     batch.pk,
                     row_id,
-                    "done",
+                    "queued" if gold else "done",  # a gold row never becomes done
                     2**31,
                     n,
-                    n,
+                    0 if gold else n,  # its labels come through gold servings, uncounted
                     agreement,
                     bool(agreement is not None and agreement < 0.6),
-                    False,
+                    gold,
                     db_now(made),
                 )
             )
@@ -197,7 +206,7 @@ def setup() -> dict:
                         rng.choice(STATUSES),
                         round(rng.lognormvariate(3, 0.8), 2),
                         agreement if agreement is None else round(agreement, 4),
-                        round(rng.random(), 3) if rng.random() < 0.01 else None,
+                        gold_score(annotation) if gold else None,
                         db_now(at),
                     )
                 )
@@ -225,12 +234,10 @@ def setup() -> dict:
             unique.append(s)
     with transaction.atomic():
         skip_w(unique)
-        for i in range(100):
-            GoldRow.objects.create(
-                project=project,
-                data_row_id=f"q{total_rows - 1 - i:08d}",
-                annotation={"classes": ["car"]},
-            )
+        GoldRow.objects.bulk_create(
+            GoldRow(project=project, data_row_id=f"q{i:08d}", annotation=gold_answer)
+            for i in range(first_gold, total_rows)
+        )
     from batches.services.agreement import agreement_buckets_recount
     from batches.services.progress import batch_progress_recount
 

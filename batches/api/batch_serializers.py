@@ -9,7 +9,7 @@ from rest_framework import serializers
 from dashboard.api.serializers import InputSerializer, RowFailureSerializer
 from dashboard.errors import Invalid
 
-from ..analytics import batch_agreement
+from ..analytics import batch_agreement, score_mean
 from ..models import CONSENSUS_MAX_LABELS, NAME_PREFIX_MAX_LENGTH, Batch, QueueEntry
 from ..review_selectors import batch_progress_counts
 from ..row_lists import TARGETS, max_length
@@ -86,7 +86,7 @@ class BatchSerializer(serializers.ModelSerializer):
         if rows is None and not hasattr(batch, "agreement_rows"):
             return batch_agreement(batch=batch)
         total = getattr(batch, "agreement_total", None) or 0.0
-        return round(min(1.0, max(0.0, total / rows)), 4) if rows else None
+        return score_mean(total, rows)
 
 
 class FailedRowSerializer(RowFailureSerializer):

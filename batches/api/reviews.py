@@ -20,7 +20,7 @@ from ..selectors import project_get
 from ..services.reviews import REVIEW_BULK_MAX
 from .fields import Int32Field, StrictCharField
 from .label_serializers import LabelSerializer, RowAndBatchRefs
-from .views import ERRORS, OldestFirst, request_body, valid
+from .views import ERRORS, OldestFirst, query_given, request_body, valid
 
 # --- Shapes ---------------------------------------------------------------------------------
 
@@ -45,8 +45,13 @@ class RowDetailSerializer(RowAndBatchRefs):
     gold = serializers.JSONField(allow_null=True)
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class GivenLabelIdField(serializers.JSONField):
+    """A label id as the request gave it (a number or a string)."""
+
+
 class FailedLabelSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = GivenLabelIdField(help_text="The label id as given")
     reason = serializers.CharField()
 
 
@@ -151,8 +156,7 @@ class LabelListApi(ListAPIView):
 
     def get_queryset(self):
         project = project_get(project_id=self.kwargs["project_id"])
-        query = {k: v for k, v in self.request.query_params.dict().items() if v != ""}
-        query = valid(LabelQuerySerializer, query)
+        query = valid(LabelQuerySerializer, query_given(self.request))
         return label_list(project=project, user=self.request.user, **query)
 
     @extend_schema(parameters=[LabelQuerySerializer], responses={200: LabelSerializer(many=True)})

@@ -204,6 +204,12 @@ def valid(serializer_class: type[serializers.Serializer], data: Any, **kwargs) -
     return dict(serializer.validated_data)
 
 
+def query_given(request) -> dict[str, str]:
+    """The query's parameters that carry a value: `?x=` is as if `x` were not given (a form or
+    a link template sends empty fields)."""
+    return {k: v for k, v in request.query_params.dict().items() if v != ""}
+
+
 class OldestFirst(CursorPagination):
     ordering = "id"
 
@@ -452,7 +458,7 @@ class ExportStreamApi(APIView):
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        query = {k: v for k, v in request.query_params.dict().items() if v != ""}
+        query = query_given(request)
         options = export_options(project=project, **valid(ExportQuerySerializer, query))
         if options.labels and not user_has_role(request.user, Role.MANAGER):
             # Other labelers' annotations (consensus rows still being labelled among them).
@@ -483,7 +489,7 @@ class AgreementApi(APIView):
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        query = valid(q.AgreementQuerySerializer, request.query_params.dict())
+        query = valid(q.AgreementQuerySerializer, query_given(request))
         batch = None
         if query.get("batch_id"):
             batch = batch_ref(project=project, batch_id=query["batch_id"])
@@ -543,7 +549,7 @@ class LabelerAnalyticsApi(APIView):
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        query = valid(q.LabelersQuerySerializer, request.query_params.dict())
+        query = valid(q.LabelersQuerySerializer, query_given(request))
         lines = labeler_stats(project=project, since=query.get("since"), until=query.get("until"))
         if query.get("format") == "csv":
             return labelers_csv(lines, filename=f"labelers-{project.pk}.csv")
@@ -559,7 +565,7 @@ class ThroughputApi(APIView):
     )
     def get(self, request, project_id: str):
         project = project_get(project_id=project_id)
-        query = valid(q.ThroughputQuerySerializer, request.query_params.dict())
+        query = valid(q.ThroughputQuerySerializer, query_given(request))
         answer = throughput(
             project=project,
             bucket=query.get("bucket", "day"),

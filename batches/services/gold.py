@@ -17,7 +17,7 @@ from dashboard.errors import Conflict, NotFound
 from versions.models import DataRow
 
 from ..events import label_submitted_event
-from ..models import Batch, GoldRow, GoldServing, Label, Project, QueueEntry, Skip
+from ..models import Batch, GoldRow, GoldServing, Label, Project, QueueEntry, Skip, review_chosen
 from ..similarity import similarity
 from .rollups import RollupDelta
 from .rows import failed_row, failed_without_index
@@ -280,10 +280,19 @@ def _held_gold(*, project: Project, entry_id: int, user) -> GoldServing | None:
     )
 
 
+def _status_of(*, project: Project, data_row_id: str) -> str:
+    """A gold row's label awaits review as any label of the row would (`review_chosen` on the
+    project's `review_percentage`): its status must not tell the labeler it was gold."""
+    share = project.review_percentage or 0
+    chosen = review_chosen(project_id=project.pk, data_row_id=data_row_id, share=share)
+    return (Label.Status.PENDING_REVIEW if chosen else Label.Status.SUBMITTED).value
+
+
 def gold_submit(*, project: Project, entry_id: int, user, annotation: dict) -> Label | None:
-    """Submit on a gold row the caller holds: the label is recorded with its `gold_score`
-    and `seconds`; the row is not counted (it never becomes done). None: no such gold
-    reservation (the caller answers 404/409 as for any entry)."""
+    """Submit on a gold row the caller holds: the label is recorded with its `gold_score`,
+    `seconds` and the status a label of the row gets (`_status_of`); the row is not counted
+    (it never becomes done). None: no such gold reservation (the caller answers 404/409 as
+    for any entry)."""
     with transaction.atomic():
         serving = _held_gold(project=project, entry_id=entry_id, user=user)
         if serving is None:
@@ -299,7 +308,7 @@ def gold_submit(*, project: Project, entry_id: int, user, annotation: dict) -> L
                     data_row_id=serving.data_row_id,
                     author=user,
                     annotation=annotation,
-                    status=Label.Status.SUBMITTED,
+                    status=_status_of(project=project, data_row_id=serving.data_row_id),
                     seconds=max((now - serving.served_at).total_seconds(), 0.0),
                     gold_score=None if gold is None else similarity(annotation, gold.annotation),
                 )

@@ -270,7 +270,8 @@ def labels_review(
     *, project: Project, label_ids: list[Any], decision: str, user, reason: str = ""
 ) -> dict[str, Any]:
     """Accept or reject many labels (≤ REVIEW_BULK_MAX): each is decided as alone would be,
-    those refused are listed `{label, reason}`. → `{accepted|rejected: n, failed: […]}`."""
+    those refused are listed `{label, reason}` (`label` as given: the id's JSON type kept).
+    → `{accepted|rejected: n, failed: […]}`."""
     if decision not in Label.Decision.values:
         raise Invalid("Must be accept or reject.", field="decision")
     reason = reason_check(reason, required=decision == Label.Decision.REJECT)
@@ -284,8 +285,11 @@ def labels_review(
     # One rollup for the whole decision, flushed last (cells in key order: two bulk decisions
     # never lock them crosswise). A refused label changes nothing before it is refused.
     rollup = RollupDelta(project.pk)
+    given: dict[str, Any] = {}  # each label once; a refusal names it as it was given
+    for label_id in label_ids:
+        given.setdefault(str(label_id), label_id)
     with transaction.atomic():
-        for label_id in dict.fromkeys(str(label_id) for label_id in label_ids):
+        for label_id, as_given in given.items():
             try:
                 with transaction.atomic():
                     if decision == Label.Decision.ACCEPT:
@@ -299,7 +303,7 @@ def labels_review(
                             rollup=rollup,
                         )
             except ApplicationError as exc:
-                failed.append({"label": str(label_id), "reason": exc.message})
+                failed.append({"label": as_given, "reason": exc.message})
                 continue
             done += 1
         rollup.flush()

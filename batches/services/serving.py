@@ -205,9 +205,9 @@ _EVENT = Event._meta.db_table
 def _label_event_statement(*, held: bool) -> _Prepared:
     """PostgreSQL: the row's first counted label (as `_label_statement`), its `label.submitted`
     event (`dashboard.events.event_columns`, data `{label, batch, data_row}`) and the look for
-    `batch.completed` — whether this row or another of its batch is still queued — in one
-    statement: a submit is BEGIN, this, COMMIT (the lock-and-look of `batch_completed_check`
-    only when nothing is left queued)."""
+    `batch.completed` — whether this row or another of its batch (not a gold row) is still
+    queued — in one statement: a submit is BEGIN, this, COMMIT (the lock-and-look of
+    `batch_completed_check` only when nothing is left queued)."""
     insert = _insert_label_from_entry(held=held)
     return _Prepared(
         f"labelops_label_event_{'held' if held else 'any'}",
@@ -226,7 +226,7 @@ def _label_event_statement(*, held: bool) -> _Prepared:
         SELECT l.id, l.batch_id, l.data_row_id, l.status, l.seconds,
                e.state <> 'done' OR EXISTS (
                    SELECT 1 FROM {_QUEUE} AS q WHERE q.batch_id = e.batch_id
-                   AND q.state = 'queued' AND q.id <> e.id)
+                   AND q.state = 'queued' AND NOT q.gold AND q.id <> e.id)
         FROM l, e
         """,
     )

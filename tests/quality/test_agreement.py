@@ -205,3 +205,40 @@ def test_below_threshold_matches_a_direct_count(qproject, qlabelers, threshold):
     qproject.save()
     direct = QueueEntry.objects.filter(project=qproject, agreement__lt=threshold).count()
     assert agreement_summary(project=qproject)["below_threshold"] == direct
+
+
+def test_means_are_not_cut_to_a_few_decimals(reviewer_api, qproject, qlabelers):
+    """A row agreeing 1/3 answers 1/3 (not 0.3333) in the agreement summary, the batch and the
+    labelers' analytics, as the row itself answers it."""
+    (row,) = make_rows(1)
+    batch = consensus_batch(qproject, [row], labels=3)
+    for user, annotation in zip(qlabelers, (CAR, CAR, PERSON), strict=False):
+        label_next(qproject, user, annotation)
+    summary = reviewer_api.get(url(qproject, "agreement/")).json()
+    assert summary["mean"] == pytest.approx(1 / 3, rel=1e-9, abs=1e-12)
+    one = reviewer_api.get(url(qproject, f"batches/{batch.pk}/")).json()
+    assert one["agreement"] == pytest.approx(1 / 3, rel=1e-9, abs=1e-12)
+    listed = reviewer_api.get(url(qproject, "batches/")).json()["results"][0]
+    assert listed["agreement"] == pytest.approx(1 / 3, rel=1e-9, abs=1e-12)
+    detail = reviewer_api.get(url(qproject, f"rows/{row.pk}/")).json()
+    assert detail["agreement"] == pytest.approx(1 / 3, rel=1e-9, abs=1e-12)
+    gold_row = make_rows(1, prefix="g")
+    from batches.services import batch_create, gold_set
+
+    batch_create(project=qproject, name="g", data_rows=[gold_row[0].pk])
+    box = {"class": "car", "bbox": [0, 0, 10, 10]}
+    gold_set(
+        project=qproject, rows=[{"data_row": gold_row[0].pk, "annotation": {"objects": [box]}}]
+    )
+    qproject.gold_percentage = 1
+    qproject.save()
+    far = [{"class": "car", "bbox": [100 * i, 100, 10, 10]} for i in (1, 2)]
+    label_next(qproject, qlabelers[3], {"objects": [box, *far]})  # gold score 1/3
+    lines = reviewer_api.get(url(qproject, "analytics/labelers/")).json()["results"]
+    line = next(line for line in lines if line["user"]["username"] == qlabelers[3].username)
+    assert line["gold_score"] == pytest.approx(1 / 3, rel=1e-9, abs=1e-12)
+    # A sum that drifted by a hair still answers a round value.
+    from batches.analytics import score_mean
+
+    assert score_mean(0.1 + 0.2 + 0.2, 1) == 0.5 and score_mean(1.0000000000000002, 1) == 1.0
+    assert score_mean(0.0, 0) is None and score_mean(-1e-17, 1) == 0.0

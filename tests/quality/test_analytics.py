@@ -134,3 +134,36 @@ def test_empty_project(manager_api, qproject):
     assert len(throughput["results"]) in (30, 31) and not any(
         r["labels"] for r in throughput["results"]
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "analytics/labelers/?since=&until=",
+        "analytics/labelers/?format=&since=",
+        "analytics/throughput/?bucket=&since=&until=",
+        "agreement/?batch_id=",
+    ],
+)
+def test_empty_parameters_are_as_if_not_given(manager_api, qproject, query):
+    """`?since=&until=` (a form, a link template) reads as no bound, not as a bad date."""
+    answer = manager_api.get(url(qproject, query))
+    assert answer.status_code == 200, answer.content
+    plain = manager_api.get(url(qproject, query.split("?")[0])).json()
+
+    def shown(body):  # the default range ends now: its bounds move between two requests
+        return {k: v for k, v in body.items() if k not in ("since", "until")}
+
+    assert shown(answer.json()) == shown(plain)
+
+
+def test_median_seconds_are_the_labels_own(reviewer_api, qproject, qlabelers):
+    """The median of the labels' `seconds` as the labels answer them, not cut to 3 decimals."""
+    batch_create(project=qproject, name="m", data_rows=[r.pk for r in make_rows(2, prefix="m")])
+    labels = [label_next(qproject, qlabelers[0], CAR) for _ in range(2)]
+    for label, seconds in zip(labels, (0.0123456, 0.0234567), strict=True):
+        Label.objects.filter(pk=label.pk).update(seconds=seconds)
+    listed = reviewer_api.get(url(qproject, "labels/")).json()["results"]
+    median = (listed[0]["seconds"] + listed[1]["seconds"]) / 2
+    line = reviewer_api.get(url(qproject, "analytics/labelers/")).json()["results"][0]
+    assert line["median_seconds"] == pytest.approx(median, rel=1e-9)

@@ -1,5 +1,6 @@
 """Gold rows: set / list / remove (roles, bad input), served to each labeler at most once at
-`gold_percentage`, indistinguishable, scored, never done, not in batch progress."""
+`gold_percentage`, indistinguishable (their labels' status too), scored, never done, not in
+batch progress (their labels neither)."""
 
 import pytest
 
@@ -8,8 +9,10 @@ from batches.services import batch_create, gold
 from batches.services import gold_set as set_gold
 from batches.services.labels import label_submit, queue_next, queue_skip
 from dashboard.errors import Conflict
+from dashboard.roles import Role
 
 from ..conftest import token_client
+from ..factories import UserFactory
 from .quality_fixtures import *  # noqa: F403  (the fixtures)
 from .quality_fixtures import label_next, make_rows, url
 
@@ -298,3 +301,80 @@ def test_a_labelled_gold_row_answers_like_a_fresh_row_of_its_batch(
         url(qproject, f"labels/?data_row={consensus[0].pk}&author={labeler.username}")
     )
     assert [label["gold_score"] for label in theirs.json()["results"]] == [1.0]
+
+
+def test_a_gold_label_gets_the_status_of_any_label_of_the_row(qproject, qlabelers, rows):
+    """In a project whose rows all await review, a gold row's label awaits review too (a
+    `submitted` status would tell it apart); a reviewer decides it like any other."""
+    qproject.review_percentage, qproject.gold_percentage = 1, 1
+    qproject.save()
+    set_gold(project=qproject, rows=[{"data_row": rows[0].pk, "annotation": CAR}])
+    api = token_client(qlabelers[0])
+    answers = []
+    for _ in range(2):  # the gold row, then an ordinary one
+        item = api.post(url(qproject, "queue/next/")).json()
+        answers.append(
+            api.post(
+                url(qproject, f"queue/{item['entry']}/submit/"), {"annotation": CAR}, format="json"
+            ).json()
+        )
+    gold_label, plain_label = answers
+    assert gold_label["data_row"] == rows[0].pk and plain_label["data_row"] == rows[1].pk
+    assert gold_label["status"] == plain_label["status"] == "pending_review"
+    assert set(gold_label) == set(plain_label)
+    reviewer = token_client(UserFactory(username="gold-rev", role=Role.REVIEWER))
+    decided = reviewer.post(url(qproject, f"labels/{gold_label['id']}/accept/"))
+    assert decided.status_code == 200 and decided.json()["status"] == "accepted"
+    assert decided.json()["gold_score"] == 1.0
+
+
+def test_a_gold_label_follows_the_review_share_of_its_row(qproject, qlabelers):
+    from batches.models import review_chosen
+
+    rows = make_rows(12, prefix="gs")
+    batch_create(project=qproject, name="gs", data_rows=[r.pk for r in rows])
+    set_gold(project=qproject, rows=[{"data_row": r.pk, "annotation": CAR} for r in rows])
+    qproject.review_percentage, qproject.gold_percentage = 0.5, 1
+    qproject.save()
+    for user in qlabelers:
+        for _ in range(3):
+            label_next(qproject, user, CAR)
+    statuses = dict(Label.objects.values_list("data_row_id", "status").distinct())
+    assert len(statuses) == 3  # every labeler took the three oldest gold rows
+    for row_id, status in statuses.items():
+        chosen = review_chosen(project_id=qproject.pk, data_row_id=row_id, share=0.5)
+        assert status == ("pending_review" if chosen else "submitted")
+
+
+def test_labels_on_gold_rows_do_not_count_in_progress(manager_api, qproject, qlabelers, rows):
+    qproject.gold_percentage = 1
+    qproject.save()
+    set_gold(project=qproject, rows=[{"data_row": rows[0].pk, "annotation": CAR}])
+    label_next(qproject, qlabelers[0], CAR)  # the gold row
+    label_next(qproject, qlabelers[1], CAR)  # the gold row
+    label_next(qproject, qlabelers[0], CAR)  # rows[1]
+    batch = manager_api.get(url(qproject, "batches/")).json()["results"][0]
+    assert Label.objects.count() == 3
+    assert batch["progress"] == {
+        "rows": 3,
+        "done": 1,
+        "labels": 1,
+        "pending_review": 0,
+        "accepted": 0,
+        "rejected": 0,
+    }
+    one = manager_api.get(url(qproject, f"batches/{batch['id']}/")).json()
+    assert one["progress"] == batch["progress"]
+
+
+def test_a_batch_completes_when_its_last_row_that_is_not_gold_is_done(qproject, qlabelers, rows):
+    """Its gold rows never become done (and do not count in its progress): the batch is
+    completed by its last other row."""
+    from dashboard.models import Event
+
+    set_gold(project=qproject, rows=[{"data_row": rows[1].pk, "annotation": CAR}])
+    for _ in range(2):
+        label_next(qproject, qlabelers[0], CAR)
+    assert not Event.objects.filter(type="batch.completed").exists()
+    label_next(qproject, qlabelers[1], CAR)  # the last row that is not gold
+    assert Event.objects.filter(type="batch.completed").count() == 1
