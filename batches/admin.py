@@ -16,7 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from dashboard.admin_actions import ReadOnlyInline, RoleAdmin, ToldApartFilter, told_apart
+from dashboard.admin_actions import ReadOnlyInline, RoleAdmin
+from dashboard.admin_filters import RelatedLookupFilter, ToldApartFilter, told_apart
 from dashboard.errors import ApplicationError
 from dashboard.models import Job
 from dashboard.roles import Role
@@ -195,7 +196,7 @@ class QueueEntryAdmin(RoleAdmin):
         "escalated",
         "gold",
         ("project", ToldApartFilter),
-        "batch",
+        ("batch", RelatedLookupFilter),
         "labels_required",
     ]
     search_fields = ["data_row__id", "data_row__global_key", "batch__name"]
@@ -233,7 +234,12 @@ class LabelAdmin(RoleAdmin):
         "reviewer",
         "created_at",
     ]
-    list_filter = ["status", ("project", ToldApartFilter), "batch", "created_at"]
+    list_filter = [
+        "status",
+        ("project", ToldApartFilter),
+        ("batch", RelatedLookupFilter),
+        "created_at",
+    ]
     search_fields = ["data_row__id", "data_row__global_key", "author__username"]
     list_select_related = ["project", "batch", "author", "reviewer"]
     raw_id_fields = ["batch", "data_row"]
@@ -307,7 +313,7 @@ class GoldRowAdmin(RoleAdmin):
 
     read_role = Role.REVIEWER
     list_display = ["data_row", "project", "created_by", "created_at", "updated_at"]
-    list_filter = ["project"]
+    list_filter = [("project", ToldApartFilter)]
     search_fields = ["data_row__id", "data_row__global_key"]
     list_select_related = ["project", "created_by"]
     raw_id_fields = ["data_row"]
@@ -323,7 +329,7 @@ class GoldServingAdmin(RoleAdmin):
 
     read_role = Role.MANAGER
     list_display = ["data_row", "user", "project", "state", "served_at", "reserved_until"]
-    list_filter = ["project", "state"]
+    list_filter = [("project", ToldApartFilter), "state"]
     search_fields = ["data_row__id", "user__username"]
     raw_id_fields = ["data_row"]
     show_full_result_count = False

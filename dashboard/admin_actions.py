@@ -196,25 +196,6 @@ class RoleAdmin(RoleGuard, admin.ModelAdmin):
         )
 
 
-def told_apart(obj) -> str:
-    """An object named like another still reads differently: its name, creation day and id."""
-    created = getattr(obj, "created_at", None)
-    when = f" · {created:%Y-%m-%d %H:%M}" if created else ""
-    return f"{obj}{when} · {obj.pk}"
-
-
-class ToldApartFilter(admin.RelatedFieldListFilter):
-    """A related-object filter whose choices name each object with its day and id, so two
-    projects called "Street scenes" are two different choices."""
-
-    def field_choices(self, field, request, model_admin):
-        ordering = self.field_admin_ordering(field, request, model_admin) or ["-created_at"]
-        return [
-            (obj.pk, told_apart(obj))
-            for obj in field.related_model._default_manager.order_by(*ordering)
-        ]
-
-
 class ReadOnlyInline(admin.TabularInline):
     """An inline that only shows rows; they are changed through their own admin (services)."""
 

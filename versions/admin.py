@@ -8,6 +8,7 @@ imports and frame services only, so they are view-only here.
 from django.contrib import admin
 
 from dashboard.admin_actions import RoleAdmin, each_selected
+from dashboard.admin_filters import RelatedLookupFilter
 from dashboard.errors import ApplicationError, Invalid
 
 from . import services
@@ -48,7 +49,7 @@ class DatasetAdmin(RoleAdmin):
 class DataRowAdmin(RoleAdmin):
     list_display = ["id", "global_key", "dataset", "row_data", "created_at"]
     search_fields = ["id", "global_key", "row_data"]
-    list_filter = ["dataset"]
+    list_filter = [("dataset", RelatedLookupFilter)]
     list_select_related = ["dataset"]
     show_full_result_count = False  # counting a million rows per page view is wasted work
     change_list_template = "versions/_import_admin_changelist.html"
@@ -160,7 +161,7 @@ class DataRowAdmin(RoleAdmin):
 @admin.register(DatasetVersion)
 class DatasetVersionAdmin(RoleAdmin):
     list_display = ["name", "dataset", "status", "parent", "depth", "updated_at", "published_at"]
-    list_filter = ["status", "dataset", "removed"]
+    list_filter = ["status", ("dataset", RelatedLookupFilter), "removed"]
     search_fields = ["id", "name", "description", "dataset__name"]
     list_select_related = ["dataset", "parent"]
     raw_id_fields = ["parent"]
@@ -228,7 +229,7 @@ class FrameRevisionAdmin(RoleAdmin):
 @admin.register(FrameEntry)
 class FrameEntryAdmin(RoleAdmin):
     list_display = ["id", "version", "data_row", "revision"]
-    list_filter = ["version__dataset"]
+    list_filter = [("version__dataset", RelatedLookupFilter)]
     search_fields = ["data_row__id", "version__id"]
     raw_id_fields = ["version", "data_row", "revision"]
     show_full_result_count = False

@@ -1,0 +1,165 @@
+"""The admin's pages stay bounded whatever the size of the tables behind them: list filters
+on related objects offer a few choices and a box for any other (by id or name), change forms
+pick related objects without listing them all, inlines show a bounded share."""
+
+import re
+
+import pytest
+
+from batches.models import Batch, Project
+from dashboard.admin_filters import FILTER_CHOICES_MAX
+from versions.models import Dataset
+
+from ..factories import BatchFactory, DatasetFactory, LabelFactory, QueueEntryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MANY = 300  # related objects, made in one statement: more than any page should list
+
+
+@pytest.fixture
+def admin_client(client):
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    return client
+
+
+@pytest.fixture
+def many_batches():
+    project = Project.objects.create(name="big")
+    Batch.objects.bulk_create(Batch(project=project, name=f"b{i:04d}") for i in range(MANY))
+    return project
+
+
+@pytest.fixture
+def many_projects():
+    Project.objects.bulk_create(Project(name=f"p{i:04d}") for i in range(MANY))
+
+
+@pytest.fixture
+def many_datasets():
+    Dataset.objects.bulk_create(Dataset(name=f"d{i:04d}") for i in range(MANY))
+
+
+def filter_links(response, param: str) -> list[str]:
+    """The values the changelist's filter links choose for `param` (`batch__id__exact`, …)."""
+    assert response.status_code == 200
+    return re.findall(rf'href="\?(?:[^"]*&amp;)?{param}=([^"&]+)', response.content.decode())
+
+
+@pytest.mark.parametrize(
+    "path,param",
+    [
+        ("batches/label/", "batch__id__exact"),
+        ("batches/queueentry/", "batch__id__exact"),
+    ],
+)
+def test_a_batch_filter_lists_a_bounded_share_of_100k_batches(
+    admin_client, many_batches, path, param, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(f"/admin/{path}")
+    assert 0 < len(filter_links(response, param)) <= FILTER_CHOICES_MAX
+    assert 'name="batch__lookup"' in response.content.decode()  # any other batch: typed
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "batches/batch/",
+        "batches/label/",
+        "batches/queueentry/",
+        "batches/skip/",
+        "batches/goldrow/",
+        "batches/goldserving/",
+    ],
+)
+def test_a_project_filter_lists_a_bounded_share_of_the_projects(admin_client, many_projects, path):
+    response = admin_client.get(f"/admin/{path}")
+    assert 0 < len(filter_links(response, "project__id__exact")) <= FILTER_CHOICES_MAX
+    assert 'name="project__lookup"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path,field",
+    [
+        ("versions/datarow/", "dataset"),
+        ("versions/datasetversion/", "dataset"),
+        ("versions/frameentry/", "version__dataset"),
+    ],
+)
+def test_a_dataset_filter_lists_a_bounded_share_of_the_datasets(
+    admin_client, many_datasets, path, field
+):
+    response = admin_client.get(f"/admin/{path}")
+    assert 0 < len(filter_links(response, f"{field}__id__exact")) <= FILTER_CHOICES_MAX
+    assert f'name="{field}__lookup"' in response.content.decode()
+
+
+@pytest.fixture
+def two_labelled_batches():
+    first, second = BatchFactory(name="morning"), BatchFactory(name="evening")
+    for batch in (first, second):
+        LabelFactory(entry=QueueEntryFactory(batch=batch))
+    return first, second
+
+
+@pytest.mark.parametrize("by", ["pk", "name"])
+def test_a_manager_types_a_batch_id_or_name_to_filter_by_it(
+    admin_client, many_batches, two_labelled_batches, by
+):
+    first, _ = two_labelled_batches
+    response = admin_client.get("/admin/batches/label/", {"batch__lookup": getattr(first, by)})
+    assert response.status_code == 200
+    assert [label.batch_id for label in response.context["cl"].result_list] == [first.pk]
+    # The box keeps what was typed; "All" is not the chosen link any more.
+    assert f'value="{getattr(first, by)}"' in response.content.decode()
+
+
+def test_an_unknown_batch_typed_finds_nothing(admin_client, two_labelled_batches):
+    response = admin_client.get("/admin/batches/label/", {"batch__lookup": "no such batch"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+
+
+def test_a_typed_batch_longer_than_the_bound_is_refused_not_a_500(admin_client):
+    response = admin_client.get("/admin/batches/label/", {"batch__lookup": "x" * 256})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+def test_the_chosen_batch_stays_shown_when_older_than_the_newest(
+    admin_client, two_labelled_batches, many_batches
+):
+    first, _ = two_labelled_batches  # older than the many batches made after it
+    response = admin_client.get("/admin/batches/label/", {"batch__id__exact": first.pk})
+    assert response.context["cl"].result_count == 1
+    assert first.pk in filter_links(response, "batch__id__exact")
+    assert re.search(r'<li class="selected">\s*<a [^>]*>morning', response.content.decode())
+
+
+def test_the_typed_box_keeps_the_other_filters(admin_client, two_labelled_batches):
+    response = admin_client.get("/admin/batches/label/", {"status": "accepted"})
+    assert '<input type="hidden" name="status" value="accepted">' in response.content.decode()
+
+
+def test_filters_of_a_small_table_still_list_every_object(admin_client, two_labelled_batches):
+    first, second = two_labelled_batches
+    response = admin_client.get("/admin/batches/label/")
+    assert set(filter_links(response, "batch__id__exact")) == {first.pk, second.pk}
+    assert set(filter_links(response, "project__id__exact")) == {
+        first.project_id,
+        second.project_id,
+    }
+
+
+def test_project_and_dataset_filters_are_typed_too(admin_client, two_labelled_batches):
+    first, _ = two_labelled_batches
+    response = admin_client.get("/admin/batches/label/", {"project__lookup": first.project_id})
+    assert [label.project_id for label in response.context["cl"].result_list] == [first.project_id]
+    dataset = DatasetFactory(name="cars")
+    DatasetFactory(name="bikes")
+    response = admin_client.get("/admin/versions/dataset/")  # no filter on itself
+    assert response.status_code == 200
+    response = admin_client.get("/admin/versions/datarow/", {"dataset__lookup": "cars"})
+    assert response.status_code == 200 and response.context["cl"].result_count == 0
+    assert dataset.name in response.content.decode()
