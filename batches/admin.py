@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from dashboard.admin_actions import ReadOnlyInline, RoleAdmin
+from dashboard.admin_actions import ReadOnlyInline, RoleAdmin, all_link
 from dashboard.admin_filters import RelatedLookupFilter, ToldApartFilter, told_apart
 from dashboard.errors import ApplicationError
 from dashboard.models import Job
@@ -43,6 +43,8 @@ class BatchInline(ReadOnlyInline):
     fields = ["name", "priority", "size", "created_at"]
     readonly_fields = fields
     show_change_link = True
+    ordering = ["-created_at", "-id"]  # the newest `shown_max`; "all batches" lists the rest
+    verbose_name_plural = "newest batches"
 
 
 @admin.register(Project)
@@ -63,6 +65,14 @@ class ProjectAdmin(RoleAdmin):
     form = ProjectAdminForm  # the API's rules for the ontology and the reservation time
     service_writes = ("add", "change")
     add_fields = change_fields = PROJECT_SETTINGS
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "all_batches"] if obj is not None else fields
+
+    @admin.display(description="batches")
+    def all_batches(self, obj):
+        return all_link(Batch, field="project", obj=obj, count=obj.batches.count())
 
     def service_add(self, request, data):
         return services.project_create(**{k: data[k] for k in self.add_fields}, user=request.user)

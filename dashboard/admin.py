@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
-from .admin_actions import ReadOnlyInline, RoleAdmin, RoleGuard, each_selected
+from .admin_actions import ReadOnlyInline, RoleAdmin, RoleGuard, all_link, each_selected
 from .events import EVENT_TYPES
 from .jobs.services import job_cancel, job_retry
 from .models import Delivery, Event, Job, JobError, Webhook
@@ -26,6 +26,7 @@ class JobErrorInline(ReadOnlyInline):
     fields = ["index", "key", "message", "error_type"]
     readonly_fields = fields
     show_change_link = False
+    verbose_name_plural = "first row errors"
 
 
 @admin.register(Job)
@@ -45,6 +46,14 @@ class JobAdmin(RoleAdmin):
     search_fields = ["id", "kind", "created_by__username", "error"]
     inlines = [JobErrorInline]
     actions = ["cancel_jobs", "retry_jobs"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "all_row_errors"] if obj is not None else fields
+
+    @admin.display(description="row errors")
+    def all_row_errors(self, obj):
+        return all_link(JobError, field="job", obj=obj, count=obj.errors_count)
 
     @admin.action(description="Cancel selected jobs", permissions=["manager"])
     def cancel_jobs(self, request, queryset):

@@ -21,6 +21,7 @@ from django.db import models
 from django.forms.fields import InvalidJSONInput, JSONString
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 
 from .errors import ApplicationError
 from .roles import role_needed, user_has_role
@@ -196,12 +197,33 @@ class RoleAdmin(RoleGuard, admin.ModelAdmin):
         )
 
 
+class BoundedInlineFormSet(forms.BaseInlineFormSet):
+    """An inline's rows, at most `shown_max` of them: a project's 100,000 batches or a job's
+    million row errors are not one change page (the model's own list shows them all)."""
+
+    shown_max = 20
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not queryset.query.is_sliced:
+            queryset = self._queryset = queryset[: self.shown_max]
+        return queryset
+
+
 class ReadOnlyInline(admin.TabularInline):
-    """An inline that only shows rows; they are changed through their own admin (services)."""
+    """An inline that only shows rows, the first `shown_max` in its ordering; they are changed
+    through their own admin (services), whose list (`all_link`) shows every one."""
 
     extra = 0
     max_num = 0
     can_delete = False
+    formset = BoundedInlineFormSet
+    shown_max = 20
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.shown_max = self.shown_max
+        return formset
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -211,6 +233,15 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def all_link(model, *, field: str, obj, count: int) -> str:
+    """A link to `model`'s admin list filtered to `obj` (`<field>__id__exact`), with the count:
+    beside a bounded inline, the way to every row."""
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    name = opts.verbose_name if count == 1 else opts.verbose_name_plural
+    return format_html('<a href="{}?{}__id__exact={}">{} {}</a>', url, field, obj.pk, count, name)
 
 
 def each_selected(modeladmin, request, queryset, verb, *, done: str) -> int:

@@ -7,10 +7,19 @@ import re
 import pytest
 
 from batches.models import Batch, Project
+from dashboard.admin_actions import ReadOnlyInline
 from dashboard.admin_filters import FILTER_CHOICES_MAX
+from dashboard.models import JobError
 from versions.models import Dataset
 
-from ..factories import BatchFactory, DatasetFactory, LabelFactory, QueueEntryFactory, UserFactory
+from ..factories import (
+    BatchFactory,
+    DatasetFactory,
+    JobFactory,
+    LabelFactory,
+    QueueEntryFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +172,48 @@ def test_project_and_dataset_filters_are_typed_too(admin_client, two_labelled_ba
     response = admin_client.get("/admin/versions/datarow/", {"dataset__lookup": "cars"})
     assert response.status_code == 200 and response.context["cl"].result_count == 0
     assert dataset.name in response.content.decode()
+
+
+def test_a_project_page_shows_its_newest_batches_and_links_to_all(admin_client, many_batches):
+    response = admin_client.get(f"/admin/batches/project/{many_batches.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    shown = re.findall(r'<tr class="form-row[^"]*"\s+id="batches-\d+"', html)
+    assert len(shown) == ReadOnlyInline.shown_max
+    assert "b0299" in html and "b0000" not in html  # the newest
+    assert f'?project__id__exact={many_batches.pk}">{MANY} batches</a>' in html
+    listed = admin_client.get("/admin/batches/batch/", {"project__id__exact": many_batches.pk})
+    assert listed.context["cl"].result_count == MANY
+
+
+def test_a_project_with_many_batches_is_still_saved(admin_client, many_batches):
+    response = admin_client.post(
+        f"/admin/batches/project/{many_batches.pk}/change/",
+        {
+            "name": "bigger",
+            "label_classes": "[]",
+            "reservation_seconds": 600,
+            "review_percentage": 0,
+            "gold_percentage": 0,
+            "batches-TOTAL_FORMS": 0,
+            "batches-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    many_batches.refresh_from_db()
+    assert many_batches.name == "bigger"
+
+
+def test_a_job_page_shows_its_first_row_errors_and_links_to_all(admin_client):
+    job = JobFactory(errors_count=MANY)
+    JobError.objects.bulk_create(
+        JobError(job=job, index=i, key=f"k{i}", message=f"bad {i}") for i in range(MANY)
+    )
+    response = admin_client.get(f"/admin/dashboard/job/{job.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert len(re.findall(r'id="row_errors-\d+"', html)) == ReadOnlyInline.shown_max
+    assert "bad 0<" in html and "bad 299<" not in html  # the first, in order
+    assert f'?job__id__exact={job.pk}">{MANY} job errors</a>' in html
+    listed = admin_client.get("/admin/dashboard/joberror/", {"job__id__exact": job.pk})
+    assert listed.context["cl"].result_count == MANY
