@@ -6,6 +6,7 @@ imports and frame services only, so they are view-only here.
 """
 
 from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 
 from dashboard.admin_actions import RoleAdmin, each_selected
 from dashboard.admin_filters import RelatedLookupFilter
@@ -83,6 +84,10 @@ class DataRowAdmin(RoleAdmin):
         if not self.has_manager_permission(request):
             raise PermissionDenied("Your role does not allow this action.")
         form = DataRowImportForm(request.POST or None, request.FILES or None)
+        # An id box and the datasets' (paginated, searchable) list, not a select of every one.
+        form.fields["dataset"].widget = ForeignKeyRawIdWidget(
+            DataRow._meta.get_field("dataset").remote_field, self.admin_site
+        )
         done = None
         if request.method == "POST":
             done = form_import(request, form, record_type="data_rows", keep=True)
@@ -105,6 +110,7 @@ class DataRowAdmin(RoleAdmin):
             "opts": self.model._meta,
             "form": form,
             "title": "Import data rows",
+            "media": self.media,
             "columns": import_columns("data_rows"),
             "dataset": dataset,
             "targets": targets,
@@ -164,7 +170,7 @@ class DatasetVersionAdmin(RoleAdmin):
     list_filter = ["status", ("dataset", RelatedLookupFilter), "removed"]
     search_fields = ["id", "name", "description", "dataset__name"]
     list_select_related = ["dataset", "parent"]
-    raw_id_fields = ["parent"]
+    raw_id_fields = ["dataset", "parent"]  # an id box and a lookup: never every dataset
     actions = ["publish", "snapshot", "commit", "recount"]
     service_writes = ("add", "change", "delete")
     # A version's dataset, parent and status are what its frames are: never edited by hand

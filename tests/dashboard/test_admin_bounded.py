@@ -217,3 +217,32 @@ def test_a_job_page_shows_its_first_row_errors_and_links_to_all(admin_client):
     assert f'?job__id__exact={job.pk}">{MANY} job errors</a>' in html
     listed = admin_client.get("/admin/dashboard/joberror/", {"job__id__exact": job.pk})
     assert listed.context["cl"].result_count == MANY
+
+
+def test_the_add_version_form_takes_a_dataset_id_not_a_select_of_every_one(
+    admin_client, many_datasets
+):
+    html = admin_client.get("/admin/versions/datasetversion/add/").content.decode()
+    assert re.search(r'<input type="text" name="dataset"[^>]*vForeignKeyRawIdAdminField', html)
+    assert "d0299" not in html and "<option" not in html
+    dataset = Dataset.objects.get(name="d0150")
+    response = admin_client.post(
+        "/admin/versions/datasetversion/add/",
+        {"dataset": dataset.pk, "name": "v1", "description": "", "parent": "", "metadata": "{}"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert dataset.versions.get().name == "v1"
+
+
+def test_the_admin_import_page_takes_a_dataset_id_not_a_select_of_every_one(
+    admin_client, many_datasets
+):
+    response = admin_client.get("/admin/versions/datarow/import/")
+    html = response.content.decode()
+    assert re.search(r'<input type="text" name="dataset"[^>]*vForeignKeyRawIdAdminField', html)
+    assert "d0299" not in html
+    assert 'href="/admin/versions/dataset/?_to_field=id"' in html  # the lookup: a paged list
+    chosen = Dataset.objects.get(name="d0150")
+    response = admin_client.post("/admin/versions/datarow/import/", {"dataset": chosen.pk})
+    html = response.content.decode()
+    assert "d0150" in html and "d0151" not in html  # the chosen one named, no other
