@@ -61,6 +61,7 @@ class ProjectAdmin(RoleAdmin):
     ]
     search_fields = ["id", "name", "description"]
     list_filter = ["created_at"]
+    list_select_related = ["created_by"]
     inlines = [BatchInline]
     form = ProjectAdminForm  # the API's rules for the ontology and the reservation time
     service_writes = ("add", "change")
@@ -87,6 +88,7 @@ class BatchAdmin(RoleAdmin):
     list_filter = [("project", ToldApartFilter), "created_at"]
     search_fields = ["id", "name", "project__name"]
     list_select_related = ["project"]
+    show_full_result_count = False  # with a filter: no second count of every batch
     actions = ["remove_queued_rows", "delete_labels", "delete_labels_as_templates", "export"]
     service_writes = ("change", "delete")
     change_fields = ("name", "priority")  # like `PATCH projects/{id}/batches/{id}/`
@@ -252,6 +254,7 @@ class LabelAdmin(RoleAdmin):
     ]
     search_fields = ["data_row__id", "data_row__global_key", "author__username"]
     list_select_related = ["project", "batch", "author", "reviewer"]
+    show_full_result_count = False
     raw_id_fields = ["batch", "data_row"]
     actions = ["accept_labels", "reject_labels"]
 
@@ -313,7 +316,9 @@ class SkipAdmin(RoleAdmin):
     list_display = ["project", "data_row", "user", "created_at"]
     list_filter = [("project", ToldApartFilter)]
     search_fields = ["data_row__id", "user__username"]
+    list_select_related = ["project", "data_row", "user"]
     raw_id_fields = ["data_row"]
+    show_full_result_count = False
 
 
 @admin.register(GoldRow)
@@ -327,6 +332,7 @@ class GoldRowAdmin(RoleAdmin):
     search_fields = ["data_row__id", "data_row__global_key"]
     list_select_related = ["project", "created_by"]
     raw_id_fields = ["data_row"]
+    show_full_result_count = False
     service_writes = ("delete",)
 
     def service_delete(self, request, obj):
@@ -341,5 +347,6 @@ class GoldServingAdmin(RoleAdmin):
     list_display = ["data_row", "user", "project", "state", "served_at", "reserved_until"]
     list_filter = [("project", ToldApartFilter), "state"]
     search_fields = ["data_row__id", "user__username"]
+    list_select_related = ["data_row", "user", "project"]
     raw_id_fields = ["data_row"]
     show_full_result_count = False

@@ -44,6 +44,8 @@ class JobAdmin(RoleAdmin):
     ]
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["id", "kind", "created_by__username", "error"]
+    list_select_related = ["created_by"]
+    show_full_result_count = False
     inlines = [JobErrorInline]
     actions = ["cancel_jobs", "retry_jobs"]
 
@@ -73,6 +75,7 @@ class JobErrorAdmin(RoleAdmin):
     search_fields = ["job__id", "key", "message"]
     list_select_related = ["job"]
     raw_id_fields = ["job"]
+    show_full_result_count = False
 
 
 @admin.register(Event)
@@ -81,6 +84,7 @@ class EventAdmin(RoleAdmin):
     list_display = ["id", "type", "at", "actor_username", "project", "dataset", "object_id"]
     list_filter = ["type", "at"]
     search_fields = ["id", "type", "actor_username", "project", "dataset", "object_id"]
+    show_full_result_count = False
 
 
 @admin.register(Delivery)
@@ -91,6 +95,7 @@ class DeliveryAdmin(RoleAdmin):
     search_fields = ["id", "webhook__url", "event__type"]
     list_select_related = ["webhook", "event"]
     raw_id_fields = ["webhook", "event"]
+    show_full_result_count = False
     actions = ["redeliver"]
 
     @admin.action(description="Redeliver selected deliveries", permissions=["manager"])

@@ -5,6 +5,8 @@ pick related objects without listing them all, inlines show a bounded share."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from batches.models import Batch, Project
 from dashboard.admin_actions import ReadOnlyInline
@@ -246,3 +248,43 @@ def test_the_admin_import_page_takes_a_dataset_id_not_a_select_of_every_one(
     response = admin_client.post("/admin/versions/datarow/import/", {"dataset": chosen.pk})
     html = response.content.decode()
     assert "d0150" in html and "d0151" not in html  # the chosen one named, no other
+
+
+def queries_of(client, path: str, **params) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path, params).status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.parametrize(
+    "path,make",
+    [
+        ("/admin/dashboard/job/", lambda user: JobFactory(created_by=user)),
+        ("/admin/batches/project/", lambda user: Project.objects.create(name="p", created_by=user)),
+    ],
+)
+def test_a_list_reads_its_rows_creators_with_the_rows_not_one_by_one(admin_client, path, make):
+    make(UserFactory())
+    one = len(queries_of(admin_client, path))
+    for _ in range(25):
+        make(UserFactory())
+    assert len(queries_of(admin_client, path)) == one
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/batches/batch/",
+        "/admin/batches/label/",
+        "/admin/batches/skip/",
+        "/admin/batches/goldrow/",
+        "/admin/dashboard/job/",
+        "/admin/dashboard/joberror/",
+        "/admin/dashboard/event/",
+        "/admin/dashboard/delivery/",
+    ],
+)
+def test_a_searched_list_does_not_count_the_whole_table_again(admin_client, path):
+    sqls = queries_of(admin_client, path, q="nothing like it")
+    counts = [sql for sql in sqls if "COUNT(" in sql.upper()]
+    assert len(counts) == 1, counts  # the matches' count only
