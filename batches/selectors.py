@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dashboard.errors import NotFound
+from dashboard.list_controls import bounded_choices
 from versions.copy_on_write import effective_entries
 from versions.media import frame_media, media_kind
 from versions.models import DataRow, Dataset, DatasetVersion
@@ -323,38 +324,28 @@ def labeler_today(*, project: Project, user) -> dict[str, int]:
     }
 
 
-CHOICES_MAX = 200  # options of a page's dataset or version select
 CHOICES_SEARCH_MAX_LENGTH = 255  # characters of the dataset select's name search
 
 
-def _with_chosen(choices: list, queryset: QuerySet, chosen: str) -> list:
-    """`choices` (a bounded share), and the chosen object when it is not among them."""
-    if chosen and all(str(c.pk) != chosen for c in choices):
-        choices += list(queryset.filter(pk=chosen)[:1])
-    return choices
-
-
 def dataset_choices(*, name: str = "", chosen: str = "") -> tuple[list[Dataset], bool]:
-    """The datasets a batch can be made from, by name: at most `CHOICES_MAX` (those whose name
+    """The datasets a batch can be made from, by name: a bounded share (those whose name
     contains `name`, when given) and the chosen one; and whether more were left out."""
     datasets = Dataset.objects.order_by("name").only("name")
-    found = datasets.filter(name__icontains=name) if name else datasets
-    choices = list(found[: CHOICES_MAX + 1])
-    more = len(choices) > CHOICES_MAX
-    return _with_chosen(choices[:CHOICES_MAX], datasets, chosen), more
+    found, more = bounded_choices(datasets.filter(name__icontains=name) if name else datasets)
+    if chosen and all(d.pk != chosen for d in found):
+        found += list(datasets.filter(pk=chosen)[:1])
+    return found, more
 
 
 def version_choices(*, dataset_id: str, chosen: str = "") -> tuple[list[DatasetVersion], bool]:
-    """A dataset's versions to choose from, newest change first (not their metadata): at
-    most `CHOICES_MAX` and the chosen one; and whether older ones were left out."""
+    """A dataset's versions to choose from, newest change first (not their metadata): a
+    bounded share and the chosen one; and whether older ones were left out."""
     versions = (
         DatasetVersion.objects.filter(dataset_id=dataset_id, removed=False)
         .only("name", "status")
         .order_by("-updated_at")
     )
-    choices = list(versions[: CHOICES_MAX + 1])
-    more = len(choices) > CHOICES_MAX
-    return _with_chosen(choices[:CHOICES_MAX], versions, chosen), more
+    return bounded_choices(versions, chosen=chosen)
 
 
 def label_list(*, project: Project) -> QuerySet[Label]:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, NotFound
 from dashboard.jobs.describe import jobs_describe
-from dashboard.list_controls import ListControlsForm
+from dashboard.list_controls import CHOICES_MAX, ListControlsForm
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
 
@@ -39,7 +39,6 @@ from .review_selectors import rework_note
 from .selectors import (
     BATCH_ROW_STATES,
     BATCH_SORTS,
-    CHOICES_MAX,
     CHOICES_SEARCH_MAX_LENGTH,
     batch_get,
     batch_in_serving_order,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from batches.selectors import CHOICES_MAX
+from dashboard.list_controls import CHOICES_MAX
 from versions.models import Dataset, DatasetVersion
 
 pytestmark = pytest.mark.django_db
