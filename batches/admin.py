@@ -17,7 +17,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from dashboard.admin_actions import ReadOnlyInline, RoleAdmin, all_link
-from dashboard.admin_filters import RelatedLookupFilter, ToldApartFilter, told_apart
+from dashboard.admin_filters import (
+    RelatedLookupFilter,
+    ToldApartFilter,
+    ValueLookupFilter,
+    told_apart,
+)
 from dashboard.errors import ApplicationError
 from dashboard.models import Job
 from dashboard.roles import Role
@@ -209,7 +214,7 @@ class QueueEntryAdmin(RoleAdmin):
         "gold",
         ("project", ToldApartFilter),
         ("batch", RelatedLookupFilter),
-        "labels_required",
+        ("labels_required", ValueLookupFilter),
     ]
     search_fields = ["data_row__id", "data_row__global_key", "batch__name"]
     list_select_related = ["project", "batch", "reserved_by"]

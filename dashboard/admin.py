@@ -13,12 +13,18 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
 from .admin_actions import ReadOnlyInline, RoleAdmin, RoleGuard, all_link, each_selected
+from .admin_filters import ValueLookupFilter
 from .events import EVENT_TYPES
+from .jobs.registry import job_kinds
 from .jobs.services import job_cancel, job_retry
 from .models import Delivery, Event, Job, JobError, Webhook
 from .roles import Role
 from .webhooks import delivery_redeliver, webhook_create, webhook_delete, webhook_update
 from .webhooks_forms import webhook_form_values
+
+
+def job_kind_names() -> list[str]:
+    return [kind.name for kind in job_kinds()]
 
 
 class JobErrorInline(ReadOnlyInline):
@@ -42,7 +48,7 @@ class JobAdmin(RoleAdmin):
         "created_at",
         "finished_at",
     ]
-    list_filter = ["status", "kind", "created_at"]
+    list_filter = ["status", ("kind", ValueLookupFilter.of(job_kind_names)), "created_at"]
     search_fields = ["id", "kind", "created_by__username", "error"]
     list_select_related = ["created_by"]
     show_full_result_count = False
@@ -71,7 +77,7 @@ class JobAdmin(RoleAdmin):
 @admin.register(JobError)
 class JobErrorAdmin(RoleAdmin):
     list_display = ["job", "index", "key", "message", "error_type"]
-    list_filter = ["error_type"]
+    list_filter = [("error_type", ValueLookupFilter)]
     search_fields = ["job__id", "key", "message"]
     list_select_related = ["job"]
     raw_id_fields = ["job"]
@@ -82,7 +88,7 @@ class JobErrorAdmin(RoleAdmin):
 class EventAdmin(RoleAdmin):
     read_role = Role.MANAGER
     list_display = ["id", "type", "at", "actor_username", "project", "dataset", "object_id"]
-    list_filter = ["type", "at"]
+    list_filter = [("type", ValueLookupFilter.of(lambda: EVENT_TYPES)), "at"]
     search_fields = ["id", "type", "actor_username", "project", "dataset", "object_id"]
     show_full_result_count = False
 

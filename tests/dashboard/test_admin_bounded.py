@@ -8,10 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from batches.models import Batch, Project
+from batches.models import Batch, Project, QueueEntry
 from dashboard.admin_actions import ReadOnlyInline
 from dashboard.admin_filters import FILTER_CHOICES_MAX
-from dashboard.models import JobError
+from dashboard.events import EVENT_TYPES
+from dashboard.models import Event, Job, JobError
 from versions.models import Dataset
 
 from ..factories import (
@@ -288,3 +289,43 @@ def test_a_searched_list_does_not_count_the_whole_table_again(admin_client, path
     sqls = queries_of(admin_client, path, q="nothing like it")
     counts = [sql for sql in sqls if "COUNT(" in sql.upper()]
     assert len(counts) == 1, counts  # the matches' count only
+
+
+@pytest.mark.parametrize(
+    "path,column,table",
+    [
+        ("/admin/batches/queueentry/", "labels_required", QueueEntry._meta.db_table),
+        ("/admin/dashboard/joberror/", "error_type", JobError._meta.db_table),
+        ("/admin/dashboard/event/", "type", Event._meta.db_table),
+        ("/admin/dashboard/job/", "kind", Job._meta.db_table),
+    ],
+)
+def test_a_column_filter_does_not_read_the_distinct_values_of_every_row(
+    admin_client, path, column, table
+):
+    sqls = queries_of(admin_client, path)
+    assert not [sql for sql in sqls if "DISTINCT" in sql.upper() and table in sql]
+    html = admin_client.get(path).content.decode()
+    assert f'name="{column}__exact"' in html  # any value: typed
+
+
+def test_the_event_type_and_job_kind_filters_offer_the_known_values(admin_client):
+    html = admin_client.get("/admin/dashboard/event/").content.decode()
+    assert f'href="?type__exact={EVENT_TYPES[0]}"' in html
+    html = admin_client.get("/admin/dashboard/job/").content.decode()
+    assert 'href="?kind__exact=recount_stats"' in html
+
+
+def test_a_typed_column_value_filters_and_a_bad_one_is_refused(admin_client):
+    entry = QueueEntryFactory(labels_required=2)
+    QueueEntryFactory(labels_required=1)
+    response = admin_client.get("/admin/batches/queueentry/", {"labels_required__exact": "2"})
+    assert [e.pk for e in response.context["cl"].result_list] == [entry.pk]
+    response = admin_client.get("/admin/batches/queueentry/", {"labels_required__exact": "two"})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    job = JobFactory()
+    JobError.objects.bulk_create(
+        JobError(job=job, message="m", error_type=t) for t in ("duplicate", "not_found")
+    )
+    response = admin_client.get("/admin/dashboard/joberror/", {"error_type__exact": "duplicate"})
+    assert [e.error_type for e in response.context["cl"].result_list] == ["duplicate"]
