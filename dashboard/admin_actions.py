@@ -23,6 +23,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .admin_counts import EstimatedCountPaginator
 from .errors import ApplicationError
 from .roles import role_needed, user_has_role
 from .strict_json import json_parse
@@ -85,6 +86,7 @@ class RoleAdmin(RoleGuard, admin.ModelAdmin):
     "add", "change", "delete" a service performs (the subclass implements the hook)."""
 
     service_writes: tuple[str, ...] = ()
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a big table per page view
     formfield_overrides = {models.JSONField: {"form_class": StrictJSONFormField}}
     add_fields: tuple[str, ...] = ()  # the add form's fields (all passed to `service_add`)
     change_fields: tuple[str, ...] = ()  # editable on the change form; the rest are read-only

@@ -329,3 +329,40 @@ def test_a_typed_column_value_filters_and_a_bad_one_is_refused(admin_client):
     )
     response = admin_client.get("/admin/dashboard/joberror/", {"error_type__exact": "duplicate"})
     assert [e.error_type for e in response.context["cl"].result_list] == ["duplicate"]
+
+
+@pytest.fixture
+def many_row_errors():
+    job = JobFactory()
+    JobError.objects.bulk_create(
+        JobError(job=job, index=i, message=f"bad {i}", error_type="validation") for i in range(MANY)
+    )
+    return job
+
+
+def counts_of(sqls: list[str], table: str) -> list[str]:
+    return [sql for sql in sqls if "COUNT(" in sql.upper() and table in sql]
+
+
+def test_a_big_tables_unfiltered_list_takes_the_estimate_not_a_count(
+    admin_client, many_row_errors, postgres_only, monkeypatch
+):
+    monkeypatch.setattr("dashboard.admin_counts.ESTIMATE_FROM", 100)  # "big": over 100 rows
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {JobError._meta.db_table}")
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/dashboard/joberror/")
+    table = JobError._meta.db_table
+    assert counts_of([q["sql"] for q in captured.captured_queries], table) == []
+    assert response.context["cl"].result_count == MANY  # ANALYZE read every row of this one
+    assert f"about {MANY} job errors" in response.content.decode()
+    # Filtered, it is counted exactly.
+    filtered = queries_of(admin_client, "/admin/dashboard/joberror/", q="bad 1")
+    assert len(counts_of(filtered, table)) == 1
+
+
+def test_a_small_or_unanalysed_table_is_counted_exactly(admin_client, many_row_errors):
+    sqls = queries_of(admin_client, "/admin/dashboard/joberror/")
+    assert len(counts_of(sqls, JobError._meta.db_table)) == 1
+    html = admin_client.get("/admin/dashboard/joberror/").content.decode()
+    assert f"{MANY} job errors" in html and "about" not in html
