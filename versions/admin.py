@@ -46,6 +46,9 @@ class DatasetAdmin(RoleAdmin):
         services.dataset_delete(dataset=obj)
 
 
+EXPORT_IDS_CHUNK = 5000  # selected data rows exported per query
+
+
 @admin.register(DataRow)
 class DataRowAdmin(RoleAdmin):
     list_display = ["id", "global_key", "dataset", "row_data", "created_at"]
@@ -133,17 +136,22 @@ class DataRowAdmin(RoleAdmin):
         from .bulk.records import DATA_ROWS
         from .selectors import version_for_reading
 
-        by_dataset: dict[str, list[str]] = {}
-        for row_id, dataset_id in queryset.values_list("pk", "dataset_id"):
-            by_dataset.setdefault(dataset_id, []).append(row_id)
+        # The selection may be every row ("select all"): read a chunk of ids at a time, never
+        # the whole list of a million ids before the first byte.
+        rows = queryset.order_by()
+        dataset_ids = list(rows.values_list("dataset_id", flat=True).distinct())
 
         def records():
-            for dataset_id, ids in by_dataset.items():
+            for dataset_id in dataset_ids:
                 version = version_for_reading(dataset=Dataset.objects.get(pk=dataset_id))
                 if version is None:
                     continue
-                for start in range(0, len(ids), 5000):
-                    part = ids[start : start + 5000]
+                ids = rows.filter(dataset_id=dataset_id).order_by("pk").values_list("pk", flat=True)
+                after = None
+                while part := list(
+                    (ids if after is None else ids.filter(pk__gt=after))[:EXPORT_IDS_CHUNK]
+                ):
+                    after = part[-1]
                     yield from export_records(version, shape="data_rows", q=Q(data_row_id__in=part))
 
         pieces = export_stream(records(), fmt=fmt, fields=DATA_ROWS.field_names)

@@ -2,6 +2,7 @@
 on related objects offer a few choices and a box for any other (by id or name), change forms
 pick related objects without listing them all, inlines show a bounded share."""
 
+import json
 import re
 
 import pytest
@@ -13,7 +14,8 @@ from dashboard.admin_actions import ReadOnlyInline
 from dashboard.admin_filters import FILTER_CHOICES_MAX
 from dashboard.events import EVENT_TYPES
 from dashboard.models import Event, Job, JobError
-from versions.models import Dataset
+from versions.models import DataRow, Dataset
+from versions.services import dataset_create, frames_add, version_create
 
 from ..factories import (
     BatchFactory,
@@ -366,3 +368,28 @@ def test_a_small_or_unanalysed_table_is_counted_exactly(admin_client, many_row_e
     assert len(counts_of(sqls, JobError._meta.db_table)) == 1
     html = admin_client.get("/admin/dashboard/joberror/").content.decode()
     assert f"{MANY} job errors" in html and "about" not in html
+
+
+def test_exporting_every_data_row_reads_their_ids_a_chunk_at_a_time(admin_client, monkeypatch):
+    dataset, _ = dataset_create(name="cams")
+    version, _ = version_create(dataset=dataset, name="draft")
+    frames_add(
+        version=version,
+        frames=[{"id": f"f{i:04d}", "sources": [{"uri": f"s3://x/{i}"}]} for i in range(MANY)],
+    )
+    monkeypatch.setattr("versions.admin.EXPORT_IDS_CHUNK", 100)
+    response = admin_client.post(
+        "/admin/versions/datarow/",
+        {"action": "export_ndjson", "select_across": "1", "index": 0, "_selected_action": "x"},
+    )
+    assert response.status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        lines = b"".join(response.streaming_content).decode().splitlines()
+    assert len(lines) == MANY and len({json.loads(line)["id"] for line in lines}) == MANY
+    table = DataRow._meta.db_table
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith(f'SELECT "{table}"."id" AS "pk" FROM "{table}"')
+    ]
+    assert len(reads) == MANY // 100 + 1 and all("LIMIT 100" in sql for sql in reads)
