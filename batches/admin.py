@@ -16,7 +16,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from dashboard.admin_actions import ReadOnlyInline, RoleAdmin, ToldApartFilter, told_apart
+from dashboard.admin_actions import ReadOnlyInline, RoleAdmin, all_link
+from dashboard.admin_filters import (
+    RelatedLookupFilter,
+    ToldApartFilter,
+    ValueLookupFilter,
+    told_apart,
+)
 from dashboard.errors import ApplicationError
 from dashboard.models import Job
 from dashboard.roles import Role
@@ -42,6 +48,8 @@ class BatchInline(ReadOnlyInline):
     fields = ["name", "priority", "size", "created_at"]
     readonly_fields = fields
     show_change_link = True
+    ordering = ["-created_at", "-id"]  # the newest `shown_max`; "all batches" lists the rest
+    verbose_name_plural = "newest batches"
 
 
 @admin.register(Project)
@@ -58,10 +66,19 @@ class ProjectAdmin(RoleAdmin):
     ]
     search_fields = ["id", "name", "description"]
     list_filter = ["created_at"]
+    list_select_related = ["created_by"]
     inlines = [BatchInline]
     form = ProjectAdminForm  # the API's rules for the ontology and the reservation time
     service_writes = ("add", "change")
     add_fields = change_fields = PROJECT_SETTINGS
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "all_batches"] if obj is not None else fields
+
+    @admin.display(description="batches")
+    def all_batches(self, obj):
+        return all_link(Batch, field="project", obj=obj, count=obj.batches.count())
 
     def service_add(self, request, data):
         return services.project_create(**{k: data[k] for k in self.add_fields}, user=request.user)
@@ -76,6 +93,7 @@ class BatchAdmin(RoleAdmin):
     list_filter = [("project", ToldApartFilter), "created_at"]
     search_fields = ["id", "name", "project__name"]
     list_select_related = ["project"]
+    show_full_result_count = False  # with a filter: no second count of every batch
     actions = ["remove_queued_rows", "delete_labels", "delete_labels_as_templates", "export"]
     service_writes = ("change", "delete")
     change_fields = ("name", "priority")  # like `PATCH projects/{id}/batches/{id}/`
@@ -195,8 +213,8 @@ class QueueEntryAdmin(RoleAdmin):
         "escalated",
         "gold",
         ("project", ToldApartFilter),
-        "batch",
-        "labels_required",
+        ("batch", RelatedLookupFilter),
+        ("labels_required", ValueLookupFilter),
     ]
     search_fields = ["data_row__id", "data_row__global_key", "batch__name"]
     list_select_related = ["project", "batch", "reserved_by"]
@@ -233,9 +251,15 @@ class LabelAdmin(RoleAdmin):
         "reviewer",
         "created_at",
     ]
-    list_filter = ["status", ("project", ToldApartFilter), "batch", "created_at"]
+    list_filter = [
+        "status",
+        ("project", ToldApartFilter),
+        ("batch", RelatedLookupFilter),
+        "created_at",
+    ]
     search_fields = ["data_row__id", "data_row__global_key", "author__username"]
     list_select_related = ["project", "batch", "author", "reviewer"]
+    show_full_result_count = False
     raw_id_fields = ["batch", "data_row"]
     actions = ["accept_labels", "reject_labels"]
 
@@ -297,7 +321,9 @@ class SkipAdmin(RoleAdmin):
     list_display = ["project", "data_row", "user", "created_at"]
     list_filter = [("project", ToldApartFilter)]
     search_fields = ["data_row__id", "user__username"]
+    list_select_related = ["project", "data_row", "user"]
     raw_id_fields = ["data_row"]
+    show_full_result_count = False
 
 
 @admin.register(GoldRow)
@@ -307,10 +333,11 @@ class GoldRowAdmin(RoleAdmin):
 
     read_role = Role.REVIEWER
     list_display = ["data_row", "project", "created_by", "created_at", "updated_at"]
-    list_filter = ["project"]
+    list_filter = [("project", ToldApartFilter)]
     search_fields = ["data_row__id", "data_row__global_key"]
     list_select_related = ["project", "created_by"]
     raw_id_fields = ["data_row"]
+    show_full_result_count = False
     service_writes = ("delete",)
 
     def service_delete(self, request, obj):
@@ -323,7 +350,8 @@ class GoldServingAdmin(RoleAdmin):
 
     read_role = Role.MANAGER
     list_display = ["data_row", "user", "project", "state", "served_at", "reserved_until"]
-    list_filter = ["project", "state"]
+    list_filter = [("project", ToldApartFilter), "state"]
     search_fields = ["data_row__id", "user__username"]
+    list_select_related = ["data_row", "user", "project"]
     raw_id_fields = ["data_row"]
     show_full_result_count = False

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dashboard.errors import NotFound
+from dashboard.list_controls import bounded_choices
 from versions.copy_on_write import effective_entries
 from versions.media import frame_media, media_kind
 from versions.models import DataRow, Dataset, DatasetVersion
@@ -323,18 +324,28 @@ def labeler_today(*, project: Project, user) -> dict[str, int]:
     }
 
 
-def dataset_choices() -> QuerySet[Dataset]:
-    """The datasets a batch can be made from, by name."""
-    return Dataset.objects.order_by("name")
+CHOICES_SEARCH_MAX_LENGTH = 255  # characters of the dataset select's name search
 
 
-def version_choices(*, dataset_id: str) -> QuerySet[DatasetVersion]:
-    """A dataset's versions to choose from, newest change first (not their metadata)."""
-    return (
+def dataset_choices(*, name: str = "", chosen: str = "") -> tuple[list[Dataset], bool]:
+    """The datasets a batch can be made from, by name: a bounded share (those whose name
+    contains `name`, when given) and the chosen one; and whether more were left out."""
+    datasets = Dataset.objects.order_by("name").only("name")
+    found, more = bounded_choices(datasets.filter(name__icontains=name) if name else datasets)
+    if chosen and all(d.pk != chosen for d in found):
+        found += list(datasets.filter(pk=chosen)[:1])
+    return found, more
+
+
+def version_choices(*, dataset_id: str, chosen: str = "") -> tuple[list[DatasetVersion], bool]:
+    """A dataset's versions to choose from, newest change first (not their metadata): a
+    bounded share and the chosen one; and whether older ones were left out."""
+    versions = (
         DatasetVersion.objects.filter(dataset_id=dataset_id, removed=False)
         .only("name", "status")
         .order_by("-updated_at")
     )
+    return bounded_choices(versions, chosen=chosen)
 
 
 def label_list(*, project: Project) -> QuerySet[Label]:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, NotFound
 from dashboard.jobs.describe import jobs_describe
-from dashboard.list_controls import ListControlsForm
+from dashboard.list_controls import CHOICES_MAX, ListControlsForm
 from dashboard.models import Job
 from dashboard.roles import Role, role_required, user_has_role
 
@@ -39,6 +39,7 @@ from .review_selectors import rework_note
 from .selectors import (
     BATCH_ROW_STATES,
     BATCH_SORTS,
+    CHOICES_SEARCH_MAX_LENGTH,
     batch_get,
     batch_in_serving_order,
     batch_labelled_rows_count,
@@ -266,13 +267,22 @@ BATCH_FIELDS = ("name", "priority", "number_of_labels", "coverage_percentage", "
 @page_errors
 def batches_from_dataset(request, project_id: str):
     project = project_get(project_id=project_id)
-    datasets = dataset_choices()
-    dataset_id = request.POST.get("dataset_id") or request.GET.get("dataset_id") or ""
-    versions = version_choices(dataset_id=dataset_id)
+    data = request.POST if request.method == "POST" else request.GET
+    dataset_id = data.get("dataset_id") or ""
+    # More datasets than a select holds: a name search narrows it (the chosen one stays).
+    dataset_q = (data.get("dataset_q") or "").strip()[:CHOICES_SEARCH_MAX_LENGTH]
+    datasets, more_datasets = dataset_choices(name=dataset_q, chosen=dataset_id)
+    versions, more_versions = version_choices(
+        dataset_id=dataset_id, chosen=data.get("version_id") or ""
+    )
     context = {
         "project": project,
         "datasets": datasets,
+        "more_datasets": more_datasets,
+        "dataset_q": dataset_q,
         "versions": versions,
+        "more_versions": more_versions,
+        "choices_max": CHOICES_MAX,
         "dataset_id": dataset_id,
         "form": request.POST,
         "form_fields": FROM_DATASET_FIELDS,

@@ -12,8 +12,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
-from .admin_actions import ReadOnlyInline, RoleAdmin, RoleGuard, each_selected
+from .admin_actions import ReadOnlyInline, RoleAdmin, RoleGuard, all_link, each_selected
+from .admin_filters import ValueLookupFilter
 from .events import EVENT_TYPES
+from .jobs.registry import job_kinds
 from .jobs.services import job_cancel, job_retry
 from .models import Delivery, Event, Job, JobError, Webhook
 from .roles import Role
@@ -21,11 +23,16 @@ from .webhooks import delivery_redeliver, webhook_create, webhook_delete, webhoo
 from .webhooks_forms import webhook_form_values
 
 
+def job_kind_names() -> list[str]:
+    return [kind.name for kind in job_kinds()]
+
+
 class JobErrorInline(ReadOnlyInline):
     model = JobError
     fields = ["index", "key", "message", "error_type"]
     readonly_fields = fields
     show_change_link = False
+    verbose_name_plural = "first row errors"
 
 
 @admin.register(Job)
@@ -41,10 +48,20 @@ class JobAdmin(RoleAdmin):
         "created_at",
         "finished_at",
     ]
-    list_filter = ["status", "kind", "created_at"]
+    list_filter = ["status", ("kind", ValueLookupFilter.of(job_kind_names)), "created_at"]
     search_fields = ["id", "kind", "created_by__username", "error"]
+    list_select_related = ["created_by"]
+    show_full_result_count = False
     inlines = [JobErrorInline]
     actions = ["cancel_jobs", "retry_jobs"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "all_row_errors"] if obj is not None else fields
+
+    @admin.display(description="row errors")
+    def all_row_errors(self, obj):
+        return all_link(JobError, field="job", obj=obj, count=obj.errors_count)
 
     @admin.action(description="Cancel selected jobs", permissions=["manager"])
     def cancel_jobs(self, request, queryset):
@@ -60,18 +77,20 @@ class JobAdmin(RoleAdmin):
 @admin.register(JobError)
 class JobErrorAdmin(RoleAdmin):
     list_display = ["job", "index", "key", "message", "error_type"]
-    list_filter = ["error_type"]
+    list_filter = [("error_type", ValueLookupFilter)]
     search_fields = ["job__id", "key", "message"]
     list_select_related = ["job"]
     raw_id_fields = ["job"]
+    show_full_result_count = False
 
 
 @admin.register(Event)
 class EventAdmin(RoleAdmin):
     read_role = Role.MANAGER
     list_display = ["id", "type", "at", "actor_username", "project", "dataset", "object_id"]
-    list_filter = ["type", "at"]
+    list_filter = [("type", ValueLookupFilter.of(lambda: EVENT_TYPES)), "at"]
     search_fields = ["id", "type", "actor_username", "project", "dataset", "object_id"]
+    show_full_result_count = False
 
 
 @admin.register(Delivery)
@@ -82,6 +101,7 @@ class DeliveryAdmin(RoleAdmin):
     search_fields = ["id", "webhook__url", "event__type"]
     list_select_related = ["webhook", "event"]
     raw_id_fields = ["webhook", "event"]
+    show_full_result_count = False
     actions = ["redeliver"]
 
     @admin.action(description="Redeliver selected deliveries", permissions=["manager"])

@@ -21,7 +21,9 @@ from django.db import models
 from django.forms.fields import InvalidJSONInput, JSONString
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 
+from .admin_counts import EstimatedCountPaginator
 from .errors import ApplicationError
 from .roles import role_needed, user_has_role
 from .strict_json import json_parse
@@ -84,6 +86,7 @@ class RoleAdmin(RoleGuard, admin.ModelAdmin):
     "add", "change", "delete" a service performs (the subclass implements the hook)."""
 
     service_writes: tuple[str, ...] = ()
+    paginator = EstimatedCountPaginator  # no COUNT(*) of a big table per page view
     formfield_overrides = {models.JSONField: {"form_class": StrictJSONFormField}}
     add_fields: tuple[str, ...] = ()  # the add form's fields (all passed to `service_add`)
     change_fields: tuple[str, ...] = ()  # editable on the change form; the rest are read-only
@@ -196,31 +199,33 @@ class RoleAdmin(RoleGuard, admin.ModelAdmin):
         )
 
 
-def told_apart(obj) -> str:
-    """An object named like another still reads differently: its name, creation day and id."""
-    created = getattr(obj, "created_at", None)
-    when = f" · {created:%Y-%m-%d %H:%M}" if created else ""
-    return f"{obj}{when} · {obj.pk}"
+class BoundedInlineFormSet(forms.BaseInlineFormSet):
+    """An inline's rows, at most `shown_max` of them: a project's 100,000 batches or a job's
+    million row errors are not one change page (the model's own list shows them all)."""
 
+    shown_max = 20
 
-class ToldApartFilter(admin.RelatedFieldListFilter):
-    """A related-object filter whose choices name each object with its day and id, so two
-    projects called "Street scenes" are two different choices."""
-
-    def field_choices(self, field, request, model_admin):
-        ordering = self.field_admin_ordering(field, request, model_admin) or ["-created_at"]
-        return [
-            (obj.pk, told_apart(obj))
-            for obj in field.related_model._default_manager.order_by(*ordering)
-        ]
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not queryset.query.is_sliced:
+            queryset = self._queryset = queryset[: self.shown_max]
+        return queryset
 
 
 class ReadOnlyInline(admin.TabularInline):
-    """An inline that only shows rows; they are changed through their own admin (services)."""
+    """An inline that only shows rows, the first `shown_max` in its ordering; they are changed
+    through their own admin (services), whose list (`all_link`) shows every one."""
 
     extra = 0
     max_num = 0
     can_delete = False
+    formset = BoundedInlineFormSet
+    shown_max = 20
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.shown_max = self.shown_max
+        return formset
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -230,6 +235,15 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def all_link(model, *, field: str, obj, count: int) -> str:
+    """A link to `model`'s admin list filtered to `obj` (`<field>__id__exact`), with the count:
+    beside a bounded inline, the way to every row."""
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    name = opts.verbose_name if count == 1 else opts.verbose_name_plural
+    return format_html('<a href="{}?{}__id__exact={}">{} {}</a>', url, field, obj.pk, count, name)
 
 
 def each_selected(modeladmin, request, queryset, verb, *, done: str) -> int:

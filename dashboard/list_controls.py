@@ -44,3 +44,18 @@ class ListControlsForm(forms.Form):
         """400 for a refused value on a full page; htmx swaps only 2xx answers, so a partial
         carries the message in a 200."""
         return 400 if self.values()[2] and not request.htmx else 200
+
+
+CHOICES_MAX = 200  # options of a page's select of objects (datasets, versions)
+
+
+def bounded_choices(queryset, *, chosen: str = "", limit: int = CHOICES_MAX) -> tuple[list, bool]:
+    """A page's select of objects, whatever the size of the table: at most `limit` objects of
+    `queryset` (in its order) and the chosen one when it is not among them; and whether more
+    were left out (the page then says so, or offers a search)."""
+    choices = list(queryset[: limit + 1])
+    more = len(choices) > limit
+    choices = choices[:limit]
+    if chosen and all(str(c.pk) != chosen for c in choices):
+        choices += list(queryset.filter(pk=chosen)[:1])
+    return choices, more

@@ -6,11 +6,14 @@ A Job row is the truth for background work; the django-q2 task only carries its 
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from .ids import new_id
 
 COUNT_KEYS = ("created", "updated", "unchanged", "deleted", "failed")
+# The parameters naming an object that the jobs list searches by (`job_ref_search`).
+JOB_PARAMS_SEARCHED = ("dataset_id", "version_id", "project_id", "batch_id")
 
 
 class PublicModel(models.Model):
@@ -72,6 +75,13 @@ class Job(PublicModel):
             models.CheckConstraint(
                 condition=models.Q(progress_done__gte=0), name="job_progress_done_non_negative"
             ),
+        ]
+        # The jobs list's search finds jobs by the objects their params name (`job_search_q`:
+        # `params -> 'batch_id' IN (…)`): indexed, it reads the matching jobs, not every job's
+        # params (which may be large) on every search.
+        indexes = [
+            models.Index(KeyTransform(key, "params"), name=f"job_params_{key}")
+            for key in JOB_PARAMS_SEARCHED
         ]
 
     def __str__(self) -> str:

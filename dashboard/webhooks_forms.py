@@ -5,15 +5,25 @@ from django import forms
 from django.apps import apps
 
 from .events import ALL_EVENTS, EVENT_TYPES
+from .list_controls import bounded_choices
 
 PROJECT_CHOICES_MAX = 500
 
 
-def project_choices(*, blank: str) -> list[tuple[str, str]]:
-    """Projects by name (batches' model, through the registry: dashboard imports no app)."""
+def project_choices(*, blank: str, chosen: str = "") -> list[tuple[str, str]]:
+    """Projects by name (batches' model, through the registry: dashboard imports no app): the
+    first `PROJECT_CHOICES_MAX`, and the chosen one wherever it is (a webhook of the 501st
+    project keeps it on its page and on save)."""
     Project = apps.get_model("batches", "Project")
-    projects = Project.objects.order_by("name").values_list("id", "name")[:PROJECT_CHOICES_MAX]
-    return [("", blank), *projects]
+    projects = Project.objects.order_by("name").only("name")
+    shown, _ = bounded_choices(projects, chosen=chosen, limit=PROJECT_CHOICES_MAX)
+    return [("", blank), *((p.pk, p.name) for p in shown)]
+
+
+def _chosen(form: forms.Form, name: str) -> str:
+    """The value a form's field holds: as posted, else its initial value."""
+    value = form.data.get(name) if form.is_bound else form.initial.get(name)
+    return str(value or "")[:64]
 
 
 class WebhookForm(forms.Form):
@@ -32,7 +42,9 @@ class WebhookForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].choices = project_choices(blank="every project")
+        self.fields["project"].choices = project_choices(
+            blank="every project", chosen=_chosen(self, "project")
+        )
 
 
 def webhook_form_values(data: dict) -> dict:
@@ -55,4 +67,6 @@ class ActivityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", "any type"), *((t, t) for t in EVENT_TYPES)]
-        self.fields["project"].choices = project_choices(blank="any project")
+        self.fields["project"].choices = project_choices(
+            blank="any project", chosen=_chosen(self, "project")
+        )

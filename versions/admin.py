@@ -6,8 +6,10 @@ imports and frame services only, so they are view-only here.
 """
 
 from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 
 from dashboard.admin_actions import RoleAdmin, each_selected
+from dashboard.admin_filters import RelatedLookupFilter
 from dashboard.errors import ApplicationError, Invalid
 
 from . import services
@@ -44,11 +46,14 @@ class DatasetAdmin(RoleAdmin):
         services.dataset_delete(dataset=obj)
 
 
+EXPORT_IDS_CHUNK = 5000  # selected data rows exported per query
+
+
 @admin.register(DataRow)
 class DataRowAdmin(RoleAdmin):
     list_display = ["id", "global_key", "dataset", "row_data", "created_at"]
     search_fields = ["id", "global_key", "row_data"]
-    list_filter = ["dataset"]
+    list_filter = [("dataset", RelatedLookupFilter)]
     list_select_related = ["dataset"]
     show_full_result_count = False  # counting a million rows per page view is wasted work
     change_list_template = "versions/_import_admin_changelist.html"
@@ -82,6 +87,10 @@ class DataRowAdmin(RoleAdmin):
         if not self.has_manager_permission(request):
             raise PermissionDenied("Your role does not allow this action.")
         form = DataRowImportForm(request.POST or None, request.FILES or None)
+        # An id box and the datasets' (paginated, searchable) list, not a select of every one.
+        form.fields["dataset"].widget = ForeignKeyRawIdWidget(
+            DataRow._meta.get_field("dataset").remote_field, self.admin_site
+        )
         done = None
         if request.method == "POST":
             done = form_import(request, form, record_type="data_rows", keep=True)
@@ -104,6 +113,7 @@ class DataRowAdmin(RoleAdmin):
             "opts": self.model._meta,
             "form": form,
             "title": "Import data rows",
+            "media": self.media,
             "columns": import_columns("data_rows"),
             "dataset": dataset,
             "targets": targets,
@@ -126,17 +136,22 @@ class DataRowAdmin(RoleAdmin):
         from .bulk.records import DATA_ROWS
         from .selectors import version_for_reading
 
-        by_dataset: dict[str, list[str]] = {}
-        for row_id, dataset_id in queryset.values_list("pk", "dataset_id"):
-            by_dataset.setdefault(dataset_id, []).append(row_id)
+        # The selection may be every row ("select all"): read a chunk of ids at a time, never
+        # the whole list of a million ids before the first byte.
+        rows = queryset.order_by()
+        dataset_ids = list(rows.values_list("dataset_id", flat=True).distinct())
 
         def records():
-            for dataset_id, ids in by_dataset.items():
+            for dataset_id in dataset_ids:
                 version = version_for_reading(dataset=Dataset.objects.get(pk=dataset_id))
                 if version is None:
                     continue
-                for start in range(0, len(ids), 5000):
-                    part = ids[start : start + 5000]
+                ids = rows.filter(dataset_id=dataset_id).order_by("pk").values_list("pk", flat=True)
+                after = None
+                while part := list(
+                    (ids if after is None else ids.filter(pk__gt=after))[:EXPORT_IDS_CHUNK]
+                ):
+                    after = part[-1]
                     yield from export_records(version, shape="data_rows", q=Q(data_row_id__in=part))
 
         pieces = export_stream(records(), fmt=fmt, fields=DATA_ROWS.field_names)
@@ -160,10 +175,10 @@ class DataRowAdmin(RoleAdmin):
 @admin.register(DatasetVersion)
 class DatasetVersionAdmin(RoleAdmin):
     list_display = ["name", "dataset", "status", "parent", "depth", "updated_at", "published_at"]
-    list_filter = ["status", "dataset", "removed"]
+    list_filter = ["status", ("dataset", RelatedLookupFilter), "removed"]
     search_fields = ["id", "name", "description", "dataset__name"]
     list_select_related = ["dataset", "parent"]
-    raw_id_fields = ["parent"]
+    raw_id_fields = ["dataset", "parent"]  # an id box and a lookup: never every dataset
     actions = ["publish", "snapshot", "commit", "recount"]
     service_writes = ("add", "change", "delete")
     # A version's dataset, parent and status are what its frames are: never edited by hand
@@ -228,7 +243,7 @@ class FrameRevisionAdmin(RoleAdmin):
 @admin.register(FrameEntry)
 class FrameEntryAdmin(RoleAdmin):
     list_display = ["id", "version", "data_row", "revision"]
-    list_filter = ["version__dataset"]
+    list_filter = [("version__dataset", RelatedLookupFilter)]
     search_fields = ["data_row__id", "version__id"]
     raw_id_fields = ["version", "data_row", "revision"]
     show_full_result_count = False

@@ -6,6 +6,7 @@ from dashboard.bulk.formats import FORMATS
 from dashboard.bulk.records import MODES, ON_ERROR, UNKNOWN
 from dashboard.bulk.staged import TOKEN_MAX_LENGTH, staged_upload_open
 from dashboard.forms import JSONTextField
+from dashboard.list_controls import CHOICES_MAX, bounded_choices
 
 from .models import Dataset
 
@@ -26,11 +27,17 @@ class VersionForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     parent = forms.ChoiceField(required=False, label="Parent (published)")
 
-    def __init__(self, *args, parents=(), **kwargs):
+    def __init__(self, *args, parents=None, **kwargs):
+        """`parents`: the dataset's published versions (a queryset): a bounded share is
+        listed, and the chosen one (a posted parent is valid wherever it is in the list)."""
         super().__init__(*args, **kwargs)
+        chosen = str(self.data.get("parent") or "") if self.is_bound else ""
+        shown, more = ([], False) if parents is None else bounded_choices(parents, chosen=chosen)
         self.fields["parent"].choices = [("", "— none (an empty root) —")] + [
-            (v.pk, f"{v.name} · {v.published_at:%Y-%m-%d %H:%M}") for v in parents
+            (v.pk, f"{v.name} · {v.published_at:%Y-%m-%d %H:%M}") for v in shown
         ]
+        if more:
+            self.fields["parent"].help_text = f"The {CHOICES_MAX} changed last are listed."
 
 
 class SnapshotForm(forms.Form):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.errors import ApplicationError, NotFound
 from dashboard.forms import form_call
-from dashboard.list_controls import ListControlsForm
+from dashboard.list_controls import CHOICES_MAX, ListControlsForm, bounded_choices
 from dashboard.roles import Role, role_required, user_has_role
 
 from . import selectors, services
@@ -321,7 +321,7 @@ def version_context(request, version, **importer) -> dict:
         frame["kind"] = media[0]["kind"] if media else "text"
     if before and not has_more:
         at = 1  # back at the start, whatever the links said
-    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
+    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).exists()
     writable = user_has_role(request.user, Role.MANAGER) and not version.is_published
     query = _browse_query(
         source=source, key=key, meta=meta_text, order=order if order != "id" else ""
@@ -531,8 +531,12 @@ def version_remove_view(request, version_id: str):
 @role_required(Role.VIEWER)
 def version_diff_page(request, version_id: str):
     version = selectors.version_get(version_id=version_id)
-    others = selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK)
     against_id = request.GET.get("against") or (version.parent_id or "")
+    # A bounded share of the other versions (changed last) and the one compared with.
+    others, more_others = bounded_choices(
+        selectors.version_list(dataset=version.dataset).exclude(pk=version.pk).only(*PICK),
+        chosen=str(against_id)[:64],
+    )
     diff, against, error, details = None, None, None, None
     if against_id:
         try:
@@ -547,6 +551,8 @@ def version_diff_page(request, version_id: str):
         {
             "version": version,
             "others": others,
+            "more_others": more_others,
+            "choices_max": CHOICES_MAX,
             "against": against,
             "diff": diff,
             "details": details,

@@ -1,10 +1,14 @@
 """The list pages' search and sort: bounded, refused with the reason (400 on a full page, the
 message in the swapped table with htmx), and applied alike on projects and datasets."""
 
+import re
+
 import pytest
+from django.db import connection, transaction
 
 from batches.services import batch_create, project_create
 from dashboard.models import Job
+from dashboard.selectors import job_list_summary, job_search
 from versions.services import dataset_create, frames_add, version_create
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +123,20 @@ def test_jobs_sort(client, viewer, manager):
     body = swapped.content.decode()
     assert body.startswith('<div id="job-table"') or '<div id="job-table"' in body[:200]
     assert "by most failed rows" in body and "<form" not in body
+
+
+@pytest.mark.parametrize("q", ["NIGHT", "harbour", "traffic", "manager", "nothing like it"])
+def test_jobs_search_reads_the_matching_jobs_by_index(manager, postgres_only, q):
+    """Every branch of the search is an indexed lookup on the job table (kind, id, creator,
+    each object parameter): PostgreSQL reads the matches alone, never every job's params."""
+    _jobs_of_every_kind(manager)
+    Job.objects.bulk_create(
+        Job(kind="recount_stats", params={"project_id": f"other-{i}"}) for i in range(200)
+    )
+    sql, params = job_search(job_list_summary(), q=q).query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a small table: what can be done
+        cursor.execute(f"EXPLAIN ANALYZE {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    removed = sum(int(n) for n in re.findall(r"Rows Removed by Filter: (\d+)", plan))
+    assert removed < 10, plan  # not the 200 other jobs read and dropped
