@@ -198,5 +198,18 @@ def _jobs(ids: list[str]) -> dict[str, EventObject]:
     }
 
 
+def _webhooks(ids: list[str]) -> dict[str, EventObject]:
+    """The webhooks a test ping names (its page, for the managers who read the trail)."""
+    from django.urls import reverse
+
+    from .models import Webhook
+
+    return {
+        pk: EventObject(url=reverse("webhook-detail", args=[pk]), name=url)
+        for pk, url in Webhook.objects.filter(pk__in=ids).values_list("id", "url")
+    }
+
+
 overview_activity_register(_event_activity)
 event_objects_register("job", _jobs)
+event_objects_register("webhook", _webhooks)

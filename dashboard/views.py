@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 from rest_framework.authtoken.models import Token
 
-from .errors import ApplicationError, Conflict
+from .errors import ApplicationError
 from .events import events_list
 from .filters import JobFilter
 from .forms import form_call
@@ -183,7 +183,7 @@ def activity_page(request):
 @never_cache  # the page shows a new webhook's secret once: no browser or proxy may keep it
 @role_required(Role.MANAGER)
 def webhooks_page(request):
-    form = WebhookForm(request.POST or None)
+    form = WebhookForm(request.POST if request.method == "POST" else None)
     created = None
     if request.method == "POST" and form.is_valid():
         values = webhook_form_values(form.cleaned_data)
@@ -203,7 +203,7 @@ def webhook_page(request, webhook_id: str):
         "project": webhook.project,
         "active": webhook.active,
     }
-    form = WebhookForm(request.POST or None, initial=initial)
+    form = WebhookForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         values = webhook_form_values(form.cleaned_data)
         if form_call(form, webhook_update, webhook=webhook, **values) is not None:
@@ -239,9 +239,6 @@ def webhook_delete_view(request, webhook_id: str):
 @role_required(Role.MANAGER)
 def delivery_redeliver_view(request, webhook_id: str, delivery_id: str):
     webhook = webhook_get(webhook_id=webhook_id)
-    try:
-        delivery_redeliver(delivery=delivery_get(webhook=webhook, delivery_id=delivery_id))
-        messages.success(request, "The delivery is sent again.")
-    except Conflict as exc:
-        messages.error(request, exc.message)
+    delivery_redeliver(delivery=delivery_get(webhook=webhook, delivery_id=delivery_id))
+    messages.success(request, "The delivery is sent again.")
     return redirect("webhook-detail", webhook_id=webhook_id)

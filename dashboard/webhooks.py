@@ -18,7 +18,7 @@ from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from .errors import Conflict, Invalid, NotFound
+from .errors import Invalid, NotFound
 from .events import ALL_EVENTS, event_record, event_type_check, webhooks_changed
 from .models import Delivery, Webhook
 from .unset import UNSET
@@ -64,11 +64,13 @@ def webhook_events_check(events: Any) -> list[str]:
 
 
 def webhook_project_check(project: Any) -> str:
+    """The project id ("" for every project); one that names no project is invalid input (a
+    400 naming the field, as for an unknown event type), not a missing webhook."""
     if project in (None, ""):
         return ""
     Project = apps.get_model("batches", "Project")
     if not isinstance(project, str) or not Project.objects.filter(pk=project).exists():
-        raise NotFound(f"No project with id {project!r}.", field="project")
+        raise Invalid(f"No project with id {project!r}.", field="project")
     return project
 
 
@@ -155,12 +157,15 @@ def webhook_test(*, webhook: Webhook, user=None) -> Delivery:
         return event.deliveries.get()
 
 
-def delivery_redeliver(*, delivery: Delivery) -> Delivery:
-    """Send a delivery again (same id), with a fresh set of attempts."""
+def delivery_redeliver(*, delivery: Delivery, only_failed: bool = False) -> Delivery | None:
+    """Send a delivery again now (same id), with a fresh set of attempts: a delivered or failed
+    one, or a pending one waiting for its next retry (sent now instead). One being sent at this
+    moment may reach the receiver twice (at least once; the id tells them apart). With
+    `only_failed`, a delivery no longer failed is left alone (None)."""
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        if delivery.status == Delivery.Status.PENDING:
-            raise Conflict("The delivery is still pending: it is being sent or will be retried.")
+        if only_failed and delivery.status != Delivery.Status.FAILED:
+            return None
         delivery.status = Delivery.Status.PENDING
         delivery.attempts = 0
         delivery.error = ""
@@ -181,11 +186,8 @@ def deliveries_replay(*, since: datetime | None = None, webhook: Webhook | None 
         failed = failed.filter(webhook=webhook)
     count = 0
     for delivery in failed.order_by("id").iterator():
-        try:
-            delivery_redeliver(delivery=delivery)
-            count += 1
-        except Conflict:  # picked up meanwhile
-            continue
+        if delivery_redeliver(delivery=delivery, only_failed=True) is not None:
+            count += 1  # (one picked up meanwhile is left alone)
     return count
 
 

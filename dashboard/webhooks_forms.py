@@ -1,12 +1,15 @@
 """The forms of the Webhooks page (create and edit a webhook) and of the Activity page (the
 audit trail's filters); the services (dashboard/webhooks.py, dashboard/events.py) validate."""
 
+import re
+
 from django import forms
 from django.apps import apps
 
 from .events import ALL_EVENTS, EVENT_TYPES
 
 PROJECT_CHOICES_MAX = 500
+ID_RE = re.compile(r"[0-9a-z]{1,26}")
 
 
 def project_choices(*, blank: str) -> list[tuple[str, str]]:
@@ -14,6 +17,19 @@ def project_choices(*, blank: str) -> list[tuple[str, str]]:
     Project = apps.get_model("batches", "Project")
     projects = Project.objects.order_by("name").values_list("id", "name")[:PROJECT_CHOICES_MAX]
     return [("", blank), *projects]
+
+
+def project_choices_with(choices: list, given) -> list[tuple[str, str]]:
+    """`choices` (the first PROJECT_CHOICES_MAX projects by name) and the project `given` (in a
+    link, a saved query, a webhook being edited) when it is not among them: by its name, or
+    marked deleted (the audit trail outlives what it names; a webhook's service refuses it)."""
+    if not isinstance(given, str) or not ID_RE.fullmatch(given):
+        return choices
+    if any(value == given for value, _ in choices):
+        return choices
+    Project = apps.get_model("batches", "Project")
+    name = Project.objects.filter(pk=given).values_list("name", flat=True).first()
+    return [*choices, (given, name or f"{given} (deleted)")]
 
 
 class WebhookForm(forms.Form):
@@ -32,7 +48,10 @@ class WebhookForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].choices = project_choices(blank="every project")
+        given = self.data.get("project") if self.is_bound else self.initial.get("project")
+        self.fields["project"].choices = project_choices_with(
+            project_choices(blank="every project"), given
+        )
 
 
 def webhook_form_values(data: dict) -> dict:
@@ -55,4 +74,6 @@ class ActivityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", "any type"), *((t, t) for t in EVENT_TYPES)]
-        self.fields["project"].choices = project_choices(blank="any project")
+        self.fields["project"].choices = project_choices_with(
+            project_choices(blank="any project"), self.data.get("project")
+        )
