@@ -317,3 +317,17 @@ def test_a_test_ping_links_to_its_webhook_while_it_exists(client, manager, recei
     webhook_delete(webhook=hook)
     html = client.get("/activity/?type=ping").content.decode()
     assert f"<td>webhook {hook_id}</td>" in html and f'href="/webhooks/{hook_id}/"' not in html
+
+
+def test_the_overview_feed_leaves_out_test_pings(client, viewer, receiver, run_jobs, manager):
+    from batches.services import project_create
+    from dashboard.webhooks import webhook_test
+
+    hook = webhook_create(url=receiver.url, events=["*"], secret=SECRET)
+    project_create(name="cams")
+    with run_jobs():
+        webhook_test(webhook=hook, user=manager)
+    client.force_login(viewer)
+    feed = client.get("/").context["activity"]
+    assert [a.text for a in feed] == ["Created project cams"]
+    assert f"/webhooks/{hook.pk}/" not in client.get("/").content.decode()
