@@ -32,7 +32,7 @@ from .webhooks import (
     webhook_test,
     webhook_update,
 )
-from .webhooks_forms import ActivityForm, WebhookForm, webhook_form_values
+from .webhooks_forms import ID_RE, ActivityForm, WebhookForm, webhook_form_values
 
 JOBS_PER_PAGE = 25
 JOB_ERRORS_SHOWN = 100
@@ -212,11 +212,25 @@ def webhook_page(request, webhook_id: str):
     context = {
         "webhook": webhook,
         "form": form,
-        "deliveries": webhook_deliveries(webhook=webhook)[:DELIVERIES_SHOWN],
+        **deliveries_page(request, webhook),
     }
     if request.htmx and request.htmx.target == "deliveries":
         return render(request, "dashboard/webhook_detail.html#deliveries", context)
     return render(request, "dashboard/webhook_detail.html", context)
+
+
+def deliveries_page(request, webhook) -> dict:
+    """The newest DELIVERIES_SHOWN deliveries, or those older than `?before=` (a delivery id;
+    anything else shows the newest), with the link to the next older page."""
+    before = request.GET.get("before", "")
+    deliveries = webhook_deliveries(webhook=webhook)
+    if ID_RE.fullmatch(before):
+        deliveries = deliveries.filter(pk__lt=before)
+    else:
+        before = ""
+    shown = list(deliveries[: DELIVERIES_SHOWN + 1])
+    older = shown[DELIVERIES_SHOWN - 1].pk if len(shown) > DELIVERIES_SHOWN else None
+    return {"deliveries": shown[:DELIVERIES_SHOWN], "older": older, "before": before}
 
 
 @require_POST

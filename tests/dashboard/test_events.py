@@ -184,6 +184,11 @@ def test_activity_page_filters(client, manager, trail):
     body = partial.content.decode()
     assert body.lstrip().startswith('<div id="activity-table"') and body.count("<tr>") == 4
     assert "Enter a valid date" in client.get("/activity/?since=never").content.decode()
+    # The filters change the table alone (htmx): a refused filter says why inside it.
+    partial = client.get("/activity/?since=never", headers={"HX-Request": "true"})
+    body = partial.content.decode()
+    assert body.lstrip().startswith('<div id="activity-table"')
+    assert 'role="alert">Since: Enter a valid date/time.' in body
 
 
 def test_activity_page_pages_by_keyset(client, manager, trail, monkeypatch):

@@ -432,6 +432,24 @@ def test_the_page_takes_and_keeps_a_project_beyond_its_list(client, manager, rec
     assert hook.project == late.pk and hook.events == ["ping"]
 
 
+def test_the_page_pages_through_older_deliveries(client, manager, hook, monkeypatch):
+    from dashboard import views
+
+    monkeypatch.setattr(views, "DELIVERIES_SHOWN", 2)
+    made = [
+        fanned_out(event_record(type="ping", object_type="x", object_id=str(i))) for i in range(3)
+    ]
+    client.force_login(manager)
+    first = client.get(f"/webhooks/{hook.pk}/")
+    assert [d.pk for d in first.context["deliveries"]] == [made[2].pk, made[1].pk]
+    assert f'href="?before={made[1].pk}"' in first.content.decode()
+    older = client.get(f"/webhooks/{hook.pk}/?before={made[1].pk}")
+    assert [d.pk for d in older.context["deliveries"]] == [made[0].pk]
+    assert older.context["older"] is None and "← Newest" in older.content.decode()
+    junk = client.get(f"/webhooks/{hook.pk}/?before=%3Cscript%3E")
+    assert junk.status_code == 200 and len(junk.context["deliveries"]) == 2
+
+
 def test_pages_are_managers_only(client, viewer, labeler, hook):
     for user in (viewer, labeler):
         client.force_login(user)
