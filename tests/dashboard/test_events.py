@@ -336,3 +336,27 @@ def test_the_overview_feed_leaves_out_test_pings(client, viewer, receiver, run_j
     feed = client.get("/").context["activity"]
     assert [a.text for a in feed] == ["Created project cams"]
     assert f"/webhooks/{hook.pk}/" not in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("EVENT_RETENTION_DAYS", "0"),
+        ("EVENT_RETENTION_DAYS", "a year"),
+        ("WEBHOOK_TIMEOUT", "0"),
+        ("WEBHOOK_RETRY_SECONDS", "-1"),
+        ("WEBHOOK_MAX_ATTEMPTS", "0"),
+    ],
+)
+def test_a_bad_event_or_webhook_setting_stops_the_start_naming_it(variable, value):
+    """Settings as in API.md: a value that would fail every delivery (or delete every event at
+    once) is refused when the process starts, naming the variable."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import dashboard.settings"
+    env = {**os.environ, variable: value}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert f"ImproperlyConfigured: {variable} must be" in done.stderr
