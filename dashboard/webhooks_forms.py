@@ -8,27 +8,31 @@ from django.apps import apps
 
 from .events import ALL_EVENTS, EVENT_TYPES
 
-PROJECT_CHOICES_MAX = 500
+CHOICES_MAX = 500  # projects (datasets) listed in a select, by name
 ID_RE = re.compile(r"[0-9a-z]{1,26}")
 
 
 def project_choices(*, blank: str) -> list[tuple[str, str]]:
     """Projects by name (batches' model, through the registry: dashboard imports no app)."""
-    Project = apps.get_model("batches", "Project")
-    projects = Project.objects.order_by("name").values_list("id", "name")[:PROJECT_CHOICES_MAX]
-    return [("", blank), *projects]
+    return named_choices("batches.Project", blank=blank)
 
 
-def project_choices_with(choices: list, given) -> list[tuple[str, str]]:
-    """`choices` (the first PROJECT_CHOICES_MAX projects by name) and the project `given` (in a
-    link, a saved query, a webhook being edited) when it is not among them: by its name, or
-    marked deleted (the audit trail outlives what it names; a webhook's service refuses it)."""
+def named_choices(model: str, *, blank: str) -> list[tuple[str, str]]:
+    """("", blank) and the first CHOICES_MAX rows of `model` ("app.Model") by name."""
+    rows = apps.get_model(model).objects.order_by("name").values_list("id", "name")
+    return [("", blank), *rows[:CHOICES_MAX]]
+
+
+def choices_with_given(choices: list, given, *, model: str = "batches.Project") -> list:
+    """`choices` (the first CHOICES_MAX by name) and the project (or other `model`) id
+    `given` (in a link, a saved query, a webhook being edited) when it is not among them: by
+    its name, or marked deleted (the audit trail outlives what it names; a webhook's service
+    refuses it)."""
     if not isinstance(given, str) or not ID_RE.fullmatch(given):
         return choices
     if any(value == given for value, _ in choices):
         return choices
-    Project = apps.get_model("batches", "Project")
-    name = Project.objects.filter(pk=given).values_list("name", flat=True).first()
+    name = apps.get_model(model).objects.filter(pk=given).values_list("name", flat=True).first()
     return [*choices, (given, name or f"{given} (deleted)")]
 
 
@@ -49,7 +53,7 @@ class WebhookForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         given = self.data.get("project") if self.is_bound else self.initial.get("project")
-        self.fields["project"].choices = project_choices_with(
+        self.fields["project"].choices = choices_with_given(
             project_choices(blank="every project"), given
         )
 
@@ -65,7 +69,7 @@ def webhook_form_values(data: dict) -> dict:
 class ActivityForm(forms.Form):
     type = forms.ChoiceField(required=False)
     project = forms.ChoiceField(required=False)
-    dataset = forms.CharField(required=False, max_length=26, label="Dataset id")
+    dataset = forms.ChoiceField(required=False)
     actor = forms.CharField(required=False, max_length=150, label="Person (username)")
     since = forms.DateTimeField(required=False, help_text="YYYY-MM-DD HH:MM")
     until = forms.DateTimeField(required=False)
@@ -74,6 +78,11 @@ class ActivityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", "any type"), *((t, t) for t in EVENT_TYPES)]
-        self.fields["project"].choices = project_choices_with(
+        self.fields["project"].choices = choices_with_given(
             project_choices(blank="any project"), self.data.get("project")
+        )
+        self.fields["dataset"].choices = choices_with_given(
+            named_choices("versions.Dataset", blank="any dataset"),
+            self.data.get("dataset"),
+            model="versions.Dataset",
         )

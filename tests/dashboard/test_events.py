@@ -293,7 +293,7 @@ def test_a_job_on_a_version_names_its_dataset(manager_api, manager):
 
 
 def test_activity_page_filters_by_a_project_beyond_its_list_or_deleted(client, manager):
-    """The project box lists the first PROJECT_CHOICES_MAX projects; another project's id (a
+    """The project box lists the first CHOICES_MAX projects; another project's id (a
     link, or a project deleted since: the trail outlives it) still filters, and shows."""
     from batches.services import project_create
 
@@ -307,6 +307,21 @@ def test_activity_page_filters_by_a_project_beyond_its_list_or_deleted(client, m
     page = client.get(f"/activity/?project={kept.pk}")
     assert [e.type for e in page.context["events"]] == ["project.created"]
     assert "field-error" in client.get("/activity/?project=Not-An-Id").content.decode()
+
+
+def test_activity_page_picks_a_dataset_by_name(client, manager):
+    from ..factories import DatasetFactory
+
+    street = DatasetFactory(name="street")
+    event_record(type="ping", dataset=street.pk, object_type="x", object_id="on-street")
+    event_record(type="ping", dataset="0gone0", object_type="x", object_id="on-gone")
+    client.force_login(manager)
+    html = client.get("/activity/").content.decode()
+    assert f'<option value="{street.pk}">street</option>' in html
+    page = client.get(f"/activity/?dataset={street.pk}")
+    assert [e.object_id for e in page.context["events"]] == ["on-street"]
+    page = client.get("/activity/?dataset=0gone0")
+    assert [e.object_id for e in page.context["events"]] == ["on-gone"]
 
 
 def test_a_test_ping_links_to_its_webhook_while_it_exists(client, manager, receiver, run_jobs):

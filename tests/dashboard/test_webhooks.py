@@ -412,11 +412,11 @@ def test_the_page_names_the_field_of_every_bad_input_without_js(client, manager,
 
 
 def test_the_page_takes_and_keeps_a_project_beyond_its_list(client, manager, receiver, monkeypatch):
-    """The project list shows the first PROJECT_CHOICES_MAX projects by name; another one given
+    """The project list shows the first CHOICES_MAX projects by name; another one given
     by id is taken, and a webhook's project is kept when it is edited."""
     from dashboard import webhooks_forms
 
-    monkeypatch.setattr(webhooks_forms, "PROJECT_CHOICES_MAX", 1)
+    monkeypatch.setattr(webhooks_forms, "CHOICES_MAX", 1)
     project_create(name="a first")
     late = project_create(name="z late")
     client.force_login(manager)
