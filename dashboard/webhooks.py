@@ -27,6 +27,7 @@ from .webhooks_outbox import deliveries_enqueue
 
 URL_MAX = 2000
 SECRET_MIN, SECRET_MAX = 16, 128
+DISABLED = "Not sent: the webhook was disabled."
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
@@ -116,7 +117,9 @@ def webhook_update(
     active: Any = UNSET,
     secret: Any = UNSET,
 ) -> Webhook:
-    """Change some of a webhook's fields (a new `secret` rotates it)."""
+    """Change some of a webhook's fields (a new `secret` rotates it). Disabling it stops its
+    deliveries still pending (retries included): they fail, saying why (redeliver or replay
+    sends them again)."""
     checks = {
         "url": webhook_url_check,
         "events": webhook_events_check,
@@ -126,10 +129,17 @@ def webhook_update(
     }
     given = {"url": url, "events": events, "project": project, "active": active, "secret": secret}
     changed = [name for name, value in given.items() if value is not UNSET]
+    # As stored (an admin form has already set its values on the instance).
+    was_active = Webhook.objects.filter(pk=webhook.pk).values_list("active", flat=True).first()
     for name in changed:
         setattr(webhook, name, checks[name](given[name]))
     if changed:
-        webhook.save(update_fields=[*changed, "updated_at"])
+        with transaction.atomic():
+            webhook.save(update_fields=[*changed, "updated_at"])
+            if was_active and not webhook.active:
+                Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).update(
+                    status=Delivery.Status.FAILED, next_attempt_at=None, error=DISABLED
+                )
         transaction.on_commit(webhooks_changed)
         webhooks_changed()
     return webhook

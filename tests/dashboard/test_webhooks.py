@@ -14,6 +14,7 @@ from django.utils import timezone
 from batches.services import project_create
 from dashboard.events import event_record
 from dashboard.models import Delivery, Event, Webhook
+from dashboard.roles import Role
 from dashboard.webhooks import webhook_create
 from dashboard.webhooks_outbox import deliveries_sweep
 
@@ -448,6 +449,51 @@ def test_the_page_pages_through_older_deliveries(client, manager, hook, monkeypa
     assert older.context["older"] is None and "← Newest" in older.content.decode()
     junk = client.get(f"/webhooks/{hook.pk}/?before=%3Cscript%3E")
     assert junk.status_code == 200 and len(junk.context["deliveries"]) == 2
+
+
+def test_disabling_a_webhook_stops_its_pending_deliveries(
+    client, manager, manager_api, hook, receiver, run_jobs
+):
+    """A disabled webhook gets nothing more: its retries fail, saying why, from the API, the
+    page and the admin alike; redeliver sends one again on demand."""
+    from dashboard.webhooks import DISABLED
+
+    from ..factories import UserFactory
+
+    def waiting_retry():
+        receiver.plan = [500]
+        record(run_jobs, type="ping")
+        delivery = Delivery.objects.order_by("-id").first()
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        return delivery
+
+    url = f"/api/v1/webhooks/{hook.pk}/"
+    first = waiting_retry()
+    assert manager_api.patch(url, {"active": False}, format="json").status_code == 200
+    first.refresh_from_db()
+    assert (first.status, first.error, first.next_attempt_at) == ("failed", DISABLED, None)
+    manager_api.patch(url, {"active": True}, format="json")
+    second = waiting_retry()
+    client.force_login(manager)
+    client.post(f"/webhooks/{hook.pk}/", {"url": hook.url, "events": ["*"]})  # unchecked
+    second.refresh_from_db()
+    assert second.status == "failed" and second.error == DISABLED
+    manager_api.patch(url, {"active": True}, format="json")
+    third = waiting_retry()
+    boss = UserFactory(username="boss", role=Role.MANAGER, is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    changed = client.post(
+        f"/admin/dashboard/webhook/{hook.pk}/change/",
+        {"url": hook.url, "events": '["*"]', "project": ""},
+    )
+    assert changed.status_code == 302, changed.content.decode()[:2000]
+    third.refresh_from_db()
+    assert third.status == "failed" and third.error == DISABLED
+    sent = len(receiver.requests)
+    with run_jobs():
+        manager_api.post(f"{url}deliveries/{third.pk}/redeliver/")
+    third.refresh_from_db()
+    assert third.status == "succeeded" and len(receiver.requests) == sent + 1
 
 
 def test_pages_are_managers_only(client, viewer, labeler, hook):
