@@ -1,6 +1,7 @@
 """Core pages: overview, jobs (list, detail with live progress), profile with the API token,
 the Activity page (the audit trail) and the Webhooks pages (managers)."""
 
+from django.apps import apps
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -149,6 +150,7 @@ def profile(request):
 
 ACTIVITY_PER_PAGE = 50
 DELIVERIES_SHOWN = 50
+WEBHOOKS_SHOWN = 500  # the newest; the API lists them all, paginated
 
 
 @role_required(Role.MANAGER)
@@ -190,7 +192,16 @@ def webhooks_page(request):
         created = form_call(form, webhook_create, **values, user=request.user)
         if created is not None:
             form = WebhookForm()
-    context = {"form": form, "webhooks": webhook_list(), "created": created}
+    webhooks = list(webhook_list()[:WEBHOOKS_SHOWN])
+    project_names = dict(
+        apps.get_model("batches", "Project")
+        .objects.filter(pk__in={w.project for w in webhooks if w.project})
+        .values_list("id", "name")
+    )
+    for webhook in webhooks:  # its project by name, linked (its id once the project is gone)
+        webhook.project_name = project_names.get(webhook.project, webhook.project)
+        webhook.project_exists = webhook.project in project_names
+    context = {"form": form, "webhooks": webhooks, "created": created}
     return render(request, "dashboard/webhook_list.html", context)
 
 

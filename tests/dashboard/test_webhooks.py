@@ -425,6 +425,8 @@ def test_the_page_takes_and_keeps_a_project_beyond_its_list(client, manager, rec
     assert client.post("/webhooks/", data).context["created"] is not None
     hook = Webhook.objects.get()
     assert hook.project == late.pk
+    listed = client.get("/webhooks/").content.decode()
+    assert f'<a href="/projects/{late.pk}/">z late</a>' in listed  # by name, linked
     edit = client.get(f"/webhooks/{hook.pk}/").content.decode()
     assert f'<option value="{late.pk}" selected>z late</option>' in edit
     saved = client.post(f"/webhooks/{hook.pk}/", {**data, "events": ["ping"]})
