@@ -261,7 +261,7 @@ def events_list(
     until: datetime | None = None,
     before: str | None = None,
 ) -> models.QuerySet[Event]:
-    """Events newest first, filtered; `actor` is a user id (digits) or a username; `since` is
+    """Events newest first, filtered; `actor` is a user id or a username; `since` is
     inclusive, `until` exclusive; `before` an event id (keyset paging of the Activity page)."""
     events = Event.objects.all()
     if types:
@@ -271,8 +271,11 @@ def events_list(
     if dataset:
         events = events.filter(dataset=dataset)
     if actor:
-        if actor.isascii() and actor.isdigit():
-            events = events.filter(actor_user_id=int(actor))
+        if actor.isascii() and actor.isdigit() and len(actor) <= 18:  # a bigint
+            # A user id, or a username made of digits.
+            events = events.filter(
+                models.Q(actor_user_id=int(actor)) | models.Q(actor_username=actor)
+            )
         else:
             events = events.filter(actor_username=actor)
     if since:
@@ -284,10 +287,20 @@ def events_list(
     return events.order_by("-id")
 
 
+PRUNE_CHUNK = 5000  # events deleted per transaction
+
+
 def events_prune() -> int:
-    """Delete events older than EVENT_RETENTION_DAYS (and their deliveries). Scheduled daily."""
+    """Delete events older than EVENT_RETENTION_DAYS (and their deliveries), PRUNE_CHUNK at a
+    time, each chunk in a short transaction of its own (nothing loads a day's events at once,
+    and the labelers' writes never wait long). Scheduled daily; returns the events deleted."""
     cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
-    deleted, _ = Event.objects.filter(at__lt=cutoff).delete()
+    old = Event.objects.filter(at__lt=cutoff).order_by("at")  # (the `at` index)
+    deleted = 0
+    while ids := list(old.values_list("id", flat=True)[:PRUNE_CHUNK]):
+        with transaction.atomic():
+            Delivery.objects.filter(event_id__in=ids).delete()
+            deleted += Event.objects.filter(pk__in=ids).delete()[1].get(Event._meta.label, 0)
     return deleted
 
 

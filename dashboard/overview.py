@@ -164,11 +164,13 @@ def event_links(events: list) -> list:
 
 def _event_activity(limit: int) -> list[Activity]:
     """The newest events of the log (the primary key is time-ordered): changes, deletions and
-    removals, labels and jobs alike."""
+    removals, labels and jobs alike; not a webhook's test ping (no change, and its webhook's
+    page is for managers while the overview is for everyone)."""
     from .models import Event
 
     activity = []
-    for event in event_links(list(Event.objects.order_by("-id")[:limit])):
+    newest = Event.objects.exclude(type="ping").order_by("-id")[:limit]
+    for event in event_links(list(newest)):
         text = event.summary
         where = event.project_link or event.dataset_link
         if where is not None and event.object_type not in ("project", "dataset"):
@@ -198,5 +200,18 @@ def _jobs(ids: list[str]) -> dict[str, EventObject]:
     }
 
 
+def _webhooks(ids: list[str]) -> dict[str, EventObject]:
+    """The webhooks a test ping names (its page, for the managers who read the trail)."""
+    from django.urls import reverse
+
+    from .models import Webhook
+
+    return {
+        pk: EventObject(url=reverse("webhook-detail", args=[pk]), name=url)
+        for pk, url in Webhook.objects.filter(pk__in=ids).values_list("id", "url")
+    }
+
+
 overview_activity_register(_event_activity)
 event_objects_register("job", _jobs)
+event_objects_register("webhook", _webhooks)

@@ -312,11 +312,29 @@ if os.environ.get("Q_BROKER", "").startswith("redis://"):
 else:
     Q_CLUSTER["orm"] = "default"
 
+
 # Events and webhooks (API.md "Events, audit trail and webhooks").
-EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "365"))
-WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
-WEBHOOK_RETRY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_SECONDS", "30"))
-WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+def env_number(name: str, default: str, kind: type, *, minimum: float, maximum: float):
+    """A number from the environment, refused at start-up (naming it) when it is not a number
+    of `kind` within [minimum, maximum]: a 0 timeout or 0 attempts would fail every delivery."""
+    raw = os.environ.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or not minimum <= value <= maximum:  # (NaN)
+        raise ImproperlyConfigured(
+            f"{name} must be {'an integer' if kind is int else 'a number'} from {minimum:g} to "
+            f"{maximum:g}; got {raw!r}."
+        )
+    return value
+
+
+EVENT_RETENTION_DAYS = env_number("EVENT_RETENTION_DAYS", "365", int, minimum=1, maximum=36500)
+# A send task may run WEBHOOK_TIMEOUT + 30 s: within Q_RETRY, or a slow one would run twice.
+WEBHOOK_TIMEOUT = env_number("WEBHOOK_TIMEOUT", "10", float, minimum=0.1, maximum=300)
+WEBHOOK_RETRY_SECONDS = env_number("WEBHOOK_RETRY_SECONDS", "30", float, minimum=0, maximum=86400)
+WEBHOOK_MAX_ATTEMPTS = env_number("WEBHOOK_MAX_ATTEMPTS", "6", int, minimum=1, maximum=100)
 # False refuses webhook URLs whose host is (or resolves to) a loopback, private, link-local or
 # otherwise non-public address, when they are registered and again at each send (SSRF). True
 # by default: a self-hosted Labelops often posts to services on its own network.

@@ -1,6 +1,7 @@
 """Core pages: overview, jobs (list, detail with live progress), profile with the API token,
 the Activity page (the audit trail) and the Webhooks pages (managers)."""
 
+from django.apps import apps
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 from rest_framework.authtoken.models import Token
 
-from .errors import ApplicationError, Conflict
+from .errors import ApplicationError
 from .events import events_list
 from .filters import JobFilter
 from .forms import form_call
@@ -32,7 +33,7 @@ from .webhooks import (
     webhook_test,
     webhook_update,
 )
-from .webhooks_forms import ActivityForm, WebhookForm, webhook_form_values
+from .webhooks_forms import ID_RE, ActivityForm, WebhookForm, webhook_form_values
 
 JOBS_PER_PAGE = 25
 JOB_ERRORS_SHOWN = 100
@@ -149,6 +150,7 @@ def profile(request):
 
 ACTIVITY_PER_PAGE = 50
 DELIVERIES_SHOWN = 50
+WEBHOOKS_SHOWN = 500  # the newest; the API lists them all, paginated
 
 
 @role_required(Role.MANAGER)
@@ -183,14 +185,23 @@ def activity_page(request):
 @never_cache  # the page shows a new webhook's secret once: no browser or proxy may keep it
 @role_required(Role.MANAGER)
 def webhooks_page(request):
-    form = WebhookForm(request.POST or None)
+    form = WebhookForm(request.POST if request.method == "POST" else None)
     created = None
     if request.method == "POST" and form.is_valid():
         values = webhook_form_values(form.cleaned_data)
         created = form_call(form, webhook_create, **values, user=request.user)
         if created is not None:
             form = WebhookForm()
-    context = {"form": form, "webhooks": webhook_list(), "created": created}
+    webhooks = list(webhook_list()[:WEBHOOKS_SHOWN])
+    project_names = dict(
+        apps.get_model("batches", "Project")
+        .objects.filter(pk__in={w.project for w in webhooks if w.project})
+        .values_list("id", "name")
+    )
+    for webhook in webhooks:  # its project by name, linked (its id once the project is gone)
+        webhook.project_name = project_names.get(webhook.project, webhook.project)
+        webhook.project_exists = webhook.project in project_names
+    context = {"form": form, "webhooks": webhooks, "created": created}
     return render(request, "dashboard/webhook_list.html", context)
 
 
@@ -203,7 +214,7 @@ def webhook_page(request, webhook_id: str):
         "project": webhook.project,
         "active": webhook.active,
     }
-    form = WebhookForm(request.POST or None, initial=initial)
+    form = WebhookForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         values = webhook_form_values(form.cleaned_data)
         if form_call(form, webhook_update, webhook=webhook, **values) is not None:
@@ -212,11 +223,25 @@ def webhook_page(request, webhook_id: str):
     context = {
         "webhook": webhook,
         "form": form,
-        "deliveries": webhook_deliveries(webhook=webhook)[:DELIVERIES_SHOWN],
+        **deliveries_page(request, webhook),
     }
     if request.htmx and request.htmx.target == "deliveries":
         return render(request, "dashboard/webhook_detail.html#deliveries", context)
     return render(request, "dashboard/webhook_detail.html", context)
+
+
+def deliveries_page(request, webhook) -> dict:
+    """The newest DELIVERIES_SHOWN deliveries, or those older than `?before=` (a delivery id;
+    anything else shows the newest), with the link to the next older page."""
+    before = request.GET.get("before", "")
+    deliveries = webhook_deliveries(webhook=webhook)
+    if ID_RE.fullmatch(before):
+        deliveries = deliveries.filter(pk__lt=before)
+    else:
+        before = ""
+    shown = list(deliveries[: DELIVERIES_SHOWN + 1])
+    older = shown[DELIVERIES_SHOWN - 1].pk if len(shown) > DELIVERIES_SHOWN else None
+    return {"deliveries": shown[:DELIVERIES_SHOWN], "older": older, "before": before}
 
 
 @require_POST
@@ -239,9 +264,6 @@ def webhook_delete_view(request, webhook_id: str):
 @role_required(Role.MANAGER)
 def delivery_redeliver_view(request, webhook_id: str, delivery_id: str):
     webhook = webhook_get(webhook_id=webhook_id)
-    try:
-        delivery_redeliver(delivery=delivery_get(webhook=webhook, delivery_id=delivery_id))
-        messages.success(request, "The delivery is sent again.")
-    except Conflict as exc:
-        messages.error(request, exc.message)
+    delivery_redeliver(delivery=delivery_get(webhook=webhook, delivery_id=delivery_id))
+    messages.success(request, "The delivery is sent again.")
     return redirect("webhook-detail", webhook_id=webhook_id)

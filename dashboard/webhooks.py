@@ -18,7 +18,7 @@ from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from .errors import Conflict, Invalid, NotFound
+from .errors import Invalid, NotFound
 from .events import ALL_EVENTS, event_record, event_type_check, webhooks_changed
 from .models import Delivery, Webhook
 from .unset import UNSET
@@ -27,6 +27,7 @@ from .webhooks_outbox import deliveries_enqueue
 
 URL_MAX = 2000
 SECRET_MIN, SECRET_MAX = 16, 128
+DISABLED = "Not sent: the webhook was disabled."
 _url_validator = URLValidator(schemes=["http", "https"])
 
 
@@ -64,11 +65,13 @@ def webhook_events_check(events: Any) -> list[str]:
 
 
 def webhook_project_check(project: Any) -> str:
+    """The project id ("" for every project); one that names no project is invalid input (a
+    400 naming the field, as for an unknown event type), not a missing webhook."""
     if project in (None, ""):
         return ""
     Project = apps.get_model("batches", "Project")
     if not isinstance(project, str) or not Project.objects.filter(pk=project).exists():
-        raise NotFound(f"No project with id {project!r}.", field="project")
+        raise Invalid(f"No project with id {project!r}.", field="project")
     return project
 
 
@@ -114,7 +117,9 @@ def webhook_update(
     active: Any = UNSET,
     secret: Any = UNSET,
 ) -> Webhook:
-    """Change some of a webhook's fields (a new `secret` rotates it)."""
+    """Change some of a webhook's fields (a new `secret` rotates it). Disabling it stops its
+    deliveries still pending (retries included): they fail, saying why (redeliver or replay
+    sends them again)."""
     checks = {
         "url": webhook_url_check,
         "events": webhook_events_check,
@@ -124,10 +129,17 @@ def webhook_update(
     }
     given = {"url": url, "events": events, "project": project, "active": active, "secret": secret}
     changed = [name for name, value in given.items() if value is not UNSET]
+    # As stored (an admin form has already set its values on the instance).
+    was_active = Webhook.objects.filter(pk=webhook.pk).values_list("active", flat=True).first()
     for name in changed:
         setattr(webhook, name, checks[name](given[name]))
     if changed:
-        webhook.save(update_fields=[*changed, "updated_at"])
+        with transaction.atomic():
+            webhook.save(update_fields=[*changed, "updated_at"])
+            if was_active and not webhook.active:
+                Delivery.objects.filter(webhook=webhook, status=Delivery.Status.PENDING).update(
+                    status=Delivery.Status.FAILED, next_attempt_at=None, error=DISABLED
+                )
         transaction.on_commit(webhooks_changed)
         webhooks_changed()
     return webhook
@@ -155,12 +167,15 @@ def webhook_test(*, webhook: Webhook, user=None) -> Delivery:
         return event.deliveries.get()
 
 
-def delivery_redeliver(*, delivery: Delivery) -> Delivery:
-    """Send a delivery again (same id), with a fresh set of attempts."""
+def delivery_redeliver(*, delivery: Delivery, only_failed: bool = False) -> Delivery | None:
+    """Send a delivery again now (same id), with a fresh set of attempts: a delivered or failed
+    one, or a pending one waiting for its next retry (sent now instead). One being sent at this
+    moment may reach the receiver twice (at least once; the id tells them apart). With
+    `only_failed`, a delivery no longer failed is left alone (None)."""
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        if delivery.status == Delivery.Status.PENDING:
-            raise Conflict("The delivery is still pending: it is being sent or will be retried.")
+        if only_failed and delivery.status != Delivery.Status.FAILED:
+            return None
         delivery.status = Delivery.Status.PENDING
         delivery.attempts = 0
         delivery.error = ""
@@ -181,11 +196,8 @@ def deliveries_replay(*, since: datetime | None = None, webhook: Webhook | None 
         failed = failed.filter(webhook=webhook)
     count = 0
     for delivery in failed.order_by("id").iterator():
-        try:
-            delivery_redeliver(delivery=delivery)
-            count += 1
-        except Conflict:  # picked up meanwhile
-            continue
+        if delivery_redeliver(delivery=delivery, only_failed=True) is not None:
+            count += 1  # (one picked up meanwhile is left alone)
     return count
 
 

@@ -84,7 +84,9 @@ EventsField = schema_field(serializers.ListField, EVENTS_SCHEMA)
 class WebhookInputSerializer(InputSerializer):
     url = UrlField(max_length=URL_MAX)
     events = EventsField(child=serializers.CharField(max_length=64), max_length=100)
-    project = serializers.CharField(max_length=26, required=False, allow_null=True)
+    project = serializers.CharField(
+        max_length=26, required=False, allow_null=True, allow_blank=True
+    )
     active = serializers.BooleanField(required=False)
     secret = serializers.CharField(
         min_length=SECRET_MIN, max_length=SECRET_MAX, required=False, trim_whitespace=False
@@ -199,11 +201,7 @@ class DeliveryRedeliverApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={
-            202: DeliverySerializer,
-            404: ERRORS[404],
-            409: OpenApiResponse(description="The delivery is still pending."),
-        },
+        responses={202: DeliverySerializer, 404: ERRORS[404]},
     )
     def post(self, request, webhook_id: str, delivery_id: str):
         webhook = webhook_get(webhook_id=webhook_id)

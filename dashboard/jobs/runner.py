@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
@@ -195,11 +196,24 @@ def job_event_record(job: Job) -> None:
         type=f"job.{job.status}",
         actor=job.created_by,
         project=params.get("project_id") if isinstance(params.get("project_id"), str) else None,
-        dataset=params.get("dataset_id") if isinstance(params.get("dataset_id"), str) else None,
+        dataset=job_dataset(params),
         object_type="job",
         object_id=job.pk,
         data={"kind": job.kind, "counts": job.counts, "result": job.result},
     )
+
+
+def job_dataset(params: dict) -> str | None:
+    """The dataset a job works on: named in its params, or the dataset of the version it works
+    on (row updates and deletes, recounts name only the version), so `?dataset=` finds it."""
+    dataset = params.get("dataset_id")
+    if isinstance(dataset, str) and dataset:
+        return dataset
+    version = params.get("version_id")
+    if not isinstance(version, str) or not version:
+        return None
+    DatasetVersion = apps.get_model("versions", "DatasetVersion")  # dashboard imports no app
+    return DatasetVersion.objects.filter(pk=version).values_list("dataset_id", flat=True).first()
 
 
 def run_job(job_id: str) -> str | None:

@@ -21,6 +21,15 @@ def test_import_then_export_round_trip(tmp_path, capsys):
     assert "5/6" not in out or "#" in out
     assert "succeeded: created 5" in out
     assert "record 5 bad:" in out and "id: " in out
+    # A command is a door like the others: its changes write their events (the system's).
+    from dashboard.models import Event
+
+    recorded = list(Event.objects.order_by("id").values_list("type", "dataset", "data"))
+    assert [(t, d, data.get("kind")) for t, d, data in recorded] == [
+        ("dataset.created", dataset.pk, None),
+        ("version.created", dataset.pk, None),  # the import's draft
+        ("job.succeeded", dataset.pk, "import"),
+    ]
     target = tmp_path / "out.ndjson"
     call_command("export_rows", "--dataset", dataset.pk, "-o", str(target))
     lines = [json.loads(line) for line in target.read_text().splitlines()]

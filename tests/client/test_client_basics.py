@@ -140,3 +140,32 @@ def test_httpx_is_the_only_dependency():
     project = tomllib.loads(Path("client/pyproject.toml").read_text())["project"]
     assert [d.split(">")[0] for d in project["dependencies"]] == ["httpx"]
     assert httpx.__version__
+
+
+def test_the_client_s_changes_are_in_the_event_log(client):
+    """The client is a door like the others: its verbs write their events, naming its user."""
+    from dashboard.models import Event
+
+    dataset = client.create_dataset("logged")
+    dataset.data_rows.bulk_create(
+        [{"global_key": f"e{i}", "row_data": f"s3://{i}"} for i in range(3)]
+    )
+    project = client.create_project("logged")
+    batch = project.create_batch("b", global_keys=["e0", "e1"], priority=2)
+    project.update_data_row_labeling_priority(5, global_keys=["e0"])
+    batch.delete_labels()
+    batch.delete()
+    recorded = list(Event.objects.order_by("id").values_list("type", "actor_username", "data"))
+    assert [(t, d.get("kind")) for t, _, d in recorded] == [
+        ("dataset.created", None),
+        ("version.created", None),  # the import's draft
+        ("job.succeeded", "import"),
+        ("project.created", None),
+        ("batch.created", None),
+        ("priorities.changed", None),
+        ("job.succeeded", "delete_labels"),  # (no label to delete: no labels.deleted)
+        ("batch.deleted", None),
+    ]
+    assert {user for _, user, _ in recorded} == {"script"}
+    deleted = Event.objects.get(type="batch.deleted")
+    assert (deleted.project, deleted.object_id) == (project.uid, batch.uid)

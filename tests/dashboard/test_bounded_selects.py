@@ -8,7 +8,7 @@ import pytest
 
 from batches.models import Project
 from dashboard.webhooks import webhook_create
-from dashboard.webhooks_forms import PROJECT_CHOICES_MAX
+from dashboard.webhooks_forms import CHOICES_MAX as PROJECT_CHOICES_MAX
 
 pytestmark = pytest.mark.django_db
 

@@ -7,13 +7,14 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
 from batches.services import project_create
 from dashboard.events import event_record
 from dashboard.models import Delivery, Event, Webhook
+from dashboard.roles import Role
 from dashboard.webhooks import webhook_create
 from dashboard.webhooks_outbox import deliveries_sweep
 
@@ -90,10 +91,26 @@ def test_create_answers_the_secret_once_and_never_again(manager_api, receiver):
 )
 def test_bad_input_is_a_400_naming_the_field(manager_api, body, field):
     answer = manager_api.post("/api/v1/webhooks/", body, format="json")
-    # A project id that names none is a 404 (naming the field); everything else a 400.
-    assert answer.status_code == (404 if body.get("project") else 400), answer.data
+    # A project id that names none is invalid input too (issue 17: "400 naming the field").
+    assert answer.status_code == 400, answer.data
     assert field in answer.data, answer.data
     assert not Webhook.objects.exists()
+
+
+def test_an_unknown_project_is_a_400_on_patch_and_a_blank_one_means_every_project(
+    manager_api, hook
+):
+    url = f"/api/v1/webhooks/{hook.pk}/"
+    answer = manager_api.patch(url, {"project": "nope"}, format="json")
+    assert answer.status_code == 400 and "project" in answer.data, answer.data
+    project = project_create(name="p")
+    assert manager_api.patch(url, {"project": project.pk}, format="json").data["project"]
+    cleared = manager_api.patch(url, {"project": ""}, format="json")
+    assert cleared.status_code == 200 and cleared.data["project"] is None, cleared.data
+    created = manager_api.post(
+        "/api/v1/webhooks/", {"url": hook.url, "events": ["*"], "project": ""}, format="json"
+    )
+    assert created.status_code == 201 and created.data["project"] is None, created.data
 
 
 def test_patch_and_delete(manager_api, hook):
@@ -271,12 +288,43 @@ def test_redeliver_sends_the_same_delivery_again(manager_api, hook, receiver, ru
     delivery.refresh_from_db()
     assert delivery.status == "succeeded" and delivery.attempts == 1
     assert [r["headers"]["X-Labelops-Delivery"] for r in receiver.requests] == [delivery.pk] * 2
-    Delivery.objects.filter(pk=delivery.pk).update(status="pending")
-    assert manager_api.post(url).status_code == 409
     assert (
         manager_api.post(f"/api/v1/webhooks/{hook.pk}/deliveries/nope/redeliver/").status_code
         == 404
     )
+
+
+def test_redeliver_sends_a_delivery_waiting_for_its_retry_now(
+    manager_api, hook, receiver, run_jobs
+):
+    """API.md: redeliver → 202, whatever the delivery's state: one waiting out its backoff
+    after a failed attempt is sent now, with the same id and a fresh set of attempts."""
+    receiver.plan = [500]
+    record(run_jobs, type="job.failed")
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at > timezone.now()  # waiting 30 s
+    url = f"/api/v1/webhooks/{hook.pk}/deliveries/{delivery.pk}/redeliver/"
+    with run_jobs():
+        answer = manager_api.post(url)
+    assert answer.status_code == 202, answer.data
+    assert answer.data["id"] == delivery.pk and answer.data["status"] == "pending"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.error) == ("succeeded", 1, "")
+    assert [r["headers"]["X-Labelops-Delivery"] for r in receiver.requests] == [delivery.pk] * 2
+
+
+def test_the_page_redelivers_a_pending_delivery(client, manager, hook, receiver, run_jobs):
+    receiver.plan = [500]
+    record(run_jobs, type="ping")
+    delivery = Delivery.objects.get()
+    client.force_login(manager)
+    assert "Send now" in client.get(f"/webhooks/{hook.pk}/").content.decode()
+    with run_jobs():
+        page = client.post(f"/webhooks/{hook.pk}/deliveries/{delivery.pk}/redeliver/", follow=True)
+    assert page.status_code == 200 and "The delivery is sent again." in page.content.decode()
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and len(receiver.requests) == 2
 
 
 def test_replay_deliveries_command(hook, receiver, run_jobs, settings):
@@ -297,6 +345,12 @@ def test_replay_deliveries_command(hook, receiver, run_jobs, settings):
     with run_jobs():
         call_command("replay_deliveries", stdout=out)
     assert out.getvalue().endswith("0 failed deliveries sent again.\n")
+
+
+@pytest.mark.parametrize("since", ["2026-02-30", "2026-13-01T00:00", "yesterday"])
+def test_replay_deliveries_refuses_a_bad_since_with_a_message(since):
+    with pytest.raises(CommandError, match="--since"):
+        call_command("replay_deliveries", "--since", since)
 
 
 # --- the page and the admin ---------------------------------------------------------------------
@@ -333,6 +387,115 @@ def test_webhooks_page_creates_edits_tests_and_redelivers(client, manager, recei
     assert partial.content.decode().lstrip().startswith('<div id="deliveries"')
     client.post(f"/webhooks/{hook.pk}/delete/")
     assert not Webhook.objects.exists()
+
+
+def test_the_page_names_the_field_of_every_bad_input_without_js(client, manager, receiver):
+    """No-JS form posts: each refusal is a message under the field it names, never a 500."""
+    client.force_login(manager)
+    cases = [
+        ({}, "events", "This field is required."),  # an empty form is still a submitted one
+        ({"url": receiver.url}, "events", "This field is required."),
+        ({"url": "ftp://x/y", "events": ["*"]}, "url", "Only http:// and https://"),
+        ({"url": receiver.url, "events": ["nope"]}, "events", "Select a valid choice"),
+        (
+            {"url": receiver.url, "events": ["*"], "project": "nope"},
+            "project",
+            "No project with id",
+        ),
+        ({"url": receiver.url, "events": ["*"], "secret": "short"}, "secret", "16 to 128"),
+    ]
+    for data, field, message in cases:
+        page = client.post("/webhooks/", data)
+        assert page.status_code == 200, (data, page.status_code)
+        assert message in str(page.context["form"].errors.get(field)), (data, field)
+        assert 'class="field-error" role="alert"' in page.content.decode()
+    assert not Webhook.objects.exists()
+
+
+def test_the_page_takes_and_keeps_a_project_beyond_its_list(client, manager, receiver, monkeypatch):
+    """The project list shows the first CHOICES_MAX projects by name; another one given
+    by id is taken, and a webhook's project is kept when it is edited."""
+    from dashboard import webhooks_forms
+
+    monkeypatch.setattr(webhooks_forms, "CHOICES_MAX", 1)
+    project_create(name="a first")
+    late = project_create(name="z late")
+    client.force_login(manager)
+    data = {"url": receiver.url, "events": ["*"], "project": late.pk, "active": "on"}
+    assert client.post("/webhooks/", data).context["created"] is not None
+    hook = Webhook.objects.get()
+    assert hook.project == late.pk
+    listed = client.get("/webhooks/").content.decode()
+    assert f'<a href="/projects/{late.pk}/">z late</a>' in listed  # by name, linked
+    edit = client.get(f"/webhooks/{hook.pk}/").content.decode()
+    assert f'<option value="{late.pk}" selected>z late</option>' in edit
+    saved = client.post(f"/webhooks/{hook.pk}/", {**data, "events": ["ping"]})
+    assert saved.status_code == 302
+    hook.refresh_from_db()
+    assert hook.project == late.pk and hook.events == ["ping"]
+
+
+def test_the_page_pages_through_older_deliveries(client, manager, hook, monkeypatch):
+    from dashboard import views
+
+    monkeypatch.setattr(views, "DELIVERIES_SHOWN", 2)
+    made = [
+        fanned_out(event_record(type="ping", object_type="x", object_id=str(i))) for i in range(3)
+    ]
+    client.force_login(manager)
+    first = client.get(f"/webhooks/{hook.pk}/")
+    assert [d.pk for d in first.context["deliveries"]] == [made[2].pk, made[1].pk]
+    assert f'href="?before={made[1].pk}"' in first.content.decode()
+    older = client.get(f"/webhooks/{hook.pk}/?before={made[1].pk}")
+    assert [d.pk for d in older.context["deliveries"]] == [made[0].pk]
+    assert older.context["older"] is None and "← Newest" in older.content.decode()
+    junk = client.get(f"/webhooks/{hook.pk}/?before=%3Cscript%3E")
+    assert junk.status_code == 200 and len(junk.context["deliveries"]) == 2
+
+
+def test_disabling_a_webhook_stops_its_pending_deliveries(
+    client, manager, manager_api, hook, receiver, run_jobs
+):
+    """A disabled webhook gets nothing more: its retries fail, saying why, from the API, the
+    page and the admin alike; redeliver sends one again on demand."""
+    from dashboard.webhooks import DISABLED
+
+    from ..factories import UserFactory
+
+    def waiting_retry():
+        receiver.plan = [500]
+        record(run_jobs, type="ping")
+        delivery = Delivery.objects.order_by("-id").first()
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        return delivery
+
+    url = f"/api/v1/webhooks/{hook.pk}/"
+    first = waiting_retry()
+    assert manager_api.patch(url, {"active": False}, format="json").status_code == 200
+    first.refresh_from_db()
+    assert (first.status, first.error, first.next_attempt_at) == ("failed", DISABLED, None)
+    manager_api.patch(url, {"active": True}, format="json")
+    second = waiting_retry()
+    client.force_login(manager)
+    client.post(f"/webhooks/{hook.pk}/", {"url": hook.url, "events": ["*"]})  # unchecked
+    second.refresh_from_db()
+    assert second.status == "failed" and second.error == DISABLED
+    manager_api.patch(url, {"active": True}, format="json")
+    third = waiting_retry()
+    boss = UserFactory(username="boss", role=Role.MANAGER, is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    changed = client.post(
+        f"/admin/dashboard/webhook/{hook.pk}/change/",
+        {"url": hook.url, "events": '["*"]', "project": ""},
+    )
+    assert changed.status_code == 302, changed.content.decode()[:2000]
+    third.refresh_from_db()
+    assert third.status == "failed" and third.error == DISABLED
+    sent = len(receiver.requests)
+    with run_jobs():
+        manager_api.post(f"{url}deliveries/{third.pk}/redeliver/")
+    third.refresh_from_db()
+    assert third.status == "succeeded" and len(receiver.requests) == sent + 1
 
 
 def test_pages_are_managers_only(client, viewer, labeler, hook):

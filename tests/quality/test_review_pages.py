@@ -204,3 +204,44 @@ def test_the_admin_edits_the_review_share_within_bounds(admin_manager, project):
     assert refused.status_code == 200 and b"review_percentage" in refused.content
     project.refresh_from_db()
     assert project.review_percentage == 0.4
+
+
+def test_every_review_door_records_its_label_events(
+    reviewer, reviewer_api, admin_manager, project, labelled
+):
+    """label.accepted / label.rejected (with the reason) from the page, the admin's actions and
+    the bulk API alike: one event per decided label, naming the reviewer, the project and the
+    ids a consumer needs."""
+    from dashboard.models import Event
+
+    from .conftest import url
+
+    page = signed_in(reviewer)
+    page.post(review_url(project), {"action": "next"})
+    page.post(review_url(project), {"action": "accept", "label": labelled[0].pk})
+    page.post(review_url(project), {"action": "reject", "label": labelled[1].pk, "reason": "r1"})
+    admin = signed_in(admin_manager)
+    admin.post(
+        "/admin/batches/label/",
+        {"action": "reject_labels", "_selected_action": [labelled[2].pk], "apply": "1"}
+        | {"reason": "r2"},
+    )
+    bulk = reviewer_api.post(
+        url(project, "labels/review/"),
+        {"label_ids": [labelled[3].pk], "decision": "accept"},
+        format="json",
+    )
+    assert bulk.status_code == 200, bulk.content
+    recorded = {
+        e.object_id: (e.type, e.actor_username, e.project, e.data.get("reason"))
+        for e in Event.objects.filter(type__in=["label.accepted", "label.rejected"])
+    }
+    assert recorded == {
+        str(labelled[0].pk): ("label.accepted", "reviewer", project.pk, None),
+        str(labelled[1].pk): ("label.rejected", "reviewer", project.pk, "r1"),
+        str(labelled[2].pk): ("label.rejected", "boss", project.pk, "r2"),
+        str(labelled[3].pk): ("label.accepted", "reviewer", project.pk, None),
+    }
+    event = Event.objects.get(object_id=str(labelled[2].pk), type="label.rejected")
+    assert event.data["batch"] == labelled[2].batch_id
+    assert event.data["data_row"] == labelled[2].data_row_id

@@ -11,9 +11,12 @@ from dashboard.webhooks import deliveries_replay, webhook_get
 
 def moment(text: str):
     """An ISO date or date-time (naive ones in the server's time zone)."""
-    parsed = parse_datetime(text)
-    if parsed is None and (day := parse_date(text)) is not None:
-        parsed = parse_datetime(f"{day.isoformat()}T00:00:00")
+    try:  # a well-formed but impossible date (2026-02-30) raises
+        parsed = parse_datetime(text)
+        if parsed is None and (day := parse_date(text)) is not None:
+            parsed = parse_datetime(f"{day.isoformat()}T00:00:00")
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise CommandError(f"--since: not an ISO date or date-time: {text!r}.")
     return make_aware(parsed) if is_naive(parsed) else parsed
