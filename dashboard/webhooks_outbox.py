@@ -56,6 +56,9 @@ SEND_WINDOW = LEASE_GRACE_SECONDS / 2
 # the fan-out enqueues a sender per webhook about once a second under steady traffic, not one
 # per look (a django-q2 task costs the workers ~10 ms of CPU).
 SENDER_LINGER = 1.0
+# A retry due within this many seconds is sent at its time by its webhook's sender (which waits
+# for it); a later one by the sweeper, which runs about once a minute.
+RETRY_HOLD = 10.0
 FAN_OUT_PATH_EVENTS = "dashboard.webhooks_outbox.events_fan_out"
 # A process wakes the fan-out at most once a second: under steady labeling that is one extra
 # small commit a second and about one fan-out task alive per web process (it lives
@@ -321,7 +324,15 @@ def delivery_send(delivery_id: str) -> str | None:
     started = time.monotonic()
     status, error = http_post(delivery.webhook.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
     duration_ms = int((time.monotonic() - started) * 1000)
-    return delivery_outcome(delivery=delivery, status=status, error=error, duration_ms=duration_ms)
+    result = delivery_outcome(
+        delivery=delivery, status=status, error=error, duration_ms=duration_ms
+    )
+    if result == Delivery.Status.PENDING and not Conf.SYNC:
+        wait = settings.WEBHOOK_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
+        if wait <= RETRY_HOLD:  # its webhook's sender waits for the retry (see webhook_send)
+            with transaction.atomic():
+                webhooks_dispatch(webhook_ids=[delivery.webhook_id])
+    return result
 
 
 def delivery_request(delivery: Delivery, webhook: Webhook) -> tuple[bytes, dict[str, str]]:
@@ -365,10 +376,40 @@ def webhook_send(webhook_id: str) -> int:
                 if len(claimed) == SEND_BATCH:
                     continue
             if time.monotonic() - found >= linger:
-                return sent  # every due delivery sent, and nothing new for SENDER_LINGER
+                # Every due delivery sent, and nothing new for SENDER_LINGER: done, unless a
+                # retry of this webhook comes due within RETRY_HOLD (the sweeper would send it
+                # up to a minute late): within this sender's window it waits for it, past it
+                # a new sender does.
+                wait = retry_wait(webhook) if linger else None
+                if wait is None:
+                    return sent
+                if time.monotonic() - began + wait > SEND_WINDOW:
+                    with transaction.atomic():
+                        webhooks_dispatch(webhook_ids=[webhook.pk])
+                    return sent
+                found = time.monotonic() + wait - linger  # looks again from when it is due
+                time.sleep(min(wait, FAN_OUT_IDLE))
+                continue
             time.sleep(FAN_OUT_IDLE)
     finally:
         poster.close()
+
+
+def retry_wait(webhook: Webhook) -> float | None:
+    """Seconds until the webhook's next retry (0: due now) if it is due within RETRY_HOLD, else
+    None. (A delivery being sent is leased for longer than that.)"""
+    now = timezone.now()
+    due = (
+        webhook.deliveries.filter(
+            status=Delivery.Status.PENDING,
+            attempts__gt=0,
+            next_attempt_at__lte=now + timedelta(seconds=RETRY_HOLD),
+        )
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return None if due is None else max(0.0, (due - now).total_seconds())
 
 
 def deliveries_post(claimed: list[Delivery], *, webhook: Webhook, poster: Poster) -> int:

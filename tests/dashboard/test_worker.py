@@ -133,3 +133,58 @@ def test_labels_submitted_in_a_burst_reach_three_webhooks_once_each(start_worker
     finally:
         receiver.close()
         connection.close()
+
+
+@pytest.mark.parametrize("door", ["event", "ping"])
+def test_a_failed_delivery_is_tried_again_at_its_time_not_at_the_next_sweep(
+    start_worker, monkeypatch, door
+):
+    """WEBHOOK_RETRY_SECONDS=1: a receiver answering 500 twice gets the same delivery again
+    after ~1 s, then ~2 s (doubling), and the third attempt delivers it: the webhook's sender
+    waits for a retry due within RETRY_HOLD (the sweeper runs about once a minute)."""
+    from dashboard import webhooks_outbox
+    from dashboard.events import event_record
+    from dashboard.models import Delivery
+    from dashboard.webhooks import webhook_create, webhook_test
+
+    from .receiver import Receiver
+
+    monkeypatch.setattr(webhooks_outbox, "_last_kick", 0.0)
+    monkeypatch.setenv("WEBHOOK_RETRY_SECONDS", "1")
+    receiver = Receiver("s" * 32)
+    receiver.plan = [500, 500]
+    arrived = []
+    receiver_post = receiver.server.RequestHandlerClass.do_POST
+
+    def timed_post(handler):
+        arrived.append(time.monotonic())
+        receiver_post(handler)
+
+    monkeypatch.setattr(receiver.server.RequestHandlerClass, "do_POST", timed_post)
+    try:
+        hook = webhook_create(url=receiver.url, events=["ping"], secret="s" * 32)
+        start_worker()
+        if door == "ping":
+            webhook_test(webhook=hook)
+        else:
+            event_record(type="ping", object_type="webhook", object_id=hook.pk)
+        deadline = time.monotonic() + 40  # a sweep-bound retry would come 30–90 s later
+        while time.monotonic() < deadline and len(receiver.requests) < 3:
+            time.sleep(0.05)
+        assert len(receiver.requests) == 3, len(receiver.requests)
+        ids = {r["headers"]["X-Labelops-Delivery"] for r in receiver.requests}
+        assert len(ids) == 1 and all(r["signed"] for r in receiver.requests)
+        gaps = [later - earlier for earlier, later in zip(arrived, arrived[1:], strict=False)]
+        assert 0.9 <= gaps[0] <= 2.5 and 1.9 <= gaps[1] <= 3.5, gaps
+        deadline = time.monotonic() + 10
+        while Delivery.objects.get().status != "succeeded" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        delivery = Delivery.objects.get()
+        assert (delivery.status, delivery.attempts, delivery.response_status) == (
+            "succeeded",
+            3,
+            200,
+        )
+    finally:
+        receiver.close()
+        connection.close()
