@@ -87,7 +87,7 @@ def test_the_admin_import_guides_previews_and_names_the_target(new_page, superus
     expect(page.get_by_role("link", name="CSV", exact=True)).to_have_attribute(
         "href", "/import-samples/data_rows.csv"
     )
-    page.get_by_label("Dataset").select_option(dataset.pk)
+    page.get_by_label("Dataset").fill(dataset.pk)  # an id box with its lookup link
     page.get_by_label("File").set_input_files(str(rows))
     page.get_by_label("Mode").select_option("create")
     page.get_by_role("button", name="Preview").click()
