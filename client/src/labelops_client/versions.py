@@ -3,13 +3,17 @@ methods on the default client, frames (`SingleFrame`) and the `BulkContext`."""
 
 from __future__ import annotations
 
+import types
 import warnings
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client import Client, Resource, Task, default_client, parse_time, quote
 from .errors import Conflict, LabelopsError
+
+if TYPE_CHECKING:
+    from .records import Dataset
 
 
 class SingleFrame:
@@ -29,6 +33,11 @@ class SingleFrame:
         self.metadata = dict(metadata or {})
         self.rois = list(rois or [])
         self.global_key = global_key
+
+    @property
+    def uid(self) -> str | None:
+        """The frame's id (every object has `.uid` and `.id`)."""
+        return self.id
 
     @property
     def source(self) -> str | None:
@@ -76,6 +85,33 @@ class SingleFrame:
 
 
 Frame = SingleFrame | dict
+
+
+class hybridmethod:  # noqa: N801 (used as a decorator, like classmethod)
+    """A method callable on the class (the seed's deprecated class-method form, which names
+    the version by dataset/version id or name) and on an instance."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, cls: type) -> Any:
+        return types.MethodType(self.func, cls if obj is None else obj)
+
+
+class MaskLabels(list):
+    """The labels of one mask value: a list, as `set_masks_labels` takes them, that also
+    equals the same labels as a tuple (the seed's `Dict[tuple, tuple]`)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return list.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def frame_body(frame: Frame) -> dict:
@@ -205,9 +241,12 @@ class DatasetVersion(Resource):
         raise_if_exists: bool = False,
         dataset_project: str | None = None,
         client: Client | None = None,
-    ) -> dict:
-        """ClearML `DatasetVersion.create_new_dataset`: the dataset (a dict); an existing
-        name returns it, or raises `Conflict` (a ValueError) with raise_if_exists."""
+    ) -> Dataset:
+        """ClearML `DatasetVersion.create_new_dataset`: the `Dataset` (`.id`, `.uid`,
+        `.name`, `.tags`; `dataset["id"]` reads its fields too); an existing name returns it,
+        or raises `Conflict` (a ValueError) with raise_if_exists."""
+        from .records import Dataset
+
         client = client or default_client()
         body = {
             "name": dataset_name,
@@ -216,13 +255,18 @@ class DatasetVersion(Resource):
             "dataset_project": dataset_project or "",
             "raise_if_exists": raise_if_exists,
         }
-        return client.post("datasets/", body).json()
+        return Dataset(client, client.post("datasets/", body).json())
 
     @classmethod
-    def get_datasets(cls, tags: list[str] | None = None, client: Client | None = None) -> list:
-        """ClearML `DatasetVersion.get_datasets(tags)`: datasets oldest first."""
+    def get_datasets(
+        cls, tags: list[str] | None = None, client: Client | None = None
+    ) -> list[Dataset]:
+        """ClearML `DatasetVersion.get_datasets(tags)`: the `Dataset`s, oldest first."""
+        from .records import Dataset
+
         client = client or default_client()
-        return list(client.paginate("datasets/", {"tags": tags} if tags else None))
+        pages = client.paginate("datasets/", {"tags": tags} if tags else None)
+        return [Dataset(client, body) for body in pages]
 
     @classmethod
     def create_version(
@@ -383,18 +427,36 @@ class DatasetVersion(Resource):
 
     # ------------------------------------------------------------ frames of this version
 
+    @hybridmethod
     def get_frames_by_ids(
-        self, frame_ids: Sequence[str], projection: Sequence[str] | None = None
+        self_or_cls: Any,  # noqa: N805 (an instance, or the class: see hybridmethod)
+        frame_ids: Sequence[str],
+        projection: Sequence[str] | None = None,
+        dataset_id: str | None = None,
+        dataset_name: str | None = None,
+        version_id: str | None = None,
+        version_name: str | None = None,
+        dataset_project: str | None = None,
+        client: Client | None = None,
     ) -> list:
         """ClearML `dataset_version.get_frames_by_ids(frame_ids, projection)`: frames (dicts
-        with a projection), 10,000 ids per request in the body."""
+        with a projection), 10,000 ids per request in the body. Also a class method, as in the
+        seed: `DatasetVersion.get_frames_by_ids(frame_ids, projection, dataset_id=…,
+        dataset_name=…, version_id=…, version_name=…)` (the current version if no version is
+        named); on an instance those arguments are not needed."""
+        if isinstance(self_or_cls, DatasetVersion):
+            version = self_or_cls
+        else:
+            version = self_or_cls._resolve(
+                dataset_id, dataset_name, version_id, version_name, client
+            )
         found: list = []
         ids = list(frame_ids)
         for start in range(0, len(ids), 10_000):
             body: dict[str, Any] = {"ids": ids[start : start + 10_000]}
             if projection:
                 body["projection"] = list(projection)
-            found += self.client.post(self.path + "frames/query/", body).json()["results"]
+            found += version.client.post(version.path + "frames/query/", body).json()["results"]
         return found if projection else [SingleFrame.from_api(f) for f in found]
 
     def get_iterator(self, projection: Sequence[str] | None = None) -> Iterator:
@@ -425,22 +487,22 @@ class DatasetVersion(Resource):
         if warn_on_duplicate_frames:
             self.warn_duplicates(frames)
         failed: list[dict] = []
+        frames = list(frames)
         for start in range(0, len(frames), batch_size):
             chunk = [frame_body(f) for f in frames[start : start + batch_size]]
             response = self.client.post(self.path + "frames/", {"frames": chunk})
             if response.status_code == 202:  # a job: its row errors, in the same shape
-                failed += [
-                    {
-                        **e,
-                        "frame": e.get("input"),
-                        "error": e.get("message"),
-                        "index": e["index"] + start if e.get("index") is not None else None,
-                    }
+                found = [
+                    {**e, "frame": e.get("input"), "error": e.get("message")}
                     for e in Task(self.client, response.json()).errors()
                 ]
             else:
-                body = response.json()
-                failed += [{**f, "index": f["index"] + start} for f in body["failed"]]
+                found = response.json()["failed"]
+            for failure in found:
+                index = failure.get("index")
+                if isinstance(index, int) and 0 <= index < len(frames) - start:  # as given
+                    failure = {**failure, "index": index + start, "frame": frames[index + start]}
+                failed.append(failure)
         return failed
 
     def update_frames(
@@ -528,10 +590,12 @@ class DatasetVersion(Resource):
             return False
         return True
 
-    def get_masks_labels(self) -> dict[tuple, tuple]:
-        """ClearML `get_masks_labels()`: `{(r, g, b): (labels…)}`."""
+    def get_masks_labels(self) -> dict[tuple, list]:
+        """ClearML `get_masks_labels()`: `{(r, g, b): [labels…]}`, the shape
+        `set_masks_labels` takes (each label list also equals the same labels as a tuple, the
+        seed's return type)."""
         items = self.client.get(self.path + "mask-labels/")
-        return {tuple(item["value"]): tuple(item["labels"]) for item in items}
+        return {tuple(item["value"]): MaskLabels(item["labels"]) for item in items}
 
     def __repr__(self) -> str:
         return f"<DatasetVersion {self.id} {self.name!r} {self.body.get('status')}>"
