@@ -141,3 +141,11 @@ def test_row_priorities_are_sent_as_api_md_shapes_them(client, monkeypatch):
     lines = project.export_stream(data_row_details=True)
     overrides = {line["data_row"]["global_key"]: line["data_row"]["details"] for line in lines}
     assert {k: v["priority_override"] for k, v in overrides.items()} == {"a": 2, "b": 2}
+
+
+def test_version_times_are_datetimes(version):
+    assert isinstance(version.get_stats()["last_updated"], datetime)
+    assert version.published_at is None
+    assert version.publish_version() is True
+    assert isinstance(version.published_at, datetime)
+    assert isinstance(version.last_updated, datetime) and isinstance(version.created_at, datetime)

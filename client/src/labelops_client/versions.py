@@ -227,6 +227,10 @@ class DatasetVersion(Resource):
         return parse_time(self.body.get("updated_at"))
 
     @property
+    def published_at(self) -> datetime | None:
+        return parse_time(self.body.get("published_at"))
+
+    @property
     def path(self) -> str:
         return f"versions/{self.id}/"
 
@@ -558,8 +562,12 @@ class DatasetVersion(Resource):
         return True
 
     def get_stats(self) -> dict:
-        """ClearML `get_stats()`: `{frame_count, source_count, label_counts, last_updated}`."""
-        return self.client.get(self.path + "stats/")
+        """ClearML `get_stats()`: `{frame_count, source_count, label_counts, last_updated}`
+        (`last_updated` a `datetime`)."""
+        stats = self.client.get(self.path + "stats/")
+        if isinstance(stats.get("last_updated"), str):
+            stats["last_updated"] = parse_time(stats["last_updated"])
+        return stats
 
     def get_parent(self) -> str | None:
         """ClearML `get_parent()`: the parent version's id."""
