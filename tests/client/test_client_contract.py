@@ -149,3 +149,36 @@ def test_version_times_are_datetimes(version):
     assert version.publish_version() is True
     assert isinstance(version.published_at, datetime)
     assert isinstance(version.last_updated, datetime) and isinstance(version.created_at, datetime)
+
+
+def test_class_methods_take_the_seeds_dataset_project(client):
+    DatasetVersion.create_new_dataset(dataset_name="food", dataset_project="kitchen")
+    made = DatasetVersion.create_version(
+        version_name="v1", dataset_name="food", dataset_project="kitchen"
+    )
+    made.add_frames([SingleFrame(source="s3://bucket/pizza.jpg", id="p")])
+    current = DatasetVersion.get_current(dataset_name="food", dataset_project="kitchen")
+    assert current.id == made.id
+    got = DatasetVersion.get_version(
+        dataset_id=made.dataset_id, version_name="v1", dataset_project="kitchen"
+    )
+    assert got.id == made.id
+    assert [
+        v.id for v in DatasetVersion.get_versions(dataset_name="food", dataset_project="kitchen")
+    ] == [made.id]
+    frame = DatasetVersion.get_single_frame("p", dataset_name="food", dataset_project="kitchen")
+    assert frame.id == "p"
+    assert DatasetVersion.get_frames_by_source(
+        "s3://*", dataset_name="food", dataset_project="kitchen"
+    )
+    assert DatasetVersion.get_frames_by_ids(["p"], dataset_name="food", dataset_project="kitchen")
+    with pytest.raises(lo.NotFound):
+        DatasetVersion.get_current(dataset_name="food", dataset_project="garage")
+    with pytest.raises(lo.NotFound):
+        DatasetVersion.get_versions(dataset_id=made.dataset_id, dataset_project="garage")
+    child = DatasetVersion.create_snapshot(
+        dataset_name="food", child_name="v2", dataset_project="kitchen"
+    )
+    assert child.is_draft and child.parent_id == made.id
+    DatasetVersion.remove_version(dataset_name="food", version_name="v2", dataset_project="kitchen")
+    assert [v.id for v in DatasetVersion.get_versions(dataset_name="food")] == [made.id]

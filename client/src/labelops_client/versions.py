@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .client import Client, Resource, Task, default_client, parse_time, quote
-from .errors import Conflict, LabelopsError
+from .errors import Conflict, LabelopsError, NotFound
 
 if TYPE_CHECKING:
     from .records import Dataset
@@ -132,13 +132,28 @@ def one_of(a: Any, b: Any, names: str) -> None:
         raise LabelopsError(f"{names} are mutually exclusive.")
 
 
-def dataset_id_of(client: Client, dataset_id: str | None, dataset_name: str | None) -> str:
+def dataset_id_of(
+    client: Client,
+    dataset_id: str | None,
+    dataset_name: str | None,
+    dataset_project: str | None = None,
+) -> str:
+    """The dataset's id, by id or by name; with `dataset_project` (the seed's project of the
+    dataset) it must be that dataset's project, else `NotFound`."""
     one_of(dataset_id, dataset_name, "dataset_id and dataset_name")
-    if dataset_id:
-        return dataset_id
-    if not dataset_name:
+    if not dataset_id and not dataset_name:
         raise LabelopsError("Give dataset_id or dataset_name.")
-    return client.get(f"datasets/by-name/{quote(dataset_name)}/")["id"]
+    if dataset_id and dataset_project is None:
+        return dataset_id
+    path = f"datasets/{dataset_id}/" if dataset_id else f"datasets/by-name/{quote(dataset_name)}/"
+    body = client.get(path)
+    if dataset_project is not None and (body.get("dataset_project") or "") != dataset_project:
+        raise NotFound(
+            f"No dataset {dataset_id or dataset_name!r} in project {dataset_project!r}.",
+            status=404,
+            body={"detail": "Not found.", "code": "not_found"},
+        )
+    return body["id"]
 
 
 class BulkContext:
@@ -282,13 +297,14 @@ class DatasetVersion(Resource):
         parent_version_ids: list[str] | None = None,
         parent_version_names: list[str] | None = None,
         raise_if_exists: bool = False,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.create_version`: an existing draft of that name is
         returned (or `Conflict` with raise_if_exists)."""
         client = client or default_client()
         one_of(parent_version_ids, parent_version_names, "parent_version_ids and _names")
-        dataset = dataset_id_of(client, dataset_id, dataset_name)
+        dataset = dataset_id_of(client, dataset_id, dataset_name, dataset_project)
         parents = parent_version_ids or parent_version_names or [None]
         body = {
             "name": version_name,
@@ -303,11 +319,12 @@ class DatasetVersion(Resource):
         cls,
         dataset_id: str | None = None,
         dataset_name: str | None = None,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.get_current`: the current writable version."""
         client = client or default_client()
-        dataset = dataset_id_of(client, dataset_id, dataset_name)
+        dataset = dataset_id_of(client, dataset_id, dataset_name, dataset_project)
         return cls(client, client.get(f"datasets/{dataset}/versions/current/"), dataset_name)
 
     @classmethod
@@ -318,6 +335,7 @@ class DatasetVersion(Resource):
         version_id: str | None = None,
         version_name: str | None = None,
         raise_on_multiple: bool = False,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.get_version`: by id, by name, or the current one."""
@@ -325,7 +343,7 @@ class DatasetVersion(Resource):
         one_of(version_id, version_name, "version_id and version_name")
         if version_id:
             return cls(client, client.get(f"versions/{version_id}/"), dataset_name)
-        dataset = dataset_id_of(client, dataset_id, dataset_name)
+        dataset = dataset_id_of(client, dataset_id, dataset_name, dataset_project)
         if version_name is None:
             return cls.get_current(dataset_id=dataset, client=client)
         path = f"datasets/{dataset}/versions/by-name/{quote(version_name)}/"
@@ -339,11 +357,12 @@ class DatasetVersion(Resource):
         dataset_id: str | None = None,
         only_published: bool = False,
         only_draft: bool = False,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> list[DatasetVersion]:
         """ClearML `DatasetVersion.get_versions`: latest updated first."""
         client = client or default_client()
-        dataset = dataset_id_of(client, dataset_id, dataset_name)
+        dataset = dataset_id_of(client, dataset_id, dataset_name, dataset_project)
         params = {
             "only_published": str(only_published).lower(),
             "only_draft": str(only_draft).lower(),
@@ -359,11 +378,14 @@ class DatasetVersion(Resource):
         version_id: str | None = None,
         version_name: str | None = None,
         force: bool = False,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> None:
         """ClearML `DatasetVersion.remove_version` (`Conflict` for a published one unless
         force)."""
-        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
+        version = cls._resolve(
+            dataset_id, dataset_name, version_id, version_name, client, dataset_project
+        )
         version.client.request("DELETE", version.path, params={"force": str(force).lower()})
 
     @classmethod
@@ -379,11 +401,14 @@ class DatasetVersion(Resource):
         child_name: str | None = None,
         child_comment: str | None = None,
         child_metadata: dict | None = None,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.create_snapshot`: publishes the version and returns its
         new draft child."""
-        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
+        version = cls._resolve(
+            dataset_id, dataset_name, version_id, version_name, client, dataset_project
+        )
         fields = {
             "publish_name": publish_name,
             "publish_comment": publish_comment,
@@ -397,8 +422,17 @@ class DatasetVersion(Resource):
         return cls(version.client, child, dataset_name)
 
     @classmethod
-    def _resolve(cls, dataset_id, dataset_name, version_id, version_name, client):
-        return cls.get_version(dataset_id, dataset_name, version_id, version_name, client=client)
+    def _resolve(
+        cls, dataset_id, dataset_name, version_id, version_name, client, dataset_project=None
+    ):
+        return cls.get_version(
+            dataset_id,
+            dataset_name,
+            version_id,
+            version_name,
+            dataset_project=dataset_project,
+            client=client,
+        )
 
     @classmethod
     def get_single_frame(
@@ -408,10 +442,13 @@ class DatasetVersion(Resource):
         dataset_name: str | None = None,
         version_id: str | None = None,
         version_name: str | None = None,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> SingleFrame:
         """ClearML `DatasetVersion.get_single_frame`."""
-        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
+        version = cls._resolve(
+            dataset_id, dataset_name, version_id, version_name, client, dataset_project
+        )
         return SingleFrame.from_api(version.client.get(f"{version.path}frames/{quote(frame_id)}/"))
 
     @classmethod
@@ -422,10 +459,13 @@ class DatasetVersion(Resource):
         dataset_name: str | None = None,
         version_id: str | None = None,
         version_name: str | None = None,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> list[SingleFrame]:
         """ClearML `DatasetVersion.get_frames_by_source` (`*` matches any run)."""
-        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
+        version = cls._resolve(
+            dataset_id, dataset_name, version_id, version_name, client, dataset_project
+        )
         pages = version.client.paginate(version.path + "frames/", {"source": source_uri})
         return [SingleFrame.from_api(body) for body in pages]
 
@@ -452,7 +492,7 @@ class DatasetVersion(Resource):
             version = self_or_cls
         else:
             version = self_or_cls._resolve(
-                dataset_id, dataset_name, version_id, version_name, client
+                dataset_id, dataset_name, version_id, version_name, client, dataset_project
             )
         found: list = []
         ids = list(frame_ids)
