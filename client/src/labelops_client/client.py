@@ -189,6 +189,11 @@ class Task:
     def counts(self) -> dict[str, int]:
         return self.body.get("counts") or {}
 
+    created_at = property(lambda self: parse_time(self.body.get("created_at")))
+    started_at = property(lambda self: parse_time(self.body.get("started_at")))
+    finished_at = property(lambda self: parse_time(self.body.get("finished_at")))
+    updated_at = property(lambda self: parse_time(self.body.get("updated_at")))
+
     def refresh(self, wait: float = 0) -> Task:
         params = {"wait": wait} if wait else None
         self.body = self.client.request("GET", f"jobs/{self.uid}/", params=params).json()

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 
 from .client import Client, Resource, Task
-from .errors import Conflict
+from .errors import Conflict, LabelopsError
 
 
 def row_ids(data_rows: Sequence[Any] | None) -> list[str] | None:
@@ -129,7 +129,7 @@ class Project(Resource):
         runs it as a job, else None (done)."""
         items = [{"global_key": k, "priority": priority} for k in global_keys or []]
         items += [{"data_row": i, "priority": priority} for i in row_ids(data_rows) or []]
-        response = self.client.post(self.path + "priorities/", {"items": items})
+        response = self.client.post(self.path + "priorities/", items)  # API.md: a bare array
         return Task(self.client, response.json()) if response.status_code == 202 else None
 
     def __repr__(self) -> str:
@@ -158,11 +158,18 @@ class Batch(Resource):
         self.client.post(self.path + "remove-queued/")
 
     def delete_labels(self, set_labels_as_template: bool = False) -> None:
-        """Labelbox `batch.delete_labels(set_labels_as_template)`: waits for the job."""
+        """Labelbox `batch.delete_labels(set_labels_as_template)`: waits for the job; a job
+        that did not succeed raises `LabelopsError` (its body is the job)."""
         body = {"set_labels_as_template": set_labels_as_template}
         response = self.client.post(self.path + "delete-labels/", body)
         if response.status_code == 202:
-            Task(self.client, response.json()).wait_till_done()
+            task = Task(self.client, response.json()).wait_till_done()
+            if task.status != "succeeded":
+                error = task.body.get("error") or "see the job"
+                raise LabelopsError(
+                    f"Deleting the labels of batch {self.uid} {task.status}: {error}",
+                    body=task.body,
+                )
 
     def delete(self) -> None:
         """Labelbox `batch.delete()`: `Conflict` while labels exist."""

@@ -268,10 +268,13 @@ class DataRows:
         )
 
     def export(self, format: str = "ndjson") -> Iterator[Any]:  # noqa: A002
-        """Every record, streamed: dicts for ndjson, CSV lines (header first) for csv."""
+        """Every record, streamed: dicts for ndjson and json, CSV lines (header first) for
+        csv."""
         lines = self.client.stream_lines(self.path + "export/", {"format": format})
         if format == "ndjson":
             return (json.loads(line) for line in lines)
+        if format == "json":
+            return _json_array_records(lines)
         return lines
 
     def import_file(
@@ -292,6 +295,27 @@ class DataRows:
                 self.path + "import/", fileobj, os.path.basename(path), params
             )
         return self._finish(BulkResult.of(Task(self.client, response.json())), on_error)
+
+
+def _json_array_records(lines: Iterable[str]) -> Iterator[Any]:
+    """The items of a streamed JSON array, decoded as their lines arrive (the server writes
+    one record a line; any layout is read)."""
+    decoder = json.JSONDecoder()
+    buffer = ""
+    for line in lines:
+        buffer += line + "\n"
+        while True:
+            buffer = buffer.lstrip(" \t\r\n,[")
+            if not buffer or buffer.startswith("]"):
+                break
+            try:
+                item, end = decoder.raw_decode(buffer)
+            except json.JSONDecodeError:
+                break  # the item goes on in the next lines
+            yield item
+            buffer = buffer[end:]
+    if buffer.strip(" \t\r\n]"):
+        raise json.JSONDecodeError("Truncated JSON array", buffer, 0)
 
 
 def as_record(fields: dict) -> dict:
@@ -333,9 +357,16 @@ def _query_value(value: Any) -> str:
 
 
 class Dataset(Resource):
-    """A dataset (`.uid`, `.name`, `.tags`) with its `data_rows`."""
+    """A dataset (`.uid`, `.name`, `.tags`) with its `data_rows`. Its API fields read as a
+    dict's too (`dataset["id"]`, `dataset.get("tags")`), as ClearML scripts read them."""
 
     tags = property(lambda self: self.body.get("tags", []))
+
+    def __getitem__(self, key: str) -> Any:
+        return self.body[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.body.get(key, default)
 
     @property
     def data_rows(self) -> DataRows:

@@ -3,13 +3,17 @@ methods on the default client, frames (`SingleFrame`) and the `BulkContext`."""
 
 from __future__ import annotations
 
+import types
 import warnings
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client import Client, Resource, Task, default_client, parse_time, quote
-from .errors import Conflict, LabelopsError
+from .errors import Conflict, LabelopsError, NotFound
+
+if TYPE_CHECKING:
+    from .records import Dataset
 
 
 class SingleFrame:
@@ -29,6 +33,11 @@ class SingleFrame:
         self.metadata = dict(metadata or {})
         self.rois = list(rois or [])
         self.global_key = global_key
+
+    @property
+    def uid(self) -> str | None:
+        """The frame's id (every object has `.uid` and `.id`)."""
+        return self.id
 
     @property
     def source(self) -> str | None:
@@ -78,6 +87,33 @@ class SingleFrame:
 Frame = SingleFrame | dict
 
 
+class hybridmethod:  # noqa: N801 (used as a decorator, like classmethod)
+    """A method callable on the class (the seed's deprecated class-method form, which names
+    the version by dataset/version id or name) and on an instance."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, cls: type) -> Any:
+        return types.MethodType(self.func, cls if obj is None else obj)
+
+
+class MaskLabels(list):
+    """The labels of one mask value: a list, as `set_masks_labels` takes them, that also
+    equals the same labels as a tuple (the seed's `Dict[tuple, tuple]`)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return list.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def frame_body(frame: Frame) -> dict:
     return frame.to_api() if isinstance(frame, SingleFrame) else dict(frame)
 
@@ -96,13 +132,28 @@ def one_of(a: Any, b: Any, names: str) -> None:
         raise LabelopsError(f"{names} are mutually exclusive.")
 
 
-def dataset_id_of(client: Client, dataset_id: str | None, dataset_name: str | None) -> str:
+def dataset_id_of(
+    client: Client,
+    dataset_id: str | None,
+    dataset_name: str | None,
+    dataset_project: str | None = None,
+) -> str:
+    """The dataset's id, by id or by name; with `dataset_project` (the seed's project of the
+    dataset) it must be that dataset's project, else `NotFound`."""
     one_of(dataset_id, dataset_name, "dataset_id and dataset_name")
-    if dataset_id:
-        return dataset_id
-    if not dataset_name:
+    if not dataset_id and not dataset_name:
         raise LabelopsError("Give dataset_id or dataset_name.")
-    return client.get(f"datasets/by-name/{quote(dataset_name)}/")["id"]
+    if dataset_id and dataset_project is None:
+        return dataset_id
+    path = f"datasets/{dataset_id}/" if dataset_id else f"datasets/by-name/{quote(dataset_name)}/"
+    body = client.get(path)
+    if dataset_project is not None and (body.get("dataset_project") or "") != dataset_project:
+        raise NotFound(
+            f"No dataset {dataset_id or dataset_name!r} in project {dataset_project!r}.",
+            status=404,
+            body={"detail": "Not found.", "code": "not_found"},
+        )
+    return body["id"]
 
 
 class BulkContext:
@@ -191,6 +242,10 @@ class DatasetVersion(Resource):
         return parse_time(self.body.get("updated_at"))
 
     @property
+    def published_at(self) -> datetime | None:
+        return parse_time(self.body.get("published_at"))
+
+    @property
     def path(self) -> str:
         return f"versions/{self.id}/"
 
@@ -205,9 +260,12 @@ class DatasetVersion(Resource):
         raise_if_exists: bool = False,
         dataset_project: str | None = None,
         client: Client | None = None,
-    ) -> dict:
-        """ClearML `DatasetVersion.create_new_dataset`: the dataset (a dict); an existing
-        name returns it, or raises `Conflict` (a ValueError) with raise_if_exists."""
+    ) -> Dataset:
+        """ClearML `DatasetVersion.create_new_dataset`: the `Dataset` (`.id`, `.uid`,
+        `.name`, `.tags`; `dataset["id"]` reads its fields too); an existing name returns it,
+        or raises `Conflict` (a ValueError) with raise_if_exists."""
+        from .records import Dataset
+
         client = client or default_client()
         body = {
             "name": dataset_name,
@@ -216,13 +274,18 @@ class DatasetVersion(Resource):
             "dataset_project": dataset_project or "",
             "raise_if_exists": raise_if_exists,
         }
-        return client.post("datasets/", body).json()
+        return Dataset(client, client.post("datasets/", body).json())
 
     @classmethod
-    def get_datasets(cls, tags: list[str] | None = None, client: Client | None = None) -> list:
-        """ClearML `DatasetVersion.get_datasets(tags)`: datasets oldest first."""
+    def get_datasets(
+        cls, tags: list[str] | None = None, client: Client | None = None
+    ) -> list[Dataset]:
+        """ClearML `DatasetVersion.get_datasets(tags)`: the `Dataset`s, oldest first."""
+        from .records import Dataset
+
         client = client or default_client()
-        return list(client.paginate("datasets/", {"tags": tags} if tags else None))
+        pages = client.paginate("datasets/", {"tags": tags} if tags else None)
+        return [Dataset(client, body) for body in pages]
 
     @classmethod
     def create_version(
@@ -234,13 +297,14 @@ class DatasetVersion(Resource):
         parent_version_ids: list[str] | None = None,
         parent_version_names: list[str] | None = None,
         raise_if_exists: bool = False,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.create_version`: an existing draft of that name is
         returned (or `Conflict` with raise_if_exists)."""
         client = client or default_client()
         one_of(parent_version_ids, parent_version_names, "parent_version_ids and _names")
-        dataset = dataset_id_of(client, dataset_id, dataset_name)
+        dataset = dataset_id_of(client, dataset_id, dataset_name, dataset_project)
         parents = parent_version_ids or parent_version_names or [None]
         body = {
             "name": version_name,
@@ -255,11 +319,12 @@ class DatasetVersion(Resource):
         cls,
         dataset_id: str | None = None,
         dataset_name: str | None = None,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.get_current`: the current writable version."""
         client = client or default_client()
-        dataset = dataset_id_of(client, dataset_id, dataset_name)
+        dataset = dataset_id_of(client, dataset_id, dataset_name, dataset_project)
         return cls(client, client.get(f"datasets/{dataset}/versions/current/"), dataset_name)
 
     @classmethod
@@ -270,6 +335,7 @@ class DatasetVersion(Resource):
         version_id: str | None = None,
         version_name: str | None = None,
         raise_on_multiple: bool = False,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.get_version`: by id, by name, or the current one."""
@@ -277,7 +343,7 @@ class DatasetVersion(Resource):
         one_of(version_id, version_name, "version_id and version_name")
         if version_id:
             return cls(client, client.get(f"versions/{version_id}/"), dataset_name)
-        dataset = dataset_id_of(client, dataset_id, dataset_name)
+        dataset = dataset_id_of(client, dataset_id, dataset_name, dataset_project)
         if version_name is None:
             return cls.get_current(dataset_id=dataset, client=client)
         path = f"datasets/{dataset}/versions/by-name/{quote(version_name)}/"
@@ -291,11 +357,12 @@ class DatasetVersion(Resource):
         dataset_id: str | None = None,
         only_published: bool = False,
         only_draft: bool = False,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> list[DatasetVersion]:
         """ClearML `DatasetVersion.get_versions`: latest updated first."""
         client = client or default_client()
-        dataset = dataset_id_of(client, dataset_id, dataset_name)
+        dataset = dataset_id_of(client, dataset_id, dataset_name, dataset_project)
         params = {
             "only_published": str(only_published).lower(),
             "only_draft": str(only_draft).lower(),
@@ -311,11 +378,14 @@ class DatasetVersion(Resource):
         version_id: str | None = None,
         version_name: str | None = None,
         force: bool = False,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> None:
         """ClearML `DatasetVersion.remove_version` (`Conflict` for a published one unless
         force)."""
-        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
+        version = cls._resolve(
+            dataset_id, dataset_name, version_id, version_name, client, dataset_project
+        )
         version.client.request("DELETE", version.path, params={"force": str(force).lower()})
 
     @classmethod
@@ -331,11 +401,14 @@ class DatasetVersion(Resource):
         child_name: str | None = None,
         child_comment: str | None = None,
         child_metadata: dict | None = None,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> DatasetVersion:
         """ClearML `DatasetVersion.create_snapshot`: publishes the version and returns its
         new draft child."""
-        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
+        version = cls._resolve(
+            dataset_id, dataset_name, version_id, version_name, client, dataset_project
+        )
         fields = {
             "publish_name": publish_name,
             "publish_comment": publish_comment,
@@ -349,8 +422,17 @@ class DatasetVersion(Resource):
         return cls(version.client, child, dataset_name)
 
     @classmethod
-    def _resolve(cls, dataset_id, dataset_name, version_id, version_name, client):
-        return cls.get_version(dataset_id, dataset_name, version_id, version_name, client=client)
+    def _resolve(
+        cls, dataset_id, dataset_name, version_id, version_name, client, dataset_project=None
+    ):
+        return cls.get_version(
+            dataset_id,
+            dataset_name,
+            version_id,
+            version_name,
+            dataset_project=dataset_project,
+            client=client,
+        )
 
     @classmethod
     def get_single_frame(
@@ -360,10 +442,13 @@ class DatasetVersion(Resource):
         dataset_name: str | None = None,
         version_id: str | None = None,
         version_name: str | None = None,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> SingleFrame:
         """ClearML `DatasetVersion.get_single_frame`."""
-        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
+        version = cls._resolve(
+            dataset_id, dataset_name, version_id, version_name, client, dataset_project
+        )
         return SingleFrame.from_api(version.client.get(f"{version.path}frames/{quote(frame_id)}/"))
 
     @classmethod
@@ -374,27 +459,48 @@ class DatasetVersion(Resource):
         dataset_name: str | None = None,
         version_id: str | None = None,
         version_name: str | None = None,
+        dataset_project: str | None = None,
         client: Client | None = None,
     ) -> list[SingleFrame]:
         """ClearML `DatasetVersion.get_frames_by_source` (`*` matches any run)."""
-        version = cls._resolve(dataset_id, dataset_name, version_id, version_name, client)
+        version = cls._resolve(
+            dataset_id, dataset_name, version_id, version_name, client, dataset_project
+        )
         pages = version.client.paginate(version.path + "frames/", {"source": source_uri})
         return [SingleFrame.from_api(body) for body in pages]
 
     # ------------------------------------------------------------ frames of this version
 
+    @hybridmethod
     def get_frames_by_ids(
-        self, frame_ids: Sequence[str], projection: Sequence[str] | None = None
+        self_or_cls: Any,  # noqa: N805 (an instance, or the class: see hybridmethod)
+        frame_ids: Sequence[str],
+        projection: Sequence[str] | None = None,
+        dataset_id: str | None = None,
+        dataset_name: str | None = None,
+        version_id: str | None = None,
+        version_name: str | None = None,
+        dataset_project: str | None = None,
+        client: Client | None = None,
     ) -> list:
         """ClearML `dataset_version.get_frames_by_ids(frame_ids, projection)`: frames (dicts
-        with a projection), 10,000 ids per request in the body."""
+        with a projection), 10,000 ids per request in the body. Also a class method, as in the
+        seed: `DatasetVersion.get_frames_by_ids(frame_ids, projection, dataset_id=…,
+        dataset_name=…, version_id=…, version_name=…)` (the current version if no version is
+        named); on an instance those arguments are not needed."""
+        if isinstance(self_or_cls, DatasetVersion):
+            version = self_or_cls
+        else:
+            version = self_or_cls._resolve(
+                dataset_id, dataset_name, version_id, version_name, client, dataset_project
+            )
         found: list = []
         ids = list(frame_ids)
         for start in range(0, len(ids), 10_000):
             body: dict[str, Any] = {"ids": ids[start : start + 10_000]}
             if projection:
                 body["projection"] = list(projection)
-            found += self.client.post(self.path + "frames/query/", body).json()["results"]
+            found += version.client.post(version.path + "frames/query/", body).json()["results"]
         return found if projection else [SingleFrame.from_api(f) for f in found]
 
     def get_iterator(self, projection: Sequence[str] | None = None) -> Iterator:
@@ -425,22 +531,22 @@ class DatasetVersion(Resource):
         if warn_on_duplicate_frames:
             self.warn_duplicates(frames)
         failed: list[dict] = []
+        frames = list(frames)
         for start in range(0, len(frames), batch_size):
             chunk = [frame_body(f) for f in frames[start : start + batch_size]]
             response = self.client.post(self.path + "frames/", {"frames": chunk})
             if response.status_code == 202:  # a job: its row errors, in the same shape
-                failed += [
-                    {
-                        **e,
-                        "frame": e.get("input"),
-                        "error": e.get("message"),
-                        "index": e["index"] + start if e.get("index") is not None else None,
-                    }
+                found = [
+                    {**e, "frame": e.get("input"), "error": e.get("message")}
                     for e in Task(self.client, response.json()).errors()
                 ]
             else:
-                body = response.json()
-                failed += [{**f, "index": f["index"] + start} for f in body["failed"]]
+                found = response.json()["failed"]
+            for failure in found:
+                index = failure.get("index")
+                if isinstance(index, int) and 0 <= index < len(frames) - start:  # as given
+                    failure = {**failure, "index": index + start, "frame": frames[index + start]}
+                failed.append(failure)
         return failed
 
     def update_frames(
@@ -496,8 +602,12 @@ class DatasetVersion(Resource):
         return True
 
     def get_stats(self) -> dict:
-        """ClearML `get_stats()`: `{frame_count, source_count, label_counts, last_updated}`."""
-        return self.client.get(self.path + "stats/")
+        """ClearML `get_stats()`: `{frame_count, source_count, label_counts, last_updated}`
+        (`last_updated` a `datetime`)."""
+        stats = self.client.get(self.path + "stats/")
+        if isinstance(stats.get("last_updated"), str):
+            stats["last_updated"] = parse_time(stats["last_updated"])
+        return stats
 
     def get_parent(self) -> str | None:
         """ClearML `get_parent()`: the parent version's id."""
@@ -528,10 +638,12 @@ class DatasetVersion(Resource):
             return False
         return True
 
-    def get_masks_labels(self) -> dict[tuple, tuple]:
-        """ClearML `get_masks_labels()`: `{(r, g, b): (labels…)}`."""
+    def get_masks_labels(self) -> dict[tuple, list]:
+        """ClearML `get_masks_labels()`: `{(r, g, b): [labels…]}`, the shape
+        `set_masks_labels` takes (each label list also equals the same labels as a tuple, the
+        seed's return type)."""
         items = self.client.get(self.path + "mask-labels/")
-        return {tuple(item["value"]): tuple(item["labels"]) for item in items}
+        return {tuple(item["value"]): MaskLabels(item["labels"]) for item in items}
 
     def __repr__(self) -> str:
         return f"<DatasetVersion {self.id} {self.name!r} {self.body.get('status')}>"
