@@ -7,33 +7,29 @@ from django import forms
 from django.apps import apps
 
 from .events import ALL_EVENTS, EVENT_TYPES
+from .list_controls import bounded_choices
 
 CHOICES_MAX = 500  # projects (datasets) listed in a select, by name
 ID_RE = re.compile(r"[0-9a-z]{1,26}")
 
 
-def project_choices(*, blank: str) -> list[tuple[str, str]]:
+def project_choices(*, blank: str, given=None) -> list[tuple[str, str]]:
     """Projects by name (batches' model, through the registry: dashboard imports no app)."""
-    return named_choices("batches.Project", blank=blank)
+    return named_choices("batches.Project", blank=blank, given=given)
 
 
-def named_choices(model: str, *, blank: str) -> list[tuple[str, str]]:
-    """("", blank) and the first CHOICES_MAX rows of `model` ("app.Model") by name."""
-    rows = apps.get_model(model).objects.order_by("name").values_list("id", "name")
-    return [("", blank), *rows[:CHOICES_MAX]]
-
-
-def choices_with_given(choices: list, given, *, model: str = "batches.Project") -> list:
-    """`choices` (the first CHOICES_MAX by name) and the project (or other `model`) id
-    `given` (in a link, a saved query, a webhook being edited) when it is not among them: by
-    its name, or marked deleted (the audit trail outlives what it names; a webhook's service
+def named_choices(model: str, *, blank: str, given=None) -> list[tuple[str, str]]:
+    """("", blank), the first CHOICES_MAX rows of `model` ("app.Model") by name, and the id
+    `given` (in a link, a saved query, a webhook being edited) when it is not among them: by its
+    name, or marked deleted (the audit trail outlives what it names; a webhook's service
     refuses it)."""
-    if not isinstance(given, str) or not ID_RE.fullmatch(given):
-        return choices
-    if any(value == given for value, _ in choices):
-        return choices
-    name = apps.get_model(model).objects.filter(pk=given).values_list("name", flat=True).first()
-    return [*choices, (given, name or f"{given} (deleted)")]
+    rows = apps.get_model(model).objects.order_by("name").only("name")
+    chosen = given if isinstance(given, str) and ID_RE.fullmatch(given) else ""
+    shown, _ = bounded_choices(rows, chosen=chosen, limit=CHOICES_MAX)
+    choices = [("", blank), *((row.pk, row.name) for row in shown)]
+    if chosen and all(row.pk != chosen for row in shown):
+        choices.append((chosen, f"{chosen} (deleted)"))
+    return choices
 
 
 class WebhookForm(forms.Form):
@@ -53,9 +49,7 @@ class WebhookForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         given = self.data.get("project") if self.is_bound else self.initial.get("project")
-        self.fields["project"].choices = choices_with_given(
-            project_choices(blank="every project"), given
-        )
+        self.fields["project"].choices = project_choices(blank="every project", given=given)
 
 
 def webhook_form_values(data: dict) -> dict:
@@ -78,11 +72,9 @@ class ActivityForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", "any type"), *((t, t) for t in EVENT_TYPES)]
-        self.fields["project"].choices = choices_with_given(
-            project_choices(blank="any project"), self.data.get("project")
+        self.fields["project"].choices = project_choices(
+            blank="any project", given=self.data.get("project")
         )
-        self.fields["dataset"].choices = choices_with_given(
-            named_choices("versions.Dataset", blank="any dataset"),
-            self.data.get("dataset"),
-            model="versions.Dataset",
+        self.fields["dataset"].choices = named_choices(
+            "versions.Dataset", blank="any dataset", given=self.data.get("dataset")
         )

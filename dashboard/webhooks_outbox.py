@@ -139,8 +139,16 @@ def events_fan_out_once() -> int:
     return len(deliveries)
 
 
-DELIVERY_COLUMNS = ("id", "webhook_id", "event_id", "status", "attempts", "error", "created_at")
-DELIVERY_COLUMNS += ("next_attempt_at",)
+DELIVERY_COLUMNS = (
+    "id",
+    "webhook_id",
+    "event_id",
+    "status",
+    "attempts",
+    "error",
+    "created_at",
+    "next_attempt_at",
+)
 
 
 def delivery_row(*, webhook_id: str, event_id: str, due) -> tuple:
@@ -328,8 +336,9 @@ def delivery_send(delivery_id: str) -> str | None:
         delivery=delivery, status=status, error=error, duration_ms=duration_ms
     )
     if result == Delivery.Status.PENDING and not Conf.SYNC:
-        wait = settings.WEBHOOK_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
-        if wait <= RETRY_HOLD:  # its webhook's sender waits for the retry (see webhook_send)
+        if (
+            retry_delay(delivery.attempts) <= RETRY_HOLD
+        ):  # its webhook's sender waits for the retry (see webhook_send)
             with transaction.atomic():
                 webhooks_dispatch(webhook_ids=[delivery.webhook_id])
     return result
@@ -460,6 +469,12 @@ def deliveries_succeeded(succeeded: list[Delivery]) -> None:
         cursor.executemany(sql, rows)
 
 
+def retry_delay(attempts: int) -> float:
+    """Seconds until the next try after the `attempts`-th failed: WEBHOOK_RETRY_SECONDS,
+    doubling each time."""
+    return settings.WEBHOOK_RETRY_SECONDS * 2 ** (attempts - 1)
+
+
 def delivery_outcome(*, delivery: Delivery, status: int | None, error: str, duration_ms: int):
     """Record one attempt's outcome; returns the delivery's status."""
     now = timezone.now()
@@ -469,7 +484,7 @@ def delivery_outcome(*, delivery: Delivery, status: int | None, error: str, dura
         result, next_at = Delivery.Status.FAILED, None
         error = f"{error} Gave up after {delivery.attempts} attempts."
     else:
-        wait = settings.WEBHOOK_RETRY_SECONDS * 2 ** (delivery.attempts - 1)
+        wait = retry_delay(delivery.attempts)
         result, next_at = Delivery.Status.PENDING, now + timedelta(seconds=wait)
     Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
         status=result,
